@@ -1,0 +1,11 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': 'ts-jest' },
+  globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+  testTimeout: 120_000,
+  // Temporal servers and workers are heavy: two at once fit the 2-core CI machine.
+  maxWorkers: 2,
+};

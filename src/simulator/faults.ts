@@ -1,0 +1,71 @@
+/** Faults the simulator can inject, by probability per call (or per record) or as a scripted queue. */
+export interface FaultConfig {
+  /** Probability of answering HTTP 500 or 503. */
+  serverErrorRate: number;
+  /** Probability of never answering in time (the response is held for hangMs). */
+  hangRate: number;
+  hangMs: number;
+  /** Probability of a body that is not JSON. */
+  malformedRate: number;
+  /** Probability of a gateway's 429 with Retry-After. */
+  tooManyRequestsRate: number;
+  retryAfterSeconds: number;
+  /** Probability of a top-level EXCEPTION response. */
+  exceptionRate: number;
+  /** Probability, per updated record, of a RACE_CONDITION failure. */
+  raceConditionRate: number;
+  /** Sessions expire after this many calls (0: never). */
+  sessionExpiryEveryCalls: number;
+  /** Calls allowed per burst window before Vault starts delaying responses. */
+  burstLimit: number;
+  burstWindowMs: number;
+  burstDelayMs: number;
+  /** Added to every call. */
+  latencyMs: number;
+  /** Faults for the next calls, in order, before any random ones. */
+  next: FaultKind[];
+}
+
+export type FaultKind = 'http500' | 'http503' | 'hang' | 'malformed' | 'http429' | 'exception' | 'expire-session';
+
+export const NO_FAULTS: FaultConfig = {
+  serverErrorRate: 0,
+  hangRate: 0,
+  hangMs: 30_000,
+  malformedRate: 0,
+  tooManyRequestsRate: 0,
+  retryAfterSeconds: 1,
+  exceptionRate: 0,
+  raceConditionRate: 0,
+  sessionExpiryEveryCalls: 0,
+  burstLimit: 2000,
+  burstWindowMs: 5 * 60_000,
+  burstDelayMs: 500,
+  latencyMs: 0,
+  next: [],
+};
+
+/** A small seeded PRNG (mulberry32) so that fault runs can be repeated exactly. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Picks the fault (if any) for one call: the scripted queue first, then the configured probabilities. */
+export function pickFault(config: FaultConfig, random: () => number): FaultKind | undefined {
+  const scripted = config.next.shift();
+  if (scripted) return scripted;
+  const roll = (rate: number) => rate > 0 && random() < rate;
+  if (roll(config.serverErrorRate)) return random() < 0.5 ? 'http500' : 'http503';
+  if (roll(config.hangRate)) return 'hang';
+  if (roll(config.malformedRate)) return 'malformed';
+  if (roll(config.tooManyRequestsRate)) return 'http429';
+  if (roll(config.exceptionRate)) return 'exception';
+  return undefined;
+}

@@ -1,0 +1,124 @@
+import { VaultError } from './errors';
+import { VaultHttp } from './http';
+import { classifyRecordError, VaultDialect } from './dialect';
+import { BulkRowResult, BulkUpdateResponse, LockResponse, QueryResponse } from './schemas';
+import { assertName, assertRecordId, buildStateQueries } from './vql';
+import type { LockInfo, RecordState, UpdateOutcome, UpdateRow } from './types';
+
+export const MAX_ROWS_PER_UPDATE = 500;
+/** Never written, whatever a caller asks: Vault's own identity and lifecycle fields. */
+export const PROTECTED_FIELDS = new Set(['id', 'state__v', 'status__v']);
+
+/** The operations capa-sync needs from a vault; implemented over HTTP and by the coalescing wrapper. */
+export interface VaultApi {
+  bulkUpdate(object: string, rows: UpdateRow[]): Promise<UpdateOutcome[]>;
+  readStates(object: string, ids: string[], fields: string[]): Promise<RecordState[]>;
+  readLock(object: string, id: string): Promise<LockInfo>;
+}
+
+export class VaultClient implements VaultApi {
+  constructor(
+    private readonly http: VaultHttp,
+    readonly dialect: VaultDialect,
+  ) {}
+
+  get stats() {
+    return this.http.stats;
+  }
+
+  private objectPath(object: string): string {
+    assertName('object', object);
+    return `${this.http.apiPrefix}/${this.dialect.objectPath}/${object}`;
+  }
+
+  /** Updates rows in requests of at most 500; one outcome per row, in input order. */
+  async bulkUpdate(object: string, rows: UpdateRow[]): Promise<UpdateOutcome[]> {
+    assertWritableRows(rows);
+    const outcomes: UpdateOutcome[] = [];
+    for (let i = 0; i < rows.length; i += MAX_ROWS_PER_UPDATE) {
+      outcomes.push(...(await this.updateChunk(object, rows.slice(i, i + MAX_ROWS_PER_UPDATE))));
+    }
+    return outcomes;
+  }
+
+  private async updateChunk(object: string, rows: UpdateRow[]): Promise<UpdateOutcome[]> {
+    const { status, body } = await this.http.request(
+      { kind: 'bulkUpdate', method: 'PUT', path: this.objectPath(object), json: rows.map((r) => ({ id: r.id, ...r.values })) },
+      BulkUpdateResponse,
+    );
+    const lockedByStatus = status === 423 && this.dialect.http423MeansLocked;
+    if (!body.data || body.data.length !== rows.length) {
+      // The whole request failed (or Vault answered for other rows than we sent): one verdict for all rows.
+      const error = body.errors?.[0];
+      const verdict: UpdateOutcome['status'] = lockedByStatus
+        ? 'locked'
+        : error
+          ? classifyRecordError(this.dialect, error.type)
+          : 'transient';
+      const message = error?.message ?? (body.data ? `Vault answered ${body.data.length} rows for ${rows.length}` : `HTTP ${status} without row results`);
+      return rows.map((r) => ({ id: r.id, status: verdict, errorType: error?.type, message }));
+    }
+    return rows.map((row, i) => this.rowOutcome(row.id, body.data![i], lockedByStatus));
+  }
+
+  private rowOutcome(id: string, result: BulkRowResult, lockedByStatus: boolean): UpdateOutcome {
+    if (result.responseStatus === 'SUCCESS') return { id, status: 'updated' };
+    if (result.responseStatus === 'WARNING') {
+      const noChange = result.warnings?.some((w) => (w.warning_type ?? w.type) === 'NO_DATA_CHANGES');
+      return { id, status: noChange ? 'unchanged' : 'updated', message: result.warnings?.[0]?.message };
+    }
+    const error = result.errors?.[0];
+    if (!error) return { id, status: lockedByStatus ? 'locked' : 'transient', message: 'row failed without an error type' };
+    return { id, status: classifyRecordError(this.dialect, error.type), errorType: error.type, message: error.message };
+  }
+
+  /** Reads state__v, status__v and fields by VQL, at most 1,000 ids a query, following next_page. */
+  async readStates(object: string, ids: string[], fields: string[]): Promise<RecordState[]> {
+    const queries = buildStateQueries(object, ids, fields);
+    const states: RecordState[] = [];
+    for (const q of queries) {
+      let page = await this.http.request({ kind: 'query', method: 'POST', path: `${this.http.apiPrefix}/query`, form: { q } }, QueryResponse);
+      for (;;) {
+        if (page.body.responseStatus === 'FAILURE') {
+          const error = page.body.errors?.[0];
+          throw new VaultError('permanent', `query failed: ${error?.type ?? 'FAILURE'} ${error?.message ?? ''}`.trim(), error?.type);
+        }
+        for (const row of page.body.data ?? []) states.push(toRecordState(row, fields));
+        const next = page.body.responseDetails?.next_page;
+        if (!next) break;
+        page = await this.http.request({ kind: 'query', method: 'GET', path: next }, QueryResponse);
+      }
+    }
+    return states;
+  }
+
+  /** The customer dialect's lock endpoint: who holds the lock, since when. */
+  async readLock(object: string, id: string): Promise<LockInfo> {
+    assertRecordId(id);
+    if (!this.dialect.lockEndpoint) throw new VaultError('invalid-input', 'the lock endpoint is not enabled for this dialect');
+    const { body } = await this.http.request(
+      { kind: 'readLock', method: 'GET', path: `${this.objectPath(object)}/${id}/lock` },
+      LockResponse,
+    );
+    if (!body.data) throw new VaultError('permanent', `lock of ${id}: ${body.errors?.[0]?.type ?? 'no data'}`, body.errors?.[0]?.type);
+    return { locked: body.data.locked, lockedBy: body.data.locked_by ?? undefined, lockedSince: body.data.locked_since ?? undefined };
+  }
+}
+
+/** Refuses, before any call, ids outside the strict pattern and fields that must never be written. */
+export function assertWritableRows(rows: UpdateRow[]): void {
+  for (const row of rows) {
+    assertRecordId(row.id);
+    for (const field of Object.keys(row.values)) {
+      assertName('field', field);
+      if (PROTECTED_FIELDS.has(field)) throw new VaultError('invalid-input', `record ${row.id}: field ${field} is never written`);
+    }
+  }
+}
+
+function toRecordState(row: Record<string, unknown>, fields: string[]): RecordState {
+  const status = Array.isArray(row.status__v) ? row.status__v[0] : row.status__v;
+  const values: RecordState['values'] = {};
+  for (const f of fields) values[f] = (row[f] ?? null) as RecordState['values'][string];
+  return { id: String(row.id), state: String(row.state__v ?? ''), status: String(status ?? ''), values };
+}

@@ -1,0 +1,57 @@
+import { Coalescer } from './coalescer';
+import { assertWritableRows, MAX_ROWS_PER_UPDATE, VaultApi } from './client';
+import { assertRecordId, MAX_IDS_PER_QUERY } from './vql';
+import type { LockInfo, RecordState, UpdateOutcome, UpdateRow } from './types';
+
+/**
+ * A VaultApi that merges concurrent calls from many record workflows' activities: all waiting records that
+ * tick at the same moment share one VQL query per 1,000 ids, and their updates share bulk requests.
+ */
+export class CoalescingVaultClient implements VaultApi {
+  private readonly readers = new Map<string, Coalescer<string, RecordState | undefined>>();
+  private readonly writers = new Map<string, Coalescer<UpdateRow, UpdateOutcome>>();
+
+  constructor(
+    private readonly inner: VaultApi,
+    private readonly windowMs = 25,
+  ) {}
+
+  async readStates(object: string, ids: string[], fields: string[]): Promise<RecordState[]> {
+    // Validated here, so that one caller's bad id cannot fail the merged request of the others.
+    ids.forEach(assertRecordId);
+    const key = `${object}|${[...fields].sort().join(',')}`;
+    let reader = this.readers.get(key);
+    if (!reader) {
+      reader = new Coalescer({
+        windowMs: this.windowMs,
+        maxPerRequest: MAX_IDS_PER_QUERY,
+        send: async (batch) => {
+          const byId = new Map((await this.inner.readStates(object, batch, fields)).map((s) => [s.id, s]));
+          return batch.map((id) => byId.get(id));
+        },
+      });
+      this.readers.set(key, reader);
+    }
+    const states = await reader.submit(ids);
+    return states.filter((s): s is RecordState => s !== undefined);
+  }
+
+  async bulkUpdate(object: string, rows: UpdateRow[]): Promise<UpdateOutcome[]> {
+    assertWritableRows(rows);
+    let writer = this.writers.get(object);
+    if (!writer) {
+      writer = new Coalescer({
+        windowMs: this.windowMs,
+        maxPerRequest: MAX_ROWS_PER_UPDATE,
+        keyOf: (row) => row.id,
+        send: (batch) => this.inner.bulkUpdate(object, batch),
+      });
+      this.writers.set(object, writer);
+    }
+    return writer.submit(rows);
+  }
+
+  readLock(object: string, id: string): Promise<LockInfo> {
+    return this.inner.readLock(object, id);
+  }
+}

@@ -1,0 +1,230 @@
+import axios, { AxiosInstance, AxiosResponse } from 'axios';
+import { ZodType } from 'zod';
+import { VaultError } from './errors';
+import { AuthResponse, Envelope } from './schemas';
+import type { Logger } from '../logger';
+
+export interface VaultConnectionSettings {
+  baseUrl: string;
+  apiVersion: string;
+  username: string;
+  password: string;
+  clientId: string;
+  /** When set, a session opened on any other vault is refused (a wrong vaultDNS can do that). */
+  expectedVaultId?: number;
+  timeoutMs: number;
+  maxRetries: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** Below this many calls left in the burst window, pause before each call. */
+  burstLimitThreshold: number;
+  burstPauseMs: number;
+}
+
+export interface VaultCallStats {
+  calls: number;
+  callsByKind: Record<string, number>;
+  retries: number;
+  reauthentications: number;
+  /** Time spent waiting on Vault's burst delays, 429s and our own throttle, in ms. */
+  delayedMs: number;
+  burstLimitRemaining?: number;
+}
+
+export interface VaultRequest {
+  kind: string;
+  method: 'GET' | 'POST' | 'PUT';
+  path: string;
+  json?: unknown;
+  form?: Record<string, string>;
+}
+
+export interface VaultResponse<T> {
+  status: number;
+  body: T;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * One authenticated HTTP channel to a vault: session handling, retries with backoff and jitter, burst-limit
+ * throttling, 429 handling and call counts. The session id and password never leave this class.
+ */
+export class VaultHttp {
+  readonly stats: VaultCallStats = { calls: 0, callsByKind: {}, retries: 0, reauthentications: 0, delayedMs: 0 };
+  private readonly axios: AxiosInstance;
+  private session?: Promise<string>;
+  private pauseUntil = 0;
+
+  constructor(
+    private readonly settings: VaultConnectionSettings,
+    private readonly logger: Logger,
+  ) {
+    this.axios = axios.create({
+      baseURL: settings.baseUrl.replace(/\/+$/, ''),
+      timeout: settings.timeoutMs,
+      validateStatus: () => true,
+      responseType: 'text',
+      transformResponse: (raw) => raw,
+      headers: { 'X-VaultAPI-ClientID': settings.clientId, Accept: 'application/json' },
+    });
+  }
+
+  get apiPrefix(): string {
+    return `/api/${this.settings.apiVersion}`;
+  }
+
+  async request<T>(req: VaultRequest, schema: ZodType<T>): Promise<VaultResponse<T>> {
+    let reauthenticated = false;
+    for (let attempt = 0; ; attempt++) {
+      const session = await this.sessionId();
+      const outcome = await this.send(req, session);
+      if (outcome.kind === 'ok') {
+        const parsed = schema.safeParse(outcome.body);
+        if (parsed.success) return { status: outcome.status, body: parsed.data };
+        await this.retryOrThrow(req, attempt, `malformed response body (${parsed.error.issues[0]?.message})`);
+        continue;
+      }
+      if (outcome.kind === 'session-expired') {
+        if (reauthenticated) throw new VaultError('auth', `${req.kind}: session refused right after re-authentication`, 'INVALID_SESSION_ID');
+        reauthenticated = true;
+        this.stats.reauthentications++;
+        if (this.session && (await this.session) === session) this.session = undefined;
+        continue;
+      }
+      if (outcome.kind === 'rate-limited') {
+        await this.wait(outcome.waitMs ?? this.backoffMs(attempt));
+        if (attempt >= this.settings.maxRetries) throw new VaultError('transient', `${req.kind}: still rate limited after ${attempt + 1} attempts`, 'HTTP_429');
+        this.stats.retries++;
+        continue;
+      }
+      await this.retryOrThrow(req, attempt, outcome.reason);
+    }
+  }
+
+  private async retryOrThrow(req: VaultRequest, attempt: number, reason: string): Promise<void> {
+    if (attempt >= this.settings.maxRetries) {
+      throw new VaultError('transient', `${req.kind}: ${reason} (gave up after ${attempt + 1} attempts)`);
+    }
+    this.stats.retries++;
+    this.logger.warn('vault call failed, retrying', { call: req.kind, reason, attempt: attempt + 1 });
+    await sleep(this.backoffMs(attempt));
+  }
+
+  private backoffMs(attempt: number): number {
+    const ceiling = Math.min(this.settings.backoffMaxMs, this.settings.backoffBaseMs * 2 ** attempt);
+    return ceiling / 2 + Math.random() * (ceiling / 2);
+  }
+
+  private async wait(ms: number): Promise<void> {
+    this.stats.delayedMs += ms;
+    await sleep(ms);
+  }
+
+  private async send(
+    req: VaultRequest,
+    session: string | undefined,
+  ): Promise<
+    | { kind: 'ok'; status: number; body: unknown }
+    | { kind: 'session-expired' }
+    | { kind: 'rate-limited'; waitMs?: number }
+    | { kind: 'retry'; reason: string }
+  > {
+    const throttle = this.pauseUntil - Date.now();
+    if (throttle > 0) await this.wait(throttle);
+    let res: AxiosResponse<string>;
+    try {
+      res = await this.axios.request({
+        method: req.method,
+        url: req.path,
+        headers: {
+          ...(session ? { Authorization: session } : {}),
+          ...(req.form ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {}),
+          ...(req.json !== undefined ? { 'Content-Type': 'application/json' } : {}),
+        },
+        data: req.form ? new URLSearchParams(req.form).toString() : req.json !== undefined ? JSON.stringify(req.json) : undefined,
+      });
+    } catch (err) {
+      this.count(req.kind);
+      // Only the error code: axios errors carry request headers, which hold the session id.
+      const code = (err as { code?: string }).code ?? 'network error';
+      return { kind: 'retry', reason: code === 'ECONNABORTED' ? 'timed out' : code };
+    }
+    this.count(req.kind);
+    this.noteRateHeaders(res.headers as Record<string, string | undefined>);
+    if (res.status === 429) {
+      const retryAfter = Number(res.headers['retry-after']);
+      return { kind: 'rate-limited', waitMs: Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined };
+    }
+    if (res.status >= 500) return { kind: 'retry', reason: `HTTP ${res.status}` };
+    let body: unknown;
+    try {
+      body = JSON.parse(res.data);
+    } catch {
+      return { kind: 'retry', reason: `malformed JSON (HTTP ${res.status})` };
+    }
+    const envelope = Envelope.safeParse(body);
+    if (!envelope.success) return { kind: 'retry', reason: `malformed response body (HTTP ${res.status})` };
+    const errorTypes = (envelope.data.errors ?? []).map((e) => e.type);
+    if (res.status === 401 || errorTypes.includes('INVALID_SESSION_ID')) return { kind: 'session-expired' };
+    if (errorTypes.includes('API_LIMIT_EXCEEDED')) return { kind: 'rate-limited' };
+    if (envelope.data.responseStatus === 'EXCEPTION') return { kind: 'retry', reason: `Vault EXCEPTION ${errorTypes.join(',')}` };
+    return { kind: 'ok', status: res.status, body };
+  }
+
+  private count(kind: string): void {
+    this.stats.calls++;
+    this.stats.callsByKind[kind] = (this.stats.callsByKind[kind] ?? 0) + 1;
+  }
+
+  private noteRateHeaders(headers: Record<string, string | undefined>): void {
+    const delay = Number(headers['x-vaultapi-responsedelay']);
+    if (delay > 0) this.stats.delayedMs += delay;
+    const remaining = Number(headers['x-vaultapi-burstlimitremaining']);
+    if (headers['x-vaultapi-burstlimitremaining'] !== undefined && Number.isFinite(remaining)) {
+      this.stats.burstLimitRemaining = remaining;
+      if (remaining < this.settings.burstLimitThreshold) this.pauseUntil = Date.now() + this.settings.burstPauseMs;
+    }
+  }
+
+  private sessionId(): Promise<string> {
+    this.session ??= this.authenticate().catch((err) => {
+      this.session = undefined;
+      throw err;
+    });
+    return this.session;
+  }
+
+  private async authenticate(): Promise<string> {
+    const req: VaultRequest = {
+      kind: 'auth',
+      method: 'POST',
+      path: `${this.apiPrefix}/auth`,
+      form: { username: this.settings.username, password: this.settings.password },
+    };
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await this.send(req, undefined);
+      if (outcome.kind === 'ok') {
+        const auth = AuthResponse.safeParse(outcome.body);
+        if (auth.success && auth.data.responseStatus === 'SUCCESS' && auth.data.sessionId) {
+          const { expectedVaultId } = this.settings;
+          if (expectedVaultId !== undefined && auth.data.vaultId !== expectedVaultId) {
+            throw new VaultError('auth', `authentication opened vault ${auth.data.vaultId}, expected vault ${expectedVaultId}`, 'WRONG_VAULT');
+          }
+          this.logger.info('vault session opened', { vaultId: auth.data.vaultId });
+          return auth.data.sessionId;
+        }
+        const type = auth.success ? auth.data.errors?.[0]?.type : undefined;
+        throw new VaultError('auth', `authentication failed for user ${this.settings.username}: ${type ?? 'unexpected response'}`, type);
+      }
+      if (outcome.kind === 'rate-limited') {
+        if (attempt >= this.settings.maxRetries) throw new VaultError('transient', 'auth: rate limited (API_LIMIT_EXCEEDED)', 'API_LIMIT_EXCEEDED');
+        await this.wait(outcome.waitMs ?? this.backoffMs(attempt));
+        continue;
+      }
+      const reason = outcome.kind === 'retry' ? outcome.reason : 'HTTP 401';
+      if (outcome.kind === 'session-expired') throw new VaultError('auth', `authentication failed for user ${this.settings.username}: ${reason}`);
+      await this.retryOrThrow(req, attempt, reason);
+    }
+  }
+}
