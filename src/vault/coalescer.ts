@@ -5,8 +5,10 @@ interface Pending<Item, Result> {
 }
 
 export interface CoalescerOptions<Item, Result> {
-  /** How long the first caller waits for others to join its request. */
+  /** A request goes out once no caller has joined for this long... */
   windowMs: number;
+  /** ...or this long after its first caller, whichever comes first (default 20 windows). */
+  maxDelayMs?: number;
   maxPerRequest: number;
   /** Items with the same key never share a request (e.g. two updates of one record). */
   keyOf?: (item: Item) => string;
@@ -22,12 +24,18 @@ export interface CoalescerOptions<Item, Result> {
 export class Coalescer<Item, Result> {
   private queue: Pending<Item, Result>[] = [];
   private timer?: NodeJS.Timeout;
+  private firstArrival = 0;
 
   constructor(private readonly options: CoalescerOptions<Item, Result>) {}
 
   submit(items: Item[]): Promise<Result[]> {
     const promises = items.map((item) => new Promise<Result>((resolve, reject) => this.queue.push({ item, resolve, reject })));
-    this.timer ??= setTimeout(() => void this.flush(), this.options.windowMs);
+    // Debounced: callers woken by the same timer tick arrive spread over a few hundred ms on a busy worker.
+    const now = Date.now();
+    if (!this.timer) this.firstArrival = now;
+    clearTimeout(this.timer);
+    const deadline = this.firstArrival + (this.options.maxDelayMs ?? this.options.windowMs * 20);
+    this.timer = setTimeout(() => void this.flush(), Math.max(0, Math.min(this.options.windowMs, deadline - now)));
     return Promise.all(promises);
   }
 

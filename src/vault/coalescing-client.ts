@@ -3,6 +3,15 @@ import { assertWritableRows, MAX_ROWS_PER_UPDATE, VaultApi } from './client';
 import { assertRecordId, MAX_IDS_PER_QUERY } from './vql';
 import type { LockInfo, RecordState, UpdateOutcome, UpdateRow } from './types';
 
+export interface CoalescingWindows {
+  /** Quiet time before merged state reads go out: the worker wakes a tick's records over a second or two. */
+  readMs: number;
+  /** Quiet time before merged updates go out. */
+  updateMs: number;
+}
+
+export const DEFAULT_WINDOWS: CoalescingWindows = { readMs: 500, updateMs: 25 };
+
 /**
  * A VaultApi that merges concurrent calls from many record workflows' activities: all waiting records that
  * tick at the same moment share one VQL query per 1,000 ids, and their updates share bulk requests.
@@ -13,7 +22,7 @@ export class CoalescingVaultClient implements VaultApi {
 
   constructor(
     private readonly inner: VaultApi,
-    private readonly windowMs = 25,
+    private readonly windows: CoalescingWindows = DEFAULT_WINDOWS,
   ) {}
 
   async readStates(object: string, ids: string[], fields: string[]): Promise<RecordState[]> {
@@ -23,7 +32,7 @@ export class CoalescingVaultClient implements VaultApi {
     let reader = this.readers.get(key);
     if (!reader) {
       reader = new Coalescer({
-        windowMs: this.windowMs,
+        windowMs: this.windows.readMs,
         maxPerRequest: MAX_IDS_PER_QUERY,
         send: async (batch) => {
           const byId = new Map((await this.inner.readStates(object, batch, fields)).map((s) => [s.id, s]));
@@ -41,7 +50,7 @@ export class CoalescingVaultClient implements VaultApi {
     let writer = this.writers.get(object);
     if (!writer) {
       writer = new Coalescer({
-        windowMs: this.windowMs,
+        windowMs: this.windows.updateMs,
         maxPerRequest: MAX_ROWS_PER_UPDATE,
         keyOf: (row) => row.id,
         send: (batch) => this.inner.bulkUpdate(object, batch),

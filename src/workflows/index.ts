@@ -1,1 +1,1 @@
-export {};
+export { capaRecordWorkflow } from './record';

@@ -1,14 +1,16 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporal } from '@temporalio/proto';
 import { DefaultLogger, Runtime, Worker, WorkerOptions } from '@temporalio/worker';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import { temporalCliPath, temporalTestServerPath } from '../../src/temporal-binaries';
 import { WORKFLOW_BUNDLE_PATH } from './global-setup';
+import { WORKER_TUNING } from '../../src/worker';
 
 let runtimeInstalled = false;
 function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
 }
 
 /** A real Temporal dev server (the `temporal` CLI) with the project's custom search attributes registered. */
@@ -22,12 +24,20 @@ export async function startDevServer(): Promise<TestWorkflowEnvironment> {
   });
 }
 
-/** The real time-skipping test server: timers of days complete in seconds. */
+/**
+ * The real time-skipping test server: timers of days complete in seconds. It refuses unknown search attributes
+ * and createTimeSkipping takes none, but it accepts them through the operator service, as a cluster does.
+ */
 export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
-  return TestWorkflowEnvironment.createTimeSkipping({
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
   });
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(ALL_SEARCH_ATTRIBUTES.map((k) => [k.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+  });
+  return env;
 }
 
 /** A worker on the test environment that loads the workflow bundle built once by global-setup. */
@@ -39,6 +49,7 @@ export async function createTestWorker(
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH },
+    ...WORKER_TUNING,
     ...options,
   });
 }

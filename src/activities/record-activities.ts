@@ -1,0 +1,90 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { AlertChannel } from '../alerts/alert-channel';
+import type { AuditTrail } from '../audit/audit-trail';
+import type { Logger } from '../logger';
+import type { VaultApi } from '../vault/client';
+import { isLockedState, VaultDialect } from '../vault/dialect';
+import { VaultError } from '../vault/errors';
+import type { RecordActivities } from './record-types';
+
+export interface RecordActivityDeps {
+  vault: VaultApi;
+  dialect: VaultDialect;
+  audit: AuditTrail;
+  alerts: AlertChannel;
+  logger: Logger;
+}
+
+/**
+ * Turns a Vault client error into a Temporal failure: transient and auth problems are retried with the
+ * activity's backoff, bad input and permanent errors are not. Messages never hold secrets (see VaultError).
+ */
+export async function asActivityFailure<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof VaultError) {
+      const retryable = err.kind === 'transient' || err.kind === 'auth';
+      throw ApplicationFailure.create({ message: err.message, type: `Vault.${err.kind}`, nonRetryable: !retryable });
+    }
+    throw err;
+  }
+}
+
+const ALERT_TITLES = {
+  conflict: 'needs decision: changed by hand during review',
+  'max-wait': 'needs decision: still locked after the maximum wait',
+  'permanent-failure': 'update failed permanently',
+  'not-found': 'record no longer exists',
+} as const;
+
+export function createRecordActivities(deps: RecordActivityDeps): RecordActivities {
+  return {
+    async readRecord({ object, recordId, fields }) {
+      return asActivityFailure(async () => {
+        const [state] = await deps.vault.readStates(object, [recordId], fields);
+        if (!state) return { found: false, values: {}, locked: false };
+        const lockedByState = isLockedState(deps.dialect, state.state);
+        // The lock endpoint (customer dialect) is asked only when state__v says unlocked, so that waiting
+        // records keep costing one coalesced query per tick.
+        const lock = !lockedByState && deps.dialect.lockEndpoint ? await deps.vault.readLock(object, recordId) : undefined;
+        return { found: true, state: state.state, values: state.values, locked: lockedByState || !!lock?.locked, lockedBy: lock?.lockedBy };
+      });
+    },
+
+    async applyChange({ object, recordId, workflowId, values, previous, batchId, actor }) {
+      return asActivityFailure(async () => {
+        const [outcome] = await deps.vault.bulkUpdate(object, [{ id: recordId, values }]);
+        deps.logger.info('record update', { recordId, batchId, workflowId, status: outcome.status, errorType: outcome.errorType });
+        if (outcome.status === 'transient') {
+          throw ApplicationFailure.retryable(`Vault answered ${outcome.errorType ?? 'a transient error'}`, 'Vault.transient');
+        }
+        if (outcome.status === 'updated') {
+          const time = new Date().toISOString();
+          const who = actor.kind === 'operator' ? { actor: actor.operator, reason: actor.reason } : { actor: 'integration' };
+          await deps.audit.append(
+            Object.entries(values)
+              .filter(([field, value]) => previous[field] !== value)
+              .map(([field, value]) => ({ time, object, recordId, field, oldValue: previous[field] ?? null, newValue: value, batchId, workflowId, ...who })),
+          );
+        }
+        return { status: outcome.status, errorType: outcome.errorType, message: outcome.message };
+      });
+    },
+
+    async sendRecordAlert(alert) {
+      await deps.alerts.send({
+        title: `CAPA ${alert.recordId}: ${ALERT_TITLES[alert.reason]}`,
+        lines: [
+          alert.detail,
+          `Vault state: ${alert.vaultState ?? 'unknown'}${alert.lockedBy ? ` (locked by ${alert.lockedBy})` : ''}`,
+          `Workflow: ${alert.workflowId} (batch ${alert.batchId})`,
+          alert.reason === 'conflict' || alert.reason === 'max-wait'
+            ? `Decide: capa-sync force ${alert.recordId} --operator <you> --reason <why>, or capa-sync cancel ...`
+            : 'Check the record in Vault; the change was not applied.',
+        ],
+        fields: { ...alert },
+      });
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import type { FieldValues, UpdateOutcome } from '../vault/types';
+
+/** Who a write is made for: the nightly integration, or an operator who forced it. */
+export type Actor = { kind: 'integration' } | { kind: 'operator'; operator: string; reason: string };
+
+export interface RecordSnapshot {
+  found: boolean;
+  state?: string;
+  values: FieldValues;
+  locked: boolean;
+  lockedBy?: string;
+}
+
+export interface ApplyChangeInput {
+  object: string;
+  recordId: string;
+  workflowId: string;
+  values: FieldValues;
+  previous: FieldValues;
+  batchId: string;
+  actor: Actor;
+}
+
+export type ApplyResult = Pick<UpdateOutcome, 'status' | 'errorType' | 'message'>;
+
+export type RecordAlertReason = 'conflict' | 'max-wait' | 'permanent-failure' | 'not-found';
+
+export interface RecordAlert {
+  reason: RecordAlertReason;
+  object: string;
+  recordId: string;
+  workflowId: string;
+  vaultState?: string;
+  lockedBy?: string;
+  batchId: string;
+  detail: string;
+}
+
+/** The activities the record workflow calls; implemented in record-activities.ts. */
+export interface RecordActivities {
+  readRecord(input: { object: string; recordId: string; fields: string[] }): Promise<RecordSnapshot>;
+  applyChange(input: ApplyChangeInput): Promise<ApplyResult>;
+  sendRecordAlert(alert: RecordAlert): Promise<void>;
+}

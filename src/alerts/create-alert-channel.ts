@@ -1,0 +1,8 @@
+import type { AppConfig } from '../config';
+import type { Logger } from '../logger';
+import { AlertChannel, LogAlertChannel } from './alert-channel';
+import { WebhookAlertChannel } from './webhook-channel';
+
+export function createAlertChannel(config: AppConfig['alerts'], logger: Logger): AlertChannel {
+  return config.channel === 'webhook' && config.webhookUrl ? new WebhookAlertChannel(config.webhookUrl, logger) : new LogAlertChannel(logger);
+}

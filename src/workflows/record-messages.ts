@@ -1,0 +1,111 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { FieldValues } from '../vault/types';
+
+/** The record workflow's states, also its `CapaSyncState` search attribute. */
+export const SYNC_STATES = ['waiting-for-unlock', 'applying', 'needs-decision', 'applied', 'cancelled', 'failed'] as const;
+export type SyncState = (typeof SYNC_STATES)[number];
+export const TERMINAL_STATES: readonly SyncState[] = ['applied', 'cancelled', 'failed'];
+
+export const recordWorkflowId = (object: string, recordId: string) => `capa-sync:${object}:${recordId}`;
+
+export interface OperatorDecision {
+  operator: string;
+  reason: string;
+}
+
+export interface DecisionRecord extends OperatorDecision {
+  kind: 'force' | 'cancel';
+  at: string;
+  result: string;
+}
+
+/** Newer values for a waiting record, from a later batch. */
+export interface DesiredValues {
+  desired: FieldValues;
+  /** The Vault values that batch saw; used only for fields this workflow did not already track. */
+  baseline: FieldValues;
+  sourceTimestamp: string;
+  batchId: string;
+}
+
+export interface RecordWorkflowOptions {
+  /** Tick intervals in seconds, each dividing the next, so that all waiting records poll at the same moments. */
+  tickScheduleSeconds: number[];
+  /** Ticks spent on each interval before backing off to the next. */
+  ticksPerStep: number;
+  maxWaitSeconds: number;
+  /** Continue-as-new once a run's history has this many events (or when Temporal suggests it). */
+  historyEventLimit: number;
+  activityMaxIntervalSeconds: number;
+}
+
+export const DEFAULT_RECORD_OPTIONS: RecordWorkflowOptions = {
+  tickScheduleSeconds: [300, 900, 1800, 3600],
+  ticksPerStep: 12,
+  maxWaitSeconds: 30 * 24 * 3600,
+  historyEventLimit: 5000,
+  activityMaxIntervalSeconds: 300,
+};
+
+export interface RecordWorkflowInput extends DesiredValues {
+  object: string;
+  recordId: string;
+  options: RecordWorkflowOptions;
+  /** Set only by continue-as-new. */
+  carried?: CarriedState;
+}
+
+export type NeedsDecisionReason = 'conflict' | 'max-wait';
+
+/** Everything a run hands to the next one on continue-as-new. */
+export interface CarriedState {
+  phase: SyncState;
+  desired: FieldValues;
+  baseline: FieldValues;
+  sourceTimestamp: string;
+  batchId: string;
+  vaultState?: string;
+  lockedBy?: string;
+  needsDecision?: { reason: NeedsDecisionReason; fields: string[] };
+  waitingSince: number;
+  lastCheck?: number;
+  nextCheck?: number;
+  attempts: number;
+  decisions: DecisionRecord[];
+  pending: PendingOperation[];
+  alertsSent: Record<string, number>;
+  operationSeq: number;
+  runs: number;
+}
+
+export interface PendingOperation extends OperatorDecision {
+  id: number;
+  kind: 'force' | 'cancel';
+}
+
+export interface RecordStatus {
+  workflowId: string;
+  object: string;
+  recordId: string;
+  state: SyncState;
+  vaultState?: string;
+  lockedBy?: string;
+  needsDecision?: { reason: NeedsDecisionReason; fields: string[] };
+  desired: FieldValues;
+  baseline: FieldValues;
+  sourceTimestamp: string;
+  batchId: string;
+  waitingSince: string;
+  lastCheck?: string;
+  nextCheck?: string;
+  attempts: number;
+  decisions: DecisionRecord[];
+  runs: number;
+}
+
+export const forceUpdate = defineUpdate<string, [OperatorDecision]>('force');
+export const cancelUpdate = defineUpdate<string, [OperatorDecision]>('cancel');
+export const forceSignal = defineSignal<[OperatorDecision]>('force');
+export const cancelSignal = defineSignal<[OperatorDecision]>('cancel');
+export const setDesiredValuesSignal = defineSignal<[DesiredValues]>('setDesiredValues');
+export const statusQuery = defineQuery<RecordStatus>('status');

@@ -1,0 +1,254 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Actor, ApplyResult, RecordActivities, RecordAlertReason, RecordSnapshot } from '../activities/record-types';
+import type { FieldValues } from '../vault/types';
+import { CapaBatchId, CapaRecordId, CapaSyncState, CapaVaultState } from './search-attributes';
+import {
+  CarriedState,
+  cancelSignal,
+  cancelUpdate,
+  forceSignal,
+  forceUpdate,
+  NeedsDecisionReason,
+  OperatorDecision,
+  PendingOperation,
+  RecordStatus,
+  RecordWorkflowInput,
+  setDesiredValuesSignal,
+  statusQuery,
+  SyncState,
+  TERMINAL_STATES,
+} from './record-messages';
+
+const DAY_MS = 24 * 3600 * 1000;
+
+export interface RecordWorkflowResult {
+  recordId: string;
+  state: SyncState;
+  attempts: number;
+  decisions: CarriedState['decisions'];
+}
+
+/**
+ * One CAPA record whose update Vault refused because a lifecycle workflow locks it. Waits out the lock by reading
+ * `state__v` on wall-clock-aligned ticks, guards against overwriting a reviewer's manual edit, then applies the
+ * newest desired values, unless an operator forces or cancels first.
+ */
+export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<RecordWorkflowResult> {
+  const { object, recordId, options } = input;
+  const workflowId = workflowInfo().workflowId;
+  const s: CarriedState = input.carried ?? {
+    phase: 'waiting-for-unlock',
+    desired: input.desired,
+    baseline: input.baseline,
+    sourceTimestamp: input.sourceTimestamp,
+    batchId: input.batchId,
+    waitingSince: Date.now(),
+    attempts: 0,
+    decisions: [],
+    pending: [],
+    alertsSent: {},
+    operationSeq: 0,
+    runs: 0,
+  };
+  const results = new Map<number, string>();
+
+  const acts = proxyActivities<RecordActivities>({
+    startToCloseTimeout: '2 minutes',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: `${options.activityMaxIntervalSeconds} seconds` },
+  });
+
+  // ---- operator messages -------------------------------------------------------------------------------------
+  const enqueue = (kind: PendingOperation['kind'], d: OperatorDecision): number => {
+    const id = ++s.operationSeq;
+    s.pending.push({ id, kind, operator: d.operator.trim(), reason: d.reason.trim() });
+    return id;
+  };
+  const validate = (d: OperatorDecision) => {
+    if (!d || typeof d.operator !== 'string' || !d.operator.trim()) throw new Error('operator is required');
+    if (typeof d.reason !== 'string' || !d.reason.trim()) throw new Error('reason is required');
+    if (TERMINAL_STATES.includes(s.phase)) throw new Error(`record is already ${s.phase}`);
+  };
+  const awaitResult = async (id: number) => {
+    await condition(() => results.has(id));
+    return results.get(id)!;
+  };
+  setHandler(forceUpdate, (d) => awaitResult(enqueue('force', d)), { validator: validate });
+  setHandler(cancelUpdate, (d) => awaitResult(enqueue('cancel', d)), { validator: validate });
+  const fromSignal = (kind: PendingOperation['kind']) => (d: OperatorDecision) => {
+    try {
+      validate(d);
+      enqueue(kind, d);
+    } catch {
+      // A signal has no caller to answer: an invalid one is ignored (the Update form reports why).
+    }
+  };
+  setHandler(forceSignal, fromSignal('force'));
+  setHandler(cancelSignal, fromSignal('cancel'));
+  setHandler(setDesiredValuesSignal, (update) => {
+    if (TERMINAL_STATES.includes(s.phase) || update.sourceTimestamp <= s.sourceTimestamp) return; // newest source wins
+    s.desired = update.desired;
+    s.baseline = { ...update.baseline, ...s.baseline }; // the first baseline seen for a field is what a reviewer changed
+    s.sourceTimestamp = update.sourceTimestamp;
+    s.batchId = update.batchId;
+    if (s.needsDecision?.reason === 'conflict') setPhase('waiting-for-unlock'); // re-check against the new values
+  });
+  setHandler(statusQuery, (): RecordStatus => ({
+    workflowId,
+    object,
+    recordId,
+    state: s.phase,
+    vaultState: s.vaultState,
+    lockedBy: s.lockedBy,
+    needsDecision: s.needsDecision,
+    desired: s.desired,
+    baseline: s.baseline,
+    sourceTimestamp: s.sourceTimestamp,
+    batchId: s.batchId,
+    waitingSince: iso(s.waitingSince)!,
+    lastCheck: iso(s.lastCheck),
+    nextCheck: iso(s.nextCheck),
+    attempts: s.attempts,
+    decisions: s.decisions,
+    runs: s.runs,
+  }));
+
+  // ---- state changes, visible in the Web UI --------------------------------------------------------------------
+  function setPhase(phase: SyncState, needsDecision?: CarriedState['needsDecision']): void {
+    s.phase = phase;
+    s.needsDecision = needsDecision;
+    publish();
+  }
+  function publish(): void {
+    upsertSearchAttributes([
+      { key: CapaSyncState, value: s.phase },
+      { key: CapaRecordId, value: recordId },
+      { key: CapaBatchId, value: s.batchId },
+      ...(s.vaultState ? [{ key: CapaVaultState, value: s.vaultState }] : []),
+    ]);
+  }
+  async function alert(reason: RecordAlertReason, detail: string): Promise<void> {
+    // Not repeated for the same record and reason within a day.
+    const last = s.alertsSent[reason];
+    if (last !== undefined && Date.now() - last < DAY_MS) return;
+    s.alertsSent[reason] = Date.now();
+    await acts.sendRecordAlert({ reason, object, recordId, workflowId, vaultState: s.vaultState, lockedBy: s.lockedBy, batchId: s.batchId, detail });
+  }
+  async function needDecision(reason: NeedsDecisionReason, fields: string[], detail: string): Promise<void> {
+    setPhase('needs-decision', { reason, fields });
+    await alert(reason, detail);
+  }
+
+  // ---- Vault ----------------------------------------------------------------------------------------------------
+  async function read(): Promise<RecordSnapshot> {
+    const snapshot = await acts.readRecord({ object, recordId, fields: Object.keys(s.desired) });
+    s.attempts++;
+    s.lastCheck = Date.now();
+    const changed = snapshot.state !== s.vaultState;
+    s.vaultState = snapshot.state;
+    s.lockedBy = snapshot.lockedBy;
+    if (changed) publish();
+    return snapshot;
+  }
+  async function apply(snapshot: RecordSnapshot, actor: Actor): Promise<ApplyResult> {
+    setPhase('applying');
+    const previous = Object.fromEntries(Object.keys(s.desired).map((f) => [f, snapshot.values[f] ?? null]));
+    const result = await acts.applyChange({ object, recordId, workflowId, values: s.desired, previous, batchId: s.batchId, actor });
+    if (result.status === 'updated' || result.status === 'unchanged') setPhase('applied');
+    else if (result.status === 'locked') setPhase('waiting-for-unlock');
+    else {
+      setPhase('failed');
+      await alert('permanent-failure', `${result.errorType ?? 'error'}: ${result.message ?? ''}`.trim());
+    }
+    return result;
+  }
+  async function sleepUntilNextTick(): Promise<void> {
+    const schedule = options.tickScheduleSeconds;
+    const step = Math.min(Math.floor(s.attempts / options.ticksPerStep), schedule.length - 1);
+    const intervalMs = schedule[step] * 1000;
+    const now = Date.now();
+    s.nextCheck = (Math.floor(now / intervalMs) + 1) * intervalMs; // aligned to the wall clock, shared by all records
+    await condition(() => s.pending.length > 0, s.nextCheck - now);
+  }
+
+  // ---- the process ------------------------------------------------------------------------------------------------
+  async function handleOperator(op: PendingOperation): Promise<void> {
+    let outcome: string;
+    if (op.kind === 'cancel') {
+      setPhase('cancelled');
+      outcome = 'cancelled';
+    } else {
+      const snapshot = await read();
+      const result = await apply(snapshot, { kind: 'operator', operator: op.operator, reason: op.reason });
+      outcome =
+        result.status === 'locked'
+          ? 'still locked: waiting'
+          : result.status === 'permanent'
+            ? `failed: ${result.errorType ?? ''} ${result.message ?? ''}`.trim()
+            : 'applied';
+    }
+    s.decisions.push({ kind: op.kind, operator: op.operator, reason: op.reason, at: iso(Date.now())!, result: outcome });
+    results.set(op.id, outcome);
+  }
+
+  async function waitingStep(): Promise<void> {
+    if (Date.now() - s.waitingSince >= options.maxWaitSeconds * 1000) {
+      return needDecision('max-wait', [], `still locked after ${Math.round(options.maxWaitSeconds / 3600)} h (Vault state ${s.vaultState})`);
+    }
+    const snapshot = await read();
+    if (!snapshot.found) {
+      setPhase('failed');
+      return alert('not-found', 'record no longer found in Vault');
+    }
+    if (snapshot.locked) {
+      if (s.phase !== 'waiting-for-unlock') setPhase('waiting-for-unlock');
+      return sleepUntilNextTick();
+    }
+    const conflicts = conflictingFields(snapshot.values, s.baseline, s.desired);
+    if (conflicts.length) {
+      const detail = conflicts.map((f) => `${f}: was ${fmt(s.baseline[f])}, now ${fmt(snapshot.values[f])}, desired ${fmt(s.desired[f])}`);
+      return needDecision('conflict', conflicts, `changed by hand during the lock: ${detail.join('; ')}`);
+    }
+    const result = await apply(snapshot, { kind: 'integration' });
+    if (result.status === 'locked') await sleepUntilNextTick(); // raced with a new lock
+  }
+
+  publish();
+  while (!TERMINAL_STATES.includes(s.phase)) {
+    const op = s.pending.shift();
+    if (op) {
+      await handleOperator(op);
+      continue;
+    }
+    const info = workflowInfo();
+    if (info.continueAsNewSuggested || info.historyLength >= options.historyEventLimit) {
+      await condition(allHandlersFinished);
+      s.runs++;
+      return continueAsNew<typeof capaRecordWorkflow>({ ...input, carried: s });
+    }
+    if (s.phase === 'needs-decision') await condition(() => s.pending.length > 0 || s.phase !== 'needs-decision');
+    else await waitingStep();
+  }
+  // Pending operations that arrived too late are answered, so no Update caller waits forever.
+  for (const op of s.pending.splice(0)) results.set(op.id, `record is already ${s.phase}`);
+  await condition(allHandlersFinished);
+  return { recordId, state: s.phase, attempts: s.attempts, decisions: s.decisions };
+}
+
+/** Fields a person changed since the batch saw them, to something other than what we want to write. */
+export function conflictingFields(current: FieldValues, baseline: FieldValues, desired: FieldValues): string[] {
+  return Object.keys(desired).filter(
+    (f) => f in baseline && !sameValue(current[f], baseline[f]) && !sameValue(current[f], desired[f]),
+  );
+}
+
+const sameValue = (a: unknown, b: unknown) => (a ?? null) === (b ?? null) || String(a ?? '') === String(b ?? '');
+const fmt = (v: unknown) => JSON.stringify(v ?? null);
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
