@@ -8,19 +8,29 @@ import { jsonLogger, Logger } from './logger';
 import { VaultClient } from './vault/client';
 import { CoalescingVaultClient } from './vault/coalescing-client';
 import { VaultHttp } from './vault/http';
-import { connectWorker } from './temporal-connection';
+import { connectClient, connectWorker } from './temporal-connection';
+import { Client } from '@temporalio/client';
+import type { AlertChannel } from './alerts/alert-channel';
 
 /** The worker's side effects, built once per process: one Vault session and coalescer for all activities. */
-export function buildActivities(config: AppConfig, logger: Logger) {
-  const http = new VaultHttp(config.vault, logger);
-  const client = new VaultClient(http, config.vault.dialect);
-  const vault = new CoalescingVaultClient(client, config.vault.coalesce);
+export function buildActivities(config: AppConfig, services: { logger: Logger; temporal: Client; alerts?: AlertChannel }) {
+  const http = new VaultHttp(config.vault, services.logger);
+  const vault = new VaultClient(http, config.vault.dialect);
   const activities = createActivities({
     vault,
+    coalesced: new CoalescingVaultClient(vault, config.vault.coalesce),
     dialect: config.vault.dialect,
+    temporal: services.temporal,
+    taskQueue: config.temporal.taskQueue,
+    object: config.vault.object,
+    mapping: config.mapping,
+    recordOptions: config.record,
+    dataDir: config.dataDir,
+    pageSize: config.batch.pageSize,
+    updateConcurrency: config.batch.updateConcurrency,
     audit: new AuditTrail(path.join(config.dataDir, 'audit')),
-    alerts: createAlertChannel(config.alerts, logger),
-    logger,
+    alerts: services.alerts ?? createAlertChannel(config.alerts, services.logger),
+    logger: services.logger,
   });
   return { activities, vaultStats: http.stats };
 }
@@ -33,7 +43,8 @@ export const WORKER_TUNING = { maxConcurrentActivityTaskExecutions: 2000 } as co
 
 /** Creates the worker that runs every capa-sync workflow and activity on the configured task queue. */
 export async function createWorker(config: AppConfig, connection: NativeConnection, logger: Logger): Promise<Worker> {
-  const { activities } = buildActivities(config, logger);
+  const temporal = await connectClient(config.temporal);
+  const { activities } = buildActivities(config, { logger, temporal });
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,

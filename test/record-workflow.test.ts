@@ -3,11 +3,10 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { VaultSimulator } from '../src/simulator/server';
-import { DEFAULT_WINDOWS } from '../src/vault/coalescing-client';
 import { cancelSignal, cancelUpdate, forceUpdate, setDesiredValuesSignal, statusQuery } from '../src/workflows/record-messages';
 import { startTimeSkippingServer } from './helpers/temporal';
 import { startSimulator } from './helpers/vault';
-import { recordWorker, startRecordWorkflow } from './helpers/record-env';
+import { testWorker, startRecordWorkflow } from './helpers/record-env';
 import { saveHistory } from './helpers/histories';
 
 const LOCKED = 'under_review_state__c';
@@ -37,7 +36,7 @@ const searchAttributes = async (h: { describe(): Promise<{ searchAttributes: Rec
 it('waits out a lock that clears after 3 days, then applies the change exactly once', async () => {
   const rec = seedLocked('L1');
   const taskQueue = nextQueue();
-  const { worker, audit } = await recordWorker(env, sim, taskQueue);
+  const { worker, audit } = await testWorker(env, sim, taskQueue);
   await worker.runUntil(async () => {
     const h = await startRecordWorkflow(env, taskQueue, { recordId: 'L1', desired: { priority__c: 'High' }, baseline: { priority__c: 'Low' } });
     await env.sleep('3 days');
@@ -64,7 +63,7 @@ it('waits out a lock that clears after 3 days, then applies the change exactly o
 it('answers a force while Vault still locks the record, writes nothing and keeps waiting', async () => {
   const rec = seedLocked('F1');
   const taskQueue = nextQueue();
-  const { worker } = await recordWorker(env, sim, taskQueue);
+  const { worker } = await testWorker(env, sim, taskQueue);
   await worker.runUntil(async () => {
     const h = await startRecordWorkflow(env, taskQueue, { recordId: 'F1', desired: { priority__c: 'High' }, baseline: { priority__c: 'Low' } });
     await env.sleep('10 minutes');
@@ -83,7 +82,7 @@ describe("a reviewer's edit during the lock", () => {
   async function runToConflict(id: string, body: (h: Awaited<ReturnType<typeof startRecordWorkflow>>) => Promise<void>) {
     const rec = seedLocked(id);
     const taskQueue = nextQueue();
-    const ctx = await recordWorker(env, sim, taskQueue);
+    const ctx = await testWorker(env, sim, taskQueue);
     await ctx.worker.runUntil(async () => {
       const h = await startRecordWorkflow(env, taskQueue, { recordId: id, desired: { priority__c: 'High' }, baseline: { priority__c: 'Low' } });
       await env.sleep('1 hour');
@@ -129,7 +128,7 @@ describe("a reviewer's edit during the lock", () => {
 it('applies the newest signalled values and ignores older ones', async () => {
   const rec = seedLocked('N1', { priority__c: 'Low', risk_score__c: 10 });
   const taskQueue = nextQueue();
-  const { worker } = await recordWorker(env, sim, taskQueue);
+  const { worker } = await testWorker(env, sim, taskQueue);
   await worker.runUntil(async () => {
     const h = await startRecordWorkflow(env, taskQueue, {
       recordId: 'N1',
@@ -153,7 +152,7 @@ it('applies the newest signalled values and ignores older ones', async () => {
 it('asks for a decision and alerts once the maximum wait is reached', async () => {
   seedLocked('M1');
   const taskQueue = nextQueue();
-  const { worker, alerts } = await recordWorker(env, sim, taskQueue);
+  const { worker, alerts } = await testWorker(env, sim, taskQueue);
   await worker.runUntil(async () => {
     const h = await startRecordWorkflow(env, taskQueue, {
       recordId: 'M1',
@@ -173,7 +172,7 @@ it('asks for a decision and alerts once the maximum wait is reached', async () =
 it('continues as new over hundreds of ticks, keeping state and decisions, with every run bounded', async () => {
   const rec = seedLocked('H1');
   const taskQueue = nextQueue();
-  const { worker } = await recordWorker(env, sim, taskQueue);
+  const { worker } = await testWorker(env, sim, taskQueue);
   const limit = 150;
   await worker.runUntil(async () => {
     const h = await startRecordWorkflow(env, taskQueue, {
@@ -207,33 +206,12 @@ it('continues as new over hundreds of ticks, keeping state and decisions, with e
   expect(vaultAudit('H1')).toHaveLength(1);
 });
 
-it('reads 200 waiting records with one Vault query per tick', async () => {
-  const ids = Array.from({ length: 200 }, (_, i) => `W${i}`);
-  sim.store.seed(ids.map((id) => ({ id, state__v: LOCKED, fields: { priority__c: 'Low' } })));
-  const taskQueue = nextQueue();
-  const { worker } = await recordWorker(env, sim, taskQueue, { windows: DEFAULT_WINDOWS });
-  await worker.runUntil(async () => {
-    const handles = await Promise.all(
-      ids.map((id) => startRecordWorkflow(env, taskQueue, { recordId: id, desired: { priority__c: 'High' }, baseline: { priority__c: 'Low' } })),
-    );
-    await env.sleep('1 minute'); // every workflow has made its first (unaligned) read
-    const before = sim.calls.query;
-    await env.sleep('30 minutes');
-    const ticks = 6;
-    expect(sim.calls.query - before).toBeLessThanOrEqual(ticks + 1);
-    const attempts = await Promise.all(handles.map((h) => h.query(statusQuery).then((s) => s.attempts)));
-    attempts.forEach((n) => expect(n).toBeGreaterThanOrEqual(ticks));
-    await Promise.all(handles.map((h) => h.signal(cancelSignal, { operator: 'test', reason: 'cleanup' })));
-    await Promise.all(handles.map((h) => h.result()));
-  });
-});
-
 it('carries on when the worker is stopped mid-wait and a new one starts', async () => {
   const rec = seedLocked('K1');
   const taskQueue = nextQueue();
   // No sticky cache: the time-skipping server never times out a dead worker's sticky queue (a real server does
   // after stickyQueueScheduleToStartTimeout), so the new worker would otherwise never see the next task.
-  const first = await recordWorker(env, sim, taskQueue, { tuning: { maxCachedWorkflows: 0 } });
+  const first = await testWorker(env, sim, taskQueue, { tuning: { maxCachedWorkflows: 0 } });
   const h = await first.worker.runUntil(async () => {
     const handle = await startRecordWorkflow(env, taskQueue, { recordId: 'K1', desired: { priority__c: 'High' }, baseline: { priority__c: 'Low' } });
     await env.sleep('30 minutes');
@@ -242,7 +220,7 @@ it('carries on when the worker is stopped mid-wait and a new one starts', async 
   // With no worker, the next tick's task waits on the server (the time-skipping server holds time meanwhile).
   expect((await h.describe()).status.name).toBe('RUNNING');
   sim.store.moveState(rec, APPROVED);
-  const second = await recordWorker(env, sim, taskQueue);
+  const second = await testWorker(env, sim, taskQueue);
   await second.worker.runUntil(async () => {
     expect(await h.result()).toMatchObject({ state: 'applied' });
   });
@@ -252,7 +230,7 @@ it('carries on when the worker is stopped mid-wait and a new one starts', async 
 it('refuses a force or cancel without operator or reason', async () => {
   const rec = seedLocked('V1');
   const taskQueue = nextQueue();
-  const { worker } = await recordWorker(env, sim, taskQueue);
+  const { worker } = await testWorker(env, sim, taskQueue);
   await worker.runUntil(async () => {
     const h = await startRecordWorkflow(env, taskQueue, { recordId: 'V1', desired: { priority__c: 'High' }, baseline: { priority__c: 'Low' } });
     await env.sleep('1 minute');

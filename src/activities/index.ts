@@ -1,8 +1,9 @@
+import { BatchActivityDeps, createBatchActivities } from './batch-activities';
 import { createRecordActivities, RecordActivityDeps } from './record-activities';
 
-export type ActivityDeps = RecordActivityDeps;
+export type ActivityDeps = RecordActivityDeps & BatchActivityDeps;
 
-/** Every activity the worker serves, bound to its dependencies (Vault client, audit trail, alerts). */
+/** Every activity the worker serves, bound to its dependencies (Vault clients, Temporal client, audit, alerts). */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createRecordActivities(deps) };
+  return { ...createRecordActivities(deps), ...createBatchActivities(deps) };
 }

@@ -8,7 +8,8 @@ import { VaultError } from '../vault/errors';
 import type { RecordActivities } from './record-types';
 
 export interface RecordActivityDeps {
-  vault: VaultApi;
+  /** Coalescing: all waiting records' reads at one tick share a query. */
+  coalesced: VaultApi;
   dialect: VaultDialect;
   audit: AuditTrail;
   alerts: AlertChannel;
@@ -42,19 +43,19 @@ export function createRecordActivities(deps: RecordActivityDeps): RecordActiviti
   return {
     async readRecord({ object, recordId, fields }) {
       return asActivityFailure(async () => {
-        const [state] = await deps.vault.readStates(object, [recordId], fields);
+        const [state] = await deps.coalesced.readStates(object, [recordId], fields);
         if (!state) return { found: false, values: {}, locked: false };
         const lockedByState = isLockedState(deps.dialect, state.state);
         // The lock endpoint (customer dialect) is asked only when state__v says unlocked, so that waiting
         // records keep costing one coalesced query per tick.
-        const lock = !lockedByState && deps.dialect.lockEndpoint ? await deps.vault.readLock(object, recordId) : undefined;
+        const lock = !lockedByState && deps.dialect.lockEndpoint ? await deps.coalesced.readLock(object, recordId) : undefined;
         return { found: true, state: state.state, values: state.values, locked: lockedByState || !!lock?.locked, lockedBy: lock?.lockedBy };
       });
     },
 
     async applyChange({ object, recordId, workflowId, values, previous, batchId, actor }) {
       return asActivityFailure(async () => {
-        const [outcome] = await deps.vault.bulkUpdate(object, [{ id: recordId, values }]);
+        const [outcome] = await deps.coalesced.bulkUpdate(object, [{ id: recordId, values }]);
         deps.logger.info('record update', { recordId, batchId, workflowId, status: outcome.status, errorType: outcome.errorType });
         if (outcome.status === 'transient') {
           throw ApplicationFailure.retryable(`Vault answered ${outcome.errorType ?? 'a transient error'}`, 'Vault.transient');

@@ -1,1 +1,2 @@
 export { capaRecordWorkflow } from './record';
+export { capaBatchWorkflow } from './batch';

@@ -1,20 +1,17 @@
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, WorkerOptions } from '@temporalio/worker';
-import { createActivities } from '../../src/activities';
 import { Alert, AlertChannel } from '../../src/alerts/alert-channel';
 import { AuditTrail } from '../../src/audit/audit-trail';
+import { AppConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
 import { VaultSimulator } from '../../src/simulator/server';
-import { CoalescingVaultClient, CoalescingWindows } from '../../src/vault/coalescing-client';
-import { DIALECTS } from '../../src/vault/dialect';
 import type { FieldValues } from '../../src/vault/types';
+import { buildActivities } from '../../src/worker';
 import { capaRecordWorkflow } from '../../src/workflows/record';
 import { DEFAULT_RECORD_OPTIONS, recordWorkflowId, RecordWorkflowOptions } from '../../src/workflows/record-messages';
 import { createTestWorker } from './temporal';
-import { clientFor } from './vault';
+import { testConfig } from './config';
 
 /** Collects alerts so tests can assert on them. */
 export class CapturedAlerts implements AlertChannel {
@@ -24,28 +21,20 @@ export class CapturedAlerts implements AlertChannel {
   }
 }
 
-/** A worker whose activities talk to the simulator over HTTP, with captured alerts and a temporary audit trail. */
-/** Short windows keep time-skipping tests fast (each tick waits for its reads); the production default is in DEFAULT_WINDOWS. */
-export const FAST_WINDOWS: CoalescingWindows = { readMs: 20, updateMs: 5 };
-
-export async function recordWorker(
+/** A worker wired like production (buildActivities), talking to the simulator over HTTP, with captured alerts. */
+export async function testWorker(
   env: TestWorkflowEnvironment,
   sim: VaultSimulator,
   taskQueue: string,
-  { tuning = {}, windows = FAST_WINDOWS }: { tuning?: Partial<WorkerOptions>; windows?: CoalescingWindows } = {},
+  { tuning = {}, settings = {} }: { tuning?: Partial<WorkerOptions>; settings?: Record<string, string> } = {},
 ) {
+  const config: AppConfig = testConfig(sim, { TEMPORAL_TASK_QUEUE: taskQueue, ...settings });
+  // Alerts are captured, unless the test exercises the configured channel (the webhook).
   const alerts = new CapturedAlerts();
-  const audit = new AuditTrail(fs.mkdtempSync(path.join(os.tmpdir(), 'capa-audit-')));
-  const client = clientFor(sim);
-  const activities = createActivities({
-    vault: new CoalescingVaultClient(client, windows),
-    dialect: DIALECTS[sim.options.dialect],
-    audit,
-    alerts,
-    logger: silentLogger,
-  });
+  const captured = config.alerts.channel === 'log' ? alerts : undefined;
+  const { activities, vaultStats } = buildActivities(config, { logger: silentLogger, temporal: env.client, alerts: captured });
   const worker: Worker = await createTestWorker(env, { taskQueue, activities, ...tuning });
-  return { worker, alerts, audit, vaultStats: client.stats };
+  return { worker, alerts, audit: new AuditTrail(path.join(config.dataDir, 'audit')), vaultStats, config };
 }
 
 export interface StartRecordOptions {

@@ -1,0 +1,214 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Context } from '@temporalio/activity';
+import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
+import type { AlertChannel } from '../alerts/alert-channel';
+import type { AuditTrail } from '../audit/audit-trail';
+import type { Logger } from '../logger';
+import { writeBatchReport } from '../reports/batch-report';
+import { Mapping, writableFields } from '../sources/mapping';
+import { batchFiles, PreparedBatch, prepareBatch, readJsonLines, readPage, Superseded } from '../sources/prepare-batch';
+import { downloadSource } from '../sources/read-source';
+import type { Rejection, ValidRow } from '../sources/validate-row';
+import type { VaultClient } from '../vault/client';
+import { isLockedState } from '../vault/dialect';
+import type { RecordState, UpdateOutcome } from '../vault/types';
+import type { capaRecordWorkflow } from '../workflows/record';
+import { recordWorkflowId, RecordWorkflowOptions, setDesiredValuesSignal } from '../workflows/record-messages';
+import { CapaBatchId, CapaRecordId, CapaSyncState, CapaVaultState } from '../workflows/search-attributes';
+import { countOutcomes } from '../reports/batch-report';
+import { asActivityFailure } from './record-activities';
+import type { BatchActivities, RowResult } from './batch-types';
+
+export interface BatchActivityDeps {
+  /** Direct (not coalesced): the batch already sends full requests. */
+  vault: VaultClient;
+  temporal: Client;
+  taskQueue: string;
+  object: string;
+  mapping: Mapping;
+  recordOptions: RecordWorkflowOptions;
+  dataDir: string;
+  pageSize: number;
+  updateConcurrency: number;
+  audit: AuditTrail;
+  alerts: AlertChannel;
+  logger: Logger;
+}
+
+const TRANSIENT_ROUNDS = 3;
+const START_CONCURRENCY = 20;
+const DIGEST_RECORD_LINES = 50;
+
+/** Runs fn over items with at most `limit` in flight. */
+async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  }));
+}
+
+export function createBatchActivities(deps: BatchActivityDeps): BatchActivities {
+  const dirOf = (batchId: string) => path.join(deps.dataDir, 'batches', batchId.replace(/[^A-Za-z0-9._-]/g, '_'));
+  const fields = writableFields(deps.mapping);
+  const loadPrepared = async (dir: string) => JSON.parse(await fs.promises.readFile(batchFiles(dir).prepared, 'utf8')) as PreparedBatch;
+
+  /** Record ids of this object's record workflows that are still running (they get new values, not a bulk write). */
+  async function runningRecordIds(): Promise<string[]> {
+    const ids: string[] = [];
+    const query = `WorkflowType = 'capaRecordWorkflow' AND ExecutionStatus = 'Running'`;
+    for await (const wf of deps.temporal.workflow.list({ query })) {
+      const prefix = recordWorkflowId(deps.object, '');
+      if (wf.workflowId.startsWith(prefix)) ids.push(wf.workflowId.slice(prefix.length));
+    }
+    return ids;
+  }
+
+  /** Hands a record to its workflow: signal-with-start, so a waiting one gets the new values and none is doubled. */
+  async function deferToRecordWorkflow(row: ValidRow, state: RecordState, batchId: string, sourceTimestamp: string): Promise<string> {
+    const workflowId = recordWorkflowId(deps.object, row.id);
+    const desired = { desired: row.values, baseline: state.values, sourceTimestamp: row.sourceTimestamp ?? sourceTimestamp, batchId };
+    await deps.temporal.workflow.signalWithStart<typeof capaRecordWorkflow, [typeof desired]>('capaRecordWorkflow', {
+      workflowId,
+      taskQueue: deps.taskQueue,
+      args: [{ object: deps.object, recordId: row.id, options: deps.recordOptions, ...desired }],
+      signal: setDesiredValuesSignal,
+      signalArgs: [desired],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      typedSearchAttributes: [
+        { key: CapaSyncState, value: 'waiting-for-unlock' },
+        { key: CapaRecordId, value: row.id },
+        { key: CapaBatchId, value: batchId },
+        { key: CapaVaultState, value: state.state },
+      ],
+      memo: { object: deps.object, fields: Object.keys(row.values) },
+    });
+    return workflowId;
+  }
+
+  /** Bulk-updates rows (at most 500 a call, a few calls at once); transient rows are retried a few rounds. */
+  async function bulkUpdate(rows: ValidRow[]): Promise<Map<string, UpdateOutcome>> {
+    const outcomes = new Map<string, UpdateOutcome>();
+    let pending = rows;
+    for (let round = 1; pending.length; round++) {
+      const chunks: ValidRow[][] = [];
+      for (let i = 0; i < pending.length; i += 500) chunks.push(pending.slice(i, i + 500));
+      await inParallel(chunks, deps.updateConcurrency, async (chunk) => {
+        const results = await deps.vault.bulkUpdate(deps.object, chunk.map((r) => ({ id: r.id, values: r.values })));
+        results.forEach((o) => outcomes.set(o.id, o));
+        Context.current().heartbeat();
+      });
+      if (round >= TRANSIENT_ROUNDS) break;
+      pending = pending.filter((r) => outcomes.get(r.id)?.status === 'transient');
+      if (pending.length) await new Promise((resolve) => setTimeout(resolve, 1000 * round));
+    }
+    return outcomes;
+  }
+
+  /** Where the dialect has a lock endpoint, the digest names who holds the first waiting records' locks. */
+  async function addLockHolders(rows: RowResult[]): Promise<void> {
+    if (!deps.vault.dialect.lockEndpoint) return;
+    const waiting = rows.filter((r) => r.outcome === 'waiting').slice(0, DIGEST_RECORD_LINES);
+    await inParallel(waiting, 5, async (r) => {
+      const lock = await deps.vault.readLock(deps.object, r.recordId!).catch(() => undefined);
+      if (lock?.lockedBy) r.message = `locked by ${lock.lockedBy}${lock.lockedSince ? ` since ${lock.lockedSince}` : ''}`;
+    });
+  }
+
+  return {
+    async prepareBatch({ batchId, source }) {
+      const dir = dirOf(batchId);
+      await fs.promises.mkdir(dir, { recursive: true });
+      const input = /^https?:\/\//.test(source) ? await downloadSource(source, dir) : { file: path.resolve(source) };
+      if (!fs.existsSync(input.file)) throw new Error(`source file not found: ${input.file}`);
+      const prepared = await prepareBatch(input, deps.mapping, dir, deps.pageSize);
+      await fs.promises.writeFile(batchFiles(dir).running, JSON.stringify(await runningRecordIds()));
+      deps.logger.info('batch prepared', { batchId, ...prepared, pageOffsets: undefined });
+      return { inputRows: prepared.inputRows, pages: prepared.pageOffsets.length, rejected: prepared.rejected, superseded: prepared.superseded };
+    },
+
+    async processPage({ batchId, page, sourceTimestamp }) {
+      return asActivityFailure(async () => {
+        const dir = dirOf(batchId);
+        const resultsFile = batchFiles(dir).results(page);
+        if (fs.existsSync(resultsFile)) return countOutcomes(await readJsonLines<RowResult>(resultsFile)); // retried after finishing
+        const rows = await readPage(dir, await loadPrepared(dir), page);
+        const running = new Set<string>(JSON.parse(await fs.promises.readFile(batchFiles(dir).running, 'utf8')));
+        const states = new Map((await deps.vault.readStates(deps.object, rows.map((r) => r.id), fields)).map((s) => [s.id, s]));
+        const results: RowResult[] = [];
+        const toDefer: ValidRow[] = [];
+        const toUpdate: ValidRow[] = [];
+        for (const row of rows) {
+          const state = states.get(row.id);
+          if (!state) results.push({ row: row.row, recordId: row.id, outcome: 'failed', errorType: 'RECORD_NOT_FOUND', message: 'no such record in Vault' });
+          else if (running.has(row.id) || isLockedState(deps.vault.dialect, state.state)) toDefer.push(row);
+          else toUpdate.push(row);
+        }
+        const outcomes = await bulkUpdate(toUpdate);
+        const time = new Date().toISOString();
+        const audit = [];
+        for (const row of toUpdate) {
+          const o = outcomes.get(row.id)!;
+          const state = states.get(row.id)!;
+          if (o.status === 'locked') toDefer.push(row); // raced with a new lock
+          else if (o.status === 'updated' || o.status === 'unchanged') {
+            results.push({ row: row.row, recordId: row.id, outcome: o.status, vaultState: state.state });
+            if (o.status === 'updated') {
+              for (const [field, value] of Object.entries(row.values)) {
+                if (state.values[field] !== value) {
+                  audit.push({ time, object: deps.object, recordId: row.id, field, oldValue: state.values[field] ?? null, newValue: value, batchId, actor: 'integration' });
+                }
+              }
+            }
+          } else {
+            results.push({ row: row.row, recordId: row.id, outcome: 'failed', vaultState: state.state, errorType: o.errorType ?? o.status, message: o.message });
+          }
+        }
+        await deps.audit.append(audit);
+        await inParallel(toDefer, START_CONCURRENCY, async (row) => {
+          const state = states.get(row.id)!;
+          const workflowId = await deferToRecordWorkflow(row, state, batchId, sourceTimestamp);
+          results.push({ row: row.row, recordId: row.id, outcome: 'waiting', workflowId, vaultState: state.state });
+        });
+        await fs.promises.writeFile(resultsFile + '.tmp', results.map((r) => JSON.stringify(r)).join('\n') + '\n');
+        await fs.promises.rename(resultsFile + '.tmp', resultsFile); // a page's results appear whole or not at all
+        const counts = countOutcomes(results);
+        deps.logger.info('batch page done', { batchId, page, rows: rows.length, ...counts });
+        return counts;
+      });
+    },
+
+    async finishBatch({ batchId }) {
+      const dir = dirOf(batchId);
+      const files = batchFiles(dir);
+      const prepared = await loadPrepared(dir);
+      const rows: RowResult[] = [];
+      for (let page = 0; page < prepared.pageOffsets.length; page++) rows.push(...(await readJsonLines<RowResult>(files.results(page))));
+      for (const r of await readJsonLines<Rejection>(files.rejected)) rows.push({ row: r.row, outcome: 'rejected', field: r.field, message: r.reason });
+      for (const s of await readJsonLines<Superseded>(files.superseded)) {
+        rows.push({ row: s.row, recordId: s.recordId, outcome: 'superseded', message: `superseded by row ${s.supersededBy}` });
+      }
+      const summary = { batchId, inputRows: prepared.inputRows, ignoredColumns: prepared.ignoredColumns };
+      const { files: reports, counts } = await writeBatchReport(dir, summary, rows);
+      await addLockHolders(rows);
+      await deps.alerts.send(digest(batchId, prepared, counts, rows));
+      return { ...summary, counts, reports };
+    },
+  };
+}
+
+function digest(batchId: string, prepared: PreparedBatch, counts: ReturnType<typeof countOutcomes>, rows: RowResult[]) {
+  const line = (r: RowResult) =>
+    `row ${r.row} ${r.recordId ?? ''}: ${r.outcome}${r.vaultState ? ` (${r.vaultState})` : ''}${r.errorType ? ` ${r.errorType}` : ''}${r.message ? `: ${r.message}` : ''}`;
+  const notable = rows.filter((r) => r.outcome === 'waiting' || r.outcome === 'failed');
+  return {
+    title: `capa-sync batch ${batchId}: ${counts.updated} updated, ${counts.waiting} waiting for unlock, ${counts.failed} failed, ${counts.rejected} rejected`,
+    lines: [
+      `${prepared.inputRows} input rows: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}`,
+      ...(prepared.ignoredColumns.length ? [`Ignored columns (not on the allow-list, never written): ${prepared.ignoredColumns.join(', ')}`] : []),
+      ...notable.slice(0, DIGEST_RECORD_LINES).map(line),
+      ...(notable.length > DIGEST_RECORD_LINES ? [`... and ${notable.length - DIGEST_RECORD_LINES} more in the report`] : []),
+    ],
+    fields: { kind: 'batch-digest', batchId, inputRows: prepared.inputRows, counts },
+  };
+}

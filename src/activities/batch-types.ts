@@ -1,0 +1,26 @@
+import type { BatchSummary, OutcomeCounts, RowOutcome } from '../workflows/batch-messages';
+
+export interface RowResult {
+  row: number;
+  outcome: RowOutcome;
+  recordId?: string;
+  workflowId?: string;
+  vaultState?: string;
+  field?: string;
+  errorType?: string;
+  message?: string;
+}
+
+export interface PreparedSummary {
+  inputRows: number;
+  pages: number;
+  rejected: number;
+  superseded: number;
+}
+
+/** The activities the batch workflow calls; rows stay on disk, only counts travel through history. */
+export interface BatchActivities {
+  prepareBatch(input: { batchId: string; source: string }): Promise<PreparedSummary>;
+  processPage(input: { batchId: string; page: number; sourceTimestamp: string }): Promise<OutcomeCounts>;
+  finishBatch(input: { batchId: string }): Promise<BatchSummary>;
+}

@@ -1,0 +1,60 @@
+import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { AppConfig } from './config';
+import type { capaBatchWorkflow } from './workflows/batch';
+import { batchWorkflowId, BatchInput } from './workflows/batch-messages';
+import { cancelUpdate, forceUpdate, recordWorkflowId, RecordStatus, statusQuery, SyncState } from './workflows/record-messages';
+
+/** What operators and the CLI do with workflows, in one place. */
+
+export function newBatchId(now = new Date()): string {
+  return now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+}
+
+export async function startBatch(client: Client, config: AppConfig, input: BatchInput & { batchId: string }) {
+  return client.workflow.start<typeof capaBatchWorkflow>('capaBatchWorkflow', {
+    taskQueue: config.temporal.taskQueue,
+    workflowId: batchWorkflowId(config.vault.object, input.batchId),
+    args: [input],
+  });
+}
+
+export interface WaitingRecord {
+  workflowId: string;
+  recordId: string;
+  state: string;
+  vaultState?: string;
+  batchId?: string;
+  startTime: string;
+}
+
+/** Record workflows by CapaSyncState, from Temporal visibility (what the Web UI shows). */
+export async function listRecords(client: Client, config: AppConfig, state?: SyncState): Promise<WaitingRecord[]> {
+  const filters = [`WorkflowType = 'capaRecordWorkflow'`, `WorkflowId STARTS_WITH '${recordWorkflowId(config.vault.object, '')}'`];
+  if (state) filters.push(`CapaSyncState = '${state}'`);
+  else filters.push(`ExecutionStatus = 'Running'`);
+  const records: WaitingRecord[] = [];
+  for await (const wf of client.workflow.list({ query: filters.join(' AND ') })) {
+    const sa = wf.searchAttributes as Record<string, string[] | undefined>;
+    records.push({
+      workflowId: wf.workflowId,
+      recordId: sa.CapaRecordId?.[0] ?? wf.workflowId.split(':').pop()!,
+      state: sa.CapaSyncState?.[0] ?? 'unknown',
+      vaultState: sa.CapaVaultState?.[0],
+      batchId: sa.CapaBatchId?.[0],
+      startTime: wf.startTime.toISOString(),
+    });
+  }
+  return records;
+}
+
+const recordHandle = (client: Client, config: AppConfig, recordId: string) => client.workflow.getHandle(recordWorkflowId(config.vault.object, recordId));
+
+export function recordStatus(client: Client, config: AppConfig, recordId: string): Promise<RecordStatus> {
+  return recordHandle(client, config, recordId).query(statusQuery);
+}
+
+export function decide(client: Client, config: AppConfig, kind: 'force' | 'cancel', recordId: string, operator: string, reason: string): Promise<string> {
+  return recordHandle(client, config, recordId).executeUpdate(kind === 'force' ? forceUpdate : cancelUpdate, { args: [{ operator, reason }] });
+}
+
+export { WorkflowExecutionAlreadyStartedError };

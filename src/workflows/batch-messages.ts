@@ -1,0 +1,49 @@
+import { defineQuery } from '@temporalio/workflow';
+
+export const batchWorkflowId = (object: string, batchId: string) => `capa-batch:${object}:${batchId}`;
+
+/** What happened to one input row; every row ends in exactly one of these. */
+export const ROW_OUTCOMES = ['updated', 'unchanged', 'waiting', 'failed', 'rejected', 'superseded'] as const;
+export type RowOutcome = (typeof ROW_OUTCOMES)[number];
+export type OutcomeCounts = Record<RowOutcome, number>;
+
+export const zeroCounts = (): OutcomeCounts => ({ updated: 0, unchanged: 0, waiting: 0, failed: 0, rejected: 0, superseded: 0 });
+
+export interface BatchInput {
+  /** A file path (CSV, JSON, JSON Lines) or an http(s) URL returning JSON. */
+  source: string;
+  /** Defaults to the last part of the workflow id (a schedule appends the start time there). */
+  batchId?: string;
+  /** Pages processed by one run before it continues as new (default 200). */
+  pagesPerRun?: number;
+  /** Set only by continue-as-new. */
+  carried?: BatchProgress;
+}
+
+export interface BatchProgress {
+  batchId: string;
+  sourceTimestamp: string;
+  phase: 'preparing' | 'applying' | 'reporting' | 'done';
+  inputRows: number;
+  pages: number;
+  pagesDone: number;
+  counts: OutcomeCounts;
+  runs: number;
+}
+
+export interface BatchReportFiles {
+  json: string;
+  successCsv: string;
+  waitingCsv: string;
+  failureCsv: string;
+}
+
+export interface BatchSummary {
+  batchId: string;
+  inputRows: number;
+  counts: OutcomeCounts;
+  ignoredColumns: string[];
+  reports: BatchReportFiles;
+}
+
+export const progressQuery = defineQuery<BatchProgress>('progress');

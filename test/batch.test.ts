@@ -1,0 +1,138 @@
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { VaultSimulator } from '../src/simulator/server';
+import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
+import { startBatch, listRecords } from '../src/operations';
+import { recordWorkflowId, statusQuery } from '../src/workflows/record-messages';
+import { startDevServer } from './helpers/temporal';
+import { startSimulator } from './helpers/vault';
+import { testWorker } from './helpers/record-env';
+import { writeCsv } from './helpers/exports';
+import { waitFor } from './helpers/wait';
+import fs from 'node:fs';
+
+const LOCKED_STATES = ['under_review_state__c', 'pending_approval_state__c'];
+const PRIORITIES = ['High', 'Medium', 'Low'];
+
+let env: TestWorkflowEnvironment;
+let sim: VaultSimulator;
+let ctx: Awaited<ReturnType<typeof testWorker>>;
+let running: Promise<void>;
+const webhookBodies: Array<{ text: string; fields: Record<string, unknown> }> = [];
+let webhook: http.Server;
+
+beforeAll(async () => {
+  webhook = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      webhookBodies.push(JSON.parse(body));
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+  env = await startDevServer();
+  sim = await startSimulator();
+  sim.store.seed(sampleRecords({ count: 1000, lockedFraction: 0.1 }));
+  ctx = await testWorker(env, sim, 'batch', {
+    settings: {
+      CAPA_TICK_SECONDS: '1',
+      ALERT_CHANNEL: 'webhook',
+      ALERT_WEBHOOK_URL: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`,
+    },
+  });
+  running = ctx.worker.run();
+});
+
+afterAll(async () => {
+  ctx?.worker.shutdown();
+  await running;
+  await sim?.stop();
+  await env?.teardown();
+  webhook?.close();
+});
+
+/** Row i targets record i; 2% invalid; rows 990-994 repeat records 0-4 (the later rows win). */
+function exportRows(priorityOf: (i: number) => string) {
+  return Array.from({ length: 1000 }, (_, i) => {
+    const record = i >= 990 && i < 995 ? i - 990 : i;
+    return { capa_id: sampleRecordId(record), priority: i % 50 === 7 ? 'Urgent' : priorityOf(i), risk_score: 50, due_date: '2027-03-31' };
+  });
+}
+
+const isLocked = (id: string) => LOCKED_STATES.includes(sim.store.records.get(id)!.state__v);
+
+it('accounts for every row of a 1,000-row batch, bulk-updates the unlocked and hands each locked record to one workflow', async () => {
+  const rows = exportRows((i) => PRIORITIES[(i + 1) % 3]);
+  const callsBefore = { ...sim.calls };
+  const handle = await startBatch(env.client, ctx.config, { source: writeCsv(rows), batchId: 'b1' });
+  const summary = await handle.result();
+
+  const lastRowOf = new Map(rows.map((r, i) => [r.capa_id, i]));
+  const validLast = rows.map((r, i) => ({ ...r, i })).filter((r) => r.i % 50 !== 7 && lastRowOf.get(r.capa_id) === r.i);
+  const lockedIds = validLast.filter((r) => isLocked(r.capa_id)).map((r) => r.capa_id);
+  expect(summary.inputRows).toBe(1000);
+  expect(summary.counts).toEqual({
+    rejected: 20,
+    superseded: 5,
+    waiting: lockedIds.length,
+    updated: expect.any(Number),
+    unchanged: expect.any(Number),
+    failed: 0,
+  });
+  expect(summary.counts.updated + summary.counts.unchanged).toBe(validLast.length - lockedIds.length);
+  expect(Object.values(summary.counts).reduce((a, b) => a + b, 0)).toBe(1000);
+
+  const report = JSON.parse(fs.readFileSync(summary.reports.json, 'utf8'));
+  expect(report.rows.map((r: { row: number }) => r.row)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+  expect(report.rows[7]).toMatchObject({ outcome: 'rejected', field: 'priority', message: expect.stringContaining('must be one of High, Medium, Low') });
+  expect(report.rows[0]).toMatchObject({ outcome: 'superseded', recordId: sampleRecordId(0), message: 'superseded by row 991' });
+  expect(fs.readFileSync(summary.reports.failureCsv, 'utf8').split('\r\n').filter(Boolean)).toHaveLength(1 + 25);
+
+  // Vault calls: 2 bulk updates for ~880 unlocked rows, 1 state query, 1 session.
+  const calls = (k: string) => (sim.calls[k] ?? 0) - (callsBefore[k] ?? 0);
+  expect(calls('bulkUpdate')).toBe(2);
+  expect(sim.updateRequestSizes.slice(-2)).toEqual([500, validLast.length - lockedIds.length - 500]);
+  expect(calls('auth')).toBeLessThanOrEqual(1);
+
+  const waiting = await waitFor('visibility of the waiting records', async () => {
+    const list = await listRecords(env.client, ctx.config, 'waiting-for-unlock');
+    return list.length === lockedIds.length ? list : undefined;
+  });
+  expect(waiting.map((w) => w.recordId).sort()).toEqual([...lockedIds].sort());
+  expect(waiting.every((w) => w.batchId === 'b1')).toBe(true);
+
+  const digest = await waitFor('the webhook digest', async () => webhookBodies.find((b) => b.fields.kind === 'batch-digest'));
+  expect(digest.text).toContain(`capa-sync batch b1: ${summary.counts.updated} updated, ${lockedIds.length} waiting for unlock`);
+  expect(digest.text).toContain(`${sampleRecordId(9)}: waiting (under_review_state__c)`);
+});
+
+it('gives waiting records the newer values of a second batch without a second workflow, then applies each once', async () => {
+  const rows = exportRows((i) => PRIORITIES[(i + 2) % 3]);
+  const summary = await (await startBatch(env.client, ctx.config, { source: writeCsv(rows), batchId: 'b2' })).result();
+  const lockedIds = [...new Set(rows.filter((_, i) => i % 50 !== 7).map((r) => r.capa_id))].filter(isLocked);
+  expect(summary.counts.waiting).toBe(lockedIds.length);
+
+  const sample = lockedIds[0];
+  const status = await env.client.workflow.getHandle(recordWorkflowId('capa__c', sample)).query(statusQuery);
+  const expected = rows.filter((r) => r.capa_id === sample).pop()!.priority;
+  expect(status).toMatchObject({ batchId: 'b2', desired: { priority__c: expected } });
+
+  for (const id of lockedIds) {
+    const runs = [];
+    for await (const wf of env.client.workflow.list({ query: `WorkflowId = '${recordWorkflowId('capa__c', id)}'` })) runs.push(wf);
+    expect(runs).toHaveLength(1);
+  }
+
+  const auditBefore = sim.store.audit.length;
+  for (const id of lockedIds) sim.store.moveState(sim.store.records.get(id)!, 'approved_state__c');
+  await waitFor('every record workflow to apply', async () => (await listRecords(env.client, ctx.config, 'applied')).length >= lockedIds.length, 90_000);
+  const writes = sim.store.audit.slice(auditBefore);
+  for (const id of lockedIds) {
+    const finalPriority = rows.filter((r) => r.capa_id === id).pop()!.priority;
+    expect(sim.store.records.get(id)!.fields.priority__c).toBe(finalPriority);
+    expect(writes.filter((a) => a.recordId === id && a.field === 'priority__c').length).toBeLessThanOrEqual(1);
+  }
+  expect(new Set(writes.map((w) => `${w.recordId}/${w.field}`)).size).toBe(writes.length);
+});

@@ -1,0 +1,24 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { AppConfig, loadConfig } from '../../src/config';
+import type { VaultSimulator } from '../../src/simulator/server';
+
+/**
+ * The production configuration, read by the production loader, pointed at a simulator and a fresh data folder,
+ * with fast retries and short coalescing windows (each time-skipped tick waits for its reads).
+ */
+export function testConfig(sim: VaultSimulator, env: Record<string, string> = {}): AppConfig {
+  return loadConfig({
+    VAULT_BASE_URL: sim.baseUrl,
+    VAULT_DIALECT: sim.options.dialect,
+    VAULT_BACKOFF_BASE_MS: '5',
+    VAULT_BACKOFF_MAX_MS: '50',
+    VAULT_TIMEOUT_MS: '2000',
+    VAULT_READ_COALESCE_MS: '20',
+    VAULT_UPDATE_COALESCE_MS: '5',
+    CAPA_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'capa-sync-test-')),
+    LOG_LEVEL: 'error',
+    ...env,
+  });
+}
