@@ -7,7 +7,7 @@ import { cancelSignal, cancelUpdate, forceUpdate, setDesiredValuesSignal, status
 import { startTimeSkippingServer } from './helpers/temporal';
 import { startSimulator } from './helpers/vault';
 import { testWorker, startRecordWorkflow } from './helpers/record-env';
-import { saveHistory } from './helpers/histories';
+import { runLengths, saveHistory } from './helpers/histories';
 
 const LOCKED = 'under_review_state__c';
 const APPROVED = 'approved_state__c';
@@ -191,15 +191,7 @@ it('continues as new over hundreds of ticks, keeping state and decisions, with e
     sim.store.moveState(rec, APPROVED);
     expect(await h.result()).toMatchObject({ state: 'applied', decisions: [expect.objectContaining({ reason: 'try early' })] });
 
-    // Follow the chain of runs from the first: each one's history stays near the bound.
-    let runId: string | undefined = (await h.describe()).raw.workflowExecutionInfo?.firstRunId ?? undefined;
-    const lengths: number[] = [];
-    while (runId) {
-      const history = await env.client.workflow.getHandle('capa-sync:capa__c:H1', runId).fetchHistory();
-      lengths.push(history.events!.length);
-      const last = history.events![history.events!.length - 1];
-      runId = last.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
-    }
+    const lengths = await runLengths(env.client, 'capa-sync:capa__c:H1');
     expect(lengths.length).toBe(status.runs + 1);
     lengths.forEach((n) => expect(n).toBeLessThanOrEqual(limit + 20));
   });

@@ -1,0 +1,86 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { VaultSimulator } from '../src/simulator/server';
+import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
+import { startBatch } from '../src/operations';
+import { batchWorkflowId } from '../src/workflows/batch-messages';
+import { cancelSignal, recordWorkflowId } from '../src/workflows/record-messages';
+import { startDevServer } from './helpers/temporal';
+import { startSimulator } from './helpers/vault';
+import { testWorker } from './helpers/record-env';
+import { writeCsv } from './helpers/exports';
+import { runLengths } from './helpers/histories';
+
+let env: TestWorkflowEnvironment;
+let sim: VaultSimulator;
+let ctx: Awaited<ReturnType<typeof testWorker>>;
+let running: Promise<void>;
+
+beforeAll(async () => {
+  env = await startDevServer();
+  sim = await startSimulator();
+  sim.store.seed(sampleRecords({ count: 20_000, lockedFraction: 0.01 }));
+  ctx = await testWorker(env, sim, 'scale', { settings: { CAPA_PAGE_SIZE: '2000' } });
+  running = ctx.worker.run();
+});
+
+afterAll(async () => {
+  ctx?.worker.shutdown();
+  await running;
+  await sim?.stop();
+  await env?.teardown();
+});
+
+it('runs a 20,000-row batch over several runs, none with a history near 10,000 events', async () => {
+  const rows = Array.from({ length: 20_000 }, (_, i) => ({ capa_id: sampleRecordId(i), priority: 'High', risk_score: 42, due_date: '2027-06-30' }));
+  const handle = await startBatch(env.client, ctx.config, { source: writeCsv(rows), batchId: 'big', pagesPerRun: 3 });
+  const summary = await handle.result();
+  expect(summary.inputRows).toBe(20_000);
+  expect(summary.counts.waiting).toBe(200);
+  expect(summary.counts.updated + summary.counts.unchanged).toBe(19_800);
+  const lengths = await runLengths(env.client, batchWorkflowId('capa__c', 'big'));
+  expect(lengths).toHaveLength(4); // 10 pages, 3 a run
+  lengths.forEach((n) => expect(n).toBeLessThan(10_000));
+  // Cost: each page of 2,000 sends 1,980 unlocked rows in 4 bulk updates (500, 500, 500, 480): ceil(N/500) overall.
+  expect(sim.updateRequestSizes).toHaveLength(40);
+  expect(sim.updateRequestSizes.reduce((a, b) => a + b, 0)).toBe(19_800);
+  for (let i = 99; i < 20_000; i += 100) {
+    await env.client.workflow.getHandle(recordWorkflowId('capa__c', sampleRecordId(i))).signal(cancelSignal, { operator: 'test', reason: 'cleanup' });
+  }
+}, 300_000);
+
+it('rejects a malicious export served over HTTP row by row, and applies its valid rows', async () => {
+  const items = [
+    { capa_id: sampleRecordId(0), priority: 'Low' },
+    { capa_id: "x') OR id CONTAINS ('y", priority: 'Low' },
+    { capa_id: sampleRecordId(1), priority: 'Low', state__v: 'closed_state__c', owner__c: 'mallory' },
+    { capa_id: sampleRecordId(2), priority: '=cmd|"/c calc"!A1' },
+    { capa_id: sampleRecordId(3), priority: 'Low', risk_score: 'x'.repeat(5_000_000) },
+    { capa_id: sampleRecordId(4), risk_score: 17 },
+  ];
+  const server = http.createServer((_req, res) => {
+    res.setHeader('Content-Type', 'application/json');
+    res.end(JSON.stringify(items));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/export.json`;
+  const before = sim.store.audit.length;
+  const summary = await (await startBatch(env.client, ctx.config, { source: url, batchId: 'evil' })).result();
+  server.close();
+  expect(summary.counts).toMatchObject({ rejected: 3, failed: 0 });
+  expect(summary.counts.updated + summary.counts.unchanged).toBe(3);
+  expect(summary.ignoredColumns).toEqual(['owner__c', 'state__v']);
+  const report = JSON.parse(fs.readFileSync(summary.reports.json, 'utf8'));
+  expect(report.rows.filter((r: { outcome: string }) => r.outcome === 'rejected').map((r: { row: number; field: string }) => [r.row, r.field])).toEqual([
+    [2, 'capa_id'],
+    [4, 'priority'],
+    [5, '*'],
+  ]);
+  const writes = sim.store.audit.slice(before);
+  expect(writes.map((w) => w.field).sort()).toEqual(['priority__c', 'priority__c', 'risk_score__c'].slice(0, writes.length).sort());
+  expect(writes.every((w) => w.field !== 'state__v' && w.field !== 'owner__c')).toBe(true);
+  expect(sim.store.records.get(sampleRecordId(1))!.state__v).not.toBe('closed_state__c');
+  expect(sim.store.records.get(sampleRecordId(4))!.fields.risk_score__c).toBe(17);
+});
