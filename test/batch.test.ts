@@ -10,6 +10,7 @@ import { startSimulator } from './helpers/vault';
 import { testWorker } from './helpers/record-env';
 import { writeCsv } from './helpers/exports';
 import { waitFor } from './helpers/wait';
+import { saveHistory } from './helpers/histories';
 import fs from 'node:fs';
 
 const LOCKED_STATES = ['under_review_state__c', 'pending_approval_state__c'];
@@ -68,6 +69,7 @@ it('accounts for every row of a 1,000-row batch, bulk-updates the unlocked and h
   const callsBefore = { ...sim.calls };
   const handle = await startBatch(env.client, ctx.config, { source: writeCsv(rows), batchId: 'b1' });
   const summary = await handle.result();
+  await saveHistory('batch-1000-rows', handle);
 
   const lastRowOf = new Map(rows.map((r, i) => [r.capa_id, i]));
   const validLast = rows.map((r, i) => ({ ...r, i })).filter((r) => r.i % 50 !== 7 && lastRowOf.get(r.capa_id) === r.i);

@@ -1,8 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 
 export const HISTORY_DIR = path.join(__dirname, '../fixtures/histories');
+
+const History = temporal.api.history.v1.History;
+// protobufjs's own JSON form (the SDK's historyToJSON trips over two protobufjs copies in the tree).
+const JSON_OPTIONS = { longs: String, enums: String, bytes: String, defaults: false };
+
+export function loadHistory(file: string): temporal.api.history.v1.History {
+  return History.fromObject(JSON.parse(fs.readFileSync(file, 'utf8')));
+}
 
 /**
  * Saves a finished workflow's history as a replay fixture when SAVE_HISTORIES=1 (see README, "Changing workflow code").
@@ -12,7 +21,7 @@ export async function saveHistory(name: string, handle: WorkflowHandle): Promise
   if (process.env.SAVE_HISTORIES !== '1') return;
   const history = await handle.fetchHistory();
   fs.mkdirSync(HISTORY_DIR, { recursive: true });
-  fs.writeFileSync(path.join(HISTORY_DIR, `${name}.json`), JSON.stringify(history));
+  fs.writeFileSync(path.join(HISTORY_DIR, `${name}.json`), JSON.stringify(History.toObject(History.fromObject(history), JSON_OPTIONS)));
 }
 
 /** The event count of every run of a workflow, following continue-as-new from the first run. */

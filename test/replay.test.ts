@@ -1,0 +1,20 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { WORKFLOW_BUNDLE_PATH } from './helpers/global-setup';
+import { HISTORY_DIR, loadHistory } from './helpers/histories';
+
+// Histories saved from real runs (SAVE_HISTORIES=1) must replay on today's workflow code: a change that would
+// break running workflows fails here until it is guarded with patched() (see README, "Changing workflow code").
+const files = fs.readdirSync(HISTORY_DIR).filter((f) => f.endsWith('.json'));
+
+it('has saved histories of both workflows', () => {
+  expect(files).toEqual(expect.arrayContaining(['lock-clears.json', 'conflict-then-force.json', 'batch-1000-rows.json']));
+});
+
+it.each(files)('replays %s without nondeterminism', async (file) => {
+  const history = loadHistory(path.join(HISTORY_DIR, file));
+  const workflowId = `replay-${file}`;
+  const results = Worker.runReplayHistories({ workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }, [{ workflowId, history }]);
+  for await (const result of results) expect(result.error).toBeUndefined();
+});
