@@ -9,14 +9,23 @@ import { DEFAULT_MAPPING, Mapping } from './sources/mapping';
 import { PROTECTED_FIELDS } from './vault/client';
 import { DEFAULT_PASSWORD, DEFAULT_USERNAME } from './simulator/server';
 
-const list = z
-  .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 const seconds = z
   .string()
   .transform((s) => s.split(',').map(Number))
-  .refine((xs) => xs.length > 0 && xs.every((x) => Number.isInteger(x) && x > 0), 'a comma-separated list of whole seconds')
-  .refine((xs) => xs.every((x, i) => i === 0 || x % xs[i - 1] === 0), 'each interval must divide the next (e.g. 300,900,1800,3600)');
+  .refine(
+    (xs) => xs.length > 0 && xs.every((x) => Number.isInteger(x) && x > 0),
+    'a comma-separated list of whole seconds',
+  )
+  .refine(
+    (xs) => xs.every((x, i) => i === 0 || x % xs[i - 1] === 0),
+    'each interval must divide the next (e.g. 300,900,1800,3600)',
+  );
 const int = (min: number) => z.coerce.number().int().min(min);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -27,55 +36,180 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
 export const SETTINGS = {
   TEMPORAL_ADDRESS: { schema: z.string().min(1), default: 'localhost:7233', doc: 'Temporal frontend host:port' },
   TEMPORAL_NAMESPACE: { schema: z.string().min(1), default: 'default', doc: 'Temporal namespace' },
-  TEMPORAL_TASK_QUEUE: { schema: z.string().min(1), default: 'capa-sync', doc: 'Task queue of the worker and workflows' },
+  TEMPORAL_TASK_QUEUE: {
+    schema: z.string().min(1),
+    default: 'capa-sync',
+    doc: 'Task queue of the worker and workflows',
+  },
   TEMPORAL_TLS: { schema: bool, default: 'false', doc: 'Use TLS to reach Temporal (Temporal Cloud: true)' },
-  TEMPORAL_API_KEY: { schema: z.string().optional(), default: undefined, doc: 'Temporal Cloud API key (secret; never logged)' },
+  TEMPORAL_API_KEY: {
+    schema: z.string().optional(),
+    default: undefined,
+    doc: 'Temporal Cloud API key (secret; never logged)',
+  },
   TEMPORAL_TLS_CERT_PATH: { schema: z.string().optional(), default: undefined, doc: 'mTLS client certificate file' },
   TEMPORAL_TLS_KEY_PATH: { schema: z.string().optional(), default: undefined, doc: 'mTLS client key file' },
-  TEMPORAL_UI_URL: { schema: z.string().url(), default: 'http://localhost:8233', doc: 'Web UI base URL, for links in output and alerts' },
-  VAULT_BASE_URL: { schema: z.string().url(), default: 'http://127.0.0.1:8100', doc: 'Vault base URL (https://myvault.veevavault.com) or the simulator' },
-  VAULT_API_VERSION: { schema: z.string().regex(/^v\d+\.\d+$/, 'like v23.2'), default: 'v23.2', doc: 'Vault REST API version' },
+  TEMPORAL_UI_URL: {
+    schema: z.string().url(),
+    default: 'http://localhost:8233',
+    doc: 'Web UI base URL, for links in output and alerts',
+  },
+  VAULT_BASE_URL: {
+    schema: z.string().url(),
+    default: 'http://127.0.0.1:8100',
+    doc: 'Vault base URL (https://myvault.veevavault.com) or the simulator',
+  },
+  VAULT_API_VERSION: {
+    schema: z.string().regex(/^v\d+\.\d+$/, 'like v23.2'),
+    default: 'v23.2',
+    doc: 'Vault REST API version',
+  },
   VAULT_USERNAME: { schema: z.string().min(1), default: DEFAULT_USERNAME, doc: 'Integration user' },
-  VAULT_PASSWORD: { schema: z.string().optional(), default: undefined, doc: 'Password (secret; prefer VAULT_PASSWORD_FILE)' },
+  VAULT_PASSWORD: {
+    schema: z.string().optional(),
+    default: undefined,
+    doc: 'Password (secret; prefer VAULT_PASSWORD_FILE)',
+  },
   VAULT_PASSWORD_FILE: { schema: z.string().optional(), default: undefined, doc: 'File holding the password' },
-  VAULT_CLIENT_ID: { schema: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, ".", "_" or "-", at most 100'), default: 'capa-sync', doc: 'X-VaultAPI-ClientID sent on every call' },
-  VAULT_ID: { schema: z.coerce.number().int().optional(), default: undefined, doc: 'Expected vaultId: a session on any other vault is refused' },
-  VAULT_OBJECT: { schema: z.string().regex(/^[a-z][a-z0-9_]*$/, 'a Vault object name'), default: 'capa__c', doc: 'Vault object holding the CAPA records' },
-  VAULT_DIALECT: { schema: z.enum(['documented', 'customer']), default: 'documented', doc: 'API dialect preset: documented (vobjects) or customer (objects, RECORD_LOCKED/423, lock endpoint)' },
-  VAULT_OBJECT_PATH: { schema: z.enum(['vobjects', 'objects']).optional(), default: undefined, doc: 'Overrides the preset: object path' },
-  VAULT_LOCKED_ERROR_TYPES: { schema: list.optional(), default: undefined, doc: 'Overrides the preset: per-record error types meaning "locked"' },
-  VAULT_HTTP_423_LOCKED: { schema: bool.optional(), default: undefined, doc: 'Overrides the preset: HTTP 423 means locked' },
-  VAULT_LOCK_ENDPOINT: { schema: bool.optional(), default: undefined, doc: 'Overrides the preset: ask GET .../{id}/lock' },
-  VAULT_LOCKED_STATES: { schema: list.optional(), default: undefined, doc: 'Overrides the preset: state__v values that lock a record' },
-  VAULT_TRANSIENT_ERROR_TYPES: { schema: list.optional(), default: undefined, doc: 'Overrides the preset: per-record error types retried later' },
+  VAULT_CLIENT_ID: {
+    schema: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, ".", "_" or "-", at most 100'),
+    default: 'capa-sync',
+    doc: 'X-VaultAPI-ClientID sent on every call',
+  },
+  VAULT_ID: {
+    schema: z.coerce.number().int().optional(),
+    default: undefined,
+    doc: 'Expected vaultId: a session on any other vault is refused',
+  },
+  VAULT_OBJECT: {
+    schema: z.string().regex(/^[a-z][a-z0-9_]*$/, 'a Vault object name'),
+    default: 'capa__c',
+    doc: 'Vault object holding the CAPA records',
+  },
+  VAULT_DIALECT: {
+    schema: z.enum(['documented', 'customer']),
+    default: 'documented',
+    doc: 'API dialect preset: documented (vobjects) or customer (objects, RECORD_LOCKED/423, lock endpoint)',
+  },
+  VAULT_OBJECT_PATH: {
+    schema: z.enum(['vobjects', 'objects']).optional(),
+    default: undefined,
+    doc: 'Overrides the preset: object path',
+  },
+  VAULT_LOCKED_ERROR_TYPES: {
+    schema: list.optional(),
+    default: undefined,
+    doc: 'Overrides the preset: per-record error types meaning "locked"',
+  },
+  VAULT_HTTP_423_LOCKED: {
+    schema: bool.optional(),
+    default: undefined,
+    doc: 'Overrides the preset: HTTP 423 means locked',
+  },
+  VAULT_LOCK_ENDPOINT: {
+    schema: bool.optional(),
+    default: undefined,
+    doc: 'Overrides the preset: ask GET .../{id}/lock',
+  },
+  VAULT_LOCKED_STATES: {
+    schema: list.optional(),
+    default: undefined,
+    doc: 'Overrides the preset: state__v values that lock a record',
+  },
+  VAULT_TRANSIENT_ERROR_TYPES: {
+    schema: list.optional(),
+    default: undefined,
+    doc: 'Overrides the preset: per-record error types retried later',
+  },
   VAULT_TIMEOUT_MS: { schema: int(100), default: '30000', doc: 'Timeout of one Vault call' },
-  VAULT_MAX_RETRIES: { schema: int(0), default: '5', doc: 'Retries of a failed call (5xx, timeout, malformed body, 429)' },
+  VAULT_MAX_RETRIES: {
+    schema: int(0),
+    default: '5',
+    doc: 'Retries of a failed call (5xx, timeout, malformed body, 429)',
+  },
   VAULT_BACKOFF_BASE_MS: { schema: int(1), default: '500', doc: 'First retry delay; doubles per retry, with jitter' },
   VAULT_BACKOFF_MAX_MS: { schema: int(1), default: '30000', doc: 'Largest retry delay' },
-  VAULT_BURST_THRESHOLD: { schema: int(0), default: '200', doc: 'Pause when X-VaultAPI-BurstLimitRemaining falls below this' },
+  VAULT_BURST_THRESHOLD: {
+    schema: int(0),
+    default: '200',
+    doc: 'Pause when X-VaultAPI-BurstLimitRemaining falls below this',
+  },
   VAULT_BURST_PAUSE_MS: { schema: int(0), default: '1000', doc: 'Pause before each call while below the threshold' },
-  VAULT_READ_COALESCE_MS: { schema: int(0), default: '500', doc: 'Quiet time before waiting records\' merged state reads go out (one query per 1,000)' },
-  VAULT_UPDATE_COALESCE_MS: { schema: int(0), default: '25', doc: 'Quiet time before record workflows\' merged updates go out (one request per 500)' },
-  CAPA_TICK_SECONDS: { schema: seconds, default: '300,900,1800,3600', doc: 'Lock polling intervals, backing off left to right' },
+  VAULT_READ_COALESCE_MS: {
+    schema: int(0),
+    default: '500',
+    doc: "Quiet time before waiting records' merged state reads go out (one query per 1,000)",
+  },
+  VAULT_UPDATE_COALESCE_MS: {
+    schema: int(0),
+    default: '25',
+    doc: "Quiet time before record workflows' merged updates go out (one request per 500)",
+  },
+  CAPA_TICK_SECONDS: {
+    schema: seconds,
+    default: '300,900,1800,3600',
+    doc: 'Lock polling intervals, backing off left to right',
+  },
   CAPA_TICKS_PER_STEP: { schema: int(1), default: '12', doc: 'Ticks on each interval before backing off' },
-  CAPA_MAX_WAIT_HOURS: { schema: z.coerce.number().positive(), default: '720', doc: 'Give up waiting (needs-decision + alert) after this long' },
-  CAPA_HISTORY_EVENT_LIMIT: { schema: int(100), default: '5000', doc: 'Continue-as-new once a run has this many events' },
-  CAPA_ACTIVITY_MAX_RETRY_SECONDS: { schema: int(1), default: '300', doc: 'Largest delay between retries of a record activity' },
-  CAPA_MAPPING_FILE: { schema: z.string().optional(), default: undefined, doc: 'JSON field mapping (source column -> Vault field, type, allow-list)' },
+  CAPA_MAX_WAIT_HOURS: {
+    schema: z.coerce.number().positive(),
+    default: '720',
+    doc: 'Give up waiting (needs-decision + alert) after this long',
+  },
+  CAPA_HISTORY_EVENT_LIMIT: {
+    schema: int(100),
+    default: '5000',
+    doc: 'Continue-as-new once a run has this many events',
+  },
+  CAPA_ACTIVITY_MAX_RETRY_SECONDS: {
+    schema: int(1),
+    default: '300',
+    doc: 'Largest delay between retries of a record activity',
+  },
+  CAPA_MAPPING_FILE: {
+    schema: z.string().optional(),
+    default: undefined,
+    doc: 'JSON field mapping (source column -> Vault field, type, allow-list)',
+  },
   CAPA_PAGE_SIZE: { schema: int(1), default: '2000', doc: 'Rows per batch page (one activity call)' },
   CAPA_UPDATE_CONCURRENCY: { schema: int(1), default: '3', doc: 'Bulk update calls in flight at once' },
-  CAPA_DATA_DIR: { schema: z.string().min(1), default: '.data', doc: 'Where reports, the audit trail and the dev server database live' },
-  ALERT_CHANNEL: { schema: z.enum(['log', 'webhook']), default: 'log', doc: 'log (structured warn line) or webhook (Slack/Teams JSON POST)' },
-  ALERT_WEBHOOK_URL: { schema: z.string().url().optional(), default: undefined, doc: 'Webhook URL when ALERT_CHANNEL=webhook' },
+  CAPA_DATA_DIR: {
+    schema: z.string().min(1),
+    default: '.data',
+    doc: 'Where reports, the audit trail and the dev server database live',
+  },
+  ALERT_CHANNEL: {
+    schema: z.enum(['log', 'webhook']),
+    default: 'log',
+    doc: 'log (structured warn line) or webhook (Slack/Teams JSON POST)',
+  },
+  ALERT_WEBHOOK_URL: {
+    schema: z.string().url().optional(),
+    default: undefined,
+    doc: 'Webhook URL when ALERT_CHANNEL=webhook',
+  },
   LOG_LEVEL: { schema: z.enum(['debug', 'info', 'warn', 'error']), default: 'info', doc: 'Log level' },
-  METRICS_PORT: { schema: int(0).optional(), default: undefined, doc: 'Prometheus metrics port of the worker (off when unset)' },
+  METRICS_PORT: {
+    schema: int(0).optional(),
+    default: undefined,
+    doc: 'Prometheus metrics port of the worker (off when unset)',
+  },
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
 type Parsed = { [K in SettingName]: z.output<(typeof SETTINGS)[K]['schema']> };
 
 export interface AppConfig {
-  temporal: { address: string; namespace: string; taskQueue: string; tls: boolean; apiKey?: string; certPath?: string; keyPath?: string; uiUrl: string };
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    tls: boolean;
+    apiKey?: string;
+    certPath?: string;
+    keyPath?: string;
+    uiUrl: string;
+  };
   vault: VaultConnectionSettings & { object: string; dialect: VaultDialect; coalesce: CoalescingWindows };
   record: RecordWorkflowOptions;
   mapping: Mapping;
@@ -97,13 +231,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     const value = env[name] ?? (file[name] === undefined ? undefined : String(file[name])) ?? setting.default;
     const parsed = setting.schema.safeParse(value === '' ? undefined : value);
     if (parsed.success) raw[name] = parsed.data;
-    else problems.push(`${name}: ${parsed.error.issues[0].message}${value === undefined ? '' : ` (got ${JSON.stringify(redact(name, value))})`}`);
+    else
+      problems.push(
+        `${name}: ${parsed.error.issues[0].message}${value === undefined ? '' : ` (got ${JSON.stringify(redact(name, value))})`}`,
+      );
   }
   if (problems.length) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   const s = raw as Parsed;
-  if (s.ALERT_CHANNEL === 'webhook' && !s.ALERT_WEBHOOK_URL) throw new ConfigError('invalid configuration:\n  ALERT_WEBHOOK_URL: required when ALERT_CHANNEL=webhook');
+  if (s.ALERT_CHANNEL === 'webhook' && !s.ALERT_WEBHOOK_URL)
+    throw new ConfigError('invalid configuration:\n  ALERT_WEBHOOK_URL: required when ALERT_CHANNEL=webhook');
   const preset = DIALECTS[s.VAULT_DIALECT];
-  const mapping = s.CAPA_MAPPING_FILE ? parseMapping(readJson(s.CAPA_MAPPING_FILE, 'CAPA_MAPPING_FILE')) : DEFAULT_MAPPING;
+  const mapping = s.CAPA_MAPPING_FILE
+    ? parseMapping(readJson(s.CAPA_MAPPING_FILE, 'CAPA_MAPPING_FILE'))
+    : DEFAULT_MAPPING;
   return {
     temporal: {
       address: s.TEMPORAL_ADDRESS,
@@ -172,12 +312,16 @@ function parseMapping(value: unknown): Mapping {
   const parsed = Mapping.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ConfigError(`invalid configuration:\n  CAPA_MAPPING_FILE: ${issue.path.join('.') || 'mapping'}: ${issue.message}`);
+    throw new ConfigError(
+      `invalid configuration:\n  CAPA_MAPPING_FILE: ${issue.path.join('.') || 'mapping'}: ${issue.message}`,
+    );
   }
   const forbidden = Object.entries(parsed.data.columns).filter(([, rule]) => PROTECTED_FIELDS.has(rule.field));
   if (forbidden.length) {
     const [column, rule] = forbidden[0];
-    throw new ConfigError(`invalid configuration:\n  CAPA_MAPPING_FILE: column ${column} maps to ${rule.field}, which is never written`);
+    throw new ConfigError(
+      `invalid configuration:\n  CAPA_MAPPING_FILE: column ${column} maps to ${rule.field}, which is never written`,
+    );
   }
   return parsed.data;
 }
@@ -186,7 +330,9 @@ function readJson(file: string, setting: string): Record<string, unknown> {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new ConfigError(`invalid configuration:\n  ${setting}: cannot read JSON from ${file} (${(err as Error).message})`);
+    throw new ConfigError(
+      `invalid configuration:\n  ${setting}: cannot read JSON from ${file} (${(err as Error).message})`,
+    );
   }
 }
 

@@ -2,7 +2,14 @@ import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client
 import type { AppConfig } from './config';
 import type { capaBatchWorkflow } from './workflows/batch';
 import { batchWorkflowId, BatchInput } from './workflows/batch-messages';
-import { cancelUpdate, forceUpdate, recordWorkflowId, RecordStatus, statusQuery, SyncState } from './workflows/record-messages';
+import {
+  cancelUpdate,
+  forceUpdate,
+  recordWorkflowId,
+  RecordStatus,
+  statusQuery,
+  SyncState,
+} from './workflows/record-messages';
 
 /** What operators and the CLI do with workflows, in one place. */
 
@@ -29,7 +36,10 @@ export interface WaitingRecord {
 
 /** Record workflows by CapaSyncState, from Temporal visibility (what the Web UI shows). */
 export async function listRecords(client: Client, config: AppConfig, state?: SyncState): Promise<WaitingRecord[]> {
-  const filters = [`WorkflowType = 'capaRecordWorkflow'`, `WorkflowId STARTS_WITH '${recordWorkflowId(config.vault.object, '')}'`];
+  const filters = [
+    `WorkflowType = 'capaRecordWorkflow'`,
+    `WorkflowId STARTS_WITH '${recordWorkflowId(config.vault.object, '')}'`,
+  ];
   if (state) filters.push(`CapaSyncState = '${state}'`);
   else filters.push(`ExecutionStatus = 'Running'`);
   const records: WaitingRecord[] = [];
@@ -47,14 +57,24 @@ export async function listRecords(client: Client, config: AppConfig, state?: Syn
   return records;
 }
 
-const recordHandle = (client: Client, config: AppConfig, recordId: string) => client.workflow.getHandle(recordWorkflowId(config.vault.object, recordId));
+const recordHandle = (client: Client, config: AppConfig, recordId: string) =>
+  client.workflow.getHandle(recordWorkflowId(config.vault.object, recordId));
 
 export function recordStatus(client: Client, config: AppConfig, recordId: string): Promise<RecordStatus> {
   return recordHandle(client, config, recordId).query(statusQuery);
 }
 
-export function decide(client: Client, config: AppConfig, kind: 'force' | 'cancel', recordId: string, operator: string, reason: string): Promise<string> {
-  return recordHandle(client, config, recordId).executeUpdate(kind === 'force' ? forceUpdate : cancelUpdate, { args: [{ operator, reason }] });
+export function decide(
+  client: Client,
+  config: AppConfig,
+  kind: 'force' | 'cancel',
+  recordId: string,
+  operator: string,
+  reason: string,
+): Promise<string> {
+  return recordHandle(client, config, recordId).executeUpdate(kind === 'force' ? forceUpdate : cancelUpdate, {
+    args: [{ operator, reason }],
+  });
 }
 
 export { WorkflowExecutionAlreadyStartedError };

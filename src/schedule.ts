@@ -16,7 +16,11 @@ export interface NightlySchedule {
 export const DEFAULT_SCHEDULE_ID = 'capa-sync-nightly';
 
 /** Creates the nightly schedule, or brings an existing one up to date: calling it twice leaves one schedule. */
-export async function upsertSchedule(client: Client, config: AppConfig, s: NightlySchedule): Promise<'created' | 'updated'> {
+export async function upsertSchedule(
+  client: Client,
+  config: AppConfig,
+  s: NightlySchedule,
+): Promise<'created' | 'updated'> {
   const spec = { cronExpressions: [s.cron], timezone: s.timezone };
   const action = {
     type: 'startWorkflow' as const,

@@ -9,11 +9,15 @@ import { VaultClient } from './vault/client';
 import { CoalescingVaultClient } from './vault/coalescing-client';
 import { VaultHttp } from './vault/http';
 import { connectClient, connectWorker } from './temporal-connection';
+import { installRuntime } from './runtime';
 import { Client } from '@temporalio/client';
 import type { AlertChannel } from './alerts/alert-channel';
 
 /** The worker's side effects, built once per process: one Vault session and coalescer for all activities. */
-export function buildActivities(config: AppConfig, services: { logger: Logger; temporal: Client; alerts?: AlertChannel }) {
+export function buildActivities(
+  config: AppConfig,
+  services: { logger: Logger; temporal: Client; alerts?: AlertChannel },
+) {
   const http = new VaultHttp(config.vault, services.logger);
   const vault = new VaultClient(http, config.vault.dialect);
   const activities = createActivities({
@@ -57,6 +61,7 @@ export async function createWorker(config: AppConfig, connection: NativeConnecti
 
 export async function runWorker(config: AppConfig = loadConfig()): Promise<void> {
   const logger = jsonLogger(config.logLevel);
+  installRuntime(logger, config.metricsPort);
   const connection = await connectWorker(config.temporal);
   const worker = await createWorker(config, connection, logger);
   logger.info('worker started', { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace });

@@ -34,7 +34,12 @@ afterAll(async () => {
 });
 
 it('runs a 20,000-row batch over several runs, none with a history near 10,000 events', async () => {
-  const rows = Array.from({ length: 20_000 }, (_, i) => ({ capa_id: sampleRecordId(i), priority: 'High', risk_score: 42, due_date: '2027-06-30' }));
+  const rows = Array.from({ length: 20_000 }, (_, i) => ({
+    capa_id: sampleRecordId(i),
+    priority: 'High',
+    risk_score: 42,
+    due_date: '2027-06-30',
+  }));
   const handle = await startBatch(env.client, ctx.config, { source: writeCsv(rows), batchId: 'big', pagesPerRun: 3 });
   const summary = await handle.result();
   expect(summary.inputRows).toBe(20_000);
@@ -47,7 +52,9 @@ it('runs a 20,000-row batch over several runs, none with a history near 10,000 e
   expect(sim.updateRequestSizes).toHaveLength(40);
   expect(sim.updateRequestSizes.reduce((a, b) => a + b, 0)).toBe(19_800);
   for (let i = 99; i < 20_000; i += 100) {
-    await env.client.workflow.getHandle(recordWorkflowId('capa__c', sampleRecordId(i))).signal(cancelSignal, { operator: 'test', reason: 'cleanup' });
+    await env.client.workflow
+      .getHandle(recordWorkflowId('capa__c', sampleRecordId(i)))
+      .signal(cancelSignal, { operator: 'test', reason: 'cleanup' });
   }
 }, 300_000);
 
@@ -73,13 +80,19 @@ it('rejects a malicious export served over HTTP row by row, and applies its vali
   expect(summary.counts.updated + summary.counts.unchanged).toBe(3);
   expect(summary.ignoredColumns).toEqual(['owner__c', 'state__v']);
   const report = JSON.parse(fs.readFileSync(summary.reports.json, 'utf8'));
-  expect(report.rows.filter((r: { outcome: string }) => r.outcome === 'rejected').map((r: { row: number; field: string }) => [r.row, r.field])).toEqual([
+  expect(
+    report.rows
+      .filter((r: { outcome: string }) => r.outcome === 'rejected')
+      .map((r: { row: number; field: string }) => [r.row, r.field]),
+  ).toEqual([
     [2, 'capa_id'],
     [4, 'priority'],
     [5, '*'],
   ]);
   const writes = sim.store.audit.slice(before);
-  expect(writes.map((w) => w.field).sort()).toEqual(['priority__c', 'priority__c', 'risk_score__c'].slice(0, writes.length).sort());
+  expect(writes.map((w) => w.field).sort()).toEqual(
+    ['priority__c', 'priority__c', 'risk_score__c'].slice(0, writes.length).sort(),
+  );
   expect(writes.every((w) => w.field !== 'state__v' && w.field !== 'owner__c')).toBe(true);
   expect(sim.store.records.get(sampleRecordId(1))!.state__v).not.toBe('closed_state__c');
   expect(sim.store.records.get(sampleRecordId(4))!.fields.risk_score__c).toBe(17);

@@ -58,7 +58,12 @@ afterAll(async () => {
 function exportRows(priorityOf: (i: number) => string) {
   return Array.from({ length: 1000 }, (_, i) => {
     const record = i >= 990 && i < 995 ? i - 990 : i;
-    return { capa_id: sampleRecordId(record), priority: i % 50 === 7 ? 'Urgent' : priorityOf(i), risk_score: 50, due_date: '2027-03-31' };
+    return {
+      capa_id: sampleRecordId(record),
+      priority: i % 50 === 7 ? 'Urgent' : priorityOf(i),
+      risk_score: 50,
+      due_date: '2027-03-31',
+    };
   });
 }
 
@@ -88,8 +93,16 @@ it('accounts for every row of a 1,000-row batch, bulk-updates the unlocked and h
 
   const report = JSON.parse(fs.readFileSync(summary.reports.json, 'utf8'));
   expect(report.rows.map((r: { row: number }) => r.row)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
-  expect(report.rows[7]).toMatchObject({ outcome: 'rejected', field: 'priority', message: expect.stringContaining('must be one of High, Medium, Low') });
-  expect(report.rows[0]).toMatchObject({ outcome: 'superseded', recordId: sampleRecordId(0), message: 'superseded by row 991' });
+  expect(report.rows[7]).toMatchObject({
+    outcome: 'rejected',
+    field: 'priority',
+    message: expect.stringContaining('must be one of High, Medium, Low'),
+  });
+  expect(report.rows[0]).toMatchObject({
+    outcome: 'superseded',
+    recordId: sampleRecordId(0),
+    message: 'superseded by row 991',
+  });
   expect(fs.readFileSync(summary.reports.failureCsv, 'utf8').split('\r\n').filter(Boolean)).toHaveLength(1 + 25);
 
   // Vault calls: 2 bulk updates for ~880 unlocked rows, 1 state query, 1 session.
@@ -105,8 +118,12 @@ it('accounts for every row of a 1,000-row batch, bulk-updates the unlocked and h
   expect(waiting.map((w) => w.recordId).sort()).toEqual([...lockedIds].sort());
   expect(waiting.every((w) => w.batchId === 'b1')).toBe(true);
 
-  const digest = await waitFor('the webhook digest', async () => webhookBodies.find((b) => b.fields.kind === 'batch-digest'));
-  expect(digest.text).toContain(`capa-sync batch b1: ${summary.counts.updated} updated, ${lockedIds.length} waiting for unlock`);
+  const digest = await waitFor('the webhook digest', async () =>
+    webhookBodies.find((b) => b.fields.kind === 'batch-digest'),
+  );
+  expect(digest.text).toContain(
+    `capa-sync batch b1: ${summary.counts.updated} updated, ${lockedIds.length} waiting for unlock`,
+  );
   expect(digest.text).toContain(`${sampleRecordId(9)}: waiting (under_review_state__c)`);
 });
 
@@ -123,13 +140,18 @@ it('gives waiting records the newer values of a second batch without a second wo
 
   for (const id of lockedIds) {
     const runs = [];
-    for await (const wf of env.client.workflow.list({ query: `WorkflowId = '${recordWorkflowId('capa__c', id)}'` })) runs.push(wf);
+    for await (const wf of env.client.workflow.list({ query: `WorkflowId = '${recordWorkflowId('capa__c', id)}'` }))
+      runs.push(wf);
     expect(runs).toHaveLength(1);
   }
 
   const auditBefore = sim.store.audit.length;
   for (const id of lockedIds) sim.store.moveState(sim.store.records.get(id)!, 'approved_state__c');
-  await waitFor('every record workflow to apply', async () => (await listRecords(env.client, ctx.config, 'applied')).length >= lockedIds.length, 90_000);
+  await waitFor(
+    'every record workflow to apply',
+    async () => (await listRecords(env.client, ctx.config, 'applied')).length >= lockedIds.length,
+    90_000,
+  );
   const writes = sim.store.audit.slice(auditBefore);
   for (const id of lockedIds) {
     const finalPriority = rows.filter((r) => r.capa_id === id).pop()!.priority;

@@ -25,10 +25,18 @@ it('reads 200 waiting records with one Vault query per tick', async () => {
   const ids = Array.from({ length: 200 }, (_, i) => `W${i}`);
   sim.store.seed(ids.map((id) => ({ id, state__v: LOCKED, fields: { priority__c: 'Low' } })));
   const taskQueue = nextQueue();
-  const { worker } = await testWorker(env, sim, taskQueue, { settings: { VAULT_READ_COALESCE_MS: String(DEFAULT_WINDOWS.readMs) } });
+  const { worker } = await testWorker(env, sim, taskQueue, {
+    settings: { VAULT_READ_COALESCE_MS: String(DEFAULT_WINDOWS.readMs) },
+  });
   await worker.runUntil(async () => {
     const handles = await Promise.all(
-      ids.map((id) => startRecordWorkflow(env, taskQueue, { recordId: id, desired: { priority__c: 'High' }, baseline: { priority__c: 'Low' } })),
+      ids.map((id) =>
+        startRecordWorkflow(env, taskQueue, {
+          recordId: id,
+          desired: { priority__c: 'High' },
+          baseline: { priority__c: 'Low' },
+        }),
+      ),
     );
     await env.sleep('1 minute'); // every workflow has made its first (unaligned) read
     const before = sim.calls.query;
@@ -41,4 +49,3 @@ it('reads 200 waiting records with one Vault query per tick', async () => {
     await Promise.all(handles.map((h) => h.result()));
   });
 });
-

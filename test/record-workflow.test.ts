@@ -3,7 +3,13 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { VaultSimulator } from '../src/simulator/server';
-import { cancelSignal, cancelUpdate, forceUpdate, setDesiredValuesSignal, statusQuery } from '../src/workflows/record-messages';
+import {
+  cancelSignal,
+  cancelUpdate,
+  forceUpdate,
+  setDesiredValuesSignal,
+  statusQuery,
+} from '../src/workflows/record-messages';
 import { startTimeSkippingServer } from './helpers/temporal';
 import { startSimulator } from './helpers/vault';
 import { testWorker, startRecordWorkflow } from './helpers/record-env';
@@ -31,22 +37,36 @@ function seedLocked(id: string, fields: Record<string, string | number> = { prio
   return sim.store.records.get(id)!;
 }
 const vaultAudit = (id: string) => sim.store.audit.filter((a) => a.recordId === id);
-const searchAttributes = async (h: { describe(): Promise<{ searchAttributes: Record<string, unknown> }> }) => (await h.describe()).searchAttributes;
+const searchAttributes = async (h: { describe(): Promise<{ searchAttributes: Record<string, unknown> }> }) =>
+  (await h.describe()).searchAttributes;
 
 it('waits out a lock that clears after 3 days, then applies the change exactly once', async () => {
   const rec = seedLocked('L1');
   const taskQueue = nextQueue();
   const { worker, audit } = await testWorker(env, sim, taskQueue);
   await worker.runUntil(async () => {
-    const h = await startRecordWorkflow(env, taskQueue, { recordId: 'L1', desired: { priority__c: 'High' }, baseline: { priority__c: 'Low' } });
+    const h = await startRecordWorkflow(env, taskQueue, {
+      recordId: 'L1',
+      desired: { priority__c: 'High' },
+      baseline: { priority__c: 'Low' },
+    });
     await env.sleep('3 days');
     const waiting = await h.query(statusQuery);
-    expect(waiting).toMatchObject({ state: 'waiting-for-unlock', vaultState: LOCKED, desired: { priority__c: 'High' } });
+    expect(waiting).toMatchObject({
+      state: 'waiting-for-unlock',
+      vaultState: LOCKED,
+      desired: { priority__c: 'High' },
+    });
     // 12 ticks of 5 min, 12 of 15 min, 12 of 30 min, then hourly: about 100 reads in 3 days, not 864.
     expect(waiting.attempts).toBeGreaterThan(80);
     expect(waiting.attempts).toBeLessThan(110);
     expect(Date.parse(waiting.nextCheck!) % 3_600_000).toBe(0);
-    expect(await searchAttributes(h)).toMatchObject({ CapaSyncState: ['waiting-for-unlock'], CapaRecordId: ['L1'], CapaVaultState: [LOCKED], CapaBatchId: ['batch-1'] });
+    expect(await searchAttributes(h)).toMatchObject({
+      CapaSyncState: ['waiting-for-unlock'],
+      CapaRecordId: ['L1'],
+      CapaVaultState: [LOCKED],
+      CapaBatchId: ['batch-1'],
+    });
     expect(vaultAudit('L1')).toHaveLength(0);
 
     sim.store.moveState(rec, APPROVED);
@@ -54,9 +74,18 @@ it('waits out a lock that clears after 3 days, then applies the change exactly o
     expect(await searchAttributes(h)).toMatchObject({ CapaSyncState: ['applied'], CapaVaultState: [APPROVED] });
     await saveHistory('lock-clears', h);
   });
-  expect(vaultAudit('L1').map((a) => [a.field, a.oldValue, a.newValue, a.user])).toEqual([['priority__c', 'Low', 'High', 'sync.user@example.com']]);
+  expect(vaultAudit('L1').map((a) => [a.field, a.oldValue, a.newValue, a.user])).toEqual([
+    ['priority__c', 'Low', 'High', 'sync.user@example.com'],
+  ]);
   expect(await audit.read()).toEqual([
-    expect.objectContaining({ recordId: 'L1', field: 'priority__c', oldValue: 'Low', newValue: 'High', actor: 'integration', batchId: 'batch-1' }),
+    expect.objectContaining({
+      recordId: 'L1',
+      field: 'priority__c',
+      oldValue: 'Low',
+      newValue: 'High',
+      actor: 'integration',
+      batchId: 'batch-1',
+    }),
   ]);
 });
 
@@ -65,12 +94,20 @@ it('answers a force while Vault still locks the record, writes nothing and keeps
   const taskQueue = nextQueue();
   const { worker } = await testWorker(env, sim, taskQueue);
   await worker.runUntil(async () => {
-    const h = await startRecordWorkflow(env, taskQueue, { recordId: 'F1', desired: { priority__c: 'High' }, baseline: { priority__c: 'Low' } });
+    const h = await startRecordWorkflow(env, taskQueue, {
+      recordId: 'F1',
+      desired: { priority__c: 'High' },
+      baseline: { priority__c: 'Low' },
+    });
     await env.sleep('10 minutes');
-    await expect(h.executeUpdate(forceUpdate, { args: [{ operator: 'qa.lead', reason: 'CAPA board approved' }] })).resolves.toBe('still locked: waiting');
+    await expect(
+      h.executeUpdate(forceUpdate, { args: [{ operator: 'qa.lead', reason: 'CAPA board approved' }] }),
+    ).resolves.toBe('still locked: waiting');
     const status = await h.query(statusQuery);
     expect(status.state).toBe('waiting-for-unlock');
-    expect(status.decisions).toEqual([expect.objectContaining({ kind: 'force', operator: 'qa.lead', result: 'still locked: waiting' })]);
+    expect(status.decisions).toEqual([
+      expect.objectContaining({ kind: 'force', operator: 'qa.lead', result: 'still locked: waiting' }),
+    ]);
     expect(vaultAudit('F1')).toHaveLength(0);
     sim.store.moveState(rec, APPROVED);
     expect(await h.result()).toMatchObject({ state: 'applied' });
@@ -79,18 +116,28 @@ it('answers a force while Vault still locks the record, writes nothing and keeps
 });
 
 describe("a reviewer's edit during the lock", () => {
-  async function runToConflict(id: string, body: (h: Awaited<ReturnType<typeof startRecordWorkflow>>) => Promise<void>) {
+  async function runToConflict(
+    id: string,
+    body: (h: Awaited<ReturnType<typeof startRecordWorkflow>>) => Promise<void>,
+  ) {
     const rec = seedLocked(id);
     const taskQueue = nextQueue();
     const ctx = await testWorker(env, sim, taskQueue);
     await ctx.worker.runUntil(async () => {
-      const h = await startRecordWorkflow(env, taskQueue, { recordId: id, desired: { priority__c: 'High' }, baseline: { priority__c: 'Low' } });
+      const h = await startRecordWorkflow(env, taskQueue, {
+        recordId: id,
+        desired: { priority__c: 'High' },
+        baseline: { priority__c: 'Low' },
+      });
       await env.sleep('1 hour');
       sim.store.editByHand(id, { priority__c: 'Medium' }, 'reviewer@example.com');
       sim.store.moveState(rec, APPROVED);
       await env.sleep('2 hours');
       const status = await h.query(statusQuery);
-      expect(status).toMatchObject({ state: 'needs-decision', needsDecision: { reason: 'conflict', fields: ['priority__c'] } });
+      expect(status).toMatchObject({
+        state: 'needs-decision',
+        needsDecision: { reason: 'conflict', fields: ['priority__c'] },
+      });
       expect(await searchAttributes(h)).toMatchObject({ CapaSyncState: ['needs-decision'] });
       expect(sim.store.records.get(id)!.fields.priority__c).toBe('Medium');
       expect(ctx.alerts.sent.map((a) => a.fields.reason)).toEqual(['conflict']);
@@ -102,20 +149,29 @@ describe("a reviewer's edit during the lock", () => {
 
   it('goes to needs-decision and overwrites nothing; force then applies, audited with operator and reason', async () => {
     const { audit } = await runToConflict('C1', async (h) => {
-      await expect(h.executeUpdate(forceUpdate, { args: [{ operator: 'qa.lead', reason: 'risk review wins' }] })).resolves.toBe('applied');
-      expect(await h.result()).toMatchObject({ state: 'applied', decisions: [expect.objectContaining({ kind: 'force', result: 'applied' })] });
+      await expect(
+        h.executeUpdate(forceUpdate, { args: [{ operator: 'qa.lead', reason: 'risk review wins' }] }),
+      ).resolves.toBe('applied');
+      expect(await h.result()).toMatchObject({
+        state: 'applied',
+        decisions: [expect.objectContaining({ kind: 'force', result: 'applied' })],
+      });
       await saveHistory('conflict-then-force', h);
     });
     expect(vaultAudit('C1').map((a) => [a.oldValue, a.newValue, a.user])).toEqual([
       ['Low', 'Medium', 'reviewer@example.com'],
       ['Medium', 'High', 'sync.user@example.com'],
     ]);
-    expect(await audit.read()).toEqual([expect.objectContaining({ oldValue: 'Medium', newValue: 'High', actor: 'qa.lead', reason: 'risk review wins' })]);
+    expect(await audit.read()).toEqual([
+      expect.objectContaining({ oldValue: 'Medium', newValue: 'High', actor: 'qa.lead', reason: 'risk review wins' }),
+    ]);
   });
 
   it('is dropped by cancel, writing nothing', async () => {
     const { audit } = await runToConflict('C2', async (h) => {
-      await expect(h.executeUpdate(cancelUpdate, { args: [{ operator: 'qa.lead', reason: 'reviewer is right' }] })).resolves.toBe('cancelled');
+      await expect(
+        h.executeUpdate(cancelUpdate, { args: [{ operator: 'qa.lead', reason: 'reviewer is right' }] }),
+      ).resolves.toBe('cancelled');
       expect(await h.result()).toMatchObject({ state: 'cancelled' });
       expect(await searchAttributes(h)).toMatchObject({ CapaSyncState: ['cancelled'] });
       await saveHistory('conflict-then-cancel', h);
@@ -137,8 +193,18 @@ it('applies the newest signalled values and ignores older ones', async () => {
       sourceTimestamp: '2026-11-24T01:00:00.000Z',
     });
     await env.sleep('1 hour');
-    const newer = { desired: { priority__c: 'High', risk_score__c: 80 }, baseline: { priority__c: 'Low', risk_score__c: 10 }, sourceTimestamp: '2026-11-25T01:00:00.000Z', batchId: 'batch-2' };
-    const older = { desired: { priority__c: 'Low' }, baseline: {}, sourceTimestamp: '2026-11-23T01:00:00.000Z', batchId: 'batch-0' };
+    const newer = {
+      desired: { priority__c: 'High', risk_score__c: 80 },
+      baseline: { priority__c: 'Low', risk_score__c: 10 },
+      sourceTimestamp: '2026-11-25T01:00:00.000Z',
+      batchId: 'batch-2',
+    };
+    const older = {
+      desired: { priority__c: 'Low' },
+      baseline: {},
+      sourceTimestamp: '2026-11-23T01:00:00.000Z',
+      batchId: 'batch-0',
+    };
     await h.signal(setDesiredValuesSignal, newer);
     await h.signal(setDesiredValuesSignal, older);
     expect(await h.query(statusQuery)).toMatchObject({ desired: newer.desired, batchId: 'batch-2' });
@@ -161,7 +227,10 @@ it('asks for a decision and alerts once the maximum wait is reached', async () =
       options: { maxWaitSeconds: 2 * 24 * 3600 },
     });
     await env.sleep('3 days');
-    expect(await h.query(statusQuery)).toMatchObject({ state: 'needs-decision', needsDecision: { reason: 'max-wait' } });
+    expect(await h.query(statusQuery)).toMatchObject({
+      state: 'needs-decision',
+      needsDecision: { reason: 'max-wait' },
+    });
     expect(alerts.sent.map((a) => a.fields.reason)).toEqual(['max-wait']);
     await h.signal(cancelSignal, { operator: 'qa.lead', reason: 'obsolete' });
     expect(await h.result()).toMatchObject({ state: 'cancelled' });
@@ -187,9 +256,14 @@ it('continues as new over hundreds of ticks, keeping state and decisions, with e
     const status = await h.query(statusQuery);
     expect(status.attempts).toBeGreaterThan(300);
     expect(status.runs).toBeGreaterThan(10);
-    expect(status.decisions).toEqual([expect.objectContaining({ operator: 'qa.lead', result: 'still locked: waiting' })]);
+    expect(status.decisions).toEqual([
+      expect.objectContaining({ operator: 'qa.lead', result: 'still locked: waiting' }),
+    ]);
     sim.store.moveState(rec, APPROVED);
-    expect(await h.result()).toMatchObject({ state: 'applied', decisions: [expect.objectContaining({ reason: 'try early' })] });
+    expect(await h.result()).toMatchObject({
+      state: 'applied',
+      decisions: [expect.objectContaining({ reason: 'try early' })],
+    });
 
     const lengths = await runLengths(env.client, 'capa-sync:capa__c:H1');
     expect(lengths.length).toBe(status.runs + 1);
@@ -205,7 +279,11 @@ it('carries on when the worker is stopped mid-wait and a new one starts', async 
   // after stickyQueueScheduleToStartTimeout), so the new worker would otherwise never see the next task.
   const first = await testWorker(env, sim, taskQueue, { tuning: { maxCachedWorkflows: 0 } });
   const h = await first.worker.runUntil(async () => {
-    const handle = await startRecordWorkflow(env, taskQueue, { recordId: 'K1', desired: { priority__c: 'High' }, baseline: { priority__c: 'Low' } });
+    const handle = await startRecordWorkflow(env, taskQueue, {
+      recordId: 'K1',
+      desired: { priority__c: 'High' },
+      baseline: { priority__c: 'Low' },
+    });
     await env.sleep('30 minutes');
     return handle;
   });
@@ -224,12 +302,18 @@ it('refuses a force or cancel without operator or reason', async () => {
   const taskQueue = nextQueue();
   const { worker } = await testWorker(env, sim, taskQueue);
   await worker.runUntil(async () => {
-    const h = await startRecordWorkflow(env, taskQueue, { recordId: 'V1', desired: { priority__c: 'High' }, baseline: { priority__c: 'Low' } });
+    const h = await startRecordWorkflow(env, taskQueue, {
+      recordId: 'V1',
+      desired: { priority__c: 'High' },
+      baseline: { priority__c: 'Low' },
+    });
     await env.sleep('1 minute');
     const noOperator = await h.executeUpdate(forceUpdate, { args: [{ operator: ' ', reason: 'x' }] }).catch((e) => e);
     expect(noOperator).toBeInstanceOf(WorkflowUpdateFailedError);
     expect(String(noOperator.cause?.message)).toContain('operator is required');
-    const noReason = await h.executeUpdate(cancelUpdate, { args: [{ operator: 'qa.lead', reason: '' }] }).catch((e) => e);
+    const noReason = await h
+      .executeUpdate(cancelUpdate, { args: [{ operator: 'qa.lead', reason: '' }] })
+      .catch((e) => e);
     expect(String(noReason.cause?.message)).toContain('reason is required');
     expect((await h.query(statusQuery)).decisions).toEqual([]);
     sim.store.moveState(rec, APPROVED);

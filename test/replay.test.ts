@@ -9,12 +9,16 @@ import { HISTORY_DIR, loadHistory } from './helpers/histories';
 const files = fs.readdirSync(HISTORY_DIR).filter((f) => f.endsWith('.json'));
 
 it('has saved histories of both workflows', () => {
-  expect(files).toEqual(expect.arrayContaining(['lock-clears.json', 'conflict-then-force.json', 'batch-1000-rows.json']));
+  expect(files).toEqual(
+    expect.arrayContaining(['lock-clears.json', 'conflict-then-force.json', 'batch-1000-rows.json']),
+  );
 });
 
 it.each(files)('replays %s without nondeterminism', async (file) => {
   const history = loadHistory(path.join(HISTORY_DIR, file));
   const workflowId = `replay-${file}`;
-  const results = Worker.runReplayHistories({ workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }, [{ workflowId, history }]);
+  const results = Worker.runReplayHistories({ workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }, [
+    { workflowId, history },
+  ]);
   for await (const result of results) expect(result.error).toBeUndefined();
 });

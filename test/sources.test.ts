@@ -63,10 +63,21 @@ describe('preparing a batch', () => {
         'A7,Low,7,2027-01-01,,',
       ].join('\n') + '\n',
     );
-    const invalidUtf8 = Buffer.concat([fs.readFileSync(file), Buffer.from('A8,Lo'), Buffer.from([0xff, 0xfe]), Buffer.from('w,1,2027-01-01,,\n')]);
+    const invalidUtf8 = Buffer.concat([
+      fs.readFileSync(file),
+      Buffer.from('A8,Lo'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('w,1,2027-01-01,,\n'),
+    ]);
     fs.writeFileSync(file, invalidUtf8);
     const prepared = await prepareBatch({ file }, DEFAULT_MAPPING, dir, 2);
-    expect(prepared).toMatchObject({ inputRows: 10, validRows: 2, rejected: 7, superseded: 1, ignoredColumns: ['comment', 'state__v'] });
+    expect(prepared).toMatchObject({
+      inputRows: 10,
+      validRows: 2,
+      rejected: 7,
+      superseded: 1,
+      ignoredColumns: ['comment', 'state__v'],
+    });
     const rejected = await readJsonLines<{ row: number; field: string; reason: string }>(batchFiles(dir).rejected);
     expect(rejected.map((r) => [r.row, r.field])).toEqual([
       [2, 'capa_id'],
@@ -93,7 +104,12 @@ describe('preparing a batch', () => {
     fs.writeFileSync(path.join(dir, 'a.json'), JSON.stringify(items));
     fs.writeFileSync(path.join(dir, 'a.jsonl'), items.map((i) => JSON.stringify(i)).join('\n') + '\nnot json\n');
     const fromJson = await prepareBatch({ file: path.join(dir, 'a.json') }, DEFAULT_MAPPING, path.join(dir, 'j'), 2);
-    expect(fromJson).toMatchObject({ inputRows: 5, validRows: 5, pageOffsets: [0, expect.any(Number), expect.any(Number)], ignoredColumns: ['extra'] });
+    expect(fromJson).toMatchObject({
+      inputRows: 5,
+      validRows: 5,
+      pageOffsets: [0, expect.any(Number), expect.any(Number)],
+      ignoredColumns: ['extra'],
+    });
     expect((await readPage(path.join(dir, 'j'), fromJson, 2)).map((r) => r.id)).toEqual(['J4']);
     const fromLines = await prepareBatch({ file: path.join(dir, 'a.jsonl') }, DEFAULT_MAPPING, path.join(dir, 'l'), 2);
     expect(fromLines).toMatchObject({ inputRows: 6, validRows: 5, rejected: 1 });

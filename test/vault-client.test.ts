@@ -44,7 +44,9 @@ describe.each(['documented', 'customer'] as const)('Vault client, %s dialect', (
     ]);
     expect(outcomes[2].errorType).toBe(dialect === 'customer' ? 'RECORD_LOCKED' : 'OPERATION_NOT_ALLOWED');
     expect(outcomes[3].errorType).toBe('INVALID_DATA');
-    expect(sim.store.audit.map((a) => [a.recordId, a.field, a.oldValue, a.newValue])).toEqual([['R1', 'priority__c', 'Low', 'High']]);
+    expect(sim.store.audit.map((a) => [a.recordId, a.field, a.oldValue, a.newValue])).toEqual([
+      ['R1', 'priority__c', 'Low', 'High'],
+    ]);
   });
 
   it('classifies a request whose rows are all locked (HTTP 423 in the customer dialect)', async () => {
@@ -66,7 +68,10 @@ describe.each(['documented', 'customer'] as const)('Vault client, %s dialect', (
       { id: 'R1', state: 'in_progress_state__c', status: 'active__v', values: { priority__c: 'Low' } },
     ]);
     if (dialect === 'customer') {
-      await expect(client.readLock('capa__c', 'R3')).resolves.toMatchObject({ locked: true, lockedBy: 'reviewer@example.com' });
+      await expect(client.readLock('capa__c', 'R3')).resolves.toMatchObject({
+        locked: true,
+        lockedBy: 'reviewer@example.com',
+      });
       await expect(client.readLock('capa__c', 'R1')).resolves.toEqual({ locked: false });
     } else {
       await expect(client.readLock('capa__c', 'R3')).rejects.toThrow(/not enabled/);
@@ -135,7 +140,10 @@ describe('Vault client resilience', () => {
   it('sends the client id on every call', async () => {
     const seen: string[] = [];
     const original = sim['api'].bind(sim);
-    jest.spyOn(sim as never, 'api' as never).mockImplementation(((req: { headers: Record<string, string> }, ...rest: unknown[]) => {
+    jest.spyOn(sim as never, 'api' as never).mockImplementation(((
+      req: { headers: Record<string, string> },
+      ...rest: unknown[]
+    ) => {
       seen.push(req.headers['x-vaultapi-clientid']);
       return (original as (...a: unknown[]) => unknown)(req, ...rest);
     }) as never);
@@ -191,7 +199,9 @@ describe('bulk splitting, VQL chunking and coalescing', () => {
     const coalescing = new CoalescingVaultClient(clientFor(sim));
     await coalescing.readStates('capa__c', ['C1'], ['priority__c']); // opens the session
     const before = sim.calls.query;
-    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => coalescing.readStates('capa__c', [`C${i}`], ['priority__c'])));
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => coalescing.readStates('capa__c', [`C${i}`], ['priority__c'])),
+    );
     expect(sim.calls.query - before).toBe(1);
     results.forEach((states, i) => expect(states.map((s) => s.id)).toEqual([`C${i}`]));
   });
@@ -212,19 +222,29 @@ describe('bulk splitting, VQL chunking and coalescing', () => {
   it("refuses an id like x') OR id CONTAINS ('y before any call", async () => {
     const client = clientFor(sim);
     const before = JSON.stringify(sim.calls);
-    await expect(client.readStates('capa__c', ["x') OR id CONTAINS ('y"], [])).rejects.toMatchObject({ kind: 'invalid-input' });
-    await expect(client.bulkUpdate('capa__c', [{ id: "x' OR '1'='1", values: {} }])).rejects.toThrow(/invalid record id/);
-    await expect(client.bulkUpdate('capa__c', [{ id: 'C1', values: { state__v: 'approved' } }])).rejects.toThrow(/never written/);
+    await expect(client.readStates('capa__c', ["x') OR id CONTAINS ('y"], [])).rejects.toMatchObject({
+      kind: 'invalid-input',
+    });
+    await expect(client.bulkUpdate('capa__c', [{ id: "x' OR '1'='1", values: {} }])).rejects.toThrow(
+      /invalid record id/,
+    );
+    await expect(client.bulkUpdate('capa__c', [{ id: 'C1', values: { state__v: 'approved' } }])).rejects.toThrow(
+      /never written/,
+    );
     expect(JSON.stringify(sim.calls)).toBe(before);
   });
 });
 
 describe('Vault responses and secrets', () => {
   it("parses Vault's documented example responses", () => {
-    const fixtures = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures/vault/documented-responses.json'), 'utf8'));
+    const fixtures = JSON.parse(
+      fs.readFileSync(path.join(__dirname, 'fixtures/vault/documented-responses.json'), 'utf8'),
+    );
     expect(AuthResponse.parse(fixtures.auth).vaultId).toBe(1776);
     expect(BulkUpdateResponse.parse(fixtures.bulkUpdate).data).toHaveLength(3);
-    expect(BulkUpdateResponse.safeParse({ responseStatus: 'SUCCESS', ...fixtures.customerBulkUpdate }).success).toBe(true);
+    expect(BulkUpdateResponse.safeParse({ responseStatus: 'SUCCESS', ...fixtures.customerBulkUpdate }).success).toBe(
+      true,
+    );
     expect(QueryResponse.parse(fixtures.query).data).toHaveLength(2);
     expect(DOCUMENTED_DIALECT.objectPath).toBe('vobjects');
     expect(CUSTOMER_DIALECT.lockedErrorTypes).toContain('RECORD_LOCKED');
@@ -237,7 +257,9 @@ describe('Vault responses and secrets', () => {
     const client = clientFor(sim, { logger: jsonLogger('debug', (l) => lines.push(l)), settings: { maxRetries: 1 } });
     const errors: string[] = [];
     for (let i = 0; i < 20; i++) {
-      await client.readStates('capa__c', ['R1'], []).catch((e: Error) => errors.push(`${e.message} ${e.stack} ${JSON.stringify(e)}`));
+      await client
+        .readStates('capa__c', ['R1'], [])
+        .catch((e: Error) => errors.push(`${e.message} ${e.stack} ${JSON.stringify(e)}`));
     }
     await clientFor(sim, { settings: { password: 'wrong-secret' } })
       .readStates('capa__c', ['R1'], [])

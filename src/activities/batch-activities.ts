@@ -43,15 +43,18 @@ const DIGEST_RECORD_LINES = 50;
 /** Runs fn over items with at most `limit` in flight. */
 async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
 }
 
 export function createBatchActivities(deps: BatchActivityDeps): BatchActivities {
   const dirOf = (batchId: string) => path.join(deps.dataDir, 'batches', batchId.replace(/[^A-Za-z0-9._-]/g, '_'));
   const fields = writableFields(deps.mapping);
-  const loadPrepared = async (dir: string) => JSON.parse(await fs.promises.readFile(batchFiles(dir).prepared, 'utf8')) as PreparedBatch;
+  const loadPrepared = async (dir: string) =>
+    JSON.parse(await fs.promises.readFile(batchFiles(dir).prepared, 'utf8')) as PreparedBatch;
 
   /** Record ids of this object's record workflows that are still running (they get new values, not a bulk write). */
   async function runningRecordIds(): Promise<string[]> {
@@ -65,9 +68,19 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
   }
 
   /** Hands a record to its workflow: signal-with-start, so a waiting one gets the new values and none is doubled. */
-  async function deferToRecordWorkflow(row: ValidRow, state: RecordState, batchId: string, sourceTimestamp: string): Promise<string> {
+  async function deferToRecordWorkflow(
+    row: ValidRow,
+    state: RecordState,
+    batchId: string,
+    sourceTimestamp: string,
+  ): Promise<string> {
     const workflowId = recordWorkflowId(deps.object, row.id);
-    const desired = { desired: row.values, baseline: state.values, sourceTimestamp: row.sourceTimestamp ?? sourceTimestamp, batchId };
+    const desired = {
+      desired: row.values,
+      baseline: state.values,
+      sourceTimestamp: row.sourceTimestamp ?? sourceTimestamp,
+      batchId,
+    };
     await deps.temporal.workflow.signalWithStart<typeof capaRecordWorkflow, [typeof desired]>('capaRecordWorkflow', {
       workflowId,
       taskQueue: deps.taskQueue,
@@ -94,7 +107,10 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
       const chunks: ValidRow[][] = [];
       for (let i = 0; i < pending.length; i += 500) chunks.push(pending.slice(i, i + 500));
       await inParallel(chunks, deps.updateConcurrency, async (chunk) => {
-        const results = await deps.vault.bulkUpdate(deps.object, chunk.map((r) => ({ id: r.id, values: r.values })));
+        const results = await deps.vault.bulkUpdate(
+          deps.object,
+          chunk.map((r) => ({ id: r.id, values: r.values })),
+        );
         results.forEach((o) => outcomes.set(o.id, o));
         Context.current().heartbeat();
       });
@@ -111,7 +127,8 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
     const waiting = rows.filter((r) => r.outcome === 'waiting').slice(0, DIGEST_RECORD_LINES);
     await inParallel(waiting, 5, async (r) => {
       const lock = await deps.vault.readLock(deps.object, r.recordId!).catch(() => undefined);
-      if (lock?.lockedBy) r.message = `locked by ${lock.lockedBy}${lock.lockedSince ? ` since ${lock.lockedSince}` : ''}`;
+      if (lock?.lockedBy)
+        r.message = `locked by ${lock.lockedBy}${lock.lockedSince ? ` since ${lock.lockedSince}` : ''}`;
     });
   }
 
@@ -124,7 +141,12 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
       const prepared = await prepareBatch(input, deps.mapping, dir, deps.pageSize);
       await fs.promises.writeFile(batchFiles(dir).running, JSON.stringify(await runningRecordIds()));
       deps.logger.info('batch prepared', { batchId, ...prepared, pageOffsets: undefined });
-      return { inputRows: prepared.inputRows, pages: prepared.pageOffsets.length, rejected: prepared.rejected, superseded: prepared.superseded };
+      return {
+        inputRows: prepared.inputRows,
+        pages: prepared.pageOffsets.length,
+        rejected: prepared.rejected,
+        superseded: prepared.superseded,
+      };
     },
 
     async processPage({ batchId, page, sourceTimestamp }) {
@@ -134,13 +156,28 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
         if (fs.existsSync(resultsFile)) return countOutcomes(await readJsonLines<RowResult>(resultsFile)); // retried after finishing
         const rows = await readPage(dir, await loadPrepared(dir), page);
         const running = new Set<string>(JSON.parse(await fs.promises.readFile(batchFiles(dir).running, 'utf8')));
-        const states = new Map((await deps.vault.readStates(deps.object, rows.map((r) => r.id), fields)).map((s) => [s.id, s]));
+        const states = new Map(
+          (
+            await deps.vault.readStates(
+              deps.object,
+              rows.map((r) => r.id),
+              fields,
+            )
+          ).map((s) => [s.id, s]),
+        );
         const results: RowResult[] = [];
         const toDefer: ValidRow[] = [];
         const toUpdate: ValidRow[] = [];
         for (const row of rows) {
           const state = states.get(row.id);
-          if (!state) results.push({ row: row.row, recordId: row.id, outcome: 'failed', errorType: 'RECORD_NOT_FOUND', message: 'no such record in Vault' });
+          if (!state)
+            results.push({
+              row: row.row,
+              recordId: row.id,
+              outcome: 'failed',
+              errorType: 'RECORD_NOT_FOUND',
+              message: 'no such record in Vault',
+            });
           else if (running.has(row.id) || isLockedState(deps.vault.dialect, state.state)) toDefer.push(row);
           else toUpdate.push(row);
         }
@@ -150,18 +187,35 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
         for (const row of toUpdate) {
           const o = outcomes.get(row.id)!;
           const state = states.get(row.id)!;
-          if (o.status === 'locked') toDefer.push(row); // raced with a new lock
+          if (o.status === 'locked')
+            toDefer.push(row); // raced with a new lock
           else if (o.status === 'updated' || o.status === 'unchanged') {
             results.push({ row: row.row, recordId: row.id, outcome: o.status, vaultState: state.state });
             if (o.status === 'updated') {
               for (const [field, value] of Object.entries(row.values)) {
                 if (state.values[field] !== value) {
-                  audit.push({ time, object: deps.object, recordId: row.id, field, oldValue: state.values[field] ?? null, newValue: value, batchId, actor: 'integration' });
+                  audit.push({
+                    time,
+                    object: deps.object,
+                    recordId: row.id,
+                    field,
+                    oldValue: state.values[field] ?? null,
+                    newValue: value,
+                    batchId,
+                    actor: 'integration',
+                  });
                 }
               }
             }
           } else {
-            results.push({ row: row.row, recordId: row.id, outcome: 'failed', vaultState: state.state, errorType: o.errorType ?? o.status, message: o.message });
+            results.push({
+              row: row.row,
+              recordId: row.id,
+              outcome: 'failed',
+              vaultState: state.state,
+              errorType: o.errorType ?? o.status,
+              message: o.message,
+            });
           }
         }
         await deps.audit.append(audit);
@@ -183,10 +237,17 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
       const files = batchFiles(dir);
       const prepared = await loadPrepared(dir);
       const rows: RowResult[] = [];
-      for (let page = 0; page < prepared.pageOffsets.length; page++) rows.push(...(await readJsonLines<RowResult>(files.results(page))));
-      for (const r of await readJsonLines<Rejection>(files.rejected)) rows.push({ row: r.row, outcome: 'rejected', field: r.field, message: r.reason });
+      for (let page = 0; page < prepared.pageOffsets.length; page++)
+        rows.push(...(await readJsonLines<RowResult>(files.results(page))));
+      for (const r of await readJsonLines<Rejection>(files.rejected))
+        rows.push({ row: r.row, outcome: 'rejected', field: r.field, message: r.reason });
       for (const s of await readJsonLines<Superseded>(files.superseded)) {
-        rows.push({ row: s.row, recordId: s.recordId, outcome: 'superseded', message: `superseded by row ${s.supersededBy}` });
+        rows.push({
+          row: s.row,
+          recordId: s.recordId,
+          outcome: 'superseded',
+          message: `superseded by row ${s.supersededBy}`,
+        });
       }
       const summary = { batchId, inputRows: prepared.inputRows, ignoredColumns: prepared.ignoredColumns };
       const { files: reports, counts } = await writeBatchReport(dir, summary, rows);
@@ -204,10 +265,16 @@ function digest(batchId: string, prepared: PreparedBatch, counts: ReturnType<typ
   return {
     title: `capa-sync batch ${batchId}: ${counts.updated} updated, ${counts.waiting} waiting for unlock, ${counts.failed} failed, ${counts.rejected} rejected`,
     lines: [
-      `${prepared.inputRows} input rows: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}`,
-      ...(prepared.ignoredColumns.length ? [`Ignored columns (not on the allow-list, never written): ${prepared.ignoredColumns.join(', ')}`] : []),
+      `${prepared.inputRows} input rows: ${Object.entries(counts)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ')}`,
+      ...(prepared.ignoredColumns.length
+        ? [`Ignored columns (not on the allow-list, never written): ${prepared.ignoredColumns.join(', ')}`]
+        : []),
       ...notable.slice(0, DIGEST_RECORD_LINES).map(line),
-      ...(notable.length > DIGEST_RECORD_LINES ? [`... and ${notable.length - DIGEST_RECORD_LINES} more in the report`] : []),
+      ...(notable.length > DIGEST_RECORD_LINES
+        ? [`... and ${notable.length - DIGEST_RECORD_LINES} more in the report`]
+        : []),
     ],
     fields: { kind: 'batch-digest', batchId, inputRows: prepared.inputRows, counts },
   };

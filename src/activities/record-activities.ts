@@ -48,25 +48,52 @@ export function createRecordActivities(deps: RecordActivityDeps): RecordActiviti
         const lockedByState = isLockedState(deps.dialect, state.state);
         // The lock endpoint (customer dialect) is asked only when state__v says unlocked, so that waiting
         // records keep costing one coalesced query per tick.
-        const lock = !lockedByState && deps.dialect.lockEndpoint ? await deps.coalesced.readLock(object, recordId) : undefined;
-        return { found: true, state: state.state, values: state.values, locked: lockedByState || !!lock?.locked, lockedBy: lock?.lockedBy };
+        const lock =
+          !lockedByState && deps.dialect.lockEndpoint ? await deps.coalesced.readLock(object, recordId) : undefined;
+        return {
+          found: true,
+          state: state.state,
+          values: state.values,
+          locked: lockedByState || !!lock?.locked,
+          lockedBy: lock?.lockedBy,
+        };
       });
     },
 
     async applyChange({ object, recordId, workflowId, values, previous, batchId, actor }) {
       return asActivityFailure(async () => {
         const [outcome] = await deps.coalesced.bulkUpdate(object, [{ id: recordId, values }]);
-        deps.logger.info('record update', { recordId, batchId, workflowId, status: outcome.status, errorType: outcome.errorType });
+        deps.logger.info('record update', {
+          recordId,
+          batchId,
+          workflowId,
+          status: outcome.status,
+          errorType: outcome.errorType,
+        });
         if (outcome.status === 'transient') {
-          throw ApplicationFailure.retryable(`Vault answered ${outcome.errorType ?? 'a transient error'}`, 'Vault.transient');
+          throw ApplicationFailure.retryable(
+            `Vault answered ${outcome.errorType ?? 'a transient error'}`,
+            'Vault.transient',
+          );
         }
         if (outcome.status === 'updated') {
           const time = new Date().toISOString();
-          const who = actor.kind === 'operator' ? { actor: actor.operator, reason: actor.reason } : { actor: 'integration' };
+          const who =
+            actor.kind === 'operator' ? { actor: actor.operator, reason: actor.reason } : { actor: 'integration' };
           await deps.audit.append(
             Object.entries(values)
               .filter(([field, value]) => previous[field] !== value)
-              .map(([field, value]) => ({ time, object, recordId, field, oldValue: previous[field] ?? null, newValue: value, batchId, workflowId, ...who })),
+              .map(([field, value]) => ({
+                time,
+                object,
+                recordId,
+                field,
+                oldValue: previous[field] ?? null,
+                newValue: value,
+                batchId,
+                workflowId,
+                ...who,
+              })),
           );
         }
         return { status: outcome.status, errorType: outcome.errorType, message: outcome.message };

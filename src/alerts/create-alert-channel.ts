@@ -4,5 +4,7 @@ import { AlertChannel, LogAlertChannel } from './alert-channel';
 import { WebhookAlertChannel } from './webhook-channel';
 
 export function createAlertChannel(config: AppConfig['alerts'], logger: Logger): AlertChannel {
-  return config.channel === 'webhook' && config.webhookUrl ? new WebhookAlertChannel(config.webhookUrl, logger) : new LogAlertChannel(logger);
+  return config.channel === 'webhook' && config.webhookUrl
+    ? new WebhookAlertChannel(config.webhookUrl, logger)
+    : new LogAlertChannel(logger);
 }

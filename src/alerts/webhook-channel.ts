@@ -17,7 +17,11 @@ export class WebhookAlertChannel implements AlertChannel {
   ) {}
 
   async send(alert: Alert): Promise<void> {
-    const body = { text: `*${alert.title}*\n${alert.lines.map((l) => `• ${l}`).join('\n')}`, title: alert.title, fields: alert.fields };
+    const body = {
+      text: `*${alert.title}*\n${alert.lines.map((l) => `• ${l}`).join('\n')}`,
+      title: alert.title,
+      fields: alert.fields,
+    };
     for (let attempt = 1; ; attempt++) {
       try {
         const res = await axios.post(this.url, body, { timeout: 10_000, validateStatus: () => true });

@@ -31,6 +31,11 @@ export class AuditTrail {
     if (!fs.existsSync(this.dir)) return [];
     const files = (await fs.promises.readdir(this.dir)).filter((f) => f.endsWith('.jsonl')).sort();
     const lines = await Promise.all(files.map((f) => fs.promises.readFile(path.join(this.dir, f), 'utf8')));
-    return lines.flatMap((text) => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditEntry));
+    return lines.flatMap((text) =>
+      text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as AuditEntry),
+    );
   }
 }

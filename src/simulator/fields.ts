@@ -24,7 +24,9 @@ export function fieldProblem(def: FieldDefinition, value: FieldValue): string | 
   if (value === null) return undefined;
   switch (def.type) {
     case 'picklist':
-      return typeof value === 'string' && def.values.includes(value) ? undefined : `not a picklist value (${def.values.join(', ')})`;
+      return typeof value === 'string' && def.values.includes(value)
+        ? undefined
+        : `not a picklist value (${def.values.join(', ')})`;
     case 'number':
       return typeof value === 'number' && Number.isFinite(value) && value >= def.min && value <= def.max
         ? undefined
@@ -34,6 +36,8 @@ export function fieldProblem(def: FieldDefinition, value: FieldValue): string | 
         ? undefined
         : 'not a date (YYYY-MM-DD)';
     case 'text':
-      return typeof value === 'string' && value.length <= def.maxLength ? undefined : `not text of at most ${def.maxLength} characters`;
+      return typeof value === 'string' && value.length <= def.maxLength
+        ? undefined
+        : `not text of at most ${def.maxLength} characters`;
   }
 }

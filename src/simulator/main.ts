@@ -17,10 +17,25 @@ export async function runSimulator(argv: string[]): Promise<VaultSimulator> {
     },
   });
   const dialect = values.dialect === 'customer' ? 'customer' : 'documented';
-  const simulator = new VaultSimulator({ dialect, username: values.username, password: values.password, faults: { latencyMs: Number(values['latency-ms']) } });
-  simulator.store.seed(sampleRecords({ count: Number(values.records), lockedFraction: Number(values['locked-fraction']) }));
+  const simulator = new VaultSimulator({
+    dialect,
+    username: values.username,
+    password: values.password,
+    faults: { latencyMs: Number(values['latency-ms']) },
+  });
+  simulator.store.seed(
+    sampleRecords({ count: Number(values.records), lockedFraction: Number(values['locked-fraction']) }),
+  );
   const url = await simulator.start(Number(values.port));
-  console.log(JSON.stringify({ message: 'vault simulator listening', url, dialect, records: simulator.store.records.size, username: values.username }));
+  console.log(
+    JSON.stringify({
+      message: 'vault simulator listening',
+      url,
+      dialect,
+      records: simulator.store.records.size,
+      username: values.username,
+    }),
+  );
   return simulator;
 }
 

@@ -86,7 +86,11 @@ export class VaultSimulator {
     };
     this.faults = { ...NO_FAULTS, ...options.faults, next: [...(options.faults?.next ?? [])] };
     this.random = seededRandom(options.seed ?? 42);
-    this.store = new VaultStore({ object: this.options.object, lockedStates: this.options.lockedStates, now: this.options.now });
+    this.store = new VaultStore({
+      object: this.options.object,
+      lockedStates: this.options.lockedStates,
+      now: this.options.now,
+    });
   }
 
   async start(port = 0): Promise<string> {
@@ -145,7 +149,13 @@ export class VaultSimulator {
   }
 
   /** Vault's API: the two dialects' paths, session checks, burst headers and faults. */
-  private async api(req: http.IncomingMessage, url: URL, raw: string, executionId: string, res: http.ServerResponse): Promise<Reply> {
+  private async api(
+    req: http.IncomingMessage,
+    url: URL,
+    raw: string,
+    executionId: string,
+    res: http.ServerResponse,
+  ): Promise<Reply> {
     const m = /^\/api\/(v\d+\.\d+)\/(.*)$/.exec(url.pathname);
     if (!m) throw new HttpError(404, 'MALFORMED_URL', `unknown path ${url.pathname}`);
     const [, version, rest] = m;
@@ -220,7 +230,10 @@ export class VaultSimulator {
         res.setHeader('Retry-After', String(this.faults.retryAfterSeconds));
         return { status: 429, body: failure('API_LIMIT_EXCEEDED', 'too many requests') };
       case 'exception':
-        return { status: 200, body: { responseStatus: 'EXCEPTION', errors: [{ type: 'EXCEPTION', message: 'internal error' }] } };
+        return {
+          status: 200,
+          body: { responseStatus: 'EXCEPTION', errors: [{ type: 'EXCEPTION', message: 'internal error' }] },
+        };
       case 'hang':
         // Unreferenced, so that a held response never keeps a test process alive.
         await new Promise((resolve) => setTimeout(resolve, this.faults.hangMs).unref());
@@ -232,7 +245,8 @@ export class VaultSimulator {
 
   private auth(raw: string, contentType: string | undefined): Reply {
     const form = new URLSearchParams(contentType?.includes('json') ? '' : raw);
-    if (this.failedAuths >= 5) return { status: 200, body: failure('API_LIMIT_EXCEEDED', 'too many failed authentications') };
+    if (this.failedAuths >= 5)
+      return { status: 200, body: failure('API_LIMIT_EXCEEDED', 'too many failed authentications') };
     if (form.get('username') !== this.options.username || form.get('password') !== this.options.password) {
       this.failedAuths++;
       return { status: 200, body: failure('USERNAME_OR_PASSWORD_INCORRECT', 'Authentication failed for user') };
@@ -243,7 +257,13 @@ export class VaultSimulator {
     const { vaultId } = this.options;
     return {
       status: 200,
-      body: { responseStatus: 'SUCCESS', sessionId, userId: 12021, vaultId, vaultIds: [{ id: vaultId, name: 'Simulated QMS', url: 'http://simulator' }] },
+      body: {
+        responseStatus: 'SUCCESS',
+        sessionId,
+        userId: 12021,
+        vaultId,
+        vaultIds: [{ id: vaultId, name: 'Simulated QMS', url: 'http://simulator' }],
+      },
     };
   }
 
@@ -269,15 +289,30 @@ export class VaultSimulator {
       return { status: 400, body: failure('MALFORMED_URL', 'body is not JSON') };
     }
     if (!Array.isArray(rows)) return { status: 200, body: failure('INVALID_DATA', 'body must be a JSON array') };
-    if (rows.length > 500) return { status: 200, body: failure('INVALID_DATA', `at most 500 records per request, got ${rows.length}`) };
+    if (rows.length > 500)
+      return { status: 200, body: failure('INVALID_DATA', `at most 500 records per request, got ${rows.length}`) };
     this.updateRequestSizes.push(rows.length);
     const customer = this.options.dialect === 'customer';
     const lockedType = customer ? 'RECORD_LOCKED' : this.options.lockedErrorType;
-    const results = this.store.update(rows, user, executionId, lockedType, () => this.faults.raceConditionRate > 0 && this.random() < this.faults.raceConditionRate);
+    const results = this.store.update(
+      rows,
+      user,
+      executionId,
+      lockedType,
+      () => this.faults.raceConditionRate > 0 && this.random() < this.faults.raceConditionRate,
+    );
     const data = results.map((r) => {
-      if (r.kind === 'updated') return { responseStatus: 'SUCCESS', data: { id: r.id, url: `/api/v23.2/vobjects/${this.options.object}/${r.id}` } };
+      if (r.kind === 'updated')
+        return {
+          responseStatus: 'SUCCESS',
+          data: { id: r.id, url: `/api/v23.2/vobjects/${this.options.object}/${r.id}` },
+        };
       if (r.kind === 'unchanged')
-        return { responseStatus: 'WARNING', warnings: [{ warning_type: 'NO_DATA_CHANGES', message: 'No changes in values - record not updated' }], data: { id: r.id } };
+        return {
+          responseStatus: 'WARNING',
+          warnings: [{ warning_type: 'NO_DATA_CHANGES', message: 'No changes in values - record not updated' }],
+          data: { id: r.id },
+        };
       return { responseStatus: 'FAILURE', errors: [{ type: r.type, message: r.message }] };
     });
     const allLocked = results.length > 0 && results.every((r) => r.kind === 'failed' && r.locked);
@@ -287,17 +322,28 @@ export class VaultSimulator {
   private getRecord(id: string): Reply {
     const rec = this.store.read(id);
     if (!rec) return { status: 200, body: failure('INVALID_DATA', `record ${id} not found`) };
-    return { status: 200, body: { responseStatus: 'SUCCESS', responseDetails: { url: `/api/v23.2/vobjects/${this.options.object}/${id}` }, data: toRow(rec) } };
+    return {
+      status: 200,
+      body: {
+        responseStatus: 'SUCCESS',
+        responseDetails: { url: `/api/v23.2/vobjects/${this.options.object}/${id}` },
+        data: toRow(rec),
+      },
+    };
   }
 
   private lock(id: string): Reply {
-    if (this.options.dialect !== 'customer') throw new HttpError(404, 'MALFORMED_URL', 'no lock endpoint in the documented API');
+    if (this.options.dialect !== 'customer')
+      throw new HttpError(404, 'MALFORMED_URL', 'no lock endpoint in the documented API');
     const rec = this.store.read(id);
     if (!rec) return { status: 200, body: failure('INVALID_DATA', `record ${id} not found`) };
     const locked = this.store.isLocked(rec);
     return {
       status: 200,
-      body: { responseStatus: 'SUCCESS', data: { locked, locked_by: locked ? rec.lockedBy : null, locked_since: locked ? rec.lockedSince : null } },
+      body: {
+        responseStatus: 'SUCCESS',
+        data: { locked, locked_by: locked ? rec.lockedBy : null, locked_since: locked ? rec.lockedSince : null },
+      },
     };
   }
 
@@ -306,16 +352,20 @@ export class VaultSimulator {
     try {
       query = parseVql(q);
     } catch (err) {
-      if (err instanceof VqlSyntaxError) return { status: 200, body: failure('INCORRECT_QUERY_SYNTAX_ERROR', err.message) };
+      if (err instanceof VqlSyntaxError)
+        return { status: 200, body: failure('INCORRECT_QUERY_SYNTAX_ERROR', err.message) };
       throw err;
     }
-    if (query.object !== this.options.object) return { status: 200, body: failure('INCORRECT_QUERY_SYNTAX_ERROR', `unknown object ${query.object}`) };
+    if (query.object !== this.options.object)
+      return { status: 200, body: failure('INCORRECT_QUERY_SYNTAX_ERROR', `unknown object ${query.object}`) };
     const matches = this.matching(query);
     const rows = matches.map((rec) => {
       const full = toRow(rec);
       return Object.fromEntries(query.fields.map((f) => [f, full[f] ?? null]));
     });
-    const pageSize = query.fields.some((f) => LARGE_FIELDS.has(f)) ? this.options.largeRowPageSize : this.options.pageSize;
+    const pageSize = query.fields.some((f) => LARGE_FIELDS.has(f))
+      ? this.options.largeRowPageSize
+      : this.options.pageSize;
     const cursor = randomUUID();
     this.cursors.set(cursor, { rows, pageSize });
     return this.queryPage(cursor, 0, version);
@@ -324,7 +374,8 @@ export class VaultSimulator {
   private matching(query: VqlQuery): SimRecord[] {
     const { where } = query;
     if (!where) return [...this.store.records.keys()].map((id) => this.store.read(id)!);
-    if (where.kind === 'contains' && where.field === 'id') return where.values.map((id) => this.store.read(id)).filter((r): r is SimRecord => !!r);
+    if (where.kind === 'contains' && where.field === 'id')
+      return where.values.map((id) => this.store.read(id)).filter((r): r is SimRecord => !!r);
     const all = [...this.store.records.keys()].map((id) => this.store.read(id)!);
     return all.filter((rec) => {
       const value = String(toRow(rec)[where.field] ?? '');
@@ -348,7 +399,9 @@ export class VaultSimulator {
           pageoffset: offset,
           size: data.length,
           total: result.rows.length,
-          ...(more ? { next_page: `/api/${version}/query/${cursor}?pagesize=${result.pageSize}&pageoffset=${nextOffset}` } : {}),
+          ...(more
+            ? { next_page: `/api/${version}/query/${cursor}?pagesize=${result.pageSize}&pageoffset=${nextOffset}` }
+            : {}),
         },
         data,
       },
@@ -379,7 +432,10 @@ export class VaultSimulator {
       return { status: 200, body: this.store.audit.filter((a) => !recordId || a.recordId === recordId) };
     }
     if (method === 'GET' && url.pathname === '/admin/stats') {
-      return { status: 200, body: { calls: this.calls, updateRequestSizes: this.updateRequestSizes, records: this.store.records.size } };
+      return {
+        status: 200,
+        body: { calls: this.calls, updateRequestSizes: this.updateRequestSizes, records: this.store.records.size },
+      };
     }
     if (method === 'PUT' && url.pathname === '/admin/faults') {
       this.setFaults(body);

@@ -104,7 +104,13 @@ export class VaultStore {
   }
 
   /** Applies one bulk request's rows; duplicate ids after the first occurrence fail, as in Vault. */
-  update(rows: Array<Record<string, unknown>>, user: string, requestId: string, lockedErrorType: string, raceCondition: () => boolean): RowResult[] {
+  update(
+    rows: Array<Record<string, unknown>>,
+    user: string,
+    requestId: string,
+    lockedErrorType: string,
+    raceCondition: () => boolean,
+  ): RowResult[] {
     const seen = new Set<string>();
     return rows.map((row) => {
       const id = typeof row.id === 'string' ? row.id : undefined;
@@ -113,12 +119,21 @@ export class VaultStore {
       seen.add(id);
       const rec = this.get(id);
       if (!rec) return { kind: 'failed', id, type: 'INVALID_DATA', message: `record ${id} not found` };
-      if (this.isLocked(rec)) return { kind: 'failed', id, type: lockedErrorType, message: `record is in state ${rec.state__v}`, locked: true };
-      if (raceCondition()) return { kind: 'failed', id, type: 'RACE_CONDITION', message: 'record is being updated by another request' };
+      if (this.isLocked(rec))
+        return {
+          kind: 'failed',
+          id,
+          type: lockedErrorType,
+          message: `record is in state ${rec.state__v}`,
+          locked: true,
+        };
+      if (raceCondition())
+        return { kind: 'failed', id, type: 'RACE_CONDITION', message: 'record is being updated by another request' };
       const changes: Array<[string, FieldValue]> = [];
       for (const [field, value] of Object.entries(row)) {
         if (field === 'id') continue;
-        if (field === 'state__v' || field === 'status__v') return { kind: 'failed', id, type: 'INVALID_DATA', message: `${field} cannot be updated` };
+        if (field === 'state__v' || field === 'status__v')
+          return { kind: 'failed', id, type: 'INVALID_DATA', message: `${field} cannot be updated` };
         const def = CAPA_FIELDS[field];
         if (!def) return { kind: 'failed', id, type: 'INVALID_DATA', message: `unknown field ${field}` };
         const problem = fieldProblem(def, value as FieldValue);
@@ -142,7 +157,16 @@ export class VaultStore {
   private write(rec: SimRecord, changes: Array<[string, FieldValue]>, user: string, requestId: string): void {
     const time = new Date(this.options.now()).toISOString();
     for (const [field, value] of changes) {
-      this.audit.push({ seq: this.audit.length + 1, time, recordId: rec.id, field, oldValue: rec.fields[field] ?? null, newValue: value, user, requestId });
+      this.audit.push({
+        seq: this.audit.length + 1,
+        time,
+        recordId: rec.id,
+        field,
+        oldValue: rec.fields[field] ?? null,
+        newValue: value,
+        user,
+        requestId,
+      });
       rec.fields[field] = value;
     }
   }

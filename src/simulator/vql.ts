@@ -1,5 +1,6 @@
 /** The subset of VQL the simulator answers; anything else is INCORRECT_QUERY_SYNTAX_ERROR, as in Vault. */
-export type VqlFilter = { kind: 'contains'; field: string; values: string[] } | { kind: 'equals'; field: string; value: string };
+export type VqlFilter =
+  { kind: 'contains'; field: string; values: string[] } | { kind: 'equals'; field: string; value: string };
 
 export interface VqlQuery {
   fields: string[];

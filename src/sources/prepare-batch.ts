@@ -38,7 +38,12 @@ export const batchFiles = (dir: string) => ({
  * Streams the source once: validates each row, writes rejections, and keeps the last row of each record id
  * (earlier ones are superseded). Valid rows land in rows.jsonl in source order, split into pages by offset.
  */
-export async function prepareBatch(source: { file: string; format?: SourceFormat }, mapping: Mapping, dir: string, pageSize: number): Promise<PreparedBatch> {
+export async function prepareBatch(
+  source: { file: string; format?: SourceFormat },
+  mapping: Mapping,
+  dir: string,
+  pageSize: number,
+): Promise<PreparedBatch> {
   const files = batchFiles(dir);
   await fs.promises.mkdir(dir, { recursive: true });
   const validate = rowValidator(mapping);
@@ -76,12 +81,18 @@ export async function prepareBatch(source: { file: string; format?: SourceFormat
   let offset = 0;
   let validRows = 0;
   let supersededCount = 0;
-  for await (const line of readline.createInterface({ input: fs.createReadStream(files.allValid), crlfDelay: Infinity })) {
+  for await (const line of readline.createInterface({
+    input: fs.createReadStream(files.allValid),
+    crlfDelay: Infinity,
+  })) {
     const row = JSON.parse(line) as ValidRow;
     const last = lastRowOf.get(row.id)!;
     if (last !== row.row) {
       supersededCount++;
-      await write(superseded, JSON.stringify({ row: row.row, recordId: row.id, supersededBy: last } satisfies Superseded));
+      await write(
+        superseded,
+        JSON.stringify({ row: row.row, recordId: row.id, supersededBy: last } satisfies Superseded),
+      );
       continue;
     }
     if (validRows % pageSize === 0) pageOffsets.push(offset);
@@ -111,14 +122,16 @@ export async function readPage(dir: string, prepared: PreparedBatch, page: numbe
   const end = prepared.pageOffsets[page + 1];
   const stream = fs.createReadStream(batchFiles(dir).rows, { start, end: end === undefined ? undefined : end - 1 });
   const rows: ValidRow[] = [];
-  for await (const line of readline.createInterface({ input: stream, crlfDelay: Infinity })) if (line) rows.push(JSON.parse(line));
+  for await (const line of readline.createInterface({ input: stream, crlfDelay: Infinity }))
+    if (line) rows.push(JSON.parse(line));
   return rows;
 }
 
 export async function readJsonLines<T>(file: string): Promise<T[]> {
   if (!fs.existsSync(file)) return [];
   const items: T[] = [];
-  for await (const line of readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity })) if (line) items.push(JSON.parse(line));
+  for await (const line of readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity }))
+    if (line) items.push(JSON.parse(line));
   return items;
 }
 

@@ -9,7 +9,8 @@ import type { RawRow } from './validate-row';
 /** A cell above this is refused (the row, not the file): far above any CAPA field, far below memory trouble. */
 export const MAX_CELL_CHARS = 100_000;
 
-export type SourceItem = { row: number; raw: RawRow; columns?: string[] } | { row: number; problem: string; field?: string };
+export type SourceItem =
+  { row: number; raw: RawRow; columns?: string[] } | { row: number; problem: string; field?: string };
 
 export type SourceFormat = 'csv' | 'json' | 'jsonl';
 
@@ -26,7 +27,8 @@ export function formatOf(file: string): SourceFormat {
 export async function downloadSource(url: string, dir: string): Promise<{ file: string; format: SourceFormat }> {
   const res = await axios.get(url, { responseType: 'stream', timeout: 60_000, validateStatus: (s) => s < 300 });
   const type = String(res.headers['content-type'] ?? '');
-  const format: SourceFormat = type.includes('ndjson') || type.includes('jsonl') ? 'jsonl' : type.includes('csv') ? 'csv' : 'json';
+  const format: SourceFormat =
+    type.includes('ndjson') || type.includes('jsonl') ? 'jsonl' : type.includes('csv') ? 'csv' : 'json';
   const file = path.join(dir, `source.${format}`);
   await pipeline(res.data, fs.createWriteStream(file));
   return { file, format };
@@ -35,7 +37,8 @@ export async function downloadSource(url: string, dir: string): Promise<{ file: 
 async function* decoded(file: string): AsyncGenerator<string> {
   // Invalid UTF-8 becomes U+FFFD, which the row validator refuses for that row only.
   const decoder = new TextDecoder('utf-8', { fatal: false });
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 256 * 1024 })) yield decoder.decode(chunk as Buffer, { stream: true });
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 256 * 1024 }))
+    yield decoder.decode(chunk as Buffer, { stream: true });
   const rest = decoder.decode();
   if (rest) yield rest;
 }
@@ -52,11 +55,23 @@ export async function* readSource(file: string, format: SourceFormat): AsyncGene
       }
       row++;
       if (rec.oversized.length) {
-        yield { row, field: header[rec.oversized[0]] ?? '?', problem: `cell longer than ${MAX_CELL_CHARS} characters (line ${rec.line})` };
+        yield {
+          row,
+          field: header[rec.oversized[0]] ?? '?',
+          problem: `cell longer than ${MAX_CELL_CHARS} characters (line ${rec.line})`,
+        };
       } else if (rec.cells.length !== header.length) {
-        yield { row, field: '*', problem: `has ${rec.cells.length} cells, the header has ${header.length} (line ${rec.line})` };
+        yield {
+          row,
+          field: '*',
+          problem: `has ${rec.cells.length} cells, the header has ${header.length} (line ${rec.line})`,
+        };
       } else {
-        yield { row, raw: Object.fromEntries(header.map((h, i) => [h, rec.cells[i]])), columns: row === 1 ? header : undefined };
+        yield {
+          row,
+          raw: Object.fromEntries(header.map((h, i) => [h, rec.cells[i]])),
+          columns: row === 1 ? header : undefined,
+        };
       }
     }
     return;

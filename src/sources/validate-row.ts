@@ -27,8 +27,20 @@ function ruleSchema(rule: FieldRule): z.ZodType<string | number> {
       return z.string().refine((v) => rule.values.includes(v), `must be one of ${rule.values.join(', ')}`);
     case 'number':
       return z
-        .union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a number').transform(Number)])
-        .pipe(z.number().finite().min(rule.min, `must be at least ${rule.min}`).max(rule.max, `must be at most ${rule.max}`));
+        .union([
+          z.number(),
+          z
+            .string()
+            .regex(/^-?\d+(\.\d+)?$/, 'must be a number')
+            .transform(Number),
+        ])
+        .pipe(
+          z
+            .number()
+            .finite()
+            .min(rule.min, `must be at least ${rule.min}`)
+            .max(rule.max, `must be at most ${rule.max}`),
+        );
     case 'date':
       return z
         .string()
@@ -46,25 +58,34 @@ function ruleSchema(rule: FieldRule): z.ZodType<string | number> {
 export function rowValidator(mapping: Mapping): (row: number, raw: RawRow) => ValidRow | Rejection {
   const schemas = Object.entries(mapping.columns).map(([column, rule]) => ({ column, rule, schema: ruleSchema(rule) }));
   return (row, raw) => {
-    const id = typeof raw[mapping.idColumn] === 'string' ? (raw[mapping.idColumn] as string).trim() : raw[mapping.idColumn];
+    const id =
+      typeof raw[mapping.idColumn] === 'string' ? (raw[mapping.idColumn] as string).trim() : raw[mapping.idColumn];
     if (typeof id !== 'string' || !id) return { row, field: mapping.idColumn, reason: 'record id is missing' };
-    if (!RECORD_ID_PATTERN.test(id)) return { row, field: mapping.idColumn, reason: `invalid record id ${JSON.stringify(id.slice(0, 60))}` };
+    if (!RECORD_ID_PATTERN.test(id))
+      return { row, field: mapping.idColumn, reason: `invalid record id ${JSON.stringify(id.slice(0, 60))}` };
     for (const [column, value] of Object.entries(raw)) {
-      if (typeof value === 'string' && value.includes('\uFFFD')) return { row, field: column, reason: 'not valid UTF-8' };
+      if (typeof value === 'string' && value.includes('\uFFFD'))
+        return { row, field: column, reason: 'not valid UTF-8' };
     }
     const values: FieldValues = {};
     for (const { column, rule, schema } of schemas) {
       const value = typeof raw[column] === 'string' ? (raw[column] as string).trim() : raw[column];
       if (value === undefined || value === null || value === '') continue; // no value: field left as it is
       const parsed = schema.safeParse(value);
-      if (!parsed.success) return { row, field: column, reason: `${JSON.stringify(String(value).slice(0, 40))} ${parsed.error.issues[0].message}` };
+      if (!parsed.success)
+        return {
+          row,
+          field: column,
+          reason: `${JSON.stringify(String(value).slice(0, 40))} ${parsed.error.issues[0].message}`,
+        };
       values[rule.field] = parsed.data;
     }
     if (Object.keys(values).length === 0) return { row, field: '*', reason: 'no mapped field has a value' };
     let sourceTimestamp: string | undefined;
     if (mapping.timestampColumn) {
       const ts = raw[mapping.timestampColumn];
-      if (typeof ts !== 'string' || Number.isNaN(Date.parse(ts))) return { row, field: mapping.timestampColumn, reason: 'must be an ISO 8601 time' };
+      if (typeof ts !== 'string' || Number.isNaN(Date.parse(ts)))
+        return { row, field: mapping.timestampColumn, reason: 'must be an ISO 8601 time' };
       sourceTimestamp = new Date(ts).toISOString();
     }
     return { row, id, values, sourceTimestamp };

@@ -43,7 +43,12 @@ export class VaultClient implements VaultApi {
 
   private async updateChunk(object: string, rows: UpdateRow[]): Promise<UpdateOutcome[]> {
     const { status, body } = await this.http.request(
-      { kind: 'bulkUpdate', method: 'PUT', path: this.objectPath(object), json: rows.map((r) => ({ id: r.id, ...r.values })) },
+      {
+        kind: 'bulkUpdate',
+        method: 'PUT',
+        path: this.objectPath(object),
+        json: rows.map((r) => ({ id: r.id, ...r.values })),
+      },
       BulkUpdateResponse,
     );
     const lockedByStatus = status === 423 && this.dialect.http423MeansLocked;
@@ -55,7 +60,11 @@ export class VaultClient implements VaultApi {
         : error
           ? classifyRecordError(this.dialect, error.type)
           : 'transient';
-      const message = error?.message ?? (body.data ? `Vault answered ${body.data.length} rows for ${rows.length}` : `HTTP ${status} without row results`);
+      const message =
+        error?.message ??
+        (body.data
+          ? `Vault answered ${body.data.length} rows for ${rows.length}`
+          : `HTTP ${status} without row results`);
       return rows.map((r) => ({ id: r.id, status: verdict, errorType: error?.type, message }));
     }
     return rows.map((row, i) => this.rowOutcome(row.id, body.data![i], lockedByStatus));
@@ -68,7 +77,8 @@ export class VaultClient implements VaultApi {
       return { id, status: noChange ? 'unchanged' : 'updated', message: result.warnings?.[0]?.message };
     }
     const error = result.errors?.[0];
-    if (!error) return { id, status: lockedByStatus ? 'locked' : 'transient', message: 'row failed without an error type' };
+    if (!error)
+      return { id, status: lockedByStatus ? 'locked' : 'transient', message: 'row failed without an error type' };
     return { id, status: classifyRecordError(this.dialect, error.type), errorType: error.type, message: error.message };
   }
 
@@ -77,11 +87,18 @@ export class VaultClient implements VaultApi {
     const queries = buildStateQueries(object, ids, fields);
     const states: RecordState[] = [];
     for (const q of queries) {
-      let page = await this.http.request({ kind: 'query', method: 'POST', path: `${this.http.apiPrefix}/query`, form: { q } }, QueryResponse);
+      let page = await this.http.request(
+        { kind: 'query', method: 'POST', path: `${this.http.apiPrefix}/query`, form: { q } },
+        QueryResponse,
+      );
       for (;;) {
         if (page.body.responseStatus === 'FAILURE') {
           const error = page.body.errors?.[0];
-          throw new VaultError('permanent', `query failed: ${error?.type ?? 'FAILURE'} ${error?.message ?? ''}`.trim(), error?.type);
+          throw new VaultError(
+            'permanent',
+            `query failed: ${error?.type ?? 'FAILURE'} ${error?.message ?? ''}`.trim(),
+            error?.type,
+          );
         }
         for (const row of page.body.data ?? []) states.push(toRecordState(row, fields));
         const next = page.body.responseDetails?.next_page;
@@ -95,13 +112,23 @@ export class VaultClient implements VaultApi {
   /** The customer dialect's lock endpoint: who holds the lock, since when. */
   async readLock(object: string, id: string): Promise<LockInfo> {
     assertRecordId(id);
-    if (!this.dialect.lockEndpoint) throw new VaultError('invalid-input', 'the lock endpoint is not enabled for this dialect');
+    if (!this.dialect.lockEndpoint)
+      throw new VaultError('invalid-input', 'the lock endpoint is not enabled for this dialect');
     const { body } = await this.http.request(
       { kind: 'readLock', method: 'GET', path: `${this.objectPath(object)}/${id}/lock` },
       LockResponse,
     );
-    if (!body.data) throw new VaultError('permanent', `lock of ${id}: ${body.errors?.[0]?.type ?? 'no data'}`, body.errors?.[0]?.type);
-    return { locked: body.data.locked, lockedBy: body.data.locked_by ?? undefined, lockedSince: body.data.locked_since ?? undefined };
+    if (!body.data)
+      throw new VaultError(
+        'permanent',
+        `lock of ${id}: ${body.errors?.[0]?.type ?? 'no data'}`,
+        body.errors?.[0]?.type,
+      );
+    return {
+      locked: body.data.locked,
+      lockedBy: body.data.locked_by ?? undefined,
+      lockedSince: body.data.locked_since ?? undefined,
+    };
   }
 }
 
@@ -111,7 +138,8 @@ export function assertWritableRows(rows: UpdateRow[]): void {
     assertRecordId(row.id);
     for (const field of Object.keys(row.values)) {
       assertName('field', field);
-      if (PROTECTED_FIELDS.has(field)) throw new VaultError('invalid-input', `record ${row.id}: field ${field} is never written`);
+      if (PROTECTED_FIELDS.has(field))
+        throw new VaultError('invalid-input', `record ${row.id}: field ${field} is never written`);
     }
   }
 }

@@ -29,7 +29,9 @@ export class Coalescer<Item, Result> {
   constructor(private readonly options: CoalescerOptions<Item, Result>) {}
 
   submit(items: Item[]): Promise<Result[]> {
-    const promises = items.map((item) => new Promise<Result>((resolve, reject) => this.queue.push({ item, resolve, reject })));
+    const promises = items.map(
+      (item) => new Promise<Result>((resolve, reject) => this.queue.push({ item, resolve, reject })),
+    );
     // Debounced: callers woken by the same timer tick arrive spread over a few hundred ms on a busy worker.
     const now = Date.now();
     if (!this.timer) this.firstArrival = now;
@@ -57,7 +59,9 @@ export class Coalescer<Item, Result> {
     const requests: { members: Pending<Item, Result>[]; keys: Set<string> }[] = [];
     for (const p of queue) {
       const key = this.options.keyOf?.(p.item);
-      let target = requests.find((r) => r.members.length < this.options.maxPerRequest && (key === undefined || !r.keys.has(key)));
+      let target = requests.find(
+        (r) => r.members.length < this.options.maxPerRequest && (key === undefined || !r.keys.has(key)),
+      );
       if (!target) requests.push((target = { members: [], keys: new Set() }));
       target.members.push(p);
       if (key !== undefined) target.keys.add(key);

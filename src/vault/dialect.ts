@@ -44,7 +44,10 @@ export const DIALECTS = { documented: DOCUMENTED_DIALECT, customer: CUSTOMER_DIA
 export type DialectName = keyof typeof DIALECTS;
 
 /** Classifies one failed record by its stable error type (never by message text). */
-export function classifyRecordError(dialect: VaultDialect, errorType: string): Exclude<UpdateStatus, 'updated' | 'unchanged'> {
+export function classifyRecordError(
+  dialect: VaultDialect,
+  errorType: string,
+): Exclude<UpdateStatus, 'updated' | 'unchanged'> {
   if (dialect.lockedErrorTypes.includes(errorType)) return 'locked';
   if (dialect.transientErrorTypes.includes(errorType)) return 'transient';
   return 'permanent';

@@ -86,7 +86,12 @@ export class VaultHttp {
         continue;
       }
       if (outcome.kind === 'session-expired') {
-        if (reauthenticated) throw new VaultError('auth', `${req.kind}: session refused right after re-authentication`, 'INVALID_SESSION_ID');
+        if (reauthenticated)
+          throw new VaultError(
+            'auth',
+            `${req.kind}: session refused right after re-authentication`,
+            'INVALID_SESSION_ID',
+          );
         reauthenticated = true;
         this.stats.reauthentications++;
         if (this.session && (await this.session) === session) this.session = undefined;
@@ -94,7 +99,12 @@ export class VaultHttp {
       }
       if (outcome.kind === 'rate-limited') {
         await this.wait(outcome.waitMs ?? this.backoffMs(attempt));
-        if (attempt >= this.settings.maxRetries) throw new VaultError('transient', `${req.kind}: still rate limited after ${attempt + 1} attempts`, 'HTTP_429');
+        if (attempt >= this.settings.maxRetries)
+          throw new VaultError(
+            'transient',
+            `${req.kind}: still rate limited after ${attempt + 1} attempts`,
+            'HTTP_429',
+          );
         this.stats.retries++;
         continue;
       }
@@ -142,7 +152,11 @@ export class VaultHttp {
           ...(req.form ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {}),
           ...(req.json !== undefined ? { 'Content-Type': 'application/json' } : {}),
         },
-        data: req.form ? new URLSearchParams(req.form).toString() : req.json !== undefined ? JSON.stringify(req.json) : undefined,
+        data: req.form
+          ? new URLSearchParams(req.form).toString()
+          : req.json !== undefined
+            ? JSON.stringify(req.json)
+            : undefined,
       });
     } catch (err) {
       this.count(req.kind);
@@ -168,7 +182,8 @@ export class VaultHttp {
     const errorTypes = (envelope.data.errors ?? []).map((e) => e.type);
     if (res.status === 401 || errorTypes.includes('INVALID_SESSION_ID')) return { kind: 'session-expired' };
     if (errorTypes.includes('API_LIMIT_EXCEEDED')) return { kind: 'rate-limited' };
-    if (envelope.data.responseStatus === 'EXCEPTION') return { kind: 'retry', reason: `Vault EXCEPTION ${errorTypes.join(',')}` };
+    if (envelope.data.responseStatus === 'EXCEPTION')
+      return { kind: 'retry', reason: `Vault EXCEPTION ${errorTypes.join(',')}` };
     return { kind: 'ok', status: res.status, body };
   }
 
@@ -209,21 +224,31 @@ export class VaultHttp {
         if (auth.success && auth.data.responseStatus === 'SUCCESS' && auth.data.sessionId) {
           const { expectedVaultId } = this.settings;
           if (expectedVaultId !== undefined && auth.data.vaultId !== expectedVaultId) {
-            throw new VaultError('auth', `authentication opened vault ${auth.data.vaultId}, expected vault ${expectedVaultId}`, 'WRONG_VAULT');
+            throw new VaultError(
+              'auth',
+              `authentication opened vault ${auth.data.vaultId}, expected vault ${expectedVaultId}`,
+              'WRONG_VAULT',
+            );
           }
           this.logger.info('vault session opened', { vaultId: auth.data.vaultId });
           return auth.data.sessionId;
         }
         const type = auth.success ? auth.data.errors?.[0]?.type : undefined;
-        throw new VaultError('auth', `authentication failed for user ${this.settings.username}: ${type ?? 'unexpected response'}`, type);
+        throw new VaultError(
+          'auth',
+          `authentication failed for user ${this.settings.username}: ${type ?? 'unexpected response'}`,
+          type,
+        );
       }
       if (outcome.kind === 'rate-limited') {
-        if (attempt >= this.settings.maxRetries) throw new VaultError('transient', 'auth: rate limited (API_LIMIT_EXCEEDED)', 'API_LIMIT_EXCEEDED');
+        if (attempt >= this.settings.maxRetries)
+          throw new VaultError('transient', 'auth: rate limited (API_LIMIT_EXCEEDED)', 'API_LIMIT_EXCEEDED');
         await this.wait(outcome.waitMs ?? this.backoffMs(attempt));
         continue;
       }
       const reason = outcome.kind === 'retry' ? outcome.reason : 'HTTP 401';
-      if (outcome.kind === 'session-expired') throw new VaultError('auth', `authentication failed for user ${this.settings.username}: ${reason}`);
+      if (outcome.kind === 'session-expired')
+        throw new VaultError('auth', `authentication failed for user ${this.settings.username}: ${reason}`);
       await this.retryOrThrow(req, attempt, reason);
     }
   }

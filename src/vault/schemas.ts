@@ -3,7 +3,11 @@ import { z } from 'zod';
 /** Zod schemas of the Vault responses we rely on; anything else is a malformed body. */
 
 const VaultError = z.object({ type: z.string(), message: z.string().optional() }).passthrough();
-const VaultWarning = z.object({ warning_type: z.string().optional(), type: z.string().optional(), message: z.string().optional() });
+const VaultWarning = z.object({
+  warning_type: z.string().optional(),
+  type: z.string().optional(),
+  message: z.string().optional(),
+});
 export const ResponseStatus = z.enum(['SUCCESS', 'WARNING', 'FAILURE', 'EXCEPTION']);
 
 export const AuthResponse = z.object({
@@ -16,7 +20,9 @@ export const AuthResponse = z.object({
 });
 
 /** Any response: used to spot whole-request FAILURE / EXCEPTION before the specific schema. */
-export const Envelope = z.object({ responseStatus: ResponseStatus, errors: z.array(VaultError).optional() }).passthrough();
+export const Envelope = z
+  .object({ responseStatus: ResponseStatus, errors: z.array(VaultError).optional() })
+  .passthrough();
 
 export const BulkRowResult = z.object({
   responseStatus: ResponseStatus,
@@ -50,7 +56,11 @@ export const LockResponse = z.object({
   responseStatus: ResponseStatus,
   errors: z.array(VaultError).optional(),
   data: z
-    .object({ locked: z.boolean(), locked_by: z.string().nullable().optional(), locked_since: z.string().nullable().optional() })
+    .object({
+      locked: z.boolean(),
+      locked_by: z.string().nullable().optional(),
+      locked_since: z.string().nullable().optional(),
+    })
     .optional(),
 });
 

@@ -9,7 +9,10 @@ export const MAX_QUERY_CHARS = 50_000;
 
 export function assertRecordId(id: string): void {
   if (typeof id !== 'string' || !RECORD_ID_PATTERN.test(id)) {
-    throw new VaultError('invalid-input', `invalid record id ${JSON.stringify(String(id).slice(0, 60))}: expected letters, digits, "_" or "-" (at most 40)`);
+    throw new VaultError(
+      'invalid-input',
+      `invalid record id ${JSON.stringify(String(id).slice(0, 60))}: expected letters, digits, "_" or "-" (at most 40)`,
+    );
   }
 }
 

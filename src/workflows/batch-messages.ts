@@ -7,7 +7,14 @@ export const ROW_OUTCOMES = ['updated', 'unchanged', 'waiting', 'failed', 'rejec
 export type RowOutcome = (typeof ROW_OUTCOMES)[number];
 export type OutcomeCounts = Record<RowOutcome, number>;
 
-export const zeroCounts = (): OutcomeCounts => ({ updated: 0, unchanged: 0, waiting: 0, failed: 0, rejected: 0, superseded: 0 });
+export const zeroCounts = (): OutcomeCounts => ({
+  updated: 0,
+  unchanged: 0,
+  waiting: 0,
+  failed: 0,
+  rejected: 0,
+  superseded: 0,
+});
 
 export interface BatchInput {
   /** A file path (CSV, JSON, JSON Lines) or an http(s) URL returning JSON. */

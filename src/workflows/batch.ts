@@ -38,11 +38,18 @@ export async function capaBatchWorkflow(input: BatchInput): Promise<BatchSummary
   }
   const firstPageOfRun = progress.pagesDone;
   while (progress.pagesDone < progress.pages) {
-    if (progress.pagesDone - firstPageOfRun >= (input.pagesPerRun ?? DEFAULT_PAGES_PER_RUN) || workflowInfo().continueAsNewSuggested) {
+    if (
+      progress.pagesDone - firstPageOfRun >= (input.pagesPerRun ?? DEFAULT_PAGES_PER_RUN) ||
+      workflowInfo().continueAsNewSuggested
+    ) {
       progress.runs++;
       return continueAsNew<typeof capaBatchWorkflow>({ ...input, batchId, carried: progress });
     }
-    const counts = await acts.processPage({ batchId, page: progress.pagesDone, sourceTimestamp: progress.sourceTimestamp });
+    const counts = await acts.processPage({
+      batchId,
+      page: progress.pagesDone,
+      sourceTimestamp: progress.sourceTimestamp,
+    });
     for (const outcome of ROW_OUTCOMES) progress.counts[outcome] += counts[outcome];
     progress.pagesDone++;
   }

@@ -2,7 +2,14 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { FieldValues } from '../vault/types';
 
 /** The record workflow's states, also its `CapaSyncState` search attribute. */
-export const SYNC_STATES = ['waiting-for-unlock', 'applying', 'needs-decision', 'applied', 'cancelled', 'failed'] as const;
+export const SYNC_STATES = [
+  'waiting-for-unlock',
+  'applying',
+  'needs-decision',
+  'applied',
+  'cancelled',
+  'failed',
+] as const;
 export type SyncState = (typeof SYNC_STATES)[number];
 export const TERMINAL_STATES: readonly SyncState[] = ['applied', 'cancelled', 'failed'];
 

@@ -7,7 +7,13 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Actor, ApplyResult, RecordActivities, RecordAlertReason, RecordSnapshot } from '../activities/record-types';
+import type {
+  Actor,
+  ApplyResult,
+  RecordActivities,
+  RecordAlertReason,
+  RecordSnapshot,
+} from '../activities/record-types';
 import type { FieldValues } from '../vault/types';
 import { CapaBatchId, CapaRecordId, CapaSyncState, CapaVaultState } from './search-attributes';
 import {
@@ -62,7 +68,11 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
 
   const acts = proxyActivities<RecordActivities>({
     startToCloseTimeout: '2 minutes',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: `${options.activityMaxIntervalSeconds} seconds` },
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: `${options.activityMaxIntervalSeconds} seconds`,
+    },
   });
 
   // ---- operator messages -------------------------------------------------------------------------------------
@@ -139,7 +149,16 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
     const last = s.alertsSent[reason];
     if (last !== undefined && Date.now() - last < DAY_MS) return;
     s.alertsSent[reason] = Date.now();
-    await acts.sendRecordAlert({ reason, object, recordId, workflowId, vaultState: s.vaultState, lockedBy: s.lockedBy, batchId: s.batchId, detail });
+    await acts.sendRecordAlert({
+      reason,
+      object,
+      recordId,
+      workflowId,
+      vaultState: s.vaultState,
+      lockedBy: s.lockedBy,
+      batchId: s.batchId,
+      detail,
+    });
   }
   async function needDecision(reason: NeedsDecisionReason, fields: string[], detail: string): Promise<void> {
     setPhase('needs-decision', { reason, fields });
@@ -160,7 +179,15 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
   async function apply(snapshot: RecordSnapshot, actor: Actor): Promise<ApplyResult> {
     setPhase('applying');
     const previous = Object.fromEntries(Object.keys(s.desired).map((f) => [f, snapshot.values[f] ?? null]));
-    const result = await acts.applyChange({ object, recordId, workflowId, values: s.desired, previous, batchId: s.batchId, actor });
+    const result = await acts.applyChange({
+      object,
+      recordId,
+      workflowId,
+      values: s.desired,
+      previous,
+      batchId: s.batchId,
+      actor,
+    });
     if (result.status === 'updated' || result.status === 'unchanged') setPhase('applied');
     else if (result.status === 'locked') setPhase('waiting-for-unlock');
     else {
@@ -194,13 +221,23 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
             ? `failed: ${result.errorType ?? ''} ${result.message ?? ''}`.trim()
             : 'applied';
     }
-    s.decisions.push({ kind: op.kind, operator: op.operator, reason: op.reason, at: iso(Date.now())!, result: outcome });
+    s.decisions.push({
+      kind: op.kind,
+      operator: op.operator,
+      reason: op.reason,
+      at: iso(Date.now())!,
+      result: outcome,
+    });
     results.set(op.id, outcome);
   }
 
   async function waitingStep(): Promise<void> {
     if (Date.now() - s.waitingSince >= options.maxWaitSeconds * 1000) {
-      return needDecision('max-wait', [], `still locked after ${Math.round(options.maxWaitSeconds / 3600)} h (Vault state ${s.vaultState})`);
+      return needDecision(
+        'max-wait',
+        [],
+        `still locked after ${Math.round(options.maxWaitSeconds / 3600)} h (Vault state ${s.vaultState})`,
+      );
     }
     const snapshot = await read();
     if (!snapshot.found) {
@@ -213,7 +250,9 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
     }
     const conflicts = conflictingFields(snapshot.values, s.baseline, s.desired);
     if (conflicts.length) {
-      const detail = conflicts.map((f) => `${f}: was ${fmt(s.baseline[f])}, now ${fmt(snapshot.values[f])}, desired ${fmt(s.desired[f])}`);
+      const detail = conflicts.map(
+        (f) => `${f}: was ${fmt(s.baseline[f])}, now ${fmt(snapshot.values[f])}, desired ${fmt(s.desired[f])}`,
+      );
       return needDecision('conflict', conflicts, `changed by hand during the lock: ${detail.join('; ')}`);
     }
     const result = await apply(snapshot, { kind: 'integration' });

@@ -8,7 +8,14 @@ export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '../../.data/test-wo
 export default async function globalSetup(): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../src/workflows'),
-    logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: console.warn, error: console.error },
+    logger: {
+      log: () => undefined,
+      trace: () => undefined,
+      debug: () => undefined,
+      info: () => undefined,
+      warn: console.warn,
+      error: console.error,
+    },
   });
   fs.mkdirSync(path.dirname(WORKFLOW_BUNDLE_PATH), { recursive: true });
   fs.writeFileSync(WORKFLOW_BUNDLE_PATH, code);

@@ -21,7 +21,10 @@ export async function saveHistory(name: string, handle: WorkflowHandle): Promise
   if (process.env.SAVE_HISTORIES !== '1') return;
   const history = await handle.fetchHistory();
   fs.mkdirSync(HISTORY_DIR, { recursive: true });
-  fs.writeFileSync(path.join(HISTORY_DIR, `${name}.json`), JSON.stringify(History.toObject(History.fromObject(history), JSON_OPTIONS)));
+  fs.writeFileSync(
+    path.join(HISTORY_DIR, `${name}.json`),
+    JSON.stringify(History.toObject(History.fromObject(history), JSON_OPTIONS)),
+  );
 }
 
 /** The event count of every run of a workflow, following continue-as-new from the first run. */

@@ -32,7 +32,11 @@ export async function testWorker(
   // Alerts are captured, unless the test exercises the configured channel (the webhook).
   const alerts = new CapturedAlerts();
   const captured = config.alerts.channel === 'log' ? alerts : undefined;
-  const { activities, vaultStats } = buildActivities(config, { logger: silentLogger, temporal: env.client, alerts: captured });
+  const { activities, vaultStats } = buildActivities(config, {
+    logger: silentLogger,
+    temporal: env.client,
+    alerts: captured,
+  });
   const worker: Worker = await createTestWorker(env, { taskQueue, activities, ...tuning });
   return { worker, alerts, audit: new AuditTrail(path.join(config.dataDir, 'audit')), vaultStats, config };
 }

@@ -11,7 +11,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Va
   return sim;
 }
 
-export function connectionSettings(sim: VaultSimulator, overrides: Partial<VaultConnectionSettings> = {}): VaultConnectionSettings {
+export function connectionSettings(
+  sim: VaultSimulator,
+  overrides: Partial<VaultConnectionSettings> = {},
+): VaultConnectionSettings {
   return {
     baseUrl: sim.baseUrl,
     apiVersion: 'v23.2',
@@ -33,5 +36,8 @@ export function clientFor(
   options: { dialect?: VaultDialect; settings?: Partial<VaultConnectionSettings>; logger?: Logger } = {},
 ): VaultClient {
   const dialect = options.dialect ?? DIALECTS[sim.options.dialect];
-  return new VaultClient(new VaultHttp(connectionSettings(sim, options.settings), options.logger ?? silentLogger), dialect);
+  return new VaultClient(
+    new VaultHttp(connectionSettings(sim, options.settings), options.logger ?? silentLogger),
+    dialect,
+  );
 }

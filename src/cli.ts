@@ -1,0 +1,321 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
+import { AppConfig, ConfigError, loadConfig } from './config';
+import { decide, listRecords, newBatchId, recordStatus, startBatch } from './operations';
+import { DEFAULT_SCHEDULE_ID, upsertSchedule } from './schedule';
+import { connectClient } from './temporal-connection';
+import { runWorker } from './worker';
+import { runSimulator } from './simulator/main';
+import { runDemo } from './demo';
+import { BatchSummary, progressQuery, ROW_OUTCOMES } from './workflows/batch-messages';
+import { SYNC_STATES, SyncState } from './workflows/record-messages';
+
+/** Exit codes: 0 done, 1 the operation failed, 2 bad usage or configuration, 3 not found. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3 } as const;
+
+class UsageError extends Error {}
+class NotFound extends Error {}
+
+const HELP: Record<string, string> = {
+  '': `capa-sync: keeps Veeva Vault CAPA records in sync with the risk system, waiting out workflow locks.
+
+Usage: capa-sync <command> [options]   (every command takes --help; most take --json)
+
+  demo                                   the main job on the embedded Temporal dev server and Vault simulator
+  run --source <file|url> [--detach]     run a batch now (needs a running worker)
+  worker                                 run the worker (all workflows and activities)
+  simulator [--port --records --locked-fraction --dialect]   run the Vault simulator
+  schedule create|describe|pause|unpause|trigger|delete      the nightly Temporal Schedule
+  list [--state <CapaSyncState>]         record workflows (default: all running)
+  status <recordId>                      one record workflow's status
+  force <recordId> --operator <name> --reason <text>   apply now, past the conflict guard
+  cancel <recordId> --operator <name> --reason <text>  drop the pending change
+  report <batchId>                       a batch's summary and report files
+
+Exit codes: 0 done, 1 failed, 2 bad usage or configuration, 3 not found.`,
+  run: 'capa-sync run --source <file|url> [--batch-id <id>] [--detach] [--json]\n  Starts a batch; waits for it and prints the summary unless --detach.',
+  schedule: `capa-sync schedule create --source <file|url> [--cron "0 2 * * *"] [--timezone UTC] [--catchup "6 hours"] [--id ${DEFAULT_SCHEDULE_ID}]
+capa-sync schedule describe|pause|unpause|trigger|delete [--id ${DEFAULT_SCHEDULE_ID}] [--json]
+  create is idempotent: it creates the schedule or updates the existing one. Overlapping runs are skipped.`,
+  list: `capa-sync list [--state ${SYNC_STATES.join('|')}] [--json]`,
+  status: 'capa-sync status <recordId> [--json]',
+  force:
+    'capa-sync force <recordId> --operator <name> --reason <text> [--json]\n  Applies now even past the conflict guard; if Vault still locks the record, says so and keeps waiting.',
+  cancel: 'capa-sync cancel <recordId> --operator <name> --reason <text> [--json]',
+  report: 'capa-sync report <batchId> [--json]',
+  worker: 'capa-sync worker\n  Runs the worker with the configuration from the environment (see README).',
+  simulator:
+    'capa-sync simulator [--port 8100] [--records 2000] [--locked-fraction 0.1] [--dialect documented|customer]',
+  demo: 'capa-sync demo\n  Starts the Temporal dev server (Web UI http://localhost:8233), the Vault simulator and the worker, runs the sample batch, and keeps running until Ctrl-C.',
+};
+
+const OPTIONS = {
+  help: { type: 'boolean' },
+  json: { type: 'boolean' },
+  detach: { type: 'boolean' },
+  source: { type: 'string' },
+  'batch-id': { type: 'string' },
+  state: { type: 'string' },
+  operator: { type: 'string' },
+  reason: { type: 'string' },
+  cron: { type: 'string' },
+  timezone: { type: 'string' },
+  catchup: { type: 'string' },
+  id: { type: 'string' },
+} as const;
+
+function output(json: boolean, data: unknown, human: string): void {
+  console.log(json ? JSON.stringify(data, null, 2) : human);
+}
+
+function table(rows: Array<Record<string, unknown>>, columns: string[]): string {
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
+  return [line(columns), ...rows.map((r) => line(columns.map((c) => String(r[c] ?? ''))))].join('\n');
+}
+
+export function summaryTable(summary: BatchSummary): string {
+  const rows = ROW_OUTCOMES.map((o) => ({ outcome: o, rows: summary.counts[o] }));
+  rows.push({ outcome: 'total', rows: summary.inputRows } as never);
+  return [
+    `Batch ${summary.batchId}`,
+    table(rows, ['outcome', 'rows']),
+    ...(summary.ignoredColumns.length ? [`Ignored columns (never written): ${summary.ignoredColumns.join(', ')}`] : []),
+    'Reports:',
+    ...Object.values(summary.reports).map((f) => `  ${f}`),
+  ].join('\n');
+}
+
+export function waitingRecordsUrl(config: AppConfig): string {
+  const query = encodeURIComponent(`CapaSyncState="waiting-for-unlock"`);
+  return `${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows?query=${query}`;
+}
+
+/** Waits for a batch, drawing a progress bar on a terminal, and returns its summary. */
+export async function followBatch(client: Client, workflowId: string, draw: boolean): Promise<BatchSummary> {
+  const handle = client.workflow.getHandle(workflowId);
+  let done = false;
+  const result = handle.result().finally(() => (done = true));
+  while (draw && !done) {
+    const p = await handle.query(progressQuery).catch(() => undefined);
+    if (p) {
+      const share = p.pages ? p.pagesDone / p.pages : 0;
+      const bar = '#'.repeat(Math.round(share * 30)).padEnd(30, '.');
+      process.stdout.write(
+        `\r[${bar}] ${p.phase.padEnd(9)} page ${p.pagesDone}/${p.pages}  ${p.counts.updated} updated, ${p.counts.waiting} waiting`,
+      );
+    }
+    await Promise.race([result.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 300))]);
+  }
+  if (draw) process.stdout.write('\n');
+  return (await result) as BatchSummary;
+}
+
+async function withClient<T>(config: AppConfig, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = await connectClient(config.temporal);
+  try {
+    return await fn(client);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+/** `label` is how the user writes it: "--source" or "<recordId>". */
+function required(value: string | undefined, label: string): string {
+  if (!value || !value.trim()) throw new UsageError(`${label} is required`);
+  return value;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command = '', ...rest] = argv;
+  if (command === '--help' || command === 'help' || command === '') {
+    console.log(HELP['']);
+    return command === '' ? EXIT.usage : EXIT.ok;
+  }
+  if (!(command in HELP)) throw new UsageError(`unknown command "${command}" (see capa-sync --help)`);
+  if (command === 'simulator') {
+    await runSimulator(rest);
+    return new Promise(() => undefined); // serves until killed
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values: o, positionals } = parsed;
+  if (o.help) {
+    console.log(HELP[command]);
+    return EXIT.ok;
+  }
+  const json = !!o.json;
+  if (command === 'demo') return runDemo();
+  const config = loadConfig();
+  switch (command) {
+    case 'worker':
+      await runWorker(config);
+      return EXIT.ok;
+    case 'run':
+      required(o.source, '--source');
+      return withClient(config, async (client) => {
+        const batchId = o['batch-id'] ?? newBatchId();
+        const source = o.source!;
+        const handle = await startBatch(client, config, {
+          source: /^https?:/.test(source) ? source : path.resolve(source),
+          batchId,
+        });
+        if (o.detach) {
+          output(
+            json,
+            { batchId, workflowId: handle.workflowId },
+            `Started batch ${batchId} (workflow ${handle.workflowId})`,
+          );
+          return EXIT.ok;
+        }
+        const summary = await followBatch(client, handle.workflowId, !json && process.stdout.isTTY);
+        output(json, summary, summaryTable(summary));
+        return EXIT.ok;
+      });
+    case 'list':
+      return withClient(config, async (client) => {
+        if (o.state && !SYNC_STATES.includes(o.state as SyncState))
+          throw new UsageError(`--state must be one of ${SYNC_STATES.join(', ')}`);
+        const records = await listRecords(client, config, o.state as SyncState | undefined);
+        output(
+          json,
+          records,
+          records.length
+            ? table(records as never, ['recordId', 'state', 'vaultState', 'batchId', 'startTime'])
+            : 'No record workflows.',
+        );
+        return EXIT.ok;
+      });
+    case 'status': {
+      const recordId = required(positionals[0], '<recordId>');
+      return withClient(config, async (client) => {
+        const status = await recordStatus(client, config, recordId).catch(notFound(recordId));
+        output(
+          json,
+          status,
+          Object.entries(status)
+            .map(([k, v]) => `${k.padEnd(16)} ${typeof v === 'object' ? JSON.stringify(v) : (v ?? '')}`)
+            .join('\n'),
+        );
+        return EXIT.ok;
+      });
+    }
+    case 'force':
+    case 'cancel': {
+      const [recordId, operator, reason] = [
+        required(positionals[0], '<recordId>'),
+        required(o.operator, '--operator'),
+        required(o.reason, '--reason'),
+      ];
+      return withClient(config, async (client) => {
+        const result = await decide(client, config, command, recordId, operator, reason).catch(notFound(recordId));
+        output(json, { recordId, result }, `${recordId}: ${result}`);
+        return EXIT.ok;
+      });
+    }
+    case 'report': {
+      const batchId = required(positionals[0], '<batchId>');
+      const file = path.join(config.dataDir, 'batches', batchId, 'report.json');
+      if (!fs.existsSync(file)) throw new NotFound(`no report for batch ${batchId} (looked in ${file})`);
+      const { rows: _rows, ...summary } = JSON.parse(fs.readFileSync(file, 'utf8'));
+      const reports = {
+        json: file,
+        ...Object.fromEntries(
+          ['success', 'waiting', 'failure'].map((k) => [`${k}Csv`, path.join(path.dirname(file), `${k}.csv`)]),
+        ),
+      };
+      output(json, { ...summary, reports }, summaryTable({ ...summary, reports }));
+      return EXIT.ok;
+    }
+    case 'schedule':
+      return withClient(config, (client) => scheduleCommand(client, config, positionals[0], o, json));
+  }
+  return EXIT.usage;
+}
+
+async function scheduleCommand(
+  client: Client,
+  config: AppConfig,
+  action: string | undefined,
+  o: Record<string, unknown>,
+  json: boolean,
+): Promise<number> {
+  const scheduleId = (o.id as string | undefined) ?? DEFAULT_SCHEDULE_ID;
+  const handle = client.schedule.getHandle(scheduleId);
+  switch (action) {
+    case 'create': {
+      const source = required(o.source as string | undefined, '--source');
+      const result = await upsertSchedule(client, config, {
+        scheduleId,
+        source: /^https?:/.test(source) ? source : path.resolve(source),
+        cron: (o.cron as string | undefined) ?? '0 2 * * *',
+        timezone: (o.timezone as string | undefined) ?? 'UTC',
+        catchupWindow: ((o.catchup as string | undefined) ?? '6 hours') as Duration,
+      });
+      output(json, { scheduleId, result }, `Schedule ${scheduleId} ${result}`);
+      return EXIT.ok;
+    }
+    case 'describe': {
+      const d = await handle.describe().catch(notFound(scheduleId));
+      const info = {
+        scheduleId,
+        spec: d.spec,
+        paused: d.state.paused,
+        note: d.state.note,
+        nextActionTimes: d.info.nextActionTimes,
+        recentActions: d.info.recentActions,
+      };
+      output(json, info, JSON.stringify(info, null, 2));
+      return EXIT.ok;
+    }
+    case 'pause':
+    case 'unpause':
+    case 'trigger':
+    case 'delete':
+      await (
+        action === 'pause'
+          ? handle.pause('paused by capa-sync CLI')
+          : action === 'unpause'
+            ? handle.unpause()
+            : action === 'trigger'
+              ? handle.trigger()
+              : handle.delete()
+      ).catch(notFound(scheduleId));
+      output(json, { scheduleId, action }, `Schedule ${scheduleId}: ${action} done`);
+      return EXIT.ok;
+    default:
+      throw new UsageError(`schedule needs an action: create, describe, pause, unpause, trigger or delete`);
+  }
+}
+
+const notFound = (what: string | undefined) => (err: unknown) => {
+  const name = (err as Error)?.name;
+  if (err instanceof WorkflowNotFoundError || name === 'ScheduleNotFoundError' || name === 'WorkflowNotFoundError') {
+    throw new NotFound(`${what}: not found`);
+  }
+  throw err;
+};
+
+/** One clear line per error, never a stack trace; the exit code says which kind. */
+export function describeError(err: unknown): { code: number; message: string } {
+  if (err instanceof UsageError || err instanceof ConfigError) return { code: EXIT.usage, message: err.message };
+  if (err instanceof NotFound) return { code: EXIT.notFound, message: err.message };
+  if (err instanceof WorkflowUpdateFailedError)
+    return { code: EXIT.failed, message: `refused: ${(err.cause as Error)?.message ?? err.message}` };
+  const e = err as Error & { cause?: Error };
+  return {
+    code: EXIT.failed,
+    message: e?.cause?.message ? `${e.message}: ${e.cause.message}` : String(e?.message ?? err),
+  };
+}

@@ -1,0 +1,137 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { Client } from '@temporalio/client';
+import { AppConfig, loadConfig } from './config';
+import { startDevServer, temporalReachable } from './dev-server';
+import { jsonLogger } from './logger';
+import { listRecords, newBatchId, startBatch } from './operations';
+import { loadSimulator, saveSimulator } from './simulator/persistence';
+import { sampleRecords } from './simulator/seed';
+import { VaultSimulator } from './simulator/server';
+import { connectClient, connectWorker } from './temporal-connection';
+import { createWorker } from './worker';
+import { installRuntime } from './runtime';
+import { followBatch, summaryTable, waitingRecordsUrl } from './cli';
+
+const SAMPLE_EXPORT = path.resolve(__dirname, '../examples/risk-export.csv');
+const REVIEWS_OVER_MS = 4 * 60_000;
+
+/** Settings the demo changes unless the environment sets them: ticks short enough to watch locks clear. */
+const DEMO_DEFAULTS = { CAPA_TICK_SECONDS: '15,30,60', TEMPORAL_ADDRESS: '127.0.0.1:7233', LOG_LEVEL: 'warn' };
+
+/** A fresh simulated vault: 2,000 CAPAs, 10% under review that reviewers approve over the next minutes. */
+function seedSampleVault(sim: VaultSimulator): void {
+  const now = Date.now();
+  const records = sampleRecords({ count: 2000, lockedFraction: 0.1 });
+  let locked = 0;
+  for (const r of records) {
+    if (r.state__v === 'in_progress_state__c') continue;
+    r.unlock = { atMs: now + 30_000 + ((locked++ * 7919) % REVIEWS_OVER_MS), toState: 'approved_state__c' };
+  }
+  sim.store.seed(records);
+  // One reviewer changes a field while the record is under review: capa-sync must not overwrite it.
+  const reviewed = records.find((r) => r.unlock)!;
+  setTimeout(() => sim.store.editByHand(reviewed.id, { priority__c: 'Low' }, 'reviewer@example.com'), 10_000).unref();
+}
+
+/**
+ * The main job, end to end on the embedded defaults: Temporal dev server (Web UI), Vault simulator, worker,
+ * and the sample batch. Keeps running so that waiting records can be watched until Ctrl-C; a second start
+ * resumes on the same persisted state.
+ */
+export async function runDemo(): Promise<number> {
+  const config: AppConfig = loadConfig({ ...DEMO_DEFAULTS, ...process.env });
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const logFile = path.join(config.dataDir, 'worker.log');
+  const logger = jsonLogger(config.logLevel, (line) => fs.appendFileSync(logFile, line + '\n'));
+  installRuntime(logger, config.metricsPort);
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+  try {
+    let server: ChildProcess | undefined;
+    if (!(await temporalReachable(config.temporal.address))) {
+      console.log('Starting the Temporal dev server (Web UI on :8233)...');
+      const port = Number(config.temporal.address.split(':').pop());
+      server = await startDevServer(config.dataDir, port);
+      stops.push(() => stopChild(server!));
+    }
+
+    const sim = new VaultSimulator();
+    const stateFile = path.join(config.dataDir, 'simulator-state.json');
+    const resumed = loadSimulator(sim, stateFile);
+    if (!resumed) seedSampleVault(sim);
+    await sim.start(Number(new URL(config.vault.baseUrl).port));
+    stops.push(async () => {
+      saveSimulator(sim, stateFile);
+      await sim.stop();
+    });
+    console.log(
+      `Vault simulator on ${sim.baseUrl} (${resumed ? 'resumed' : 'new sample vault'}: ${sim.store.records.size} CAPA records)`,
+    );
+
+    const connection = await connectWorker(config.temporal);
+    const worker = await createWorker(config, connection, logger);
+    const running = worker.run();
+    stops.push(async () => {
+      worker.shutdown();
+      await running;
+      await connection.close();
+    });
+
+    const client = await connectClient(config.temporal);
+    stops.push(() => client.connection.close());
+    const batchId = newBatchId();
+    console.log(
+      `Running batch ${batchId} from ${path.relative(process.cwd(), SAMPLE_EXPORT)} (worker log: ${logFile})`,
+    );
+    const handle = await startBatch(client, config, { source: SAMPLE_EXPORT, batchId });
+    const summary = await followBatch(client, handle.workflowId, !!process.stdout.isTTY);
+    console.log(summaryTable(summary));
+    console.log(`\nWeb UI, records waiting for unlock: ${waitingRecordsUrl(config)}`);
+    console.log(
+      `Batch workflow: ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(handle.workflowId)}`,
+    );
+    console.log(
+      'Reviewers approve the locked records over the next minutes; capa-sync applies each one. Ctrl-C stops everything.\n',
+    );
+
+    if (process.env.CAPA_DEMO_EXIT_AFTER_BATCH === '1') return 0;
+    await watchRecords(client, config);
+    return 0;
+  } finally {
+    await stopAll();
+  }
+}
+
+/** Prints record workflow counts as they change, until Ctrl-C. */
+async function watchRecords(client: Client, config: AppConfig): Promise<void> {
+  let stop = false;
+  const onSignal = () => (stop = true);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let last = '';
+  while (!stop) {
+    const counts = await Promise.all(
+      (['waiting-for-unlock', 'needs-decision', 'applied'] as const).map(
+        async (s) => `${(await listRecords(client, config, s).catch(() => [])).length} ${s}`,
+      ),
+    );
+    const line = `Record workflows: ${counts.join(', ')}`;
+    if (line !== last) console.log(line);
+    last = line;
+    for (let i = 0; i < 20 && !stop; i++) await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  console.log('\nStopping...');
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}

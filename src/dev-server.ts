@@ -1,0 +1,39 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { temporalCliPath } from './temporal-binaries';
+import { ALL_SEARCH_ATTRIBUTES } from './workflows/search-attributes';
+
+/** Whether a Temporal frontend answers at the address. */
+export async function temporalReachable(address: string): Promise<boolean> {
+  try {
+    const connection = await Connection.connect({ address, connectTimeout: 1000 });
+    await connection.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts `temporal server start-dev` with the Web UI, the custom search attributes and its database in the data
+ * folder (so a second start resumes every workflow), and waits until it answers.
+ */
+export async function startDevServer(dataDir: string, port = 7233, uiPort = 8233): Promise<ChildProcess> {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort)];
+  args.push('--db-filename', path.join(dataDir, 'temporal-dev.db'), '--log-level', 'error');
+  for (const key of ALL_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
+  const child = spawn(temporalCliPath(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
+  const address = `127.0.0.1:${port}`;
+  for (let i = 0; i < 120; i++) {
+    if (child.exitCode !== null) throw new Error(`temporal dev server exited (${child.exitCode}): ${stderr.trim()}`);
+    if (await temporalReachable(address)) return child;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  child.kill('SIGTERM');
+  throw new Error(`temporal dev server did not answer on ${address} within 60 s`);
+}
