@@ -26,7 +26,7 @@ export async function runSimulator(argv: string[]): Promise<VaultSimulator> {
   simulator.store.seed(
     sampleRecords({ count: Number(values.records), lockedFraction: Number(values['locked-fraction']) }),
   );
-  const url = await simulator.start(Number(values.port));
+  const url = await simulator.start(Number(values.port), process.env.SIMULATOR_HOST ?? '127.0.0.1');
   console.log(
     JSON.stringify({
       message: 'vault simulator listening',

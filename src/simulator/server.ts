@@ -93,10 +93,11 @@ export class VaultSimulator {
     });
   }
 
-  async start(port = 0): Promise<string> {
+  /** Listens on loopback unless told otherwise (0.0.0.0 in a container). */
+  async start(port = 0, host = '127.0.0.1'): Promise<string> {
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 1000;
-    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
     return this.baseUrl;
   }
 

@@ -1,0 +1,14 @@
+# The capa-sync worker (and CLI) for the production-like stack in docker-compose.yml.
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY bin ./bin
+COPY examples ./examples
+RUN npx tsc -p tsconfig.build.json
+ENV CAPA_DATA_DIR=/data
+VOLUME /data
+ENTRYPOINT ["node", "bin/capa-sync.js"]
+CMD ["worker"]

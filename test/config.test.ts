@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../src/config';
+import { DEFAULT_MAPPING } from '../src/sources/mapping';
+
+const problem = (env: Record<string, string>) => {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('configuration was accepted');
+};
+
+it('runs on the embedded defaults with no setting at all', () => {
+  const config = loadConfig({});
+  expect(config.temporal).toMatchObject({
+    address: 'localhost:7233',
+    namespace: 'default',
+    taskQueue: 'capa-sync',
+    tls: false,
+  });
+  expect(config.vault).toMatchObject({
+    baseUrl: 'http://127.0.0.1:8100',
+    object: 'capa__c',
+    dialect: { objectPath: 'vobjects' },
+  });
+  expect(config.record.tickScheduleSeconds).toEqual([300, 900, 1800, 3600]);
+  expect(config.record.maxWaitSeconds).toBe(30 * 24 * 3600);
+  expect(config.mapping).toEqual(DEFAULT_MAPPING);
+});
+
+it.each([
+  ['VAULT_BASE_URL', 'not a url', /VAULT_BASE_URL: Invalid url \(got "not a url"\)/],
+  ['VAULT_API_VERSION', '23', /VAULT_API_VERSION: like v23.2/],
+  ['VAULT_DIALECT', 'gateway', /VAULT_DIALECT: Invalid enum value. Expected 'documented' \| 'customer'/],
+  ['VAULT_CLIENT_ID', 'bad id!', /VAULT_CLIENT_ID: letters, digits/],
+  ['VAULT_OBJECT', 'CAPA; DROP', /VAULT_OBJECT: a Vault object name/],
+  ['CAPA_TICK_SECONDS', '300,700', /CAPA_TICK_SECONDS: each interval must divide the next/],
+  ['CAPA_TICK_SECONDS', 'soon', /CAPA_TICK_SECONDS: a comma-separated list of whole seconds/],
+  ['CAPA_MAX_WAIT_HOURS', '-1', /CAPA_MAX_WAIT_HOURS: Number must be greater than 0/],
+  ['VAULT_TIMEOUT_MS', 'fast', /VAULT_TIMEOUT_MS: Expected number, received nan/],
+  ['ALERT_CHANNEL', 'pager', /ALERT_CHANNEL: Invalid enum value/],
+  ['ALERT_CHANNEL', 'webhook', /ALERT_WEBHOOK_URL: required when ALERT_CHANNEL=webhook/],
+  ['VAULT_PASSWORD_FILE', '/nonexistent/password', /VAULT_PASSWORD_FILE: cannot read \/nonexistent\/password/],
+  ['CAPA_MAPPING_FILE', '/nonexistent/mapping.json', /CAPA_MAPPING_FILE: cannot read JSON/],
+])('names %s when it is %j', (name, value, message) => {
+  expect(problem({ [name]: value })).toMatch(message);
+});
+
+it('reports every bad setting at once and never echoes a secret', () => {
+  const message = problem({ VAULT_PASSWORD: '', TEMPORAL_API_KEY: '', VAULT_BASE_URL: 'x', VAULT_MAX_RETRIES: '-3' });
+  expect(message.split('\n')).toHaveLength(3);
+  const secret = problem({ VAULT_BASE_URL: 'x', VAULT_PASSWORD: 'hunter2' });
+  expect(secret).not.toContain('hunter2');
+});
+
+it('reads the password from a file and refuses a mapping that would write state__v', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capa-config-'));
+  fs.writeFileSync(path.join(dir, 'pw'), 's3cret\n');
+  expect(loadConfig({ VAULT_PASSWORD_FILE: path.join(dir, 'pw') }).vault.password).toBe('s3cret');
+  fs.writeFileSync(
+    path.join(dir, 'map.json'),
+    JSON.stringify({ idColumn: 'id', columns: { state: { field: 'state__v', type: 'text', maxLength: 10 } } }),
+  );
+  expect(problem({ CAPA_MAPPING_FILE: path.join(dir, 'map.json') })).toMatch(
+    /column state maps to state__v, which is never written/,
+  );
+  fs.writeFileSync(
+    path.join(dir, 'bad.json'),
+    JSON.stringify({ idColumn: 'id', columns: { p: { field: 'p__c', type: 'enum' } } }),
+  );
+  expect(problem({ CAPA_MAPPING_FILE: path.join(dir, 'bad.json') })).toMatch(/CAPA_MAPPING_FILE: columns.p.type/);
+});
+
+it('applies the customer dialect preset and individual overrides', () => {
+  const config = loadConfig({
+    VAULT_DIALECT: 'customer',
+    VAULT_LOCKED_STATES: 'in_review__c, in_approval__c',
+    VAULT_HTTP_423_LOCKED: 'false',
+  });
+  expect(config.vault.dialect).toMatchObject({
+    objectPath: 'objects',
+    lockedErrorTypes: ['RECORD_LOCKED'],
+    lockEndpoint: true,
+    http423MeansLocked: false,
+    lockedStates: ['in_review__c', 'in_approval__c'],
+  });
+});

@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { loadConfig } from '../src/config';
+import { ALL_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
+
+// No Docker engine runs in CI: this keeps docker-compose.yml from rotting by checking what it wires together.
+const root = path.join(__dirname, '..');
+const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'));
+const services = compose.services as Record<string, Record<string, never>>;
+
+it('has the production-like stack, with pinned official Temporal images', () => {
+  expect(Object.keys(services).sort()).toEqual([
+    'capa-sync-worker',
+    'postgresql',
+    'temporal',
+    'temporal-search-attributes',
+    'temporal-ui',
+    'vault-simulator',
+  ]);
+  expect(services.temporal.image).toMatch(/^temporalio\/auto-setup:\d+\.\d+\.\d+$/);
+  expect(services['temporal-ui'].image).toMatch(/^temporalio\/ui:\d+\.\d+\.\d+$/);
+  expect(services.postgresql.image).toMatch(/^postgres:\d+$/);
+  expect(services.temporal.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
+  for (const name of ['capa-sync-worker', 'vault-simulator']) expect(services[name].build).toBe('.');
+  expect(fs.existsSync(path.join(root, 'Dockerfile'))).toBe(true);
+});
+
+it('publishes the Temporal frontend, the Web UI, the simulator and the metrics port', () => {
+  expect(services.temporal.ports).toContain('7233:7233');
+  expect(services['temporal-ui'].ports).toContain('8233:8080');
+  expect(services['vault-simulator'].ports).toContain('8100:8100');
+  expect(services['capa-sync-worker'].ports).toContain('9464:9464');
+});
+
+it('starts services only after what they need is healthy, and every awaited service has a healthcheck', () => {
+  for (const [name, service] of Object.entries(services)) {
+    for (const [dependency, { condition }] of Object.entries(
+      (service.depends_on ?? {}) as Record<string, { condition: string }>,
+    )) {
+      expect(services[dependency]).toBeDefined();
+      if (condition === 'service_healthy')
+        expect([name, services[dependency].healthcheck]).toEqual([name, expect.anything()]);
+      else expect([name, condition]).toEqual([name, 'service_completed_successfully']);
+    }
+  }
+  expect(Object.keys(services['capa-sync-worker'].depends_on)).toEqual([
+    'temporal-search-attributes',
+    'vault-simulator',
+  ]);
+});
+
+it('creates every custom search attribute at start', () => {
+  const script = (services['temporal-search-attributes'].command as string[]).join(' ');
+  for (const key of ALL_SEARCH_ATTRIBUTES) expect(script).toContain(key.name);
+  expect(script).toContain('--type Keyword');
+});
+
+it('gives the worker a configuration the real loader accepts, with the password from a secret file', () => {
+  const env = services['capa-sync-worker'].environment as Record<string, string>;
+  const secretFile = path.join(root, (compose.secrets.vault_password as { file: string }).file);
+  const config = loadConfig({ ...env, VAULT_PASSWORD_FILE: secretFile, CAPA_DATA_DIR: '/tmp/capa-compose-check' });
+  expect(config.temporal.address).toBe('temporal:7233');
+  expect(config.vault.baseUrl).toBe('http://vault-simulator:8100');
+  expect(config.vault.password).toBe('simulator');
+  expect(env).not.toHaveProperty('VAULT_PASSWORD');
+  expect(config.metricsPort).toBe(Number(services['capa-sync-worker'].ports[0].split(':')[1]));
+});
