@@ -1,0 +1,118 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { VaultSimulator } from '../src/simulator/server';
+import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
+import { startDevServer } from './helpers/temporal';
+import { startSimulator } from './helpers/vault';
+import { testWorker } from './helpers/record-env';
+import { writeCsv } from './helpers/exports';
+import { waitFor } from './helpers/wait';
+
+const CLI = path.join(__dirname, '../bin/capa-sync.js');
+let env: TestWorkflowEnvironment;
+let sim: VaultSimulator;
+let ctx: Awaited<ReturnType<typeof testWorker>>;
+let running: Promise<void>;
+let cliEnv: Record<string, string>;
+
+/** Runs the CLI as its own process, as an operator would. */
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)('node', [CLI, ...args], {
+      env: { ...process.env, ...cliEnv },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+const json = async (...args: string[]) => {
+  const r = await cli(...args, '--json');
+  expect([r.code, r.stderr]).toEqual([0, '']);
+  return JSON.parse(r.stdout);
+};
+
+beforeAll(async () => {
+  env = await startDevServer();
+  sim = await startSimulator();
+  sim.store.seed(sampleRecords({ count: 30, lockedFraction: 0.1 }));
+  ctx = await testWorker(env, sim, 'cli');
+  running = ctx.worker.run();
+  cliEnv = {
+    TEMPORAL_ADDRESS: env.address,
+    TEMPORAL_TASK_QUEUE: 'cli',
+    VAULT_BASE_URL: sim.baseUrl,
+    CAPA_DATA_DIR: ctx.config.dataDir,
+    LOG_LEVEL: 'error',
+  };
+});
+
+afterAll(async () => {
+  ctx?.worker.shutdown();
+  await running;
+  await sim?.stop();
+  await env?.teardown();
+});
+
+it('runs a batch, lists waiting records, shows status, forces, cancels and reports', async () => {
+  const rows = Array.from({ length: 30 }, (_, i) => ({
+    capa_id: sampleRecordId(i),
+    priority: 'High',
+    risk_score: 5,
+    due_date: '2027-05-01',
+  }));
+  const summary = await json('run', '--source', writeCsv(rows), '--batch-id', 'cli-1');
+  expect(summary).toMatchObject({ batchId: 'cli-1', inputRows: 30, counts: { waiting: 3 } });
+
+  const waiting = await waitFor('visibility', async () => {
+    const list = await json('list', '--state', 'waiting-for-unlock');
+    return list.length === 3 ? list : undefined;
+  });
+  const [first, second] = waiting.map((w: { recordId: string }) => w.recordId).sort();
+  expect(await json('status', first)).toMatchObject({
+    recordId: first,
+    state: 'waiting-for-unlock',
+    desired: { priority__c: 'High' },
+  });
+
+  expect(await json('force', first, '--operator', 'qa.lead', '--reason', 'board approved')).toEqual({
+    recordId: first,
+    result: 'still locked: waiting',
+  });
+  sim.store.moveState(sim.store.records.get(first)!, 'approved_state__c');
+  expect(await json('force', first, '--operator', 'qa.lead', '--reason', 'board approved')).toEqual({
+    recordId: first,
+    result: 'applied',
+  });
+  expect(await json('cancel', second, '--operator', 'qa.lead', '--reason', 'obsolete')).toEqual({
+    recordId: second,
+    result: 'cancelled',
+  });
+
+  const report = await json('report', 'cli-1');
+  expect(report).toMatchObject({ batchId: 'cli-1', inputRows: 30, counts: summary.counts });
+  expect(fs.existsSync(report.reports.failureCsv)).toBe(true);
+
+  const human = await cli('report', 'cli-1');
+  expect(human.stdout).toMatch(/waiting\s+3/);
+});
+
+it('answers bad usage and unknown things with one line and a documented exit code', async () => {
+  const noReason = await cli('force', sampleRecordId(0), '--operator', 'qa.lead');
+  expect(noReason).toMatchObject({ code: 2, stderr: 'capa-sync: --reason is required\n' });
+  const unknown = await cli('status', 'NOPE1');
+  expect(unknown).toMatchObject({ code: 3, stderr: 'capa-sync: NOPE1: not found\n' });
+  expect((await cli('report', 'no-such-batch')).code).toBe(3);
+  expect((await cli('frobnicate')).code).toBe(2);
+  const badConfig = await promisify(execFile)('node', [CLI, 'list'], {
+    env: { ...process.env, ...cliEnv, VAULT_BASE_URL: 'nope' },
+  }).catch((e) => e);
+  expect(badConfig).toMatchObject({ code: 2, stderr: expect.stringContaining('VAULT_BASE_URL: Invalid url') });
+  expect(badConfig.stderr).not.toMatch(/\n\s+at /);
+  const help = await cli('force', '--help');
+  expect(help).toMatchObject({ code: 0, stdout: expect.stringContaining('--operator <name> --reason <text>') });
+});
