@@ -7,8 +7,9 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY bin ./bin
 COPY examples ./examples
-RUN npx tsc -p tsconfig.build.json
-ENV CAPA_DATA_DIR=/data
+COPY scripts ./scripts
+RUN npm run build
+ENV CAPA_DATA_DIR=/data CAPA_SYNC_DIST=1
 VOLUME /data
 ENTRYPOINT ["node", "bin/capa-sync.js"]
 CMD ["worker"]

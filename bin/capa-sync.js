@@ -1,11 +1,10 @@
 #!/usr/bin/env node
-// The capa-sync command: the compiled CLI when built (npm run build), else the TypeScript sources via ts-node.
-const fs = require('node:fs');
+// The capa-sync command. Runs the TypeScript sources through ts-node, or the compiled build (npm run build)
+// where CAPA_SYNC_DIST=1 (the container image sets it).
 const path = require('node:path');
-const compiled = path.join(__dirname, '../dist/src/cli.js');
-if (!fs.existsSync(compiled))
-  require('ts-node').register({ transpileOnly: true, project: path.join(__dirname, '../tsconfig.json') });
-const { main, describeError } = require(fs.existsSync(compiled) ? compiled : '../src/cli');
+const useDist = process.env.CAPA_SYNC_DIST === '1';
+if (!useDist) require('ts-node').register({ transpileOnly: true, project: path.join(__dirname, '../tsconfig.json') });
+const { main, describeError } = require(useDist ? '../dist/src/cli' : '../src/cli');
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {

@@ -53,9 +53,9 @@ export async function runDemo(): Promise<number> {
   try {
     let server: ChildProcess | undefined;
     if (!(await temporalReachable(config.temporal.address))) {
-      console.log('Starting the Temporal dev server (Web UI on :8233)...');
+      console.log(`Starting the Temporal dev server (Web UI on ${config.temporal.uiUrl})...`);
       const port = Number(config.temporal.address.split(':').pop());
-      server = await startDevServer(config.dataDir, port);
+      server = await startDevServer(config.dataDir, port, Number(new URL(config.temporal.uiUrl).port));
       stops.push(() => stopChild(server!));
     }
 

@@ -42,8 +42,13 @@ export function buildActivities(
 /**
  * Waiting records' activities are short and I/O-bound, and they must all be in flight at once for their reads
  * to share one Vault query per tick: the default limit (100) would split a tick of 1,000 records into ten.
+ * Waiting records wake every few minutes at most, so a bounded workflow cache (replaying a short history on a
+ * miss) keeps memory flat however many records wait.
  */
-export const WORKER_TUNING = { maxConcurrentActivityTaskExecutions: 2000 } as const;
+export const WORKER_TUNING = { maxConcurrentActivityTaskExecutions: 2000, maxCachedWorkflows: 500 } as const;
+
+/** dist/workflow-bundle.js, written by `npm run build`: the compiled worker (CAPA_SYNC_DIST=1, from dist/src) uses it. */
+const PREBUILT_BUNDLE = path.join(__dirname, '..', 'workflow-bundle.js');
 
 /** Creates the worker that runs every capa-sync workflow and activity on the configured task queue. */
 export async function createWorker(config: AppConfig, connection: NativeConnection, logger: Logger): Promise<Worker> {
@@ -53,7 +58,9 @@ export async function createWorker(config: AppConfig, connection: NativeConnecti
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    workflowsPath: require.resolve('./workflows'),
+    ...(process.env.CAPA_SYNC_DIST === '1'
+      ? { workflowBundle: { codePath: PREBUILT_BUNDLE } }
+      : { workflowsPath: require.resolve('./workflows') }),
     activities,
     ...WORKER_TUNING,
   });

@@ -2,12 +2,10 @@ import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { VaultSimulator } from '../src/simulator/server';
-import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
+import { sampleRecordId } from '../src/simulator/seed';
 import { startBatch, listRecords } from '../src/operations';
 import { recordWorkflowId, statusQuery } from '../src/workflows/record-messages';
-import { startDevServer } from './helpers/temporal';
-import { startSimulator } from './helpers/vault';
-import { testWorker } from './helpers/record-env';
+import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
 import { waitFor } from './helpers/wait';
 import { saveHistory } from './helpers/histories';
@@ -18,8 +16,8 @@ const PRIORITIES = ['High', 'Medium', 'Low'];
 
 let env: TestWorkflowEnvironment;
 let sim: VaultSimulator;
-let ctx: Awaited<ReturnType<typeof testWorker>>;
-let running: Promise<void>;
+let ctx: DevStack['ctx'];
+let stack: DevStack;
 const webhookBodies: Array<{ text: string; fields: Record<string, unknown> }> = [];
 let webhook: http.Server;
 
@@ -33,24 +31,21 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
-  env = await startDevServer();
-  sim = await startSimulator();
-  sim.store.seed(sampleRecords({ count: 1000, lockedFraction: 0.1 }));
-  ctx = await testWorker(env, sim, 'batch', {
+  stack = await startDevStack({
+    records: 1000,
+    lockedFraction: 0.1,
+    taskQueue: 'batch',
     settings: {
       CAPA_TICK_SECONDS: '1',
       ALERT_CHANNEL: 'webhook',
       ALERT_WEBHOOK_URL: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`,
     },
   });
-  running = ctx.worker.run();
+  ({ env, sim, ctx } = stack);
 });
 
 afterAll(async () => {
-  ctx?.worker.shutdown();
-  await running;
-  await sim?.stop();
-  await env?.teardown();
+  await stack?.stop();
   webhook?.close();
 });
 

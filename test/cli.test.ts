@@ -4,18 +4,16 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { VaultSimulator } from '../src/simulator/server';
-import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
-import { startDevServer } from './helpers/temporal';
-import { startSimulator } from './helpers/vault';
-import { testWorker } from './helpers/record-env';
+import { sampleRecordId } from '../src/simulator/seed';
+import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
 import { waitFor } from './helpers/wait';
 
 const CLI = path.join(__dirname, '../bin/capa-sync.js');
 let env: TestWorkflowEnvironment;
 let sim: VaultSimulator;
-let ctx: Awaited<ReturnType<typeof testWorker>>;
-let running: Promise<void>;
+let ctx: DevStack['ctx'];
+let stack: DevStack;
 let cliEnv: Record<string, string>;
 
 /** Runs the CLI as its own process, as an operator would. */
@@ -37,11 +35,8 @@ const json = async (...args: string[]) => {
 };
 
 beforeAll(async () => {
-  env = await startDevServer();
-  sim = await startSimulator();
-  sim.store.seed(sampleRecords({ count: 30, lockedFraction: 0.1 }));
-  ctx = await testWorker(env, sim, 'cli');
-  running = ctx.worker.run();
+  stack = await startDevStack({ records: 30, lockedFraction: 0.1, taskQueue: 'cli' });
+  ({ env, sim, ctx } = stack);
   cliEnv = {
     TEMPORAL_ADDRESS: env.address,
     TEMPORAL_TASK_QUEUE: 'cli',
@@ -52,10 +47,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  ctx?.worker.shutdown();
-  await running;
-  await sim?.stop();
-  await env?.teardown();
+  await stack?.stop();
 });
 
 it('runs a batch, lists waiting records, shows status, forces, cancels and reports', async () => {

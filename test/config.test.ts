@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../src/config';
+import { ConfigError, loadConfig, SETTINGS } from '../src/config';
 import { DEFAULT_MAPPING } from '../src/sources/mapping';
 
 const problem = (env: Record<string, string>) => {
@@ -88,4 +88,9 @@ it('applies the customer dialect preset and individual overrides', () => {
     http423MeansLocked: false,
     lockedStates: ['in_review__c', 'in_approval__c'],
   });
+});
+
+it('documents every setting in the README configuration table', () => {
+  const readme = fs.readFileSync(path.join(__dirname, '../README.md'), 'utf8');
+  for (const name of Object.keys(SETTINGS)) expect([name, readme.includes(`| \`${name}\` |`)]).toEqual([name, true]);
 });

@@ -64,5 +64,5 @@ it('gives the worker a configuration the real loader accepts, with the password 
   expect(config.vault.baseUrl).toBe('http://vault-simulator:8100');
   expect(config.vault.password).toBe('simulator');
   expect(env).not.toHaveProperty('VAULT_PASSWORD');
-  expect(config.metricsPort).toBe(Number(services['capa-sync-worker'].ports[0].split(':')[1]));
+  expect(config.metricsPort).toBe(Number((services['capa-sync-worker'].ports as string[])[0].split(':')[1]));
 });

@@ -37,7 +37,7 @@ export interface BatchActivityDeps {
 }
 
 const TRANSIENT_ROUNDS = 3;
-const START_CONCURRENCY = 20;
+const START_CONCURRENCY = 50;
 const DIGEST_RECORD_LINES = 50;
 
 /** Runs fn over items with at most `limit` in flight. */
@@ -181,14 +181,22 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
           else if (running.has(row.id) || isLockedState(deps.vault.dialect, state.state)) toDefer.push(row);
           else toUpdate.push(row);
         }
-        const outcomes = await bulkUpdate(toUpdate);
+        // Locked records are handed to their workflows while the unlocked ones are written.
+        const defer = (batch: ValidRow[]) =>
+          inParallel(batch, START_CONCURRENCY, async (row) => {
+            const state = states.get(row.id)!;
+            const workflowId = await deferToRecordWorkflow(row, state, batchId, sourceTimestamp);
+            results.push({ row: row.row, recordId: row.id, outcome: 'waiting', workflowId, vaultState: state.state });
+          });
+        const [outcomes] = await Promise.all([bulkUpdate(toUpdate), defer(toDefer)]);
+        const raced: ValidRow[] = [];
         const time = new Date().toISOString();
         const audit = [];
         for (const row of toUpdate) {
           const o = outcomes.get(row.id)!;
           const state = states.get(row.id)!;
           if (o.status === 'locked')
-            toDefer.push(row); // raced with a new lock
+            raced.push(row); // locked since the state read
           else if (o.status === 'updated' || o.status === 'unchanged') {
             results.push({ row: row.row, recordId: row.id, outcome: o.status, vaultState: state.state });
             if (o.status === 'updated') {
@@ -219,11 +227,7 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
           }
         }
         await deps.audit.append(audit);
-        await inParallel(toDefer, START_CONCURRENCY, async (row) => {
-          const state = states.get(row.id)!;
-          const workflowId = await deferToRecordWorkflow(row, state, batchId, sourceTimestamp);
-          results.push({ row: row.row, recordId: row.id, outcome: 'waiting', workflowId, vaultState: state.state });
-        });
+        await defer(raced);
         await fs.promises.writeFile(resultsFile + '.tmp', results.map((r) => JSON.stringify(r)).join('\n') + '\n');
         await fs.promises.rename(resultsFile + '.tmp', resultsFile); // a page's results appear whole or not at all
         const counts = countOutcomes(results);

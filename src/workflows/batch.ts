@@ -1,9 +1,11 @@
-import { continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { BatchActivities } from '../activities/batch-types';
 import { BatchInput, BatchProgress, BatchSummary, progressQuery, ROW_OUTCOMES, zeroCounts } from './batch-messages';
 
 /** Each page is one activity, a handful of events: 200 pages a run stays far below 10,000 events. */
 const DEFAULT_PAGES_PER_RUN = 200;
+/** Pages hold distinct records, so two can run at once: one page's bulk writes overlap the other's hand-offs. */
+const PAGES_IN_FLIGHT = 2;
 
 const acts = proxyActivities<BatchActivities>({
   startToCloseTimeout: '30 minutes',
@@ -37,6 +39,7 @@ export async function capaBatchWorkflow(input: BatchInput): Promise<BatchSummary
     progress.counts.superseded = prepared.superseded;
   }
   const firstPageOfRun = progress.pagesDone;
+  const inFlight = patched('pages-in-flight') ? PAGES_IN_FLIGHT : 1;
   while (progress.pagesDone < progress.pages) {
     if (
       progress.pagesDone - firstPageOfRun >= (input.pagesPerRun ?? DEFAULT_PAGES_PER_RUN) ||
@@ -45,13 +48,15 @@ export async function capaBatchWorkflow(input: BatchInput): Promise<BatchSummary
       progress.runs++;
       return continueAsNew<typeof capaBatchWorkflow>({ ...input, batchId, carried: progress });
     }
-    const counts = await acts.processPage({
-      batchId,
-      page: progress.pagesDone,
-      sourceTimestamp: progress.sourceTimestamp,
-    });
-    for (const outcome of ROW_OUTCOMES) progress.counts[outcome] += counts[outcome];
-    progress.pagesDone++;
+    const pages = Array.from(
+      { length: Math.min(inFlight, progress.pages - progress.pagesDone) },
+      (_, i) => progress.pagesDone + i,
+    );
+    const results = await Promise.all(
+      pages.map((page) => acts.processPage({ batchId, page, sourceTimestamp: progress.sourceTimestamp })),
+    );
+    for (const counts of results) for (const outcome of ROW_OUTCOMES) progress.counts[outcome] += counts[outcome];
+    progress.pagesDone += pages.length;
   }
   progress.phase = 'reporting';
   const summary = await acts.finishBatch({ batchId });

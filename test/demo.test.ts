@@ -1,0 +1,75 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { waitFor } from './helpers/wait';
+
+const CLI = path.join(__dirname, '../bin/capa-sync.js');
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Processes whose command line mentions the data folder: the dev server the demo started. */
+const processesUsing = (dataDir: string) => {
+  try {
+    return execFileSync('pgrep', ['-f', dataDir]).toString().trim().split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+};
+
+async function runDemoUntilReady(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn('node', [CLI, 'demo'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  await waitFor(
+    'the demo summary',
+    async () => out.includes('Ctrl-C stops everything') || child.exitCode !== null,
+    120_000,
+  );
+  expect([child.exitCode, out]).toEqual([null, expect.stringContaining('Ctrl-C stops everything')]);
+  return { child, output: () => out };
+}
+
+async function interrupt(child: ChildProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGINT');
+  return exited;
+}
+
+it('runs the main job, stops every process on Ctrl-C, and resumes on the same state', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'capa-demo-'));
+  const [temporalPort, uiPort, vaultPort] = [await freePort(), await freePort(), await freePort()];
+  const env = {
+    ...process.env,
+    CAPA_DATA_DIR: dataDir,
+    TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+    TEMPORAL_UI_URL: `http://localhost:${uiPort}`,
+    VAULT_BASE_URL: `http://127.0.0.1:${vaultPort}`,
+  };
+
+  const first = await runDemoUntilReady(env);
+  expect(first.output()).toContain('new sample vault: 2000 CAPA records');
+  expect(first.output()).toMatch(/waiting\s+200/);
+  expect(first.output()).toContain(
+    `http://localhost:${uiPort}/namespaces/default/workflows?query=CapaSyncState%3D%22waiting-for-unlock%22`,
+  );
+  expect(processesUsing(dataDir).length).toBeGreaterThan(0);
+  expect(await interrupt(first.child)).toBe(0);
+  expect(processesUsing(dataDir)).toEqual([]);
+  expect(fs.existsSync(path.join(dataDir, 'simulator-state.json'))).toBe(true);
+
+  const second = await runDemoUntilReady(env);
+  expect(second.output()).toContain('resumed: 2000 CAPA records');
+  // The records still waiting from the first run get the second batch's values: no new workflow for them.
+  expect(second.output()).toMatch(/waiting\s+200/);
+  expect(await interrupt(second.child)).toBe(0);
+  expect(processesUsing(dataDir)).toEqual([]);
+}, 300_000);

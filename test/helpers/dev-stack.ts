@@ -1,0 +1,38 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { VaultSimulator } from '../../src/simulator/server';
+import { sampleRecords } from '../../src/simulator/seed';
+import { startDevServer } from './temporal';
+import { startSimulator } from './vault';
+import { testWorker } from './record-env';
+
+export interface DevStack {
+  env: TestWorkflowEnvironment;
+  sim: VaultSimulator;
+  ctx: Awaited<ReturnType<typeof testWorker>>;
+  stop(): Promise<void>;
+}
+
+/** The end-to-end setup: a real dev server, a simulator seeded with sample CAPAs, and a running worker. */
+export async function startDevStack(o: {
+  records: number;
+  lockedFraction: number;
+  taskQueue: string;
+  settings?: Record<string, string>;
+}): Promise<DevStack> {
+  const env = await startDevServer();
+  const sim = await startSimulator();
+  sim.store.seed(sampleRecords({ count: o.records, lockedFraction: o.lockedFraction }));
+  const ctx = await testWorker(env, sim, o.taskQueue, { settings: o.settings });
+  const running = ctx.worker.run();
+  return {
+    env,
+    sim,
+    ctx,
+    async stop() {
+      ctx.worker.shutdown();
+      await running;
+      await sim.stop();
+      await env.teardown();
+    },
+  };
+}
