@@ -106,10 +106,11 @@ export async function followBatch(client: Client, workflowId: string, draw: bool
   while (draw && !done) {
     const p = await handle.query(progressQuery).catch(() => undefined);
     if (p) {
-      const share = p.pages ? p.pagesDone / p.pages : 0;
+      const done = p.phase === 'handing-off' ? p.pagesHandedOff : p.pagesDone;
+      const share = p.pages ? done / p.pages : 0;
       const bar = '#'.repeat(Math.round(share * 30)).padEnd(30, '.');
       process.stdout.write(
-        `\r[${bar}] ${p.phase.padEnd(9)} page ${p.pagesDone}/${p.pages}  ${p.counts.updated} updated, ${p.counts.waiting} waiting`,
+        `\r[${bar}] ${p.phase.padEnd(11)} page ${done}/${p.pages}  ${p.counts.updated} updated, ${p.counts.waiting} waiting`,
       );
     }
     await Promise.race([result.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 300))]);

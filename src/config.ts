@@ -158,7 +158,7 @@ export const SETTINGS = {
   },
   CAPA_HISTORY_EVENT_LIMIT: {
     schema: int(100),
-    default: '5000',
+    default: '1000',
     doc: 'Continue-as-new once a run has this many events',
   },
   CAPA_ACTIVITY_MAX_RETRY_SECONDS: {

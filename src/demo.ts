@@ -72,17 +72,16 @@ export async function runDemo(): Promise<number> {
       `Vault simulator on ${sim.baseUrl} (${resumed ? 'resumed' : 'new sample vault'}: ${sim.store.records.size} CAPA records)`,
     );
 
+    const client = await connectClient(config.temporal);
+    stops.push(() => client.connection.close());
     const connection = await connectWorker(config.temporal);
-    const worker = await createWorker(config, connection, logger);
+    const worker = await createWorker(config, { connection, temporal: client, logger });
     const running = worker.run();
     stops.push(async () => {
       worker.shutdown();
       await running;
       await connection.close();
     });
-
-    const client = await connectClient(config.temporal);
-    stops.push(() => client.connection.close());
     const batchId = newBatchId();
     console.log(
       `Running batch ${batchId} from ${path.relative(process.cwd(), SAMPLE_EXPORT)} (worker log: ${logFile})`,

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { sampleGauges, syncMetrics } from './metrics';
 import { AppConfig, loadConfig } from './config';
 import { createActivities } from './activities';
 import { AuditTrail } from './audit/audit-trail';
@@ -35,6 +36,7 @@ export function buildActivities(
     audit: new AuditTrail(path.join(config.dataDir, 'audit')),
     alerts: services.alerts ?? createAlertChannel(config.alerts, services.logger),
     logger: services.logger,
+    metrics: syncMetrics(Runtime.instance().metricMeter),
   });
   return { activities, vaultStats: http.stats };
 }
@@ -42,18 +44,21 @@ export function buildActivities(
 /**
  * Waiting records' activities are short and I/O-bound, and they must all be in flight at once for their reads
  * to share one Vault query per tick: the default limit (100) would split a tick of 1,000 records into ten.
- * Waiting records wake every few minutes at most, so a bounded workflow cache (replaying a short history on a
- * miss) keeps memory flat however many records wait.
+ * Waiting records wake every few minutes at most, so a small workflow cache (replaying a short history on a
+ * miss) keeps memory flat however many records wait (with a heap limit: see README, "Production deployment").
  */
-export const WORKER_TUNING = { maxConcurrentActivityTaskExecutions: 2000, maxCachedWorkflows: 500 } as const;
+export const WORKER_TUNING = { maxConcurrentActivityTaskExecutions: 2000, maxCachedWorkflows: 100 } as const;
 
 /** dist/workflow-bundle.js, written by `npm run build`: the compiled worker (CAPA_SYNC_DIST=1, from dist/src) uses it. */
 const PREBUILT_BUNDLE = path.join(__dirname, '..', 'workflow-bundle.js');
 
 /** Creates the worker that runs every capa-sync workflow and activity on the configured task queue. */
-export async function createWorker(config: AppConfig, connection: NativeConnection, logger: Logger): Promise<Worker> {
-  const temporal = await connectClient(config.temporal);
-  const { activities } = buildActivities(config, { logger, temporal });
+export async function createWorker(
+  config: AppConfig,
+  { connection, temporal, logger }: { connection: NativeConnection; temporal: Client; logger: Logger },
+): Promise<Worker> {
+  const { activities, vaultStats } = buildActivities(config, { logger, temporal });
+  sampleGauges(Runtime.instance().metricMeter, vaultStats, temporal);
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -70,9 +75,11 @@ export async function runWorker(config: AppConfig = loadConfig()): Promise<void>
   const logger = jsonLogger(config.logLevel);
   installRuntime(logger, config.metricsPort);
   const connection = await connectWorker(config.temporal);
-  const worker = await createWorker(config, connection, logger);
+  const temporal = await connectClient(config.temporal);
+  const worker = await createWorker(config, { connection, temporal, logger });
   logger.info('worker started', { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace });
-  await worker.run();
+  await worker.run(); // until SIGINT or SIGTERM
+  await temporal.connection.close();
   await connection.close();
 }
 

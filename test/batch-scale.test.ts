@@ -43,7 +43,7 @@ it('runs a 20,000-row batch over several runs, none with a history near 10,000 e
   expect(summary.counts.waiting).toBe(200);
   expect(summary.counts.updated + summary.counts.unchanged).toBe(19_800);
   const lengths = await runLengths(env.client, batchWorkflowId('capa__c', 'big'));
-  expect(lengths).toHaveLength(3); // 10 pages, 2 at a time, a new run once 3 are done: 4 + 4 + 2
+  expect(lengths).toHaveLength(5); // 10 pages applied then handed off, 2 at a time, a new run once 3 are done: 20 / 4
   lengths.forEach((n) => expect(n).toBeLessThan(10_000));
   // Cost: each page of 2,000 sends 1,980 unlocked rows in 4 bulk updates (500, 500, 500, 480): ceil(N/500) overall.
   expect(sim.updateRequestSizes).toHaveLength(40);

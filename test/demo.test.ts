@@ -1,19 +1,11 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { waitFor } from './helpers/wait';
+import { freePort } from './helpers/ports';
 
 const CLI = path.join(__dirname, '../bin/capa-sync.js');
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Processes whose command line mentions the data folder: the dev server the demo started. */
 const processesUsing = (dataDir: string) => {

@@ -3,9 +3,11 @@ import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { WORKFLOW_BUNDLE_PATH } from './helpers/global-setup';
 import { HISTORY_DIR, loadHistory } from './helpers/histories';
+import { quietRuntime } from './helpers/temporal';
 
 // Histories saved from real runs (SAVE_HISTORIES=1) must replay on today's workflow code: a change that would
 // break running workflows fails here until it is guarded with patched() (see README, "Changing workflow code").
+quietRuntime();
 const files = fs.readdirSync(HISTORY_DIR).filter((f) => f.endsWith('.json'));
 
 it('has saved histories of both workflows', () => {

@@ -5,6 +5,7 @@ import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
 import type { AlertChannel } from '../alerts/alert-channel';
 import type { AuditTrail } from '../audit/audit-trail';
 import type { Logger } from '../logger';
+import type { SyncMetrics } from '../metrics';
 import { writeBatchReport } from '../reports/batch-report';
 import { Mapping, writableFields } from '../sources/mapping';
 import { batchFiles, PreparedBatch, prepareBatch, readJsonLines, readPage, Superseded } from '../sources/prepare-batch';
@@ -34,11 +35,24 @@ export interface BatchActivityDeps {
   audit: AuditTrail;
   alerts: AlertChannel;
   logger: Logger;
+  metrics: SyncMetrics;
 }
 
 const TRANSIENT_ROUNDS = 3;
 const START_CONCURRENCY = 50;
 const DIGEST_RECORD_LINES = 50;
+
+/** A row whose record goes to its record workflow, with the Vault state the batch saw (its baseline). */
+interface HandOff {
+  row: ValidRow;
+  state: RecordState;
+}
+
+/** Writes JSON Lines atomically: a retried activity sees the file whole or not at all. */
+async function writeWhole(file: string, items: unknown[]): Promise<void> {
+  await fs.promises.writeFile(file + '.tmp', items.map((i) => JSON.stringify(i) + '\n').join(''));
+  await fs.promises.rename(file + '.tmp', file);
+}
 
 /** Runs fn over items with at most `limit` in flight. */
 async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -132,7 +146,13 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
     });
   }
 
-  return {
+  const activities: BatchActivities = {
+    async processPage({ batchId, page, sourceTimestamp }) {
+      const applied = await activities.applyPage({ batchId, page });
+      const handedOff = await activities.handOffPage({ batchId, page, sourceTimestamp });
+      return { ...applied, waiting: handedOff.waiting };
+    },
+
     async prepareBatch({ batchId, source }) {
       const dir = dirOf(batchId);
       await fs.promises.mkdir(dir, { recursive: true });
@@ -140,6 +160,7 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
       if (!fs.existsSync(input.file)) throw new Error(`source file not found: ${input.file}`);
       const prepared = await prepareBatch(input, deps.mapping, dir, deps.pageSize);
       await fs.promises.writeFile(batchFiles(dir).running, JSON.stringify(await runningRecordIds()));
+      deps.metrics.rowsProcessed({ rejected: prepared.rejected, superseded: prepared.superseded });
       deps.logger.info('batch prepared', { batchId, ...prepared, pageOffsets: undefined });
       return {
         inputRows: prepared.inputRows,
@@ -149,24 +170,22 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
       };
     },
 
-    async processPage({ batchId, page, sourceTimestamp }) {
+    async applyPage({ batchId, page }) {
       return asActivityFailure(async () => {
         const dir = dirOf(batchId);
-        const resultsFile = batchFiles(dir).results(page);
-        if (fs.existsSync(resultsFile)) return countOutcomes(await readJsonLines<RowResult>(resultsFile)); // retried after finishing
+        const files = batchFiles(dir);
+        if (fs.existsSync(files.results(page)))
+          return countOutcomes(await readJsonLines<RowResult>(files.results(page))); // a retry after success
         const rows = await readPage(dir, await loadPrepared(dir), page);
-        const running = new Set<string>(JSON.parse(await fs.promises.readFile(batchFiles(dir).running, 'utf8')));
-        const states = new Map(
-          (
-            await deps.vault.readStates(
-              deps.object,
-              rows.map((r) => r.id),
-              fields,
-            )
-          ).map((s) => [s.id, s]),
+        const running = new Set<string>(JSON.parse(await fs.promises.readFile(files.running, 'utf8')));
+        const read = await deps.vault.readStates(
+          deps.object,
+          rows.map((r) => r.id),
+          fields,
         );
+        const states = new Map(read.map((s) => [s.id, s]));
         const results: RowResult[] = [];
-        const toDefer: ValidRow[] = [];
+        const toHandOff: HandOff[] = [];
         const toUpdate: ValidRow[] = [];
         for (const row of rows) {
           const state = states.get(row.id);
@@ -178,41 +197,33 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
               errorType: 'RECORD_NOT_FOUND',
               message: 'no such record in Vault',
             });
-          else if (running.has(row.id) || isLockedState(deps.vault.dialect, state.state)) toDefer.push(row);
+          else if (running.has(row.id) || isLockedState(deps.vault.dialect, state.state))
+            toHandOff.push({ row, state });
           else toUpdate.push(row);
         }
-        // Locked records are handed to their workflows while the unlocked ones are written.
-        const defer = (batch: ValidRow[]) =>
-          inParallel(batch, START_CONCURRENCY, async (row) => {
-            const state = states.get(row.id)!;
-            const workflowId = await deferToRecordWorkflow(row, state, batchId, sourceTimestamp);
-            results.push({ row: row.row, recordId: row.id, outcome: 'waiting', workflowId, vaultState: state.state });
-          });
-        const [outcomes] = await Promise.all([bulkUpdate(toUpdate), defer(toDefer)]);
-        const raced: ValidRow[] = [];
+        const outcomes = await bulkUpdate(toUpdate);
         const time = new Date().toISOString();
         const audit = [];
         for (const row of toUpdate) {
           const o = outcomes.get(row.id)!;
           const state = states.get(row.id)!;
           if (o.status === 'locked')
-            raced.push(row); // locked since the state read
+            toHandOff.push({ row, state }); // locked since the state read
           else if (o.status === 'updated' || o.status === 'unchanged') {
             results.push({ row: row.row, recordId: row.id, outcome: o.status, vaultState: state.state });
             if (o.status === 'updated') {
               for (const [field, value] of Object.entries(row.values)) {
-                if (state.values[field] !== value) {
-                  audit.push({
-                    time,
-                    object: deps.object,
-                    recordId: row.id,
-                    field,
-                    oldValue: state.values[field] ?? null,
-                    newValue: value,
-                    batchId,
-                    actor: 'integration',
-                  });
-                }
+                if (state.values[field] === value) continue;
+                audit.push({
+                  time,
+                  object: deps.object,
+                  recordId: row.id,
+                  field,
+                  oldValue: state.values[field] ?? null,
+                  newValue: value,
+                  batchId,
+                  actor: 'integration',
+                });
               }
             }
           } else {
@@ -227,13 +238,39 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
           }
         }
         await deps.audit.append(audit);
-        await defer(raced);
-        await fs.promises.writeFile(resultsFile + '.tmp', results.map((r) => JSON.stringify(r)).join('\n') + '\n');
-        await fs.promises.rename(resultsFile + '.tmp', resultsFile); // a page's results appear whole or not at all
+        await writeWhole(files.handOffs(page), toHandOff);
+        await writeWhole(files.results(page), results); // last: its presence means the page was applied
         const counts = countOutcomes(results);
-        deps.logger.info('batch page done', { batchId, page, rows: rows.length, ...counts });
+        deps.metrics.rowsProcessed(counts);
+        deps.logger.info('batch page applied', {
+          batchId,
+          page,
+          rows: rows.length,
+          handOffs: toHandOff.length,
+          ...counts,
+        });
         return counts;
       });
+    },
+
+    async handOffPage({ batchId, page, sourceTimestamp }) {
+      const files = batchFiles(dirOf(batchId));
+      if (fs.existsSync(files.waiting(page))) return countOutcomes(await readJsonLines<RowResult>(files.waiting(page)));
+      const waiting: RowResult[] = [];
+      await inParallel(
+        await readJsonLines<HandOff>(files.handOffs(page)),
+        START_CONCURRENCY,
+        async ({ row, state }) => {
+          const workflowId = await deferToRecordWorkflow(row, state, batchId, sourceTimestamp);
+          waiting.push({ row: row.row, recordId: row.id, outcome: 'waiting', workflowId, vaultState: state.state });
+          Context.current().heartbeat();
+        },
+      );
+      await writeWhole(files.waiting(page), waiting);
+      const counts = countOutcomes(waiting);
+      deps.metrics.rowsProcessed(counts);
+      deps.logger.info('batch page handed off', { batchId, page, waiting: waiting.length });
+      return counts;
     },
 
     async finishBatch({ batchId }) {
@@ -241,8 +278,10 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
       const files = batchFiles(dir);
       const prepared = await loadPrepared(dir);
       const rows: RowResult[] = [];
-      for (let page = 0; page < prepared.pageOffsets.length; page++)
+      for (let page = 0; page < prepared.pageOffsets.length; page++) {
         rows.push(...(await readJsonLines<RowResult>(files.results(page))));
+        rows.push(...(await readJsonLines<RowResult>(files.waiting(page))));
+      }
       for (const r of await readJsonLines<Rejection>(files.rejected))
         rows.push({ row: r.row, outcome: 'rejected', field: r.field, message: r.reason });
       for (const s of await readJsonLines<Superseded>(files.superseded)) {
@@ -260,6 +299,7 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
       return { ...summary, counts, reports };
     },
   };
+  return activities;
 }
 
 function digest(batchId: string, prepared: PreparedBatch, counts: ReturnType<typeof countOutcomes>, rows: RowResult[]) {

@@ -23,6 +23,8 @@ export interface PreparedBatch {
   pageSize: number;
 }
 
+const pageName = (page: number) => String(page).padStart(5, '0');
+
 /** The files of one batch, under <dataDir>/batches/<batchId>/. */
 export const batchFiles = (dir: string) => ({
   rows: path.join(dir, 'rows.jsonl'),
@@ -31,7 +33,9 @@ export const batchFiles = (dir: string) => ({
   superseded: path.join(dir, 'superseded.jsonl'),
   prepared: path.join(dir, 'prepared.json'),
   running: path.join(dir, 'running-record-workflows.json'),
-  results: (page: number) => path.join(dir, `results-page-${String(page).padStart(5, '0')}.jsonl`),
+  results: (page: number) => path.join(dir, `results-page-${pageName(page)}.jsonl`),
+  handOffs: (page: number) => path.join(dir, `hand-offs-page-${pageName(page)}.jsonl`),
+  waiting: (page: number) => path.join(dir, `waiting-page-${pageName(page)}.jsonl`),
 });
 
 /**

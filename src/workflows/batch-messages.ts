@@ -30,10 +30,13 @@ export interface BatchInput {
 export interface BatchProgress {
   batchId: string;
   sourceTimestamp: string;
-  phase: 'preparing' | 'applying' | 'reporting' | 'done';
+  phase: 'preparing' | 'applying' | 'handing-off' | 'reporting' | 'done';
   inputRows: number;
   pages: number;
+  /** Pages whose unlocked records are written. */
   pagesDone: number;
+  /** Pages whose locked records are handed to their record workflows. */
+  pagesHandedOff: number;
   counts: OutcomeCounts;
   runs: number;
 }

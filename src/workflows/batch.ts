@@ -1,10 +1,18 @@
 import { continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { BatchActivities } from '../activities/batch-types';
-import { BatchInput, BatchProgress, BatchSummary, progressQuery, ROW_OUTCOMES, zeroCounts } from './batch-messages';
+import {
+  BatchInput,
+  BatchProgress,
+  BatchSummary,
+  OutcomeCounts,
+  progressQuery,
+  ROW_OUTCOMES,
+  zeroCounts,
+} from './batch-messages';
 
 /** Each page is one activity, a handful of events: 200 pages a run stays far below 10,000 events. */
 const DEFAULT_PAGES_PER_RUN = 200;
-/** Pages hold distinct records, so two can run at once: one page's bulk writes overlap the other's hand-offs. */
+/** Pages hold distinct records, so two can run at once. */
 const PAGES_IN_FLIGHT = 2;
 
 const acts = proxyActivities<BatchActivities>({
@@ -26,6 +34,7 @@ export async function capaBatchWorkflow(input: BatchInput): Promise<BatchSummary
     inputRows: 0,
     pages: 0,
     pagesDone: 0,
+    pagesHandedOff: 0,
     counts: zeroCounts(),
     runs: 0,
   };
@@ -38,25 +47,48 @@ export async function capaBatchWorkflow(input: BatchInput): Promise<BatchSummary
     progress.counts.rejected = prepared.rejected;
     progress.counts.superseded = prepared.superseded;
   }
-  const firstPageOfRun = progress.pagesDone;
-  const inFlight = patched('pages-in-flight') ? PAGES_IN_FLIGHT : 1;
-  while (progress.pagesDone < progress.pages) {
-    if (
-      progress.pagesDone - firstPageOfRun >= (input.pagesPerRun ?? DEFAULT_PAGES_PER_RUN) ||
-      workflowInfo().continueAsNewSuggested
-    ) {
-      progress.runs++;
-      return continueAsNew<typeof capaBatchWorkflow>({ ...input, batchId, carried: progress });
+  const firstActivityOfRun = progress.pagesDone + progress.pagesHandedOff;
+  /** Runs an activity for each page not yet done, two at a time, continuing as new when the run has done enough. */
+  async function eachPage(
+    cursor: 'pagesDone' | 'pagesHandedOff',
+    work: (page: number) => Promise<OutcomeCounts>,
+  ): Promise<void> {
+    while (progress[cursor] < progress.pages) {
+      const doneInRun = progress.pagesDone + progress.pagesHandedOff - firstActivityOfRun;
+      if (doneInRun >= (input.pagesPerRun ?? DEFAULT_PAGES_PER_RUN) || workflowInfo().continueAsNewSuggested) {
+        progress.runs++;
+        await continueAsNew<typeof capaBatchWorkflow>({ ...input, batchId, carried: progress });
+      }
+      const pages = Array.from(
+        { length: Math.min(PAGES_IN_FLIGHT, progress.pages - progress[cursor]) },
+        (_, i) => progress[cursor] + i,
+      );
+      for (const counts of await Promise.all(pages.map(work))) {
+        for (const outcome of ROW_OUTCOMES) progress.counts[outcome] += counts[outcome];
+      }
+      progress[cursor] += pages.length;
     }
-    const pages = Array.from(
-      { length: Math.min(inFlight, progress.pages - progress.pagesDone) },
-      (_, i) => progress.pagesDone + i,
+  }
+
+  if (patched('apply-before-hand-off')) {
+    // Every unlocked record is written first; locked ones get their workflows afterwards (that is slower work).
+    await eachPage('pagesDone', (page) => acts.applyPage({ batchId, page }));
+    progress.phase = 'handing-off';
+    await eachPage('pagesHandedOff', (page) =>
+      acts.handOffPage({ batchId, page, sourceTimestamp: progress.sourceTimestamp }),
     );
-    const results = await Promise.all(
-      pages.map((page) => acts.processPage({ batchId, page, sourceTimestamp: progress.sourceTimestamp })),
-    );
-    for (const counts of results) for (const outcome of ROW_OUTCOMES) progress.counts[outcome] += counts[outcome];
-    progress.pagesDone += pages.length;
+  } else {
+    // Runs started before the change: one page at a time, each applied and handed off together.
+    while (progress.pagesDone < progress.pages) {
+      const counts = await acts.processPage({
+        batchId,
+        page: progress.pagesDone,
+        sourceTimestamp: progress.sourceTimestamp,
+      });
+      for (const outcome of ROW_OUTCOMES) progress.counts[outcome] += counts[outcome];
+      progress.pagesDone++;
+      progress.pagesHandedOff++;
+    }
   }
   progress.phase = 'reporting';
   const summary = await acts.finishBatch({ batchId });

@@ -50,7 +50,7 @@ export const DEFAULT_RECORD_OPTIONS: RecordWorkflowOptions = {
   tickScheduleSeconds: [300, 900, 1800, 3600],
   ticksPerStep: 12,
   maxWaitSeconds: 30 * 24 * 3600,
-  historyEventLimit: 5000,
+  historyEventLimit: 1000,
   activityMaxIntervalSeconds: 300,
 };
 

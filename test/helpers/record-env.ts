@@ -37,7 +37,8 @@ export async function testWorker(
     temporal: env.client,
     alerts: captured,
   });
-  const worker: Worker = await createTestWorker(env, { taskQueue, activities, ...tuning });
+  // Tests tick every second or so: a cache that holds every test workflow spares replaying them at each tick.
+  const worker: Worker = await createTestWorker(env, { taskQueue, activities, maxCachedWorkflows: 1000, ...tuning });
   return { worker, alerts, audit: new AuditTrail(path.join(config.dataDir, 'audit')), vaultStats, config };
 }
 

@@ -7,7 +7,7 @@ import { WORKFLOW_BUNDLE_PATH } from './global-setup';
 import { WORKER_TUNING } from '../../src/worker';
 
 let runtimeInstalled = false;
-function quietRuntime(): void {
+export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({ logger: new DefaultLogger('ERROR') });

@@ -1,0 +1,59 @@
+import type { Client } from '@temporalio/client';
+import type { MetricMeter } from '@temporalio/common';
+import type { VaultCallStats } from './vault/http';
+import type { OutcomeCounts } from './workflows/batch-messages';
+
+/** capa-sync's own metrics, exported with the Temporal runtime's on the worker's Prometheus endpoint. */
+export interface SyncMetrics {
+  rowsProcessed(counts: Partial<OutcomeCounts>): void;
+}
+
+export function syncMetrics(meter: MetricMeter): SyncMetrics {
+  const rows = meter.createCounter('capa_sync_rows', 'rows', 'Input rows by outcome');
+  return {
+    rowsProcessed(counts) {
+      for (const [outcome, n] of Object.entries(counts)) if (n) rows.add(n, { outcome });
+    },
+  };
+}
+
+/**
+ * Samples the Vault client's counters and the number of waiting records every interval. Returns a stop function.
+ * The waiting count comes from Temporal visibility: one count query per interval, not one per record.
+ */
+export function sampleGauges(
+  meter: MetricMeter,
+  vault: VaultCallStats,
+  temporal: Client,
+  intervalMs = 15_000,
+): () => void {
+  const calls = meter.createGauge('capa_sync_vault_calls', 'int', 'calls', 'Vault calls made by this worker');
+  const delayed = meter.createGauge(
+    'capa_sync_vault_delayed',
+    'int',
+    'ms',
+    'Time spent delayed by Vault burst limits and 429s',
+  );
+  const remaining = meter.createGauge(
+    'capa_sync_vault_burst_limit_remaining',
+    'int',
+    'calls',
+    'Last X-VaultAPI-BurstLimitRemaining',
+  );
+  const records = meter.createGauge('capa_sync_records', 'int', 'records', 'Record workflows by CapaSyncState');
+  const sample = async () => {
+    calls.set(vault.calls);
+    delayed.set(Math.round(vault.delayedMs));
+    if (vault.burstLimitRemaining !== undefined) remaining.set(vault.burstLimitRemaining);
+    for (const state of ['waiting-for-unlock', 'needs-decision'] as const) {
+      const { count } = await temporal.workflow
+        .count(`CapaSyncState = '${state}' AND ExecutionStatus = 'Running'`)
+        .catch(() => ({ count: undefined }));
+      if (count !== undefined) records.set(count, { state });
+    }
+  };
+  void sample();
+  const timer = setInterval(() => void sample(), intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
