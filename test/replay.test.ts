@@ -12,7 +12,12 @@ const files = fs.readdirSync(HISTORY_DIR).filter((f) => f.endsWith('.json'));
 
 it('has saved histories of both workflows', () => {
   expect(files).toEqual(
-    expect.arrayContaining(['lock-clears.json', 'conflict-then-force.json', 'batch-1000-rows.json']),
+    expect.arrayContaining([
+      'lock-clears.json',
+      'conflict-then-force.json',
+      'batch-1000-rows.json',
+      'batch-1000-rows-v1.json',
+    ]),
   );
 });
 
