@@ -3,7 +3,16 @@ import path from 'node:path';
 import type { RowResult } from '../activities/batch-types';
 import { BatchReportFiles, OutcomeCounts, ROW_OUTCOMES, zeroCounts } from '../workflows/batch-messages';
 
-const COLUMNS: (keyof RowResult)[] = ['row', 'recordId', 'outcome', 'workflowId', 'vaultState', 'field', 'errorType', 'message'];
+const COLUMNS: (keyof RowResult)[] = [
+  'row',
+  'recordId',
+  'outcome',
+  'workflowId',
+  'vaultState',
+  'field',
+  'errorType',
+  'message',
+];
 
 /** One CSV cell: quoted per RFC 4180, and a leading formula character defused for spreadsheet users. */
 function csvCell(value: unknown): string {
@@ -13,7 +22,8 @@ function csvCell(value: unknown): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-const csv = (rows: RowResult[]) => [COLUMNS.join(','), ...rows.map((r) => COLUMNS.map((c) => csvCell(r[c])).join(','))].join('\r\n') + '\r\n';
+const csv = (rows: RowResult[]) =>
+  [COLUMNS.join(','), ...rows.map((r) => COLUMNS.map((c) => csvCell(r[c])).join(','))].join('\r\n') + '\r\n';
 
 export function countOutcomes(rows: RowResult[]): OutcomeCounts {
   const counts = zeroCounts();
@@ -35,7 +45,9 @@ export async function writeBatchReport(
   const total = ROW_OUTCOMES.reduce((sum, o) => sum + counts[o], 0);
   const distinctRows = new Set(rows.map((r) => r.row)).size;
   if (total !== summary.inputRows || distinctRows !== summary.inputRows) {
-    throw new Error(`batch ${summary.batchId}: report has ${total} results for ${distinctRows} distinct rows, but the input had ${summary.inputRows} rows`);
+    throw new Error(
+      `batch ${summary.batchId}: report has ${total} results for ${distinctRows} distinct rows, but the input had ${summary.inputRows} rows`,
+    );
   }
   rows.sort((a, b) => a.row - b.row);
   const files: BatchReportFiles = {
@@ -46,7 +58,10 @@ export async function writeBatchReport(
   };
   const pick = (...outcomes: RowResult['outcome'][]) => rows.filter((r) => outcomes.includes(r.outcome));
   await Promise.all([
-    fs.promises.writeFile(files.json, JSON.stringify({ ...summary, counts, generatedAt: new Date().toISOString(), rows }, null, 1)),
+    fs.promises.writeFile(
+      files.json,
+      JSON.stringify({ ...summary, counts, generatedAt: new Date().toISOString(), rows }, null, 1),
+    ),
     fs.promises.writeFile(files.successCsv, csv(pick('updated', 'unchanged'))),
     fs.promises.writeFile(files.waitingCsv, csv(pick('waiting'))),
     fs.promises.writeFile(files.failureCsv, csv(pick('failed', 'rejected', 'superseded'))),
