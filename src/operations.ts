@@ -1,4 +1,4 @@
-import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { AppConfig } from './config';
 import type { capaBatchWorkflow } from './workflows/batch';
 import { batchWorkflowId, BatchInput } from './workflows/batch-messages';
@@ -60,8 +60,23 @@ export async function listRecords(client: Client, config: AppConfig, state?: Syn
 const recordHandle = (client: Client, config: AppConfig, recordId: string) =>
   client.workflow.getHandle(recordWorkflowId(config.vault.object, recordId));
 
-export function recordStatus(client: Client, config: AppConfig, recordId: string): Promise<RecordStatus> {
-  return recordHandle(client, config, recordId).query(statusQuery);
+export async function recordStatus(client: Client, config: AppConfig, recordId: string): Promise<RecordStatus> {
+  const handle = recordHandle(client, config, recordId);
+  try {
+    return await handle.query(statusQuery);
+  } catch (err) {
+    // A query can fail as "not found" for a workflow whose first task has not run yet: tell the two apart.
+    if (
+      err instanceof WorkflowNotFoundError &&
+      (await handle.describe().then(
+        () => true,
+        () => false,
+      ))
+    ) {
+      throw new Error(`record ${recordId}: its workflow has not started running yet, try again in a moment`);
+    }
+    throw err;
+  }
 }
 
 export function decide(
@@ -76,5 +91,3 @@ export function decide(
     args: [{ operator, reason }],
   });
 }
-
-export { WorkflowExecutionAlreadyStartedError };
