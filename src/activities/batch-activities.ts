@@ -11,7 +11,7 @@ import { Mapping, writableFields } from '../sources/mapping';
 import { batchFiles, PreparedBatch, prepareBatch, readJsonLines, readPage, Superseded } from '../sources/prepare-batch';
 import { downloadSource } from '../sources/read-source';
 import type { Rejection, ValidRow } from '../sources/validate-row';
-import type { VaultClient } from '../vault/client';
+import { MAX_ROWS_PER_UPDATE, VaultClient } from '../vault/client';
 import { isLockedState } from '../vault/dialect';
 import type { RecordState, UpdateOutcome } from '../vault/types';
 import type { capaRecordWorkflow } from '../workflows/record';
@@ -72,12 +72,10 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
 
   /** Record ids of this object's record workflows that are still running (they get new values, not a bulk write). */
   async function runningRecordIds(): Promise<string[]> {
+    const prefix = recordWorkflowId(deps.object, '');
+    const query = `WorkflowType = 'capaRecordWorkflow' AND ExecutionStatus = 'Running' AND WorkflowId STARTS_WITH '${prefix}'`;
     const ids: string[] = [];
-    const query = `WorkflowType = 'capaRecordWorkflow' AND ExecutionStatus = 'Running'`;
-    for await (const wf of deps.temporal.workflow.list({ query })) {
-      const prefix = recordWorkflowId(deps.object, '');
-      if (wf.workflowId.startsWith(prefix)) ids.push(wf.workflowId.slice(prefix.length));
-    }
+    for await (const wf of deps.temporal.workflow.list({ query })) ids.push(wf.workflowId.slice(prefix.length));
     return ids;
   }
 
@@ -119,7 +117,8 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
     let pending = rows;
     for (let round = 1; pending.length; round++) {
       const chunks: ValidRow[][] = [];
-      for (let i = 0; i < pending.length; i += 500) chunks.push(pending.slice(i, i + 500));
+      for (let i = 0; i < pending.length; i += MAX_ROWS_PER_UPDATE)
+        chunks.push(pending.slice(i, i + MAX_ROWS_PER_UPDATE));
       await inParallel(chunks, deps.updateConcurrency, async (chunk) => {
         const results = await deps.vault.bulkUpdate(
           deps.object,
