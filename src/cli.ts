@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
@@ -7,6 +6,9 @@ import { AppConfig, ConfigError, loadConfig } from './config';
 import { decide, listRecords, newBatchId, recordStatus, startBatch } from './operations';
 import { DEFAULT_SCHEDULE_ID, upsertSchedule } from './schedule';
 import { connectClient } from './temporal-connection';
+import { reportFiles } from './reports/batch-report';
+import { batchDir } from './sources/prepare-batch';
+import { sourceLocation } from './sources/read-source';
 import { runWorker } from './worker';
 import { runSimulator } from './simulator/main';
 import { runDemo } from './demo';
@@ -106,11 +108,11 @@ export async function followBatch(client: Client, workflowId: string, draw: bool
   while (draw && !done) {
     const p = await handle.query(progressQuery).catch(() => undefined);
     if (p) {
-      const done = p.phase === 'handing-off' ? p.pagesHandedOff : p.pagesDone;
-      const share = p.pages ? done / p.pages : 0;
+      const pagesDone = p.phase === 'handing-off' ? p.pagesHandedOff : p.pagesDone;
+      const share = p.pages ? pagesDone / p.pages : 0;
       const bar = '#'.repeat(Math.round(share * 30)).padEnd(30, '.');
       process.stdout.write(
-        `\r[${bar}] ${p.phase.padEnd(11)} page ${done}/${p.pages}  ${p.counts.updated} updated, ${p.counts.waiting} waiting`,
+        `\r[${bar}] ${p.phase.padEnd(11)} page ${pagesDone}/${p.pages}  ${p.counts.updated} updated, ${p.counts.waiting} waiting`,
       );
     }
     await Promise.race([result.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 300))]);
@@ -167,11 +169,7 @@ export async function main(argv: string[]): Promise<number> {
       required(o.source, '--source');
       return withClient(config, async (client) => {
         const batchId = o['batch-id'] ?? newBatchId();
-        const source = o.source!;
-        const handle = await startBatch(client, config, {
-          source: /^https?:/.test(source) ? source : path.resolve(source),
-          batchId,
-        });
+        const handle = await startBatch(client, config, { source: sourceLocation(o.source!), batchId });
         if (o.detach) {
           output(
             json,
@@ -227,15 +225,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'report': {
       const batchId = required(positionals[0], '<batchId>');
-      const file = path.join(config.dataDir, 'batches', batchId, 'report.json');
-      if (!fs.existsSync(file)) throw new NotFound(`no report for batch ${batchId} (looked in ${file})`);
-      const { rows: _rows, ...summary } = JSON.parse(fs.readFileSync(file, 'utf8'));
-      const reports = {
-        json: file,
-        ...Object.fromEntries(
-          ['success', 'waiting', 'failure'].map((k) => [`${k}Csv`, path.join(path.dirname(file), `${k}.csv`)]),
-        ),
-      };
+      const reports = reportFiles(batchDir(config.dataDir, batchId));
+      if (!fs.existsSync(reports.json))
+        throw new NotFound(`no report for batch ${batchId} (looked in ${reports.json})`);
+      const { rows: _rows, ...summary } = JSON.parse(fs.readFileSync(reports.json, 'utf8'));
       output(json, { ...summary, reports }, summaryTable({ ...summary, reports }));
       return EXIT.ok;
     }
@@ -259,7 +252,7 @@ async function scheduleCommand(
       const source = required(o.source as string | undefined, '--source');
       const result = await upsertSchedule(client, config, {
         scheduleId,
-        source: /^https?:/.test(source) ? source : path.resolve(source),
+        source: sourceLocation(source),
         cron: (o.cron as string | undefined) ?? '0 2 * * *',
         timezone: (o.timezone as string | undefined) ?? 'UTC',
         catchupWindow: ((o.catchup as string | undefined) ?? '6 hours') as Duration,

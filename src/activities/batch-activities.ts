@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
 import type { AlertChannel } from '../alerts/alert-channel';
@@ -8,8 +7,16 @@ import type { Logger } from '../logger';
 import type { SyncMetrics } from '../metrics';
 import { writeBatchReport } from '../reports/batch-report';
 import { Mapping, writableFields } from '../sources/mapping';
-import { batchFiles, PreparedBatch, prepareBatch, readJsonLines, readPage, Superseded } from '../sources/prepare-batch';
-import { downloadSource } from '../sources/read-source';
+import {
+  batchDir,
+  batchFiles,
+  PreparedBatch,
+  prepareBatch,
+  readJsonLines,
+  readPage,
+  Superseded,
+} from '../sources/prepare-batch';
+import { downloadSource, isUrl, sourceLocation } from '../sources/read-source';
 import type { Rejection, ValidRow } from '../sources/validate-row';
 import { MAX_ROWS_PER_UPDATE, VaultClient } from '../vault/client';
 import { isLockedState } from '../vault/dialect';
@@ -65,7 +72,7 @@ async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise
 }
 
 export function createBatchActivities(deps: BatchActivityDeps): BatchActivities {
-  const dirOf = (batchId: string) => path.join(deps.dataDir, 'batches', batchId.replace(/[^A-Za-z0-9._-]/g, '_'));
+  const dirOf = (batchId: string) => batchDir(deps.dataDir, batchId);
   const fields = writableFields(deps.mapping);
   const loadPrepared = async (dir: string) =>
     JSON.parse(await fs.promises.readFile(batchFiles(dir).prepared, 'utf8')) as PreparedBatch;
@@ -155,7 +162,7 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
     async prepareBatch({ batchId, source }) {
       const dir = dirOf(batchId);
       await fs.promises.mkdir(dir, { recursive: true });
-      const input = /^https?:\/\//.test(source) ? await downloadSource(source, dir) : { file: path.resolve(source) };
+      const input = isUrl(source) ? await downloadSource(source, dir) : { file: sourceLocation(source) };
       if (!fs.existsSync(input.file)) throw new Error(`source file not found: ${input.file}`);
       const prepared = await prepareBatch(input, deps.mapping, dir, deps.pageSize);
       await fs.promises.writeFile(batchFiles(dir).running, JSON.stringify(await runningRecordIds()));

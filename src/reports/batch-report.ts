@@ -25,6 +25,16 @@ function csvCell(value: unknown): string {
 const csv = (rows: RowResult[]) =>
   [COLUMNS.join(','), ...rows.map((r) => COLUMNS.map((c) => csvCell(r[c])).join(','))].join('\r\n') + '\r\n';
 
+/** Where a batch's report lives, in its folder. */
+export function reportFiles(dir: string): BatchReportFiles {
+  return {
+    json: path.join(dir, 'report.json'),
+    successCsv: path.join(dir, 'success.csv'),
+    waitingCsv: path.join(dir, 'waiting.csv'),
+    failureCsv: path.join(dir, 'failure.csv'),
+  };
+}
+
 export function countOutcomes(rows: RowResult[]): OutcomeCounts {
   const counts = zeroCounts();
   for (const r of rows) counts[r.outcome]++;
@@ -50,12 +60,7 @@ export async function writeBatchReport(
     );
   }
   rows.sort((a, b) => a.row - b.row);
-  const files: BatchReportFiles = {
-    json: path.join(dir, 'report.json'),
-    successCsv: path.join(dir, 'success.csv'),
-    waitingCsv: path.join(dir, 'waiting.csv'),
-    failureCsv: path.join(dir, 'failure.csv'),
-  };
+  const files = reportFiles(dir);
   const pick = (...outcomes: RowResult['outcome'][]) => rows.filter((r) => outcomes.includes(r.outcome));
   await Promise.all([
     fs.promises.writeFile(

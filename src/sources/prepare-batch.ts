@@ -25,6 +25,10 @@ export interface PreparedBatch {
 
 const pageName = (page: number) => String(page).padStart(5, '0');
 
+/** A batch's folder; the id is made safe for a file name. */
+export const batchDir = (dataDir: string, batchId: string) =>
+  path.join(dataDir, 'batches', batchId.replace(/[^A-Za-z0-9._-]/g, '_'));
+
 /** The files of one batch, under <dataDir>/batches/<batchId>/. */
 export const batchFiles = (dir: string) => ({
   rows: path.join(dir, 'rows.jsonl'),

@@ -14,6 +14,13 @@ export type SourceItem =
 
 export type SourceFormat = 'csv' | 'json' | 'jsonl';
 
+const URL_PATTERN = /^https?:\/\//;
+
+export const isUrl = (source: string) => URL_PATTERN.test(source);
+
+/** A source as the batch should see it: a URL as given, a file as an absolute path. */
+export const sourceLocation = (source: string) => (isUrl(source) ? source : path.resolve(source));
+
 /** The format of a file by its extension. */
 export function formatOf(file: string): SourceFormat {
   const ext = path.extname(file).toLowerCase();
