@@ -1,6 +1,7 @@
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { AppConfig } from './config';
 import type { capaBatchWorkflow } from './workflows/batch';
+import type { RecordWorkflowResult } from './workflows/record';
 import { batchWorkflowId, BatchInput } from './workflows/batch-messages';
 import {
   cancelUpdate,
@@ -79,7 +80,7 @@ export async function recordStatus(client: Client, config: AppConfig, recordId: 
   }
 }
 
-export function decide(
+export async function decide(
   client: Client,
   config: AppConfig,
   kind: 'force' | 'cancel',
@@ -87,7 +88,25 @@ export function decide(
   operator: string,
   reason: string,
 ): Promise<string> {
-  return recordHandle(client, config, recordId).executeUpdate(kind === 'force' ? forceUpdate : cancelUpdate, {
-    args: [{ operator, reason }],
-  });
+  const handle = recordHandle(client, config, recordId);
+  try {
+    return await handle.executeUpdate(kind === 'force' ? forceUpdate : cancelUpdate, { args: [{ operator, reason }] });
+  } catch (err) {
+    // The server answers "not found" for a workflow that has already ended: say how it ended instead.
+    const ended = err instanceof WorkflowNotFoundError ? await endedAs(handle) : undefined;
+    if (ended) throw new Error(`refused: record ${recordId} is already ${ended}`);
+    throw err;
+  }
+}
+
+/** The final state of a record workflow that is no longer running, or undefined while it runs or never existed. */
+async function endedAs(handle: ReturnType<typeof recordHandle>): Promise<string | undefined> {
+  const status = await handle.describe().then(
+    (d) => d.status.name,
+    () => undefined,
+  );
+  if (status === undefined || status === 'RUNNING') return undefined;
+  if (status !== 'COMPLETED') return status.toLowerCase();
+  const result: RecordWorkflowResult = await handle.result();
+  return result.state;
 }

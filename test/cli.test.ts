@@ -80,11 +80,16 @@ it('runs a batch, lists waiting records, shows status, forces, cancels and repor
     recordId: first,
     result: 'still locked: waiting',
   });
+  // The review ends with a hand edit, so the workflow cannot apply on its own: only the operator's force writes.
+  sim.store.editByHand(first, { priority__c: 'Low' }, 'reviewer@example.com');
   sim.store.moveState(sim.store.records.get(first)!, 'approved_state__c');
   expect(await json('force', first, '--operator', 'qa.lead', '--reason', 'board approved')).toEqual({
     recordId: first,
     result: 'applied',
   });
+  expect(sim.store.records.get(first)!.fields.priority__c).toBe('High');
+  const again = await cli('force', first, '--operator', 'qa.lead', '--reason', 'twice', '--json');
+  expect(again).toMatchObject({ code: 1, stderr: `capa-sync: refused: record ${first} is already applied\n` });
   expect(await json('cancel', second, '--operator', 'qa.lead', '--reason', 'obsolete')).toEqual({
     recordId: second,
     result: 'cancelled',
