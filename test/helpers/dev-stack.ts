@@ -12,14 +12,15 @@ export interface DevStack {
   stop(): Promise<void>;
 }
 
-/** The end-to-end setup: a real dev server, a simulator seeded with sample CAPAs, and a running worker. */
+/** The end-to-end setup: a real dev server (with its Web UI where uiPort is given), a simulator seeded with sample CAPAs, and a running worker. */
 export async function startDevStack(o: {
   records: number;
   lockedFraction: number;
   taskQueue: string;
   settings?: Record<string, string>;
+  uiPort?: number;
 }): Promise<DevStack> {
-  const env = await startDevServer();
+  const env = await startDevServer(o.uiPort);
   const sim = await startSimulator();
   sim.store.seed(sampleRecords({ count: o.records, lockedFraction: o.lockedFraction }));
   const ctx = await testWorker(env, sim, o.taskQueue, { settings: o.settings });

@@ -13,13 +13,17 @@ export function quietRuntime(): void {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
 }
 
-/** A real Temporal dev server (the `temporal` CLI) with the project's custom search attributes registered. */
-export async function startDevServer(): Promise<TestWorkflowEnvironment> {
+/**
+ * A real Temporal dev server (the `temporal` CLI) with the project's custom search attributes registered, and its
+ * Web UI where a port is given.
+ */
+export async function startDevServer(uiPort?: number): Promise<TestWorkflowEnvironment> {
   quietRuntime();
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: temporalCliPath() },
       searchAttributes: ALL_SEARCH_ATTRIBUTES,
+      ...(uiPort ? { ui: true, uiPort } : {}),
     },
   });
 }

@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import { Browser, chromium, Page } from 'playwright-core';
+import { listRecords, startBatch } from '../src/operations';
+import { sampleRecordId } from '../src/simulator/seed';
+import { cancelUpdate, recordWorkflowId } from '../src/workflows/record-messages';
+import { DevStack, startDevStack } from './helpers/dev-stack';
+import { writeCsv } from './helpers/exports';
+import { freePort } from './helpers/ports';
+import { waitFor } from './helpers/wait';
+
+// Debian's Chromium, installed by scripts/setup-browser.sh (npm test runs it); CHROMIUM_PATH names another one.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// Headless as root on a machine without internet: no sandbox, no background calls home.
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+let stack: DevStack;
+let browser: Browser;
+let uiUrl: string;
+
+beforeAll(async () => {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: run scripts/setup-browser.sh`);
+  const uiPort = await freePort();
+  uiUrl = `http://127.0.0.1:${uiPort}`;
+  stack = await startDevStack({ records: 20, lockedFraction: 0.2, taskQueue: 'web-ui', uiPort });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+/** Reloads the page until it shows the text: the UI lists what visibility has indexed, a moment after the fact. */
+async function waitForText(page: Page, url: string, text: string): Promise<void> {
+  await waitFor(`"${text}" in the Web UI at ${url}`, async () => {
+    await page.goto(url);
+    return page
+      .getByText(text, { exact: true })
+      .first()
+      .waitFor({ timeout: 5_000 })
+      .then(
+        () => true,
+        () => false,
+      );
+  });
+}
+
+it('lets an operator find the waiting record workflows in the Web UI by their CapaSyncState', async () => {
+  const { env, ctx } = stack;
+  const rows = Array.from({ length: 20 }, (_, i) => ({
+    capa_id: sampleRecordId(i),
+    priority: 'High',
+    risk_score: 5,
+    due_date: '2027-05-01',
+  }));
+  const summary = await (
+    await startBatch(env.client, ctx.config, { source: writeCsv(rows), batchId: 'ui-1' })
+  ).result();
+  expect(summary.counts).toMatchObject({ updated: 16, waiting: 4 });
+
+  const waiting = await waitFor('four waiting records in visibility', async () => {
+    const list = await listRecords(env.client, ctx.config, 'waiting-for-unlock');
+    return list.length === 4 ? list.map((r) => r.workflowId).sort() : undefined;
+  });
+  // One of them is cancelled by an operator: it must drop out of the waiting list.
+  const [cancelled, ...stillWaiting] = waiting;
+  await env.client.workflow
+    .getHandle(cancelled)
+    .executeUpdate(cancelUpdate, { args: [{ operator: 'qa.lead', reason: 'obsolete' }] });
+
+  const page = await browser.newPage();
+  const query = (state: string) =>
+    `${uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(`CapaSyncState="${state}"`)}`;
+  for (const workflowId of stillWaiting) await waitForText(page, query('waiting-for-unlock'), workflowId);
+  await waitForText(page, query('cancelled'), cancelled);
+  await page.goto(query('waiting-for-unlock'));
+  await page.getByText(stillWaiting[0], { exact: true }).first().waitFor();
+  expect(await page.getByText(cancelled, { exact: true }).count()).toBe(0);
+  // Records written in bulk have no workflow of their own.
+  expect(await page.getByText(recordWorkflowId('capa__c', sampleRecordId(0)), { exact: true }).count()).toBe(0);
+
+  // The operator opens a waiting record: its Search Attributes tab shows its state and record id.
+  await page.getByText(stillWaiting[0], { exact: true }).first().click();
+  await page.waitForURL(`**/workflows/${encodeURIComponent(stillWaiting[0])}/**`);
+  await page.getByText('Search Attributes', { exact: true }).first().click();
+  const recordId = stillWaiting[0].split(':').pop()!;
+  const shown = await waitFor('the search attributes', async () => {
+    const text = await page.locator('main').innerText();
+    return text.includes('"CapaSyncState"') ? text : undefined;
+  });
+  expect(shown).toContain('"CapaSyncState": "waiting-for-unlock"');
+  expect(shown).toContain(`"CapaRecordId": "${recordId}"`);
+  expect(shown).toContain('"CapaBatchId": "ui-1"');
+}, 180_000);
