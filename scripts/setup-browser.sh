@@ -19,4 +19,4 @@ SUDO=()
 echo "Installing Debian's chromium for the Web UI test"
 "${SUDO[@]}" apt-get update -qq
 DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq chromium >/dev/null
-/usr/bin/chromium --version
+dpkg-query -W -f 'installed chromium ${Version}\n' chromium
