@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { Context } from '@temporalio/activity';
 import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
 import type { AlertChannel } from '../alerts/alert-channel';
-import type { AuditTrail } from '../audit/audit-trail';
+import { changeEntries, type AuditTrail } from '../audit/audit-trail';
 import type { Logger } from '../logger';
 import type { SyncMetrics } from '../metrics';
 import { writeBatchReport } from '../reports/batch-report';
@@ -20,7 +20,7 @@ import { downloadSource, isUrl, sourceLocation } from '../sources/read-source';
 import type { Rejection, ValidRow } from '../sources/validate-row';
 import { MAX_ROWS_PER_UPDATE, VaultClient } from '../vault/client';
 import { isLockedState } from '../vault/dialect';
-import type { RecordState, UpdateOutcome } from '../vault/types';
+import type { FieldValues, RecordState, UpdateOutcome } from '../vault/types';
 import type { capaRecordWorkflow } from '../workflows/record';
 import { recordWorkflowId, RecordWorkflowOptions, setDesiredValuesSignal } from '../workflows/record-messages';
 import { CapaBatchId, CapaRecordId, CapaSyncState, CapaVaultState } from '../workflows/search-attributes';
@@ -54,6 +54,10 @@ interface HandOff {
   row: ValidRow;
   state: RecordState;
 }
+
+/** Whether Vault already holds every one of the values. */
+const holds = (state: RecordState, values: FieldValues) =>
+  Object.entries(values).every(([field, value]) => state.values[field] === value);
 
 /** Writes JSON Lines atomically: a retried activity sees the file whole or not at all. */
 async function writeWhole(file: string, items: unknown[]): Promise<void> {
@@ -190,11 +194,17 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
           fields,
         );
         const states = new Map(read.map((s) => [s.id, s]));
+        // An earlier attempt of this page may have died after Vault took its writes: those rows now hold our
+        // values, and are reported and audited as written with the values that attempt saw before writing.
+        const intent = fs.existsSync(files.intent(page)) ? await readJsonLines<HandOff>(files.intent(page)) : [];
+        const earlier = new Map(intent.map((w) => [w.row.id, w.state]));
         const results: RowResult[] = [];
         const toHandOff: HandOff[] = [];
         const toUpdate: ValidRow[] = [];
+        const written: HandOff[] = [];
         for (const row of rows) {
           const state = states.get(row.id);
+          const before = earlier.get(row.id);
           if (!state)
             results.push({
               row: row.row,
@@ -203,36 +213,26 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
               errorType: 'RECORD_NOT_FOUND',
               message: 'no such record in Vault',
             });
+          else if (before && holds(state, row.values) && !holds(before, row.values))
+            written.push({ row, state: { ...state, values: before.values } });
           else if (running.has(row.id) || isLockedState(deps.vault.dialect, state.state))
             toHandOff.push({ row, state });
           else toUpdate.push(row);
         }
+        const newlySent = toUpdate
+          .filter((row) => !earlier.has(row.id))
+          .map((row) => ({ row, state: states.get(row.id)! }));
+        await writeWhole(files.intent(page), [...intent, ...newlySent]);
         const outcomes = await bulkUpdate(toUpdate);
-        const time = new Date().toISOString();
-        const audit = [];
         for (const row of toUpdate) {
           const o = outcomes.get(row.id)!;
           const state = states.get(row.id)!;
           if (o.status === 'locked')
             toHandOff.push({ row, state }); // locked since the state read
-          else if (o.status === 'updated' || o.status === 'unchanged') {
-            results.push({ row: row.row, recordId: row.id, outcome: o.status, vaultState: state.state });
-            if (o.status === 'updated') {
-              for (const [field, value] of Object.entries(row.values)) {
-                if (state.values[field] === value) continue;
-                audit.push({
-                  time,
-                  object: deps.object,
-                  recordId: row.id,
-                  field,
-                  oldValue: state.values[field] ?? null,
-                  newValue: value,
-                  batchId,
-                  actor: 'integration',
-                });
-              }
-            }
-          } else {
+          else if (o.status === 'updated') written.push({ row, state });
+          else if (o.status === 'unchanged')
+            results.push({ row: row.row, recordId: row.id, outcome: 'unchanged', vaultState: state.state });
+          else {
             results.push({
               row: row.row,
               recordId: row.id,
@@ -243,7 +243,17 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
             });
           }
         }
-        await deps.audit.append(audit);
+        const time = new Date().toISOString();
+        for (const { row, state } of written)
+          results.push({ row: row.row, recordId: row.id, outcome: 'updated', vaultState: state.state });
+        const audit = written.flatMap(({ row, state }) =>
+          changeEntries(
+            { time, object: deps.object, recordId: row.id, batchId, actor: 'integration' },
+            row.values,
+            state.values,
+          ),
+        );
+        await deps.audit.append(audit, { id: `${batchId}/page-${page}`, retried: intent.length > 0 });
         await writeWhole(files.handOffs(page), toHandOff);
         await writeWhole(files.results(page), results); // last: its presence means the page was applied
         const counts = countOutcomes(results);

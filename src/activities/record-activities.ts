@@ -1,6 +1,6 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { AlertChannel } from '../alerts/alert-channel';
-import type { AuditTrail } from '../audit/audit-trail';
+import { changeEntries, type AuditTrail } from '../audit/audit-trail';
 import type { Logger } from '../logger';
 import type { VaultApi } from '../vault/client';
 import { isLockedState, VaultDialect } from '../vault/dialect';
@@ -62,6 +62,8 @@ export function createRecordActivities(deps: RecordActivityDeps): RecordActiviti
 
     async applyChange({ object, recordId, workflowId, values, previous, batchId, actor }) {
       return asActivityFailure(async () => {
+        const info = Context.current().info;
+        const retried = info.attempt > 1;
         const [outcome] = await deps.coalesced.bulkUpdate(object, [{ id: recordId, values }]);
         deps.logger.info('record update', {
           recordId,
@@ -76,27 +78,18 @@ export function createRecordActivities(deps: RecordActivityDeps): RecordActiviti
             'Vault.transient',
           );
         }
-        if (outcome.status === 'updated') {
-          const time = new Date().toISOString();
-          const who =
-            actor.kind === 'operator' ? { actor: actor.operator, reason: actor.reason } : { actor: 'integration' };
-          await deps.audit.append(
-            Object.entries(values)
-              .filter(([field, value]) => previous[field] !== value)
-              .map(([field, value]) => ({
-                time,
-                object,
-                recordId,
-                field,
-                oldValue: previous[field] ?? null,
-                newValue: value,
-                batchId,
-                workflowId,
-                ...who,
-              })),
-          );
+        const who =
+          actor.kind === 'operator' ? { actor: actor.operator, reason: actor.reason } : { actor: 'integration' };
+        const time = new Date().toISOString();
+        const entries = changeEntries({ time, object, recordId, batchId, workflowId, ...who }, values, previous);
+        // An attempt that died after Vault took its write leaves Vault holding our values: the retry hears
+        // NO_DATA_CHANGES, yet the change was ours and is reported and audited as such.
+        const wrote = outcome.status === 'updated' || (outcome.status === 'unchanged' && retried && entries.length > 0);
+        if (wrote) {
+          const writeId = `${workflowId}/${info.workflowExecution?.runId}/${info.activityId}`;
+          await deps.audit.append(entries, { id: writeId, retried });
         }
-        return { status: outcome.status, errorType: outcome.errorType, message: outcome.message };
+        return { status: wrote ? 'updated' : outcome.status, errorType: outcome.errorType, message: outcome.message };
       });
     },
 

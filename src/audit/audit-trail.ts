@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FieldValue } from '../vault/types';
+import type { FieldValue, FieldValues } from '../vault/types';
 
 /** One value written to Vault: what, from what, to what, when, for which batch, and who decided it. */
 export interface AuditEntry {
@@ -14,17 +14,38 @@ export interface AuditEntry {
   actor: string;
   reason?: string;
   workflowId?: string;
+  /** The write (a batch page, a record workflow's apply) that set the value: a retried write is audited once. */
+  writeId?: string;
+}
+
+/** Audit entries for the fields a write changed: those whose value before differs from the value written. */
+export function changeEntries(
+  common: Omit<AuditEntry, 'field' | 'oldValue' | 'newValue'>,
+  values: FieldValues,
+  before: FieldValues,
+): AuditEntry[] {
+  return Object.entries(values)
+    .filter(([field, value]) => before[field] !== value)
+    .map(([field, value]) => ({ ...common, field, oldValue: before[field] ?? null, newValue: value }));
 }
 
 /** Append-only JSON Lines audit trail, one file per month, for the quality team's records. */
 export class AuditTrail {
   constructor(private readonly dir: string) {}
 
-  async append(entries: AuditEntry[]): Promise<void> {
+  /**
+   * Appends one write's entries. A retried write may have been audited, wholly or in part, by an attempt that died
+   * before finishing: entries already in this month's or last month's file for the same writeId are left out.
+   */
+  async append(entries: AuditEntry[], write?: { id: string; retried: boolean }): Promise<void> {
+    if (write?.retried && entries.length) {
+      const done = await this.auditedFields(write.id, entries[0].time);
+      entries = entries.filter((e) => !done.has(`${e.recordId}/${e.field}`));
+    }
     if (!entries.length) return;
     await fs.promises.mkdir(this.dir, { recursive: true });
-    const file = path.join(this.dir, `audit-${entries[0].time.slice(0, 7)}.jsonl`);
-    await fs.promises.appendFile(file, entries.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    const lines = entries.map((e) => JSON.stringify(write ? { ...e, writeId: write.id } : e));
+    await fs.promises.appendFile(this.fileOf(entries[0].time), lines.join('\n') + '\n');
   }
 
   async read(): Promise<AuditEntry[]> {
@@ -37,5 +58,26 @@ export class AuditTrail {
         .filter(Boolean)
         .map((l) => JSON.parse(l) as AuditEntry),
     );
+  }
+
+  private fileOf(time: string): string {
+    return path.join(this.dir, `audit-${time.slice(0, 7)}.jsonl`);
+  }
+
+  /** "recordId/field" of the entries the write already has in the trail. */
+  private async auditedFields(writeId: string, time: string): Promise<Set<string>> {
+    const month = new Date(time);
+    const lastMonth = new Date(Date.UTC(month.getUTCFullYear(), month.getUTCMonth() - 1, 1)).toISOString();
+    const needle = `"writeId":${JSON.stringify(writeId)}`;
+    const done = new Set<string>();
+    for (const file of [this.fileOf(time), this.fileOf(lastMonth)]) {
+      const text = await fs.promises.readFile(file, 'utf8').catch(() => '');
+      for (const line of text.split('\n')) {
+        if (!line.includes(needle)) continue;
+        const e = JSON.parse(line) as AuditEntry;
+        done.add(`${e.recordId}/${e.field}`);
+      }
+    }
+    return done;
   }
 }

@@ -37,6 +37,8 @@ export const batchFiles = (dir: string) => ({
   superseded: path.join(dir, 'superseded.jsonl'),
   prepared: path.join(dir, 'prepared.json'),
   running: path.join(dir, 'running-record-workflows.json'),
+  /** The rows a page is about to write, with the values it read first: written before the bulk update. */
+  intent: (page: number) => path.join(dir, `intent-page-${pageName(page)}.jsonl`),
   results: (page: number) => path.join(dir, `results-page-${pageName(page)}.jsonl`),
   handOffs: (page: number) => path.join(dir, `hand-offs-page-${pageName(page)}.jsonl`),
   waiting: (page: number) => path.join(dir, `waiting-page-${pageName(page)}.jsonl`),

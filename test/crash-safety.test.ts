@@ -1,0 +1,127 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { WorkflowHandle } from '@temporalio/client';
+import { AuditTrail } from '../src/audit/audit-trail';
+import { startBatch } from '../src/operations';
+import { sampleRecordId } from '../src/simulator/seed';
+import { batchDir, batchFiles } from '../src/sources/prepare-batch';
+import { DevStack, startDevStack } from './helpers/dev-stack';
+import { writeCsv } from './helpers/exports';
+import { startRecordWorkflow } from './helpers/record-env';
+import { waitFor } from './helpers/wait';
+
+// A write that Vault took, followed by a failure before capa-sync wrote down what it did (a worker killed, a full
+// disk): the retry must still report the row as updated and audit each change exactly once.
+
+const RECORDS = 10;
+let stack: DevStack;
+let audit: AuditTrail;
+let auditDir: string;
+
+beforeAll(async () => {
+  stack = await startDevStack({ records: RECORDS, lockedFraction: 0, taskQueue: 'crash' });
+  auditDir = path.join(stack.ctx.config.dataDir, 'audit');
+  audit = new AuditTrail(auditDir);
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** A file where the audit folder should be: appending to the audit trail fails until unblockAuditTrail. */
+function blockAuditTrail(): void {
+  if (fs.existsSync(auditDir)) fs.renameSync(auditDir, `${auditDir}.aside`);
+  fs.writeFileSync(auditDir, 'not a folder');
+}
+function unblockAuditTrail(): void {
+  fs.rmSync(auditDir);
+  if (fs.existsSync(`${auditDir}.aside`)) fs.renameSync(`${auditDir}.aside`, auditDir);
+}
+
+/** Waits until the workflow's running activity has failed once (it is then waiting for its retry). */
+async function untilActivityFailedOnce(handle: WorkflowHandle): Promise<void> {
+  await waitFor('a failed activity attempt', async () => {
+    const pending = (await handle.describe()).raw.pendingActivities ?? [];
+    return pending.some((a) => (a.attempt ?? 0) >= 2 && a.lastFailure);
+  });
+}
+
+const exportOf = (ids: string[]) =>
+  writeCsv(ids.map((capa_id) => ({ capa_id, priority: 'Low', risk_score: 99, due_date: '2027-06-30' })));
+
+const vaultWrites = (recordId: string) =>
+  stack.sim.store.audit.filter((a) => a.recordId === recordId && a.user === 'sync.user@example.com');
+
+async function auditOf(batchId: string) {
+  return (await audit.read()).filter((e) => e.batchId === batchId);
+}
+
+it('reports and audits a page written by an attempt that failed before recording it', async () => {
+  const ids = Array.from({ length: RECORDS }, (_, i) => sampleRecordId(i));
+  const before = new Map(ids.map((id) => [id, { ...stack.sim.store.records.get(id)!.fields }]));
+  blockAuditTrail();
+  const handle = await startBatch(stack.env.client, stack.ctx.config, { source: exportOf(ids), batchId: 'crash-1' });
+  await untilActivityFailedOnce(handle);
+  expect(ids.every((id) => stack.sim.store.records.get(id)!.fields.priority__c === 'Low')).toBe(true);
+  unblockAuditTrail();
+
+  const summary = await handle.result();
+  expect(summary.counts).toMatchObject({ updated: RECORDS, unchanged: 0, failed: 0 });
+  const entries = await auditOf('crash-1');
+  const changed = ids.flatMap((id) =>
+    Object.entries({ priority__c: 'Low', risk_score__c: 99, due_date__c: '2027-06-30' })
+      .filter(([field, value]) => before.get(id)![field] !== value)
+      .map(([field, value]) => [id, field, before.get(id)![field], value]),
+  );
+  expect(entries.map((e) => [e.recordId, e.field, e.oldValue, e.newValue]).sort()).toEqual(changed.sort());
+  // The retry did not send the rows again: Vault saw each record written once.
+  for (const id of ids) expect(vaultWrites(id).filter((w) => w.field === 'priority__c').length).toBeLessThanOrEqual(1);
+});
+
+it('does not audit a page twice when it failed after writing its audit entries', async () => {
+  const ids = Array.from({ length: RECORDS }, (_, i) => sampleRecordId(i));
+  for (const id of ids) stack.sim.store.editByHand(id, { priority__c: 'High' }, 'someone@example.com');
+  // A folder where the page's results file goes: the page fails after the bulk update and the audit append.
+  const blocker = batchFiles(batchDir(stack.ctx.config.dataDir, 'crash-2')).results(0) + '.tmp';
+  fs.mkdirSync(blocker, { recursive: true });
+  const handle = await startBatch(stack.env.client, stack.ctx.config, { source: exportOf(ids), batchId: 'crash-2' });
+  await untilActivityFailedOnce(handle);
+  expect((await auditOf('crash-2')).length).toBe(RECORDS);
+  fs.rmSync(blocker, { recursive: true });
+
+  const summary = await handle.result();
+  expect(summary.counts).toMatchObject({ updated: RECORDS, unchanged: 0 });
+  const entries = await auditOf('crash-2');
+  expect(entries.map((e) => [e.recordId, e.field, e.oldValue, e.newValue]).sort()).toEqual(
+    ids.map((id) => [id, 'priority__c', 'High', 'Low']).sort(),
+  );
+});
+
+it("audits a record workflow's write once when the attempt that made it failed", async () => {
+  const id = sampleRecordId(0);
+  const rec = stack.sim.store.records.get(id)!;
+  stack.sim.store.moveState(rec, 'under_review_state__c');
+  const baseline = { ...rec.fields };
+  const handle = await startRecordWorkflow(stack.env, 'crash', {
+    recordId: id,
+    desired: { priority__c: 'Medium', risk_score__c: 7 },
+    baseline,
+    batchId: 'crash-3',
+    options: { tickScheduleSeconds: [1] },
+  });
+  blockAuditTrail();
+  stack.sim.store.moveState(rec, 'approved_state__c');
+  await untilActivityFailedOnce(handle);
+  expect(rec.fields).toMatchObject({ priority__c: 'Medium', risk_score__c: 7 });
+  unblockAuditTrail();
+
+  expect(await handle.result()).toMatchObject({ state: 'applied' });
+  const entries = await auditOf('crash-3');
+  expect(entries.map((e) => [e.recordId, e.field, e.oldValue, e.newValue, e.actor]).sort()).toEqual(
+    [
+      [id, 'priority__c', baseline.priority__c, 'Medium', 'integration'],
+      [id, 'risk_score__c', baseline.risk_score__c, 7, 'integration'],
+    ].sort(),
+  );
+  expect(new Set(entries.map((e) => e.writeId)).size).toBe(1);
+});
