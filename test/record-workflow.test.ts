@@ -138,6 +138,7 @@ describe("a reviewer's edit during the lock", () => {
         state: 'needs-decision',
         needsDecision: { reason: 'conflict', fields: ['priority__c'] },
       });
+      expect(status.nextCheck).toBeUndefined(); // nothing is checked until someone decides
       expect(await searchAttributes(h)).toMatchObject({ CapaSyncState: ['needs-decision'] });
       expect(sim.store.records.get(id)!.fields.priority__c).toBe('Medium');
       expect(ctx.alerts.sent.map((a) => a.fields.reason)).toEqual(['conflict']);

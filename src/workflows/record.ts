@@ -124,7 +124,7 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
     batchId: s.batchId,
     waitingSince: iso(s.waitingSince)!,
     lastCheck: iso(s.lastCheck),
-    nextCheck: iso(s.nextCheck),
+    nextCheck: s.phase === 'waiting-for-unlock' ? iso(s.nextCheck) : undefined, // no tick is planned otherwise
     attempts: s.attempts,
     decisions: s.decisions,
     runs: s.runs,
