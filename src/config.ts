@@ -171,7 +171,7 @@ export const SETTINGS = {
     default: undefined,
     doc: 'JSON field mapping (source column -> Vault field, type, allow-list)',
   },
-  CAPA_PAGE_SIZE: { schema: int(1), default: '2000', doc: 'Rows per batch page (one activity call)' },
+  CAPA_PAGE_SIZE: { schema: int(1), default: '5000', doc: 'Rows per batch page (one activity call)' },
   CAPA_UPDATE_CONCURRENCY: { schema: int(1), default: '3', doc: 'Bulk update calls in flight at once' },
   CAPA_DATA_DIR: {
     schema: z.string().min(1),

@@ -168,8 +168,12 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
       await fs.promises.mkdir(dir, { recursive: true });
       const input = isUrl(source) ? await downloadSource(source, dir) : { file: sourceLocation(source) };
       if (!fs.existsSync(input.file)) throw new Error(`source file not found: ${input.file}`);
-      const prepared = await prepareBatch(input, deps.mapping, dir, deps.pageSize);
-      await fs.promises.writeFile(batchFiles(dir).running, JSON.stringify(await runningRecordIds()));
+      // Temporal lists the running record workflows while the source is read.
+      const [prepared, running] = await Promise.all([
+        prepareBatch(input, deps.mapping, dir, deps.pageSize),
+        runningRecordIds(),
+      ]);
+      await fs.promises.writeFile(batchFiles(dir).running, JSON.stringify(running));
       deps.metrics.rowsProcessed({ rejected: prepared.rejected, superseded: prepared.superseded });
       deps.logger.info('batch prepared', { batchId, ...prepared, pageOffsets: undefined });
       return {
@@ -196,8 +200,8 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
         const states = new Map(read.map((s) => [s.id, s]));
         // An earlier attempt of this page may have died after Vault took its writes: those rows now hold our
         // values, and are reported and audited as written with the values that attempt saw before writing.
-        const intent = fs.existsSync(files.intent(page)) ? await readJsonLines<HandOff>(files.intent(page)) : [];
-        const earlier = new Map(intent.map((w) => [w.row.id, w.state]));
+        const intent = await readJsonLines<RecordState>(files.intent(page));
+        const earlier = new Map(intent.map((state) => [state.id, state]));
         const results: RowResult[] = [];
         const toHandOff: HandOff[] = [];
         const toUpdate: ValidRow[] = [];
@@ -219,9 +223,7 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
             toHandOff.push({ row, state });
           else toUpdate.push(row);
         }
-        const newlySent = toUpdate
-          .filter((row) => !earlier.has(row.id))
-          .map((row) => ({ row, state: states.get(row.id)! }));
+        const newlySent = toUpdate.filter((row) => !earlier.has(row.id)).map((row) => states.get(row.id)!);
         await writeWhole(files.intent(page), [...intent, ...newlySent]);
         const outcomes = await bulkUpdate(toUpdate);
         for (const row of toUpdate) {

@@ -37,14 +37,14 @@ export class AuditTrail {
    * Appends one write's entries. A retried write may have been audited, wholly or in part, by an attempt that died
    * before finishing: entries already in this month's or last month's file for the same writeId are left out.
    */
-  async append(entries: AuditEntry[], write?: { id: string; retried: boolean }): Promise<void> {
-    if (write?.retried && entries.length) {
+  async append(entries: AuditEntry[], write: { id: string; retried: boolean }): Promise<void> {
+    if (write.retried && entries.length) {
       const done = await this.auditedFields(write.id, entries[0].time);
       entries = entries.filter((e) => !done.has(`${e.recordId}/${e.field}`));
     }
     if (!entries.length) return;
     await fs.promises.mkdir(this.dir, { recursive: true });
-    const lines = entries.map((e) => JSON.stringify(write ? { ...e, writeId: write.id } : e));
+    const lines = entries.map((e) => JSON.stringify({ ...e, writeId: write.id }));
     await fs.promises.appendFile(this.fileOf(entries[0].time), lines.join('\n') + '\n');
   }
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
+import { LineWriter } from './line-writer';
 import type { Mapping } from './mapping';
 import { formatOf, readSource, SourceFormat } from './read-source';
 import { isRejection, Rejection, rowValidator, ValidRow } from './validate-row';
@@ -37,7 +38,7 @@ export const batchFiles = (dir: string) => ({
   superseded: path.join(dir, 'superseded.jsonl'),
   prepared: path.join(dir, 'prepared.json'),
   running: path.join(dir, 'running-record-workflows.json'),
-  /** The rows a page is about to write, with the values it read first: written before the bulk update. */
+  /** The Vault states of the records a page is about to write, as read before: written before the bulk update. */
   intent: (page: number) => path.join(dir, `intent-page-${pageName(page)}.jsonl`),
   results: (page: number) => path.join(dir, `results-page-${pageName(page)}.jsonl`),
   handOffs: (page: number) => path.join(dir, `hand-offs-page-${pageName(page)}.jsonl`),
@@ -60,13 +61,13 @@ export async function prepareBatch(
   const known = new Set([mapping.idColumn, mapping.timestampColumn, ...Object.keys(mapping.columns)]);
   const ignored = new Set<string>();
   const lastRowOf = new Map<string, number>();
-  const rejected = fs.createWriteStream(files.rejected);
-  const allValid = fs.createWriteStream(files.allValid);
+  const rejected = new LineWriter(files.rejected);
+  const allValid = new LineWriter(files.allValid);
   let inputRows = 0;
   let rejectedCount = 0;
   const reject = async (r: Rejection) => {
     rejectedCount++;
-    await write(rejected, JSON.stringify(r));
+    await rejected.write(JSON.stringify(r));
   };
   for await (const item of readSource(source.file, source.format ?? formatOf(source.file))) {
     inputRows++;
@@ -79,14 +80,14 @@ export async function prepareBatch(
     if (isRejection(result)) await reject(result);
     else {
       lastRowOf.set(result.id, result.row);
-      await write(allValid, JSON.stringify(result));
+      await allValid.write(JSON.stringify(result));
     }
   }
-  await Promise.all([close(rejected), close(allValid)]);
+  await Promise.all([rejected.close(), allValid.close()]);
 
   // Second pass over the valid rows: drop all but the last row of each record.
-  const rows = fs.createWriteStream(files.rows);
-  const superseded = fs.createWriteStream(files.superseded);
+  const rows = new LineWriter(files.rows);
+  const superseded = new LineWriter(files.superseded);
   const pageOffsets: number[] = [];
   let offset = 0;
   let validRows = 0;
@@ -99,8 +100,7 @@ export async function prepareBatch(
     const last = lastRowOf.get(row.id)!;
     if (last !== row.row) {
       supersededCount++;
-      await write(
-        superseded,
+      await superseded.write(
         JSON.stringify({ row: row.row, recordId: row.id, supersededBy: last } satisfies Superseded),
       );
       continue;
@@ -109,9 +109,9 @@ export async function prepareBatch(
     validRows++;
     const text = line + '\n';
     offset += Buffer.byteLength(text);
-    await write(rows, line);
+    await rows.write(line);
   }
-  await Promise.all([close(rows), close(superseded)]);
+  await Promise.all([rows.close(), superseded.close()]);
   await fs.promises.rm(files.allValid);
   const prepared: PreparedBatch = {
     inputRows,
@@ -143,12 +143,4 @@ export async function readJsonLines<T>(file: string): Promise<T[]> {
   for await (const line of readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity }))
     if (line) items.push(JSON.parse(line));
   return items;
-}
-
-function write(stream: fs.WriteStream, line: string): Promise<void> | void {
-  if (!stream.write(line + '\n')) return new Promise((resolve) => stream.once('drain', resolve));
-}
-
-function close(stream: fs.WriteStream): Promise<void> {
-  return new Promise((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
 }

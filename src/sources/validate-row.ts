@@ -54,9 +54,30 @@ function ruleSchema(rule: FieldRule): z.ZodType<string | number> {
   }
 }
 
+/** Values up to this long are parsed once per column and remembered, at most MEMO_ENTRIES of them. */
+const MEMO_LENGTH = 64;
+const MEMO_ENTRIES = 10_000;
+
+/** Exports repeat a handful of values per column (picklists, scores, dates): each distinct one is parsed once. */
+function memoized(schema: z.ZodType<string | number>) {
+  const parsed = new Map<unknown, z.SafeParseReturnType<unknown, string | number>>();
+  return (value: unknown) => {
+    let result = parsed.get(value);
+    if (!result) {
+      result = schema.safeParse(value);
+      if (parsed.size < MEMO_ENTRIES && String(value).length <= MEMO_LENGTH) parsed.set(value, result);
+    }
+    return result;
+  };
+}
+
 /** Validates rows against the mapping: the id, each mapped column's type, and nothing off the allow-list. */
 export function rowValidator(mapping: Mapping): (row: number, raw: RawRow) => ValidRow | Rejection {
-  const schemas = Object.entries(mapping.columns).map(([column, rule]) => ({ column, rule, schema: ruleSchema(rule) }));
+  const schemas = Object.entries(mapping.columns).map(([column, rule]) => ({
+    column,
+    rule,
+    parse: memoized(ruleSchema(rule)),
+  }));
   return (row, raw) => {
     const id =
       typeof raw[mapping.idColumn] === 'string' ? (raw[mapping.idColumn] as string).trim() : raw[mapping.idColumn];
@@ -68,10 +89,10 @@ export function rowValidator(mapping: Mapping): (row: number, raw: RawRow) => Va
         return { row, field: column, reason: 'not valid UTF-8' };
     }
     const values: FieldValues = {};
-    for (const { column, rule, schema } of schemas) {
+    for (const { column, rule, parse } of schemas) {
       const value = typeof raw[column] === 'string' ? (raw[column] as string).trim() : raw[column];
       if (value === undefined || value === null || value === '') continue; // no value: field left as it is
-      const parsed = schema.safeParse(value);
+      const parsed = parse(value);
       if (!parsed.success)
         return {
           row,
