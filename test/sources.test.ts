@@ -114,4 +114,13 @@ describe('preparing a batch', () => {
     const fromLines = await prepareBatch({ file: path.join(dir, 'a.jsonl') }, DEFAULT_MAPPING, path.join(dir, 'l'), 2);
     expect(fromLines).toMatchObject({ inputRows: 6, validRows: 5, rejected: 1 });
   });
+
+  it('fails, rather than taking the worker down, when a prepared file cannot be written', async () => {
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, 'a.json'), JSON.stringify([{ capa_id: 'J1', priority: 'High' }]));
+    fs.mkdirSync(batchFiles(path.join(dir, 'b')).rows, { recursive: true }); // a folder where rows.jsonl goes
+    await expect(
+      prepareBatch({ file: path.join(dir, 'a.json') }, DEFAULT_MAPPING, path.join(dir, 'b'), 2),
+    ).rejects.toThrow(/EISDIR/);
+  });
 });
