@@ -25,7 +25,9 @@ export async function startDevServer(dataDir: string, port = 7233, uiPort = 8233
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort)];
   args.push('--db-filename', path.join(dataDir, 'temporal-dev.db'), '--log-level', 'error');
   for (const key of ALL_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
-  const child = spawn(temporalCliPath(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // A process group of its own: a terminal's Ctrl-C reaches only the caller, which stops the server last, after
+  // the worker has finished its tasks (otherwise the worker's last calls meet a server already gone).
+  const child = spawn(temporalCliPath(), args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
   const address = `127.0.0.1:${port}`;

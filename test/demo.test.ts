@@ -16,8 +16,11 @@ const processesUsing = (dataDir: string) => {
   }
 };
 
+const processGroupOf = (pid: string) => execFileSync('ps', ['-o', 'pgid=', '-p', pid]).toString().trim();
+
 async function runDemoUntilReady(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn('node', [CLI, 'demo'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A process group of its own, like a terminal's foreground job: Ctrl-C goes to the whole group.
+  const child = spawn('node', [CLI, 'demo'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -32,7 +35,7 @@ async function runDemoUntilReady(env: NodeJS.ProcessEnv): Promise<{ child: Child
 
 async function interrupt(child: ChildProcess): Promise<number | null> {
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.kill('SIGINT');
+  process.kill(-child.pid!, 'SIGINT');
   return exited;
 }
 
@@ -54,8 +57,13 @@ it('runs the main job, stops every process on Ctrl-C, and resumes on the same st
     `http://localhost:${uiPort}/namespaces/default/workflows?query=CapaSyncState%3D%22waiting-for-unlock%22`,
   );
   expect(processesUsing(dataDir).length).toBeGreaterThan(0);
+  const serverGroups = processesUsing(dataDir).map(processGroupOf);
   expect(await interrupt(first.child)).toBe(0);
   expect(processesUsing(dataDir)).toEqual([]);
+  // Ctrl-C reached the demo alone: it stopped the dev server itself, after the worker.
+  expect(serverGroups).not.toContain(String(first.child.pid));
+  // The worker finished its tasks before the dev server stopped.
+  expect(first.output()).not.toMatch(/Connection refused|tcp connect error/);
   expect(fs.existsSync(path.join(dataDir, 'simulator-state.json'))).toBe(true);
 
   const second = await runDemoUntilReady(env);
