@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { Context } from '@temporalio/activity';
 import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
 import type { AlertChannel } from '../alerts/alert-channel';
-import { changeEntries, type AuditTrail } from '../audit/audit-trail';
+import { changedFields, changeEntries, type AuditTrail } from '../audit/audit-trail';
 import type { Logger } from '../logger';
 import type { SyncMetrics } from '../metrics';
 import { writeBatchReport } from '../reports/batch-report';
@@ -55,9 +55,8 @@ interface HandOff {
   state: RecordState;
 }
 
-/** Whether Vault already holds every one of the values. */
-const holds = (state: RecordState, values: FieldValues) =>
-  Object.entries(values).every(([field, value]) => state.values[field] === value);
+/** Whether Vault already holds every one of the values: writing them would change nothing. */
+const holds = (state: RecordState, values: FieldValues) => changedFields(values, state.values).length === 0;
 
 /** Writes JSON Lines atomically: a retried activity sees the file whole or not at all. */
 async function writeWhole(file: string, items: unknown[]): Promise<void> {

@@ -18,15 +18,22 @@ export interface AuditEntry {
   writeId?: string;
 }
 
-/** Audit entries for the fields a write changed: those whose value before differs from the value written. */
+/** The fields whose value before differs from the value to write: what a write changes, and is audited. */
+export const changedFields = (values: FieldValues, before: FieldValues): string[] =>
+  Object.keys(values).filter((field) => before[field] !== values[field]);
+
+/** Audit entries for the fields a write changed. */
 export function changeEntries(
   common: Omit<AuditEntry, 'field' | 'oldValue' | 'newValue'>,
   values: FieldValues,
   before: FieldValues,
 ): AuditEntry[] {
-  return Object.entries(values)
-    .filter(([field, value]) => before[field] !== value)
-    .map(([field, value]) => ({ ...common, field, oldValue: before[field] ?? null, newValue: value }));
+  return changedFields(values, before).map((field) => ({
+    ...common,
+    field,
+    oldValue: before[field] ?? null,
+    newValue: values[field],
+  }));
 }
 
 /** Append-only JSON Lines audit trail, one file per month, for the quality team's records. */

@@ -12,7 +12,10 @@ export interface DevStack {
   stop(): Promise<void>;
 }
 
-/** The end-to-end setup: a real dev server (with its Web UI where uiPort is given), a simulator seeded with sample CAPAs, and a running worker. */
+/**
+ * The end-to-end setup: a real dev server (with its Web UI where uiPort is given), a simulator seeded with sample
+ * CAPAs, and a running worker.
+ */
 export async function startDevStack(o: {
   records: number;
   lockedFraction: number;
