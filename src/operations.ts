@@ -61,19 +61,23 @@ export async function listRecords(client: Client, config: AppConfig, state?: Syn
 const recordHandle = (client: Client, config: AppConfig, recordId: string) =>
   client.workflow.getHandle(recordWorkflowId(config.vault.object, recordId));
 
+/**
+ * The execution status of a record's workflow (RUNNING, COMPLETED...), or undefined where it never existed: the
+ * server answers "not found" both for that and for a workflow in no state to answer, and this tells them apart.
+ */
+const statusOf = (handle: ReturnType<typeof recordHandle>): Promise<string | undefined> =>
+  handle.describe().then(
+    (d) => d.status.name,
+    () => undefined,
+  );
+
 export async function recordStatus(client: Client, config: AppConfig, recordId: string): Promise<RecordStatus> {
   const handle = recordHandle(client, config, recordId);
   try {
     return await handle.query(statusQuery);
   } catch (err) {
     // A query can fail as "not found" for a workflow whose first task has not run yet: tell the two apart.
-    if (
-      err instanceof WorkflowNotFoundError &&
-      (await handle.describe().then(
-        () => true,
-        () => false,
-      ))
-    ) {
+    if (err instanceof WorkflowNotFoundError && (await statusOf(handle)) !== undefined) {
       throw new Error(`record ${recordId}: its workflow has not started running yet, try again in a moment`);
     }
     throw err;
@@ -93,20 +97,10 @@ export async function decide(
     return await handle.executeUpdate(kind === 'force' ? forceUpdate : cancelUpdate, { args: [{ operator, reason }] });
   } catch (err) {
     // The server answers "not found" for a workflow that has already ended: say how it ended instead.
-    const ended = err instanceof WorkflowNotFoundError ? await endedAs(handle) : undefined;
-    if (ended) throw new Error(`refused: record ${recordId} is already ${ended}`);
-    throw err;
+    const status = err instanceof WorkflowNotFoundError ? await statusOf(handle) : undefined;
+    if (status === undefined || status === 'RUNNING') throw err;
+    const ended =
+      status === 'COMPLETED' ? ((await handle.result()) as RecordWorkflowResult).state : status.toLowerCase();
+    throw new Error(`refused: record ${recordId} is already ${ended}`);
   }
-}
-
-/** The final state of a record workflow that is no longer running, or undefined while it runs or never existed. */
-async function endedAs(handle: ReturnType<typeof recordHandle>): Promise<string | undefined> {
-  const status = await handle.describe().then(
-    (d) => d.status.name,
-    () => undefined,
-  );
-  if (status === undefined || status === 'RUNNING') return undefined;
-  if (status !== 'COMPLETED') return status.toLowerCase();
-  const result: RecordWorkflowResult = await handle.result();
-  return result.state;
 }
