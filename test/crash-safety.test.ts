@@ -52,13 +52,23 @@ const exportOf = (ids: string[]) =>
 const vaultWrites = (recordId: string) =>
   stack.sim.store.audit.filter((a) => a.recordId === recordId && a.user === 'sync.user@example.com');
 
+const EXPORTED = { priority__c: 'Low', risk_score__c: 99, due_date__c: '2027-06-30' };
+const fieldsOf = (ids: string[]) => new Map(ids.map((id) => [id, { ...stack.sim.store.records.get(id)!.fields }]));
+/** [record, field, old, new] of each exported value that differs from what the record held before. */
+const changesFrom = (before: ReturnType<typeof fieldsOf>) =>
+  [...before].flatMap(([id, fields]) =>
+    Object.entries(EXPORTED)
+      .filter(([field, value]) => fields[field] !== value)
+      .map(([field, value]) => [id, field, fields[field], value]),
+  );
+
 async function auditOf(batchId: string) {
   return (await audit.read()).filter((e) => e.batchId === batchId);
 }
 
 it('reports and audits a page written by an attempt that failed before recording it', async () => {
   const ids = Array.from({ length: RECORDS }, (_, i) => sampleRecordId(i));
-  const before = new Map(ids.map((id) => [id, { ...stack.sim.store.records.get(id)!.fields }]));
+  const before = fieldsOf(ids);
   blockAuditTrail();
   const handle = await startBatch(stack.env.client, stack.ctx.config, { source: exportOf(ids), batchId: 'crash-1' });
   await untilActivityFailedOnce(handle);
@@ -68,12 +78,7 @@ it('reports and audits a page written by an attempt that failed before recording
   const summary = await handle.result();
   expect(summary.counts).toMatchObject({ updated: RECORDS, unchanged: 0, failed: 0 });
   const entries = await auditOf('crash-1');
-  const changed = ids.flatMap((id) =>
-    Object.entries({ priority__c: 'Low', risk_score__c: 99, due_date__c: '2027-06-30' })
-      .filter(([field, value]) => before.get(id)![field] !== value)
-      .map(([field, value]) => [id, field, before.get(id)![field], value]),
-  );
-  expect(entries.map((e) => [e.recordId, e.field, e.oldValue, e.newValue]).sort()).toEqual(changed.sort());
+  expect(entries.map((e) => [e.recordId, e.field, e.oldValue, e.newValue]).sort()).toEqual(changesFrom(before).sort());
   // The retry did not send the rows again: Vault saw each record written once.
   for (const id of ids) expect(vaultWrites(id).filter((w) => w.field === 'priority__c').length).toBeLessThanOrEqual(1);
 });
@@ -124,4 +129,45 @@ it("audits a record workflow's write once when the attempt that made it failed",
     ].sort(),
   );
   expect(new Set(entries.map((e) => e.writeId)).size).toBe(1);
+});
+
+describe('a write Vault applied but whose answer was lost', () => {
+  // The stack's Vault timeout is 2 s: the simulator applies the write, then holds its answer for 3 s.
+  const loseNextWrite = () => stack.sim.setFaults({ next: ['lost-answer'], hangMs: 3_000 });
+
+  it('is reported updated and audited once in a batch, without being sent again', async () => {
+    const ids = Array.from({ length: RECORDS }, (_, i) => sampleRecordId(i));
+    for (const id of ids) stack.sim.store.editByHand(id, { priority__c: 'High' }, 'someone@example.com');
+    const before = fieldsOf(ids);
+    const writesBefore = stack.sim.store.audit.length;
+    loseNextWrite();
+    const handle = await startBatch(stack.env.client, stack.ctx.config, { source: exportOf(ids), batchId: 'lost-1' });
+    const summary = await handle.result();
+    expect(summary.counts).toMatchObject({ updated: RECORDS, unchanged: 0, failed: 0 });
+    const entries = await auditOf('lost-1');
+    expect(entries.map((e) => [e.recordId, e.field, e.oldValue, e.newValue]).sort()).toEqual(
+      changesFrom(before).sort(),
+    );
+    // Vault took one write per changed field: nothing was sent twice.
+    expect(stack.sim.store.audit.length - writesBefore).toBe(entries.length);
+  });
+
+  it("is audited once in a record workflow's apply", async () => {
+    const id = sampleRecordId(1);
+    const rec = stack.sim.store.records.get(id)!;
+    stack.sim.store.editByHand(id, { priority__c: 'High' }, 'someone@example.com');
+    const handle = await startRecordWorkflow(stack.env, 'crash', {
+      recordId: id,
+      desired: { priority__c: 'Medium' },
+      baseline: { priority__c: 'High' },
+      batchId: 'lost-2',
+      options: { tickScheduleSeconds: [1] },
+    });
+    loseNextWrite();
+    expect(await handle.result()).toMatchObject({ state: 'applied' });
+    expect(rec.fields.priority__c).toBe('Medium');
+    expect((await auditOf('lost-2')).map((e) => [e.recordId, e.field, e.oldValue, e.newValue])).toEqual([
+      [id, 'priority__c', 'High', 'Medium'],
+    ]);
+  });
 });

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { VaultSimulator } from '../src/simulator/server';
+import { DEFAULT_PASSWORD, DEFAULT_USERNAME, VaultSimulator } from '../src/simulator/server';
 import { CoalescingVaultClient } from '../src/vault/coalescing-client';
 import { VaultError } from '../src/vault/errors';
 import { AuthResponse, BulkUpdateResponse, QueryResponse } from '../src/vault/schemas';
@@ -95,17 +95,52 @@ describe('Vault client resilience', () => {
   });
   afterEach(() => sim.stop());
 
-  it.each(['http500', 'http503', 'malformed', 'exception', 'http429', 'expire-session', 'hang'] as const)(
-    'recovers from %s',
+  it.each(['http429', 'expire-session'] as const)(
+    'sends a write again after %s (Vault refused it unread)',
     async (fault) => {
-      sim.setFaults({ next: [fault], hangMs: 1_000, retryAfterSeconds: 0.05 });
-      const client = clientFor(sim, { settings: { timeoutMs: 300 } });
-      const outcomes = await client.bulkUpdate('capa__c', [{ id: 'R1', values: { priority__c: 'Medium' } }]);
+      sim.setFaults({ next: [fault], retryAfterSeconds: 0.05 });
+      const outcomes = await clientFor(sim).bulkUpdate('capa__c', [{ id: 'R1', values: { priority__c: 'Medium' } }]);
       expect(outcomes[0].status).toBe('updated');
       expect(sim.calls.bulkUpdate).toBe(2);
       expect(sim.store.audit).toHaveLength(1);
     },
   );
+
+  it.each(['http500', 'http503', 'malformed', 'exception', 'hang'] as const)(
+    'reads the record back after %s on a write, and sends nothing again',
+    async (fault) => {
+      sim.setFaults({ next: [fault], hangMs: 1_000 });
+      const client = clientFor(sim, { settings: { timeoutMs: 300 } });
+      const outcomes = await client.bulkUpdate('capa__c', [{ id: 'R1', values: { priority__c: 'Medium' } }]);
+      // The simulator failed these before applying: the read-back shows it, and the row is safe to send again.
+      expect(outcomes[0]).toMatchObject({ status: 'transient', errorType: 'OUTCOME_UNKNOWN' });
+      expect(sim.calls.bulkUpdate).toBe(1);
+      expect(sim.calls.query).toBe(1);
+      expect(sim.store.audit).toHaveLength(0);
+    },
+  );
+
+  it('reports a write whose answer was lost as updated, confirmed by reading it back', async () => {
+    sim.setFaults({ next: ['lost-answer'], hangMs: 1_000 });
+    const client = clientFor(sim, { settings: { timeoutMs: 300 } });
+    const outcomes = await client.bulkUpdate('capa__c', [
+      { id: 'R1', values: { priority__c: 'Medium' } },
+      { id: 'R3', values: { priority__c: 'High' } },
+    ]);
+    expect(outcomes.map((o) => [o.id, o.status])).toEqual([
+      ['R1', 'updated'],
+      ['R3', 'transient'], // locked: Vault refused it, and the read-back says it was not written
+    ]);
+    expect(sim.calls.bulkUpdate).toBe(1);
+    expect(sim.store.audit.map((a) => [a.recordId, a.newValue])).toEqual([['R1', 'Medium']]);
+  });
+
+  it.each(['http500', 'malformed', 'exception', 'hang'] as const)('retries a read after %s', async (fault) => {
+    sim.setFaults({ next: [fault], hangMs: 1_000 });
+    const states = await clientFor(sim, { settings: { timeoutMs: 300 } }).readStates('capa__c', ['R1'], []);
+    expect(states.map((s) => s.id)).toEqual(['R1']);
+    expect(sim.calls.query).toBe(2);
+  });
 
   it('gives up after bounded retries with a transient error', async () => {
     sim.setFaults({ serverErrorRate: 1 });
@@ -113,7 +148,9 @@ describe('Vault client resilience', () => {
     const err = await client.bulkUpdate('capa__c', [{ id: 'R1', values: { priority__c: 'Medium' } }]).catch((e) => e);
     expect(err).toBeInstanceOf(VaultError);
     expect(err.kind).toBe('transient');
-    expect(sim.calls.bulkUpdate).toBe(3);
+    // The write is sent once; reading it back is retried, then the caller hears the outcome is not known.
+    expect(sim.calls.bulkUpdate).toBe(1);
+    expect(sim.calls.query).toBe(3);
   });
 
   it('slows down below the burst threshold and counts the time Vault delayed it', async () => {
@@ -184,6 +221,28 @@ describe('bulk splitting, VQL chunking and coalescing', () => {
     // Large rows come in pages of 200: 1,000 ids need 5 pages, so 4 + 4 + 2 follow-up pages.
     expect(sim.calls.queryPage - (before.queryPage ?? 0)).toBe(10);
   });
+
+  it.each(['GET', 'POST'])(
+    'follows next_page with %s, as Veeva documents POST and its Java library uses GET',
+    async (method) => {
+      const auth = await fetch(`${sim.baseUrl}/api/v23.2/auth`, {
+        method: 'POST',
+        body: new URLSearchParams({ username: DEFAULT_USERNAME, password: DEFAULT_PASSWORD }),
+      }).then((r) => r.json());
+      const headers = { Authorization: auth.sessionId };
+      const q = 'SELECT id, description__c FROM capa__c';
+      const first = await fetch(`${sim.baseUrl}/api/v23.2/query`, {
+        method: 'POST',
+        headers,
+        body: new URLSearchParams({ q }),
+      }).then((r) => r.json());
+      const next = await fetch(`${sim.baseUrl}${first.responseDetails.next_page}`, { method, headers }).then((r) =>
+        r.json(),
+      );
+      expect(next).toMatchObject({ responseStatus: 'SUCCESS', responseDetails: { pageoffset: 200 } });
+      expect(next.data[0].id).not.toBe(first.data[0].id);
+    },
+  );
 
   it('keeps each query under 50,000 characters', () => {
     // 1,000 ids of 40 characters and a long field list would make one query of about 51,000 characters.

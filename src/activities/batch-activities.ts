@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { Context } from '@temporalio/activity';
 import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
 import type { AlertChannel } from '../alerts/alert-channel';
-import { changedFields, changeEntries, type AuditTrail } from '../audit/audit-trail';
+import { changeEntries, type AuditTrail } from '../audit/audit-trail';
 import type { Logger } from '../logger';
 import type { SyncMetrics } from '../metrics';
 import { writeBatchReport } from '../reports/batch-report';
@@ -20,7 +20,7 @@ import { downloadSource, isUrl, sourceLocation } from '../sources/read-source';
 import type { Rejection, ValidRow } from '../sources/validate-row';
 import { MAX_ROWS_PER_UPDATE, VaultClient } from '../vault/client';
 import { isLockedState } from '../vault/dialect';
-import type { FieldValues, RecordState, UpdateOutcome } from '../vault/types';
+import { holdsValues, type FieldValues, type RecordState, type UpdateOutcome } from '../vault/types';
 import type { capaRecordWorkflow } from '../workflows/record';
 import { recordWorkflowId, RecordWorkflowOptions, setDesiredValuesSignal } from '../workflows/record-messages';
 import { CapaBatchId, CapaRecordId, CapaSyncState, CapaVaultState } from '../workflows/search-attributes';
@@ -55,8 +55,7 @@ interface HandOff {
   state: RecordState;
 }
 
-/** Whether Vault already holds every one of the values: writing them would change nothing. */
-const holds = (state: RecordState, values: FieldValues) => changedFields(values, state.values).length === 0;
+const holds = (state: RecordState, values: FieldValues) => holdsValues(state.values, values);
 
 /** Writes JSON Lines atomically: a retried activity sees the file whole or not at all. */
 async function writeWhole(file: string, items: unknown[]): Promise<void> {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FieldValue, FieldValues } from '../vault/types';
+import { changedFields, type FieldValue, type FieldValues } from '../vault/types';
 
 /** One value written to Vault: what, from what, to what, when, for which batch, and who decided it. */
 export interface AuditEntry {
@@ -17,10 +17,6 @@ export interface AuditEntry {
   /** The write (a batch page, a record workflow's apply) that set the value: a retried write is audited once. */
   writeId?: string;
 }
-
-/** The fields whose value before differs from the value to write: what a write changes, and is audited. */
-export const changedFields = (values: FieldValues, before: FieldValues): string[] =>
-  Object.keys(values).filter((field) => before[field] !== values[field]);
 
 /** Audit entries for the fields a write changed. */
 export function changeEntries(

@@ -5,6 +5,11 @@ export interface FaultConfig {
   /** Probability of never answering in time (the response is held for hangMs). */
   hangRate: number;
   hangMs: number;
+  /** Probability, per bulk update, that Vault applies the write but its answer is held for hangMs (lost). */
+  lostAnswerRate: number;
+  /** Probability of a latency spike of spikeMs on a call (answered normally, just late). */
+  spikeRate: number;
+  spikeMs: number;
   /** Probability of a body that is not JSON. */
   malformedRate: number;
   /** Probability of a gateway's 429 with Retry-After. */
@@ -26,12 +31,16 @@ export interface FaultConfig {
   next: FaultKind[];
 }
 
-export type FaultKind = 'http500' | 'http503' | 'hang' | 'malformed' | 'http429' | 'exception' | 'expire-session';
+export type FaultKind =
+  'http500' | 'http503' | 'hang' | 'lost-answer' | 'malformed' | 'http429' | 'exception' | 'expire-session';
 
 export const NO_FAULTS: FaultConfig = {
   serverErrorRate: 0,
   hangRate: 0,
   hangMs: 30_000,
+  lostAnswerRate: 0,
+  spikeRate: 0,
+  spikeMs: 3_000,
   malformedRate: 0,
   tooManyRequestsRate: 0,
   retryAfterSeconds: 1,
@@ -57,13 +66,18 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** Picks the fault (if any) for one call: the scripted queue first, then the configured probabilities. */
-export function pickFault(config: FaultConfig, random: () => number): FaultKind | undefined {
-  const scripted = config.next.shift();
+/**
+ * Picks the fault (if any) for one call: the scripted queue first, then the configured probabilities. A lost answer
+ * needs a write to lose.
+ */
+export function pickFault(config: FaultConfig, random: () => number, isWrite: boolean): FaultKind | undefined {
+  // A scripted lost answer waits in the queue for the next write.
+  const scripted = config.next[0] === 'lost-answer' && !isWrite ? undefined : config.next.shift();
   if (scripted) return scripted;
   const roll = (rate: number) => rate > 0 && random() < rate;
   if (roll(config.serverErrorRate)) return random() < 0.5 ? 'http500' : 'http503';
   if (roll(config.hangRate)) return 'hang';
+  if (isWrite && roll(config.lostAnswerRate)) return 'lost-answer';
   if (roll(config.malformedRate)) return 'malformed';
   if (roll(config.tooManyRequestsRate)) return 'http429';
   if (roll(config.exceptionRate)) return 'exception';

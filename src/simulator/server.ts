@@ -165,9 +165,10 @@ export class VaultSimulator {
     this.count(endpoint);
     await this.applyBurstLimit(res);
     if (this.faults.latencyMs) await sleep(this.faults.latencyMs);
+    if (this.faults.spikeRate > 0 && this.random() < this.faults.spikeRate) await sleep(this.faults.spikeMs);
 
     if (endpoint === 'auth') return this.auth(raw, req.headers['content-type']);
-    const fault = pickFault(this.faults, this.random);
+    const fault = pickFault(this.faults, this.random, endpoint === 'bulkUpdate');
     const faulted = await this.faultReply(fault, res);
     if (faulted) return faulted;
     const session = this.session(req.headers.authorization, fault === 'expire-session');
@@ -175,8 +176,13 @@ export class VaultSimulator {
     switch (endpoint) {
       case 'keepAlive':
         return { status: 200, body: { responseStatus: 'SUCCESS' } };
-      case 'bulkUpdate':
-        return this.bulkUpdate(raw, session.user, executionId);
+      case 'bulkUpdate': {
+        const reply = this.bulkUpdate(raw, session.user, executionId);
+        if (fault !== 'lost-answer') return reply;
+        // Applied, but the answer arrives after the client gave up (as a gateway timeout would lose it).
+        await this.hold();
+        return { status: 504, body: 'gateway timeout' };
+      }
       case 'getRecord':
         return this.getRecord(rest.split('/')[2]);
       case 'lock':
@@ -196,7 +202,8 @@ export class VaultSimulator {
     if (method === 'POST' && rest === 'auth') return 'auth';
     if (method === 'POST' && rest === 'keep-alive') return 'keepAlive';
     if (method === 'POST' && rest === 'query') return 'query';
-    if (method === 'GET' && parts[0] === 'query' && parts.length === 2) return 'queryPage';
+    // Veeva documents next_page with POST; its own Java library follows it with GET.
+    if ((method === 'GET' || method === 'POST') && parts[0] === 'query' && parts.length === 2) return 'queryPage';
     if (objectPath && method === 'PUT' && parts.length === 2) return 'bulkUpdate';
     if (objectPath && method === 'GET' && parts.length === 3) return 'getRecord';
     if (objectPath && method === 'GET' && parts.length === 4 && parts[3] === 'lock') return 'lock';
@@ -236,12 +243,16 @@ export class VaultSimulator {
           body: { responseStatus: 'EXCEPTION', errors: [{ type: 'EXCEPTION', message: 'internal error' }] },
         };
       case 'hang':
-        // Unreferenced, so that a held response never keeps a test process alive.
-        await new Promise((resolve) => setTimeout(resolve, this.faults.hangMs).unref());
+        await this.hold();
         return { status: 503, body: 'gateway timeout' };
       default:
         return undefined;
     }
+  }
+
+  /** Holds a response for hangMs; unreferenced, so that a held response never keeps a test process alive. */
+  private hold(): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, this.faults.hangMs).unref());
   }
 
   private auth(raw: string, contentType: string | undefined): Reply {

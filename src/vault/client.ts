@@ -1,9 +1,9 @@
 import { VaultError } from './errors';
-import { VaultHttp } from './http';
+import { OUTCOME_UNKNOWN, VaultHttp } from './http';
 import { classifyRecordError, VaultDialect } from './dialect';
 import { BulkRowResult, BulkUpdateResponse, LockResponse, QueryResponse } from './schemas';
 import { assertName, assertRecordId, buildStateQueries } from './vql';
-import type { LockInfo, RecordState, UpdateOutcome, UpdateRow } from './types';
+import { holdsValues, type LockInfo, type RecordState, type UpdateOutcome, type UpdateRow } from './types';
 
 export const MAX_ROWS_PER_UPDATE = 500;
 /** Never written, whatever a caller asks: Vault's own identity and lifecycle fields. */
@@ -42,15 +42,23 @@ export class VaultClient implements VaultApi {
   }
 
   private async updateChunk(object: string, rows: UpdateRow[]): Promise<UpdateOutcome[]> {
-    const { status, body } = await this.http.request(
-      {
-        kind: 'bulkUpdate',
-        method: 'PUT',
-        path: this.objectPath(object),
-        json: rows.map((r) => ({ id: r.id, ...r.values })),
-      },
-      BulkUpdateResponse,
-    );
+    let response;
+    try {
+      response = await this.http.request(
+        {
+          kind: 'bulkUpdate',
+          method: 'PUT',
+          path: this.objectPath(object),
+          json: rows.map((r) => ({ id: r.id, ...r.values })),
+          write: true,
+        },
+        BulkUpdateResponse,
+      );
+    } catch (err) {
+      if (err instanceof VaultError && err.errorType === OUTCOME_UNKNOWN) return this.readBack(object, rows, err);
+      throw err;
+    }
+    const { status, body } = response;
     const lockedByStatus = status === 423 && this.dialect.http423MeansLocked;
     if (!body.data || body.data.length !== rows.length) {
       // The whole request failed (or Vault answered for other rows than we sent): one verdict for all rows.
@@ -68,6 +76,29 @@ export class VaultClient implements VaultApi {
       return rows.map((r) => ({ id: r.id, status: verdict, errorType: error?.type, message }));
     }
     return rows.map((row, i) => this.rowOutcome(row.id, body.data![i], lockedByStatus));
+  }
+
+  /**
+   * Settles a write whose answer was lost by reading the records back, before anything is sent again: a record
+   * that holds the values took our write; one that does not never got it, and is safe to send again.
+   */
+  private async readBack(object: string, rows: UpdateRow[], cause: VaultError): Promise<UpdateOutcome[]> {
+    const fields = [...new Set(rows.flatMap((r) => Object.keys(r.values)))];
+    const states = new Map(
+      (
+        await this.readStates(
+          object,
+          rows.map((r) => r.id),
+          fields,
+        )
+      ).map((s) => [s.id, s]),
+    );
+    return rows.map((row) => {
+      const state = states.get(row.id);
+      return state && holdsValues(state.values, row.values)
+        ? { id: row.id, status: 'updated', message: 'answer lost; the write was confirmed by reading the record back' }
+        : { id: row.id, status: 'transient', errorType: OUTCOME_UNKNOWN, message: cause.message };
+    });
   }
 
   private rowOutcome(id: string, result: BulkRowResult, lockedByStatus: boolean): UpdateOutcome {

@@ -37,6 +37,11 @@ export interface VaultRequest {
   path: string;
   json?: unknown;
   form?: Record<string, string>;
+  /**
+   * A write: once it may have reached Vault, it is not sent again (a repeat would hear NO_DATA_CHANGES for our own
+   * change). A VaultError of type OUTCOME_UNKNOWN tells the caller to read the records back instead.
+   */
+  write?: boolean;
 }
 
 export interface VaultResponse<T> {
@@ -45,6 +50,11 @@ export interface VaultResponse<T> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Error type of a write that may or may not have been applied: its answer was lost or unreadable. */
+export const OUTCOME_UNKNOWN = 'OUTCOME_UNKNOWN';
+/** Socket errors raised before a request left this host: repeating it is safe even for a write. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
 
 /**
  * One authenticated HTTP channel to a vault: session handling, retries with backoff and jitter, burst-limit
@@ -82,7 +92,9 @@ export class VaultHttp {
       if (outcome.kind === 'ok') {
         const parsed = schema.safeParse(outcome.body);
         if (parsed.success) return { status: outcome.status, body: parsed.data };
-        await this.retryOrThrow(req, attempt, `malformed response body (${parsed.error.issues[0]?.message})`);
+        const reason = `malformed response body (${parsed.error.issues[0]?.message})`;
+        if (req.write) throw outcomeUnknown(req, reason);
+        await this.retryOrThrow(req, attempt, reason);
         continue;
       }
       if (outcome.kind === 'session-expired') {
@@ -108,6 +120,7 @@ export class VaultHttp {
         this.stats.retries++;
         continue;
       }
+      if (req.write && outcome.delivered) throw outcomeUnknown(req, outcome.reason);
       await this.retryOrThrow(req, attempt, outcome.reason);
     }
   }
@@ -138,7 +151,7 @@ export class VaultHttp {
     | { kind: 'ok'; status: number; body: unknown }
     | { kind: 'session-expired' }
     | { kind: 'rate-limited'; waitMs?: number }
-    | { kind: 'retry'; reason: string }
+    | { kind: 'retry'; reason: string; delivered: boolean }
   > {
     const throttle = this.pauseUntil - Date.now();
     if (throttle > 0) await this.wait(throttle);
@@ -162,7 +175,8 @@ export class VaultHttp {
       this.count(req.kind);
       // Only the error code: axios errors carry request headers, which hold the session id.
       const code = (err as { code?: string }).code ?? 'network error';
-      return { kind: 'retry', reason: code === 'ECONNABORTED' ? 'timed out' : code };
+      const reason = code === 'ECONNABORTED' || code === 'ETIMEDOUT' ? 'timed out' : code;
+      return { kind: 'retry', reason, delivered: !NOT_SENT_CODES.has(code) };
     }
     this.count(req.kind);
     this.noteRateHeaders(res.headers as Record<string, string | undefined>);
@@ -170,20 +184,21 @@ export class VaultHttp {
       const retryAfter = Number(res.headers['retry-after']);
       return { kind: 'rate-limited', waitMs: Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined };
     }
-    if (res.status >= 500) return { kind: 'retry', reason: `HTTP ${res.status}` };
+    if (res.status >= 500) return { kind: 'retry', reason: `HTTP ${res.status}`, delivered: true };
     let body: unknown;
     try {
       body = JSON.parse(res.data);
     } catch {
-      return { kind: 'retry', reason: `malformed JSON (HTTP ${res.status})` };
+      return { kind: 'retry', reason: `malformed JSON (HTTP ${res.status})`, delivered: true };
     }
     const envelope = Envelope.safeParse(body);
-    if (!envelope.success) return { kind: 'retry', reason: `malformed response body (HTTP ${res.status})` };
+    if (!envelope.success)
+      return { kind: 'retry', reason: `malformed response body (HTTP ${res.status})`, delivered: true };
     const errorTypes = (envelope.data.errors ?? []).map((e) => e.type);
     if (res.status === 401 || errorTypes.includes('INVALID_SESSION_ID')) return { kind: 'session-expired' };
     if (errorTypes.includes('API_LIMIT_EXCEEDED')) return { kind: 'rate-limited' };
     if (envelope.data.responseStatus === 'EXCEPTION')
-      return { kind: 'retry', reason: `Vault EXCEPTION ${errorTypes.join(',')}` };
+      return { kind: 'retry', reason: `Vault EXCEPTION ${errorTypes.join(',')}`, delivered: true };
     return { kind: 'ok', status: res.status, body };
   }
 
@@ -252,4 +267,8 @@ export class VaultHttp {
       await this.retryOrThrow(req, attempt, reason);
     }
   }
+}
+
+function outcomeUnknown(req: VaultRequest, reason: string): VaultError {
+  return new VaultError('transient', `${req.kind}: ${reason}; Vault may have applied it`, OUTCOME_UNKNOWN);
 }
