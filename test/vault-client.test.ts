@@ -223,22 +223,20 @@ describe('bulk splitting, VQL chunking and coalescing', () => {
   });
 
   it.each(['GET', 'POST'])(
-    'follows next_page with %s, as Veeva documents POST and its Java library uses GET',
+    'follows next_page with %s (Veeva documents POST, its Java library uses GET)',
     async (method) => {
-      const auth = await fetch(`${sim.baseUrl}/api/v23.2/auth`, {
+      type Page = { responseDetails: { next_page: string }; data: { id: string }[] };
+      const call = async <T>(path: string, init: RequestInit) =>
+        (await (await fetch(sim.baseUrl + path, init)).json()) as T;
+      const form = (fields: Record<string, string>) => new URLSearchParams(fields);
+      const auth = await call<{ sessionId: string }>('/api/v23.2/auth', {
         method: 'POST',
-        body: new URLSearchParams({ username: DEFAULT_USERNAME, password: DEFAULT_PASSWORD }),
-      }).then((r) => r.json());
+        body: form({ username: DEFAULT_USERNAME, password: DEFAULT_PASSWORD }),
+      });
       const headers = { Authorization: auth.sessionId };
       const q = 'SELECT id, description__c FROM capa__c';
-      const first = await fetch(`${sim.baseUrl}/api/v23.2/query`, {
-        method: 'POST',
-        headers,
-        body: new URLSearchParams({ q }),
-      }).then((r) => r.json());
-      const next = await fetch(`${sim.baseUrl}${first.responseDetails.next_page}`, { method, headers }).then((r) =>
-        r.json(),
-      );
+      const first = await call<Page>('/api/v23.2/query', { method: 'POST', headers, body: form({ q }) });
+      const next = await call<Page>(first.responseDetails.next_page, { method, headers });
       expect(next).toMatchObject({ responseStatus: 'SUCCESS', responseDetails: { pageoffset: 200 } });
       expect(next.data[0].id).not.toBe(first.data[0].id);
     },
