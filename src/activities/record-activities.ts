@@ -93,6 +93,10 @@ export function createRecordActivities(deps: RecordActivityDeps): RecordActiviti
       });
     },
 
+    lastWrittenValues({ object, recordId, fields, since }) {
+      return deps.audit.lastWrittenValues(object, recordId, fields, since);
+    },
+
     async sendRecordAlert(alert) {
       await deps.alerts.send({
         title: `CAPA ${alert.recordId}: ${ALERT_TITLES[alert.reason]}`,

@@ -41,4 +41,6 @@ export interface RecordActivities {
   readRecord(input: { object: string; recordId: string; fields: string[] }): Promise<RecordSnapshot>;
   applyChange(input: ApplyChangeInput): Promise<ApplyResult>;
   sendRecordAlert(alert: RecordAlert): Promise<void>;
+  /** The newest value capa-sync wrote to each of the fields since the given time, from the audit trail. */
+  lastWrittenValues(input: { object: string; recordId: string; fields: string[]; since: string }): Promise<FieldValues>;
 }

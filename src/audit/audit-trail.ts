@@ -51,9 +51,11 @@ export class AuditTrail {
     await fs.promises.appendFile(this.fileOf(entries[0].time), lines.join('\n') + '\n');
   }
 
-  async read(): Promise<AuditEntry[]> {
+  /** Every entry, or those of the months from `since` (an ISO time) on. */
+  async read(since = ''): Promise<AuditEntry[]> {
     if (!fs.existsSync(this.dir)) return [];
-    const files = (await fs.promises.readdir(this.dir)).filter((f) => f.endsWith('.jsonl')).sort();
+    const first = path.basename(this.fileOf(since));
+    const files = (await fs.promises.readdir(this.dir)).filter((f) => f.endsWith('.jsonl') && f >= first).sort();
     const lines = await Promise.all(files.map((f) => fs.promises.readFile(path.join(this.dir, f), 'utf8')));
     return lines.flatMap((text) =>
       text
@@ -61,6 +63,17 @@ export class AuditTrail {
         .filter(Boolean)
         .map((l) => JSON.parse(l) as AuditEntry),
     );
+  }
+
+  /** The newest value written to each of the record's fields at or after `since` (fields never written are absent). */
+  async lastWrittenValues(object: string, recordId: string, fields: string[], since: string): Promise<FieldValues> {
+    const wanted = new Set(fields);
+    const latest: Record<string, AuditEntry> = {};
+    for (const e of await this.read(since)) {
+      if (e.object !== object || e.recordId !== recordId || !wanted.has(e.field) || e.time < since) continue;
+      if (!latest[e.field] || e.time >= latest[e.field].time) latest[e.field] = e;
+    }
+    return Object.fromEntries(Object.entries(latest).map(([field, e]) => [field, e.newValue]));
   }
 
   private fileOf(time: string): string {

@@ -2,6 +2,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -19,6 +20,7 @@ import { CapaBatchId, CapaRecordId, CapaSyncState, CapaVaultState } from './sear
 import {
   CarriedState,
   cancelSignal,
+  DesiredValues,
   cancelUpdate,
   forceSignal,
   forceUpdate,
@@ -34,6 +36,10 @@ import {
 } from './record-messages';
 
 const DAY_MS = 24 * 3600 * 1000;
+/** Patches (see README, "Changing workflow code"): each guards a change that running workflows must not replay. */
+const WRITE_NEWER_VALUES_NEXT = 'write-newer-values-next';
+const OWN_WRITES_ARE_NOT_EDITS = 'own-writes-are-not-edits';
+const NEW_RUN_FOR_LATE_VALUES = 'new-run-for-late-values';
 
 export interface RecordWorkflowResult {
   recordId: string;
@@ -65,6 +71,8 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
     runs: 0,
   };
   const results = new Map<number, string>();
+  /** Newer values that arrived once this run had reached its end: the next run writes them. */
+  let late: DesiredValues | undefined;
 
   const acts = proxyActivities<RecordActivities>({
     startToCloseTimeout: '2 minutes',
@@ -103,7 +111,11 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
   setHandler(forceSignal, fromSignal('force'));
   setHandler(cancelSignal, fromSignal('cancel'));
   setHandler(setDesiredValuesSignal, (update) => {
-    if (TERMINAL_STATES.includes(s.phase) || update.sourceTimestamp <= s.sourceTimestamp) return; // newest source wins
+    if (update.sourceTimestamp <= (late ?? s).sourceTimestamp) return; // newest source wins
+    if (TERMINAL_STATES.includes(s.phase)) {
+      late = update;
+      return;
+    }
     s.desired = update.desired;
     s.baseline = { ...update.baseline, ...s.baseline }; // the first baseline seen for a field is what a reviewer changed
     s.sourceTimestamp = update.sourceTimestamp;
@@ -178,18 +190,25 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
   }
   async function apply(snapshot: RecordSnapshot, actor: Actor): Promise<ApplyResult> {
     setPhase('applying');
-    const previous = Object.fromEntries(Object.keys(s.desired).map((f) => [f, snapshot.values[f] ?? null]));
+    const { desired: values, sourceTimestamp } = s;
+    const previous = Object.fromEntries(Object.keys(values).map((f) => [f, snapshot.values[f] ?? null]));
     const result = await acts.applyChange({
       object,
       recordId,
       workflowId,
-      values: s.desired,
+      values,
       previous,
       batchId: s.batchId,
       actor,
     });
-    if (result.status === 'updated' || result.status === 'unchanged') setPhase('applied');
-    else if (result.status === 'locked') setPhase('waiting-for-unlock');
+    if (result.status === 'updated' || result.status === 'unchanged') {
+      // Newer values came while this write was in flight: they are written next, and what Vault now holds is
+      // our own write, not a reviewer's edit.
+      if (s.sourceTimestamp !== sourceTimestamp && patched(WRITE_NEWER_VALUES_NEXT)) {
+        s.baseline = { ...s.baseline, ...values };
+        setPhase('waiting-for-unlock');
+      } else setPhase('applied');
+    } else if (result.status === 'locked') setPhase('waiting-for-unlock');
     else {
       setPhase('failed');
       await alert('permanent-failure', `${result.errorType ?? 'error'}: ${result.message ?? ''}`.trim());
@@ -248,7 +267,12 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
       if (s.phase !== 'waiting-for-unlock') setPhase('waiting-for-unlock');
       return sleepUntilNextTick();
     }
-    const conflicts = conflictingFields(snapshot.values, s.baseline, s.desired);
+    let conflicts = conflictingFields(snapshot.values, s.baseline, s.desired);
+    if (conflicts.length && patched(OWN_WRITES_ARE_NOT_EDITS)) {
+      // A value capa-sync itself wrote after the baseline was read (an earlier run, an overlapping batch) is ours.
+      const ours = await acts.lastWrittenValues({ object, recordId, fields: conflicts, since: input.sourceTimestamp });
+      conflicts = conflicts.filter((f) => !(f in ours) || !sameValue(snapshot.values[f], ours[f]));
+    }
     if (conflicts.length) {
       const detail = conflicts.map(
         (f) => `${f}: was ${fmt(s.baseline[f])}, now ${fmt(snapshot.values[f])}, desired ${fmt(s.desired[f])}`,
@@ -278,6 +302,17 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
   // Pending operations that arrived too late are answered, so no Update caller waits forever.
   for (const op of s.pending.splice(0)) results.set(op.id, `record is already ${s.phase}`);
   await condition(allHandlersFinished);
+  if (late && patched(NEW_RUN_FOR_LATE_VALUES)) {
+    // As if the values had come just after this run closed: a new run, which knows what this one wrote.
+    const written = s.phase === 'applied' ? s.desired : {};
+    return continueAsNew<typeof capaRecordWorkflow>({
+      object,
+      recordId,
+      options,
+      ...late,
+      baseline: { ...late.baseline, ...written },
+    });
+  }
   return { recordId, state: s.phase, attempts: s.attempts, decisions: s.decisions };
 }
 

@@ -1,0 +1,212 @@
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { WorkflowIdReusePolicy } from '@temporalio/client';
+import { VaultSimulator } from '../src/simulator/server';
+import { capaRecordWorkflow } from '../src/workflows/record';
+import {
+  DEFAULT_RECORD_OPTIONS,
+  DesiredValues,
+  recordWorkflowId,
+  RecordWorkflowInput,
+  setDesiredValuesSignal,
+  statusQuery,
+} from '../src/workflows/record-messages';
+import { startTimeSkippingServer } from './helpers/temporal';
+import { startSimulator } from './helpers/vault';
+import { startRecordWorkflow, testWorker } from './helpers/record-env';
+import { saveHistory } from './helpers/histories';
+import { waitFor } from './helpers/wait';
+
+// Newest wins: values that reach a record workflow while it writes, or after its write, are written too; and the
+// values capa-sync itself wrote are never taken for a reviewer's edit.
+
+const LOCKED = 'under_review_state__c';
+const APPROVED = 'approved_state__c';
+const FAST_TICKS = { tickScheduleSeconds: [1] };
+
+let env: TestWorkflowEnvironment;
+let sim: VaultSimulator;
+let queue = 0;
+const nextQueue = () => `newest-${++queue}`;
+
+beforeAll(async () => {
+  env = await startTimeSkippingServer();
+  sim = await startSimulator();
+});
+afterAll(async () => {
+  await sim?.stop();
+  await env?.teardown();
+});
+
+const integrationWrites = (id: string) =>
+  sim.store.audit.filter((a) => a.recordId === id && a.user === 'sync.user@example.com');
+
+/** What a later batch hands over: its values, and the Vault values it read (possibly before our write). */
+const batch2 = (desired: DesiredValues['desired'], baseline: DesiredValues['baseline']): DesiredValues => ({
+  desired,
+  baseline,
+  sourceTimestamp: '2026-11-25T01:00:00.000Z',
+  batchId: 'batch-2',
+});
+
+/** As the batch hands a record over: signal-with-start, starting a new run where the last one has ended. */
+function handOver(taskQueue: string, recordId: string, values: DesiredValues) {
+  const input: RecordWorkflowInput = {
+    object: 'capa__c',
+    recordId,
+    options: { ...DEFAULT_RECORD_OPTIONS, ...FAST_TICKS },
+    ...values,
+  };
+  return env.client.workflow.signalWithStart(capaRecordWorkflow, {
+    workflowId: recordWorkflowId('capa__c', recordId),
+    taskQueue,
+    args: [input],
+    signal: setDesiredValuesSignal,
+    signalArgs: [values],
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+  });
+}
+
+/** Waits until the workflow stops waiting or applying, and returns its status. */
+async function settled(h: Awaited<ReturnType<typeof handOver>>) {
+  await waitFor('the record workflow to settle', async () =>
+    ['applied', 'needs-decision', 'failed', 'cancelled'].includes((await h.query(statusQuery)).state),
+  );
+  return h.query(statusQuery);
+}
+
+it('writes values that arrive while its write is in flight, and takes its own write for its own', async () => {
+  sim.store.seed([{ id: 'A1', state__v: APPROVED, fields: { priority__c: 'Low' } }]);
+  const taskQueue = nextQueue();
+  const { worker, audit } = await testWorker(env, sim, taskQueue);
+  await worker.runUntil(async () => {
+    sim.setFaults({ latencyMs: 1_000 }); // each Vault call takes a second: time to arrive mid-write
+    const h = await startRecordWorkflow(env, taskQueue, {
+      recordId: 'A1',
+      desired: { priority__c: 'High' },
+      baseline: { priority__c: 'Low' },
+      options: FAST_TICKS,
+    });
+    await waitFor(
+      'the write to be in flight',
+      async () => (await h.query(statusQuery)).state === 'applying',
+      10_000,
+      20,
+    );
+    // Batch 2 read the record before this write landed: its baseline is the old value.
+    await h.signal(setDesiredValuesSignal, batch2({ priority__c: 'Medium' }, { priority__c: 'Low' }));
+    sim.setFaults({ latencyMs: 0 });
+    expect(await h.result()).toMatchObject({ state: 'applied' });
+    expect(await h.query(statusQuery)).toMatchObject({ desired: { priority__c: 'Medium' }, batchId: 'batch-2' });
+    await saveHistory('newer-values-during-apply', h);
+  });
+  expect(sim.store.records.get('A1')!.fields.priority__c).toBe('Medium');
+  expect(integrationWrites('A1').map((a) => [a.oldValue, a.newValue])).toEqual([
+    ['Low', 'High'],
+    ['High', 'Medium'],
+  ]);
+  expect((await audit.read()).map((e) => [e.recordId, e.oldValue, e.newValue, e.batchId])).toEqual([
+    ['A1', 'Low', 'High', 'batch-1'],
+    ['A1', 'High', 'Medium', 'batch-2'],
+  ]);
+});
+
+describe('a new run for a record whose last run has ended', () => {
+  async function appliedOnce(id: string, taskQueue: string, fields: Record<string, string | number>) {
+    sim.store.seed([{ id, state__v: APPROVED, fields }]);
+    const h = await startRecordWorkflow(env, taskQueue, {
+      recordId: id,
+      desired: { priority__c: 'High', risk_score__c: 50 },
+      baseline: fields,
+      options: FAST_TICKS,
+    });
+    expect(await h.result()).toMatchObject({ state: 'applied' });
+    sim.store.moveState(sim.store.records.get(id)!, LOCKED); // locked again for the next review
+  }
+
+  it("applies newer values over capa-sync's own earlier write, with a baseline read before that write", async () => {
+    const taskQueue = nextQueue();
+    const { worker, alerts } = await testWorker(env, sim, taskQueue);
+    await worker.runUntil(async () => {
+      await appliedOnce('B1', taskQueue, { priority__c: 'Low', risk_score__c: 10 });
+      const h = await handOver(
+        taskQueue,
+        'B1',
+        batch2({ priority__c: 'Medium', risk_score__c: 60 }, { priority__c: 'Low', risk_score__c: 10 }),
+      );
+      sim.store.moveState(sim.store.records.get('B1')!, APPROVED);
+      const status = await settled(h);
+      expect(status.state).toBe('applied');
+      expect(status.needsDecision).toBeUndefined();
+      expect(alerts.sent).toEqual([]);
+      await saveHistory('own-write-not-an-edit', h);
+    });
+    expect(sim.store.records.get('B1')!.fields).toMatchObject({ priority__c: 'Medium', risk_score__c: 60 });
+  });
+
+  it("still stops for a reviewer's edit made after capa-sync's write, naming only the edited field", async () => {
+    const taskQueue = nextQueue();
+    const { worker, alerts } = await testWorker(env, sim, taskQueue);
+    await worker.runUntil(async () => {
+      await appliedOnce('B2', taskQueue, { priority__c: 'Low', risk_score__c: 10 });
+      const h = await handOver(
+        taskQueue,
+        'B2',
+        batch2({ priority__c: 'Medium', risk_score__c: 60 }, { priority__c: 'Low', risk_score__c: 10 }),
+      );
+      sim.store.editByHand('B2', { risk_score__c: 77 }, 'reviewer@example.com');
+      sim.store.moveState(sim.store.records.get('B2')!, APPROVED);
+      expect(await settled(h)).toMatchObject({
+        state: 'needs-decision',
+        needsDecision: { reason: 'conflict', fields: ['risk_score__c'] },
+      });
+      expect(alerts.sent.map((a) => a.fields.reason)).toEqual(['conflict']);
+    });
+    expect(sim.store.records.get('B2')!.fields).toMatchObject({ priority__c: 'High', risk_score__c: 77 });
+  });
+});
+
+it('writes values that arrive after the run reached its end but before it closed, in a new run', async () => {
+  // The run fails permanently (Vault refuses the picklist value) and alerts; the alert webhook holds its answer
+  // until the newer values have reached the ending run.
+  let release = () => {};
+  let alertReceived = () => {};
+  const received = new Promise<void>((resolve) => (alertReceived = resolve));
+  const webhook = http.createServer((req, res) => {
+    req.resume();
+    alertReceived();
+    release = () => res.end('ok');
+  });
+  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+  sim.store.seed([{ id: 'E1', state__v: APPROVED, fields: { priority__c: 'Low' } }]);
+  const taskQueue = nextQueue();
+  const { worker } = await testWorker(env, sim, taskQueue, {
+    settings: {
+      ALERT_CHANNEL: 'webhook',
+      ALERT_WEBHOOK_URL: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`,
+    },
+  });
+  try {
+    await worker.runUntil(async () => {
+      const h = await startRecordWorkflow(env, taskQueue, {
+        recordId: 'E1',
+        desired: { priority__c: 'Urgent' },
+        baseline: { priority__c: 'Low' },
+        options: FAST_TICKS,
+      });
+      await received;
+      expect((await h.query(statusQuery)).state).toBe('failed');
+      await h.signal(setDesiredValuesSignal, batch2({ priority__c: 'Medium' }, { priority__c: 'Low' }));
+      release();
+      const next = env.client.workflow.getHandle(recordWorkflowId('capa__c', 'E1'));
+      await waitFor('the next run to apply', async () => (await next.query(statusQuery)).state === 'applied');
+      expect(await next.query(statusQuery)).toMatchObject({ batchId: 'batch-2', desired: { priority__c: 'Medium' } });
+      await saveHistory('late-values-new-run', env.client.workflow.getHandle(h.workflowId, h.firstExecutionRunId));
+    });
+  } finally {
+    webhook.closeAllConnections();
+    webhook.close();
+  }
+  expect(sim.store.records.get('E1')!.fields.priority__c).toBe('Medium');
+});
