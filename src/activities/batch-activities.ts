@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import { Context } from '@temporalio/activity';
 import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
 import type { AlertChannel } from '../alerts/alert-channel';
 import { changeEntries, type AuditTrail } from '../audit/audit-trail';
@@ -134,7 +133,6 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
           chunk.map((r) => ({ id: r.id, values: r.values })),
         );
         results.forEach((o) => outcomes.set(o.id, o));
-        Context.current().heartbeat();
       });
       if (round >= TRANSIENT_ROUNDS) break;
       pending = pending.filter((r) => outcomes.get(r.id)?.status === 'transient');
@@ -279,7 +277,6 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
         async ({ row, state }) => {
           const workflowId = await deferToRecordWorkflow(row, state, batchId, sourceTimestamp);
           waiting.push({ row: row.row, recordId: row.id, outcome: 'waiting', workflowId, vaultState: state.state });
-          Context.current().heartbeat();
         },
       );
       await writeWhole(files.waiting(page), waiting);

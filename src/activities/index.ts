@@ -1,9 +1,10 @@
 import { BatchActivityDeps, createBatchActivities } from './batch-activities';
+import { withHeartbeats } from './heartbeats';
 import { createRecordActivities, RecordActivityDeps } from './record-activities';
 
 export type ActivityDeps = RecordActivityDeps & BatchActivityDeps;
 
 /** Every activity the worker serves, bound to its dependencies (Vault clients, Temporal client, audit, alerts). */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createRecordActivities(deps), ...createBatchActivities(deps) };
+  return withHeartbeats({ ...createRecordActivities(deps), ...createBatchActivities(deps) });
 }

@@ -1,5 +1,6 @@
 import { continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { BatchActivities } from '../activities/batch-types';
+import { HEARTBEAT_TIMEOUT_MS } from './activity-timeouts';
 import {
   BatchInput,
   BatchProgress,
@@ -17,7 +18,7 @@ const PAGES_IN_FLIGHT = 2;
 
 const acts = proxyActivities<BatchActivities>({
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 10 },
 });
 

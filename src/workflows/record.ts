@@ -16,6 +16,7 @@ import type {
   RecordSnapshot,
 } from '../activities/record-types';
 import type { FieldValues } from '../vault/types';
+import { HEARTBEAT_TIMEOUT_MS } from './activity-timeouts';
 import { CapaBatchId, CapaRecordId, CapaSyncState, CapaVaultState } from './search-attributes';
 import {
   CarriedState,
@@ -76,6 +77,7 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
 
   const acts = proxyActivities<RecordActivities>({
     startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
     retry: {
       initialInterval: '1 second',
       backoffCoefficient: 2,
