@@ -29,7 +29,8 @@ Usage: capa-sync <command> [options]   (every command takes --help; most take --
   demo                                   the main job on the embedded Temporal dev server and Vault simulator
   run --source <file|url> [--detach]     run a batch now (needs a running worker)
   worker                                 run the worker (all workflows and activities)
-  simulator [--port --records --locked-fraction --dialect]   run the Vault simulator
+  simulator [--port --records --locked-fraction --dialect --seed --faults --review-within-seconds --edit-fraction]
+                                         run the Vault simulator (faults and reviewers scripted, repeatable)
   schedule create|describe|pause|unpause|trigger|delete      the nightly Temporal Schedule
   list [--state <CapaSyncState>]         record workflows (default: all running)
   status <recordId>                      one record workflow's status
@@ -50,7 +51,9 @@ capa-sync schedule describe|pause|unpause|trigger|delete [--id ${DEFAULT_SCHEDUL
   report: 'capa-sync report <batchId> [--json]',
   worker: 'capa-sync worker\n  Runs the worker with the configuration from the environment (see README).',
   simulator:
-    'capa-sync simulator [--port 8100] [--records 2000] [--locked-fraction 0.1] [--dialect documented|customer]',
+    'capa-sync simulator [--port 8100] [--records 2000] [--locked-fraction 0.1] [--dialect documented|customer]\n' +
+    '  [--seed 42] [--faults \'{"serverErrorRate":0.02,"lostAnswerRate":0.03}\'] [--latency-ms 0]\n' +
+    '  [--review-within-seconds S --edit-fraction F]   approve every locked record within S s, editing F of them',
   demo: 'capa-sync demo\n  Starts the Temporal dev server (Web UI http://localhost:8233), the Vault simulator and the worker, runs the sample batch, and keeps running until Ctrl-C.',
 };
 

@@ -59,6 +59,8 @@ export class VaultSimulator {
   readonly calls: Record<string, number> = {};
   /** Rows per bulk update request, in arrival order: lets tests and the benchmark check batching. */
   readonly updateRequestSizes: number[] = [];
+  /** Faults injected, by kind (race conditions are counted per record). */
+  readonly faultsInjected: Record<string, number> = {};
   faults: FaultConfig;
   private readonly sessions = new Map<string, Session>();
   private readonly issued: string[] = [];
@@ -169,6 +171,7 @@ export class VaultSimulator {
 
     if (endpoint === 'auth') return this.auth(raw, req.headers['content-type']);
     const fault = pickFault(this.faults, this.random, endpoint === 'bulkUpdate');
+    if (fault) this.faultsInjected[fault] = (this.faultsInjected[fault] ?? 0) + 1;
     const faulted = await this.faultReply(fault, res);
     if (faulted) return faulted;
     const session = this.session(req.headers.authorization, fault === 'expire-session');
@@ -306,13 +309,11 @@ export class VaultSimulator {
     this.updateRequestSizes.push(rows.length);
     const customer = this.options.dialect === 'customer';
     const lockedType = customer ? 'RECORD_LOCKED' : this.options.lockedErrorType;
-    const results = this.store.update(
-      rows,
-      user,
-      executionId,
-      lockedType,
-      () => this.faults.raceConditionRate > 0 && this.random() < this.faults.raceConditionRate,
-    );
+    const results = this.store.update(rows, user, executionId, lockedType, () => {
+      const race = this.faults.raceConditionRate > 0 && this.random() < this.faults.raceConditionRate;
+      if (race) this.faultsInjected.raceCondition = (this.faultsInjected.raceCondition ?? 0) + 1;
+      return race;
+    });
     const data = results.map((r) => {
       if (r.kind === 'updated')
         return {

@@ -6,8 +6,10 @@ export interface ScriptedUnlock {
   atMs?: number;
   /** ...or after this many reads of the record (VQL or GET)... */
   afterReads?: number;
-  /** ...into this state. */
+  /** ...into this state... */
   toState: string;
+  /** ...after a reviewer edited these fields by hand during the review. */
+  edit?: { fields: FieldValues; user: string };
 }
 
 export interface SimRecord {
@@ -30,6 +32,8 @@ export interface AuditEntry {
   newValue: FieldValue;
   user: string;
   requestId: string;
+  /** The record's lifecycle state when the value was written. */
+  state: string;
 }
 
 export type RowResult =
@@ -71,6 +75,8 @@ export class VaultStore {
     if (rec?.unlock && this.isLocked(rec)) {
       const { atMs, afterReads, toState } = rec.unlock;
       if ((atMs !== undefined && this.options.now() >= atMs) || (afterReads !== undefined && rec.reads >= afterReads)) {
+        const { edit } = rec.unlock;
+        if (edit) this.write(rec, Object.entries(edit.fields), edit.user, 'manual-edit');
         this.moveState(rec, toState);
       }
     }
@@ -166,6 +172,7 @@ export class VaultStore {
         newValue: value,
         user,
         requestId,
+        state: rec.state__v,
       });
       rec.fields[field] = value;
     }

@@ -1,0 +1,464 @@
+/**
+ * The chaos harness: `npm run chaos [-- --records 10000 --seed 1 --kills 3 --restarts 1]`.
+ *
+ * Runs capa-sync as in production, on its own dev server, simulator and worker process (free ports), with Vault
+ * faulting about one call in nine, reviewers approving the locked records over minutes (editing a few by hand),
+ * two overlapping batches (the second hands off while the first's record workflows apply), the worker SIGKILLed
+ * at different phases and the dev server restarted. It then holds the simulator's write log and final state
+ * against what the inputs asked for, prints the counts and exits non-zero unless every one is 0.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { AuditTrail } from '../src/audit/audit-trail';
+import { loadConfig } from '../src/config';
+import { startDevServer } from '../src/dev-server';
+import { startBatch } from '../src/operations';
+import { FaultConfig, seededRandom } from '../src/simulator/faults';
+import { REVIEWER, scheduleReviews } from '../src/simulator/reviewers';
+import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
+import { DEFAULT_USERNAME, VaultSimulator } from '../src/simulator/server';
+import { batchDir } from '../src/sources/prepare-batch';
+import { FieldValues, sameFieldValue } from '../src/vault/types';
+import { BatchProgress, progressQuery } from '../src/workflows/batch-messages';
+import { statusQuery } from '../src/workflows/record-messages';
+import type { RowResult } from '../src/activities/batch-types';
+
+export interface ChaosOptions {
+  records: number;
+  seed: number;
+  kills: number;
+  restarts: number;
+  /** Reviewers approve every locked record within this many seconds of the first batch's end. */
+  reviewSeconds: number;
+  /** Give up on a record that is still waiting this long after the last approval. */
+  settleSeconds: number;
+  log?: (line: string) => void;
+}
+
+/** About one Vault call in nine fails in one of these ways (rates per call; race conditions per record). */
+export const CHAOS_FAULTS: Partial<FaultConfig> = {
+  serverErrorRate: 0.02,
+  hangRate: 0.005,
+  hangMs: 8_000,
+  lostAnswerRate: 0.02,
+  malformedRate: 0.015,
+  tooManyRequestsRate: 0.015,
+  retryAfterSeconds: 1,
+  exceptionRate: 0.015,
+  raceConditionRate: 0.01,
+  sessionExpiryEveryCalls: 40,
+  spikeRate: 0.02,
+  spikeMs: 2_000,
+};
+
+const CLI = path.join(__dirname, '../bin/capa-sync.js');
+const TASK_QUEUE = 'chaos';
+const PRIORITIES = ['High', 'Medium', 'Low'];
+const LOCKED_FRACTION = 0.05;
+const EDIT_FRACTION = 0.02;
+/** A reviewer's risk score: no export ever asks for it, so an overwrite is always visible. */
+const REVIEWER_SCORE = 100;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Batch 1 asks every record for new values; batch 2, a newer night, asks about 6% of them again. */
+const batch1Values = (i: number): FieldValues => ({
+  priority__c: PRIORITIES[(i + 1) % 3],
+  risk_score__c: (i * 3) % 100,
+  due_date__c: '2027-05-31',
+});
+const batch2Values = (i: number): FieldValues => ({
+  priority__c: PRIORITIES[(i + 2) % 3],
+  risk_score__c: (i * 7 + 1) % 100,
+  due_date__c: '2027-06-30',
+});
+/** Half of the locked records (every 20th) and every 27th record otherwise. */
+const inBatch2 = (i: number) => (i % 20 === 19 && i % 40 === 39) || i % 27 === 0;
+
+function writeExport(dir: string, name: string, rows: Array<[number, FieldValues]>): string {
+  const file = path.join(dir, name);
+  const lines = ['capa_id,priority,risk_score,due_date'];
+  for (const [i, v] of rows) lines.push(`${sampleRecordId(i)},${v.priority__c},${v.risk_score__c},${v.due_date__c}`);
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Keeps one worker process running, as a service manager would: a killed worker is started again. */
+class WorkerSupervisor {
+  private child?: ChildProcess;
+  private starts = 0;
+  private stopping = false;
+
+  constructor(
+    private readonly env: Record<string, string>,
+    private readonly logDir: string,
+  ) {}
+
+  start(): void {
+    const log = fs.openSync(path.join(this.logDir, `worker-${++this.starts}.log`), 'w');
+    const child = spawn('node', ['--max-old-space-size=256', CLI, 'worker'], {
+      env: { ...process.env, ...this.env },
+      stdio: ['ignore', log, log],
+    });
+    this.child = child;
+    child.once('exit', () => {
+      fs.closeSync(log);
+      if (!this.stopping && this.child === child) setTimeout(() => this.start(), 1000);
+    });
+  }
+
+  kill(): void {
+    this.child?.kill('SIGKILL');
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGINT');
+    await Promise.race([exited, sleep(15_000).then(() => child.kill('SIGKILL'))]);
+  }
+}
+
+export interface ChaosCounts {
+  rowsLost: number;
+  staleWrites: number;
+  writesWhileLocked: number;
+  duplicateWrites: number;
+  reviewerEditsOverwritten: number;
+  falseNeedsDecision: number;
+  writesMissingFromAudit: number;
+  auditEntriesWithoutWrite: number;
+  reportRowsNotReconciled: number;
+  recordsStuck: number;
+}
+
+export interface ChaosResult {
+  counts: ChaosCounts;
+  figures: Record<string, string | number>;
+}
+
+export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
+  const log = o.log ?? ((line: string) => console.log(line));
+  const started = Date.now();
+  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'capa-chaos-'));
+  const random = seededRandom(o.seed);
+  log(
+    `chaos: ${o.records} records, seed ${o.seed}, ${o.kills} worker kills, ${o.restarts} server restarts; ${dataDir}`,
+  );
+
+  const sim = new VaultSimulator({ seed: o.seed });
+  sim.store.seed(sampleRecords({ count: o.records, lockedFraction: LOCKED_FRACTION }));
+  await sim.start();
+  const lockedAtStart = [...sim.store.records.values()].filter((r) => sim.store.isLocked(r)).length;
+  const [port, uiPort] = [await freePort(), await freePort()];
+  const temporalDir = path.join(dataDir, 'temporal');
+  let server = await startDevServer(temporalDir, port, uiPort);
+  const address = `127.0.0.1:${port}`;
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const env = {
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+    VAULT_BASE_URL: sim.baseUrl,
+    CAPA_DATA_DIR: dataDir,
+    CAPA_TICK_SECONDS: '5',
+    CAPA_TICKS_PER_STEP: '1000',
+    CAPA_PAGE_SIZE: String(Math.max(100, Math.ceil(o.records / 10))),
+    CAPA_ACTIVITY_MAX_RETRY_SECONDS: '10',
+    VAULT_TIMEOUT_MS: '4000',
+    VAULT_BACKOFF_BASE_MS: '100',
+    VAULT_BACKOFF_MAX_MS: '2000',
+    VAULT_MAX_RETRIES: '6',
+    VAULT_BURST_THRESHOLD: '0',
+    LOG_LEVEL: 'warn',
+  };
+  const config = loadConfig(env);
+  const worker = new WorkerSupervisor(env, dataDir);
+  worker.start();
+  sim.setFaults(CHAOS_FAULTS);
+  const figures: Record<string, string | number> = {};
+
+  let killsLeft = o.kills;
+  let restartsLeft = o.restarts;
+  const progressOf = async (batchId: string): Promise<BatchProgress | undefined> =>
+    client.workflow
+      .getHandle(`capa-batch:capa__c:${batchId}`)
+      .query(progressQuery)
+      .catch(() => undefined);
+  /** SIGKILLs the worker, or restarts the dev server, while any is left to do. */
+  const disrupt = async (what: 'kill' | 'restart', phase: string) => {
+    if (what === 'kill' && killsLeft > 0) {
+      killsLeft--;
+      worker.kill();
+      log(`  ${elapsed()}: worker SIGKILLed (${phase})`);
+    } else if (what === 'restart' && restartsLeft > 0) {
+      restartsLeft--;
+      server.kill('SIGTERM');
+      await new Promise((resolve) => server.once('exit', resolve));
+      server = await startDevServer(temporalDir, port, uiPort);
+      log(`  ${elapsed()}: dev server restarted (${phase})`);
+    }
+  };
+
+  try {
+    const all = Array.from({ length: o.records }, (_, i) => i);
+    const b1 = new Map(all.map((i) => [sampleRecordId(i), batch1Values(i)]));
+    const b2 = new Map(all.filter(inBatch2).map((i) => [sampleRecordId(i), batch2Values(i)]));
+    const file1 = writeExport(
+      dataDir,
+      'night-1.csv',
+      all.map((i) => [i, batch1Values(i)]),
+    );
+    const file2 = writeExport(
+      dataDir,
+      'night-2.csv',
+      all.filter(inBatch2).map((i) => [i, batch2Values(i)]),
+    );
+
+    // Night 1, with a worker kill while pages are applied and a server restart while records are handed off.
+    const night1 = await startBatch(client, config, { source: file1, batchId: 'night-1' });
+    const night1Done = night1.result();
+    let done1 = false;
+    void night1Done.then(
+      () => (done1 = true),
+      () => (done1 = true),
+    );
+    while (!done1) {
+      const p = await progressOf('night-1');
+      if (p?.phase === 'applying' && p.pagesDone >= 1 && killsLeft === o.kills)
+        await disrupt('kill', 'night 1 applying pages');
+      if (p?.phase === 'handing-off' && restartsLeft === o.restarts) await disrupt('restart', 'night 1 handing off');
+      await sleep(200);
+    }
+    const summary1 = await night1Done;
+    figures['night 1 done after'] = elapsed();
+    log(`  ${elapsed()}: night 1 done: ${JSON.stringify(summary1.counts)}`);
+
+    // Reviewers start approving now; night 2 hands off while night 1's record workflows apply.
+    const edited = scheduleReviews(sim.store, {
+      withinMs: o.reviewSeconds * 1000,
+      editFraction: EDIT_FRACTION,
+      editOf: () => ({ risk_score__c: REVIEWER_SCORE }),
+      random,
+    });
+    const reviewsEnd = Date.now() + o.reviewSeconds * 1000;
+    await sleep(Math.min(5_000, (o.reviewSeconds * 1000) / 4));
+    const night2 = await startBatch(client, config, { source: file2, batchId: 'night-2' });
+    const night2Done = night2.result();
+    let done2 = false;
+    void night2Done.then(
+      () => (done2 = true),
+      () => (done2 = true),
+    );
+    while (!done2) {
+      const p = await progressOf('night-2');
+      if (p?.phase === 'handing-off' && killsLeft === o.kills - 1) await disrupt('kill', 'night 2 handing off');
+      await sleep(200);
+    }
+    const summary2 = await night2Done;
+    log(`  ${elapsed()}: night 2 done: ${JSON.stringify(summary2.counts)}`);
+    // The last kill lands while approved records are being written.
+    while (killsLeft > 0) {
+      await sleep(Math.max(1000, (reviewsEnd - Date.now()) / 3));
+      await disrupt('kill', 'record workflows applying');
+    }
+    while (restartsLeft > 0) await disrupt('restart', 'record workflows applying');
+
+    // Settle: every approval is due; wait until no record workflow is waiting or applying.
+    await sleep(Math.max(0, reviewsEnd - Date.now()));
+    const deadline = Date.now() + o.settleSeconds * 1000;
+    let unsettled = Infinity;
+    while (Date.now() < deadline) {
+      for (const rec of sim.store.records.values()) sim.store.get(rec.id); // approvals that are due take effect
+      unsettled = await count(client, `ExecutionStatus = 'Running' AND CapaSyncState != 'needs-decision'`);
+      if (unsettled === 0) break;
+      await sleep(2_000);
+    }
+    figures['settled after'] = elapsed();
+    log(`  ${elapsed()}: settled (${unsettled} record workflows still waiting or applying)`);
+
+    const counts = await check({ sim, client, dataDir, b1, b2, edited, unsettled });
+    const calls = Object.values(sim.calls).reduce((a, b) => a + b, 0);
+    const faulted = Object.entries(sim.faultsInjected);
+    const faultedCalls = faulted.filter(([kind]) => kind !== 'raceCondition').reduce((sum, [, n]) => sum + n, 0);
+    figures['vault calls'] = calls;
+    figures['faulted calls'] =
+      `${faultedCalls} (${((100 * faultedCalls) / calls).toFixed(1)}%): ${faulted.map(([k, n]) => `${k} ${n}`).join(', ')}`;
+    figures['locked at start'] = lockedAtStart;
+    figures['edited by reviewers'] = edited.size;
+    return { counts, figures };
+  } finally {
+    await worker.stop();
+    await connection.close();
+    server.kill('SIGTERM');
+    await sim.stop();
+  }
+}
+
+async function count(client: Client, filter: string): Promise<number> {
+  const query = `WorkflowType = 'capaRecordWorkflow' AND ${filter}`;
+  return (await client.workflow.count(query)).count;
+}
+
+/** Holds Vault's write log, its final state, capa-sync's audit trail and the reports against the inputs. */
+async function check(c: {
+  sim: VaultSimulator;
+  client: Client;
+  dataDir: string;
+  b1: Map<string, FieldValues>;
+  b2: Map<string, FieldValues>;
+  edited: Set<string>;
+  unsettled: number;
+}): Promise<ChaosCounts> {
+  const { sim, b1, b2, edited } = c;
+  const newest = (id: string) => b2.get(id) ?? b1.get(id)!;
+  const writes = sim.store.audit.filter((a) => a.user === DEFAULT_USERNAME);
+  const lockedStates = sim.options.lockedStates;
+
+  // The record workflows' last runs: which records stopped for a decision.
+  const needsDecision = new Set<string>();
+  for await (const wf of c.client.workflow.list({
+    query: `WorkflowType = 'capaRecordWorkflow' AND ExecutionStatus = 'Running' AND CapaSyncState = 'needs-decision'`,
+  })) {
+    const status = await c.client.workflow.getHandle(wf.workflowId).query(statusQuery);
+    needsDecision.add(status.recordId);
+  }
+
+  let rowsLost = 0;
+  for (const id of b1.keys()) {
+    const holds = Object.entries(newest(id)).every(([f, v]) => sameFieldValue(sim.store.records.get(id)!.fields[f], v));
+    if (!holds && !(edited.has(id) && needsDecision.has(id))) rowsLost++;
+  }
+
+  let staleWrites = 0;
+  for (const [id, v2] of b2) {
+    const v1 = b1.get(id)!;
+    for (const field of Object.keys(v2)) {
+      if (sameFieldValue(v1[field], v2[field])) continue;
+      const seq = writes.filter((w) => w.recordId === id && w.field === field);
+      const newer = seq.findIndex((w) => sameFieldValue(w.newValue, v2[field]));
+      if (newer >= 0) staleWrites += seq.slice(newer + 1).filter((w) => sameFieldValue(w.newValue, v1[field])).length;
+    }
+  }
+
+  const writesWhileLocked = writes.filter((w) => lockedStates.includes(w.state)).length;
+
+  const byValue = new Map<string, number>();
+  for (const w of writes) {
+    const key = `${w.recordId}|${w.field}|${JSON.stringify(w.newValue)}`;
+    byValue.set(key, (byValue.get(key) ?? 0) + 1);
+  }
+  const duplicateWrites = [...byValue.values()].reduce((sum, n) => sum + n - 1, 0);
+
+  let reviewerEditsOverwritten = 0;
+  for (const edit of sim.store.audit.filter((a) => a.user === REVIEWER)) {
+    reviewerEditsOverwritten += writes.filter(
+      (w) => w.recordId === edit.recordId && w.field === edit.field && w.seq > edit.seq,
+    ).length;
+  }
+
+  const falseNeedsDecision = [...needsDecision].filter((id) => !edited.has(id)).length;
+
+  const audited = new Map<string, number>();
+  for (const e of await new AuditTrail(path.join(c.dataDir, 'audit')).read()) {
+    const key = `${e.recordId}|${e.field}|${JSON.stringify(e.newValue)}`;
+    audited.set(key, (audited.get(key) ?? 0) + 1);
+  }
+  let writesMissingFromAudit = 0;
+  let auditEntriesWithoutWrite = 0;
+  for (const key of new Set([...byValue.keys(), ...audited.keys()])) {
+    const diff = (byValue.get(key) ?? 0) - (audited.get(key) ?? 0);
+    if (diff > 0) writesMissingFromAudit += diff;
+    else auditEntriesWithoutWrite -= diff;
+  }
+
+  let reportRowsNotReconciled = 0;
+  for (const [batchId, input] of [
+    ['night-1', b1],
+    ['night-2', b2],
+  ] as const) {
+    const file = path.join(batchDir(c.dataDir, batchId), 'report.json');
+    const rows = (JSON.parse(fs.readFileSync(file, 'utf8')) as { rows: RowResult[] }).rows;
+    const ids = [...input.keys()];
+    const seen = new Set<number>();
+    for (const r of rows) {
+      const expectedId = ids[r.row - 1];
+      const ok =
+        !seen.has(r.row) &&
+        r.recordId === expectedId &&
+        (r.outcome === 'waiting' ||
+          (r.outcome === 'updated' &&
+            writes.some(
+              (w) => w.recordId === expectedId && sameFieldValue(w.newValue, input.get(expectedId)!.priority__c),
+            )));
+      seen.add(r.row);
+      if (!ok) reportRowsNotReconciled++;
+    }
+    reportRowsNotReconciled += ids.length - seen.size;
+  }
+
+  return {
+    rowsLost,
+    staleWrites,
+    writesWhileLocked,
+    duplicateWrites,
+    reviewerEditsOverwritten,
+    falseNeedsDecision,
+    writesMissingFromAudit,
+    auditEntriesWithoutWrite,
+    reportRowsNotReconciled,
+    recordsStuck: c.unsettled,
+  };
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      records: { type: 'string', default: '10000' },
+      seed: { type: 'string', default: '1' },
+      kills: { type: 'string', default: '3' },
+      restarts: { type: 'string', default: '1' },
+      'review-seconds': { type: 'string', default: '180' },
+      'settle-seconds': { type: 'string', default: '300' },
+    },
+  });
+  const result = await runChaos({
+    records: Number(values.records),
+    seed: Number(values.seed),
+    kills: Number(values.kills),
+    restarts: Number(values.restarts),
+    reviewSeconds: Number(values['review-seconds']),
+    settleSeconds: Number(values['settle-seconds']),
+  });
+  console.log('\nwhat                           count');
+  for (const [what, n] of Object.entries(result.counts)) console.log(`${what.padEnd(30)} ${n}`);
+  for (const [what, v] of Object.entries(result.figures)) console.log(`(${what}: ${v})`);
+  const failed = Object.values(result.counts).some((n) => n !== 0);
+  console.log(failed ? '\nFAILED: capa-sync lost track of something' : '\nOK: every count is 0');
+  return failed ? 1 : 0;
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(`chaos: ${(err as Error).stack}`);
+      process.exit(2);
+    },
+  );
+}
