@@ -37,6 +37,8 @@ export interface ChaosOptions {
   reviewSeconds: number;
   /** Give up on a record that is still waiting this long after the last approval. */
   settleSeconds: number;
+  /** The fraction of locked records a reviewer edits by hand before approving. */
+  editFraction?: number;
   log?: (line: string) => void;
 }
 
@@ -60,7 +62,9 @@ const CLI = path.join(__dirname, '../bin/capa-sync.js');
 const TASK_QUEUE = 'chaos';
 const PRIORITIES = ['High', 'Medium', 'Low'];
 const LOCKED_FRACTION = 0.05;
-const EDIT_FRACTION = 0.02;
+/** Night 2 starts this long after reviews begin, and most of its locked records are approved during its run. */
+const NIGHT_2_AFTER_MS = 5_000;
+const NIGHT_2_RUSH_MS = 10_000;
 /** A reviewer's risk score: no export ever asks for it, so an overwrite is always visible. */
 const REVIEWER_SCORE = 100;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -230,47 +234,47 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       all.filter(inBatch2).map((i) => [i, batch2Values(i)]),
     );
 
+    /** Runs a night's batch to its end, calling `during` with its progress every 200 ms. */
+    const night = async (batchId: string, source: string, during: (p?: BatchProgress) => Promise<void>) => {
+      const result = (await startBatch(client, config, { source, batchId })).result();
+      let done = false;
+      const settle = () => (done = true);
+      result.then(settle, settle);
+      while (!done) {
+        await during(await progressOf(batchId));
+        await sleep(200);
+      }
+      return result;
+    };
+
     // Night 1, with a worker kill while pages are applied and a server restart while records are handed off.
-    const night1 = await startBatch(client, config, { source: file1, batchId: 'night-1' });
-    const night1Done = night1.result();
-    let done1 = false;
-    void night1Done.then(
-      () => (done1 = true),
-      () => (done1 = true),
-    );
-    while (!done1) {
-      const p = await progressOf('night-1');
+    const summary1 = await night('night-1', file1, async (p) => {
       if (p?.phase === 'applying' && p.pagesDone >= 1 && killsLeft === o.kills)
         await disrupt('kill', 'night 1 applying pages');
       if (p?.phase === 'handing-off' && restartsLeft === o.restarts) await disrupt('restart', 'night 1 handing off');
-      await sleep(200);
-    }
-    const summary1 = await night1Done;
+    });
     figures['night 1 done after'] = elapsed();
     log(`  ${elapsed()}: night 1 done: ${JSON.stringify(summary1.counts)}`);
 
     // Reviewers start approving now; night 2 hands off while night 1's record workflows apply.
     const edited = scheduleReviews(sim.store, {
       withinMs: o.reviewSeconds * 1000,
-      editFraction: EDIT_FRACTION,
+      editFraction: o.editFraction ?? 0.02,
       editOf: () => ({ risk_score__c: REVIEWER_SCORE }),
       random,
     });
-    const reviewsEnd = Date.now() + o.reviewSeconds * 1000;
-    await sleep(Math.min(5_000, (o.reviewSeconds * 1000) / 4));
-    const night2 = await startBatch(client, config, { source: file2, batchId: 'night-2' });
-    const night2Done = night2.result();
-    let done2 = false;
-    void night2Done.then(
-      () => (done2 = true),
-      () => (done2 = true),
-    );
-    while (!done2) {
-      const p = await progressOf('night-2');
-      if (p?.phase === 'handing-off' && killsLeft === o.kills - 1) await disrupt('kill', 'night 2 handing off');
-      await sleep(200);
+    // The records night 2 asks about again are approved while night 2 runs (the morning rush): their night-1
+    // workflows write as night 2 reads them and hands them over, the moments where newer values get lost.
+    const rushStart = Date.now() + NIGHT_2_AFTER_MS;
+    for (const id of b2.keys()) {
+      const unlock = sim.store.records.get(id)!.unlock;
+      if (unlock) unlock.atMs = rushStart + Math.floor(random() * NIGHT_2_RUSH_MS);
     }
-    const summary2 = await night2Done;
+    const reviewsEnd = Date.now() + Math.max(o.reviewSeconds * 1000, NIGHT_2_AFTER_MS + NIGHT_2_RUSH_MS);
+    await sleep(NIGHT_2_AFTER_MS);
+    const summary2 = await night('night-2', file2, async (p) => {
+      if (p?.phase === 'handing-off' && killsLeft === o.kills - 1) await disrupt('kill', 'night 2 handing off');
+    });
     log(`  ${elapsed()}: night 2 done: ${JSON.stringify(summary2.counts)}`);
     // The last kill lands while approved records are being written.
     while (killsLeft > 0) {
@@ -435,6 +439,7 @@ async function main(): Promise<number> {
       restarts: { type: 'string', default: '1' },
       'review-seconds': { type: 'string', default: '180' },
       'settle-seconds': { type: 'string', default: '300' },
+      'edit-fraction': { type: 'string', default: '0.02' },
     },
   });
   const result = await runChaos({
@@ -444,6 +449,7 @@ async function main(): Promise<number> {
     restarts: Number(values.restarts),
     reviewSeconds: Number(values['review-seconds']),
     settleSeconds: Number(values['settle-seconds']),
+    editFraction: Number(values['edit-fraction']),
   });
   console.log('\nwhat                           count');
   for (const [what, n] of Object.entries(result.counts)) console.log(`${what.padEnd(30)} ${n}`);

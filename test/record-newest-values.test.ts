@@ -1,8 +1,6 @@
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowIdReusePolicy } from '@temporalio/client';
-import { VaultSimulator } from '../src/simulator/server';
 import { capaRecordWorkflow } from '../src/workflows/record';
 import {
   DEFAULT_RECORD_OPTIONS,
@@ -12,8 +10,7 @@ import {
   setDesiredValuesSignal,
   statusQuery,
 } from '../src/workflows/record-messages';
-import { startTimeSkippingServer } from './helpers/temporal';
-import { startSimulator } from './helpers/vault';
+import { useTimeSkippingStack } from './helpers/time-skipping-stack';
 import { startRecordWorkflow, testWorker } from './helpers/record-env';
 import { saveHistory } from './helpers/histories';
 import { waitFor } from './helpers/wait';
@@ -25,22 +22,12 @@ const LOCKED = 'under_review_state__c';
 const APPROVED = 'approved_state__c';
 const FAST_TICKS = { tickScheduleSeconds: [1] };
 
-let env: TestWorkflowEnvironment;
-let sim: VaultSimulator;
+const stack = useTimeSkippingStack();
 let queue = 0;
 const nextQueue = () => `newest-${++queue}`;
 
-beforeAll(async () => {
-  env = await startTimeSkippingServer();
-  sim = await startSimulator();
-});
-afterAll(async () => {
-  await sim?.stop();
-  await env?.teardown();
-});
-
 const integrationWrites = (id: string) =>
-  sim.store.audit.filter((a) => a.recordId === id && a.user === 'sync.user@example.com');
+  stack.sim.store.audit.filter((a) => a.recordId === id && a.user === 'sync.user@example.com');
 
 /** What a later batch hands over: its values, and the Vault values it read (possibly before our write). */
 const batch2 = (desired: DesiredValues['desired'], baseline: DesiredValues['baseline']): DesiredValues => ({
@@ -58,7 +45,7 @@ function handOver(taskQueue: string, recordId: string, values: DesiredValues) {
     options: { ...DEFAULT_RECORD_OPTIONS, ...FAST_TICKS },
     ...values,
   };
-  return env.client.workflow.signalWithStart(capaRecordWorkflow, {
+  return stack.env.client.workflow.signalWithStart(capaRecordWorkflow, {
     workflowId: recordWorkflowId('capa__c', recordId),
     taskQueue,
     args: [input],
@@ -77,12 +64,12 @@ async function settled(h: Awaited<ReturnType<typeof handOver>>) {
 }
 
 it('writes values that arrive while its write is in flight, and takes its own write for its own', async () => {
-  sim.store.seed([{ id: 'A1', state__v: APPROVED, fields: { priority__c: 'Low' } }]);
+  stack.sim.store.seed([{ id: 'A1', state__v: APPROVED, fields: { priority__c: 'Low' } }]);
   const taskQueue = nextQueue();
-  const { worker, audit } = await testWorker(env, sim, taskQueue);
+  const { worker, audit } = await testWorker(stack.env, stack.sim, taskQueue);
   await worker.runUntil(async () => {
-    sim.setFaults({ latencyMs: 1_000 }); // each Vault call takes a second: time to arrive mid-write
-    const h = await startRecordWorkflow(env, taskQueue, {
+    stack.sim.setFaults({ latencyMs: 1_000 }); // each Vault call takes a second: time to arrive mid-write
+    const h = await startRecordWorkflow(stack.env, taskQueue, {
       recordId: 'A1',
       desired: { priority__c: 'High' },
       baseline: { priority__c: 'Low' },
@@ -96,12 +83,12 @@ it('writes values that arrive while its write is in flight, and takes its own wr
     );
     // Batch 2 read the record before this write landed: its baseline is the old value.
     await h.signal(setDesiredValuesSignal, batch2({ priority__c: 'Medium' }, { priority__c: 'Low' }));
-    sim.setFaults({ latencyMs: 0 });
+    stack.sim.setFaults({ latencyMs: 0 });
     expect(await h.result()).toMatchObject({ state: 'applied' });
     expect(await h.query(statusQuery)).toMatchObject({ desired: { priority__c: 'Medium' }, batchId: 'batch-2' });
     await saveHistory('newer-values-during-apply', h);
   });
-  expect(sim.store.records.get('A1')!.fields.priority__c).toBe('Medium');
+  expect(stack.sim.store.records.get('A1')!.fields.priority__c).toBe('Medium');
   expect(integrationWrites('A1').map((a) => [a.oldValue, a.newValue])).toEqual([
     ['Low', 'High'],
     ['High', 'Medium'],
@@ -113,57 +100,52 @@ it('writes values that arrive while its write is in flight, and takes its own wr
 });
 
 describe('a new run for a record whose last run has ended', () => {
-  async function appliedOnce(id: string, taskQueue: string, fields: Record<string, string | number>) {
-    sim.store.seed([{ id, state__v: APPROVED, fields }]);
-    const h = await startRecordWorkflow(env, taskQueue, {
-      recordId: id,
-      desired: { priority__c: 'High', risk_score__c: 50 },
-      baseline: fields,
-      options: FAST_TICKS,
+  /**
+   * Night 1's run writes the record and ends; the record is locked again, and night 2 (which read the record before
+   * that write) hands it over with newer values; `duringReview` runs before the record is approved.
+   */
+  async function secondNight(id: string, duringReview: () => void) {
+    const first = { priority__c: 'Low', risk_score__c: 10 };
+    stack.sim.store.seed([{ id, state__v: APPROVED, fields: first }]);
+    const taskQueue = nextQueue();
+    const ctx = await testWorker(stack.env, stack.sim, taskQueue);
+    const status = await ctx.worker.runUntil(async () => {
+      const night1 = await startRecordWorkflow(stack.env, taskQueue, {
+        recordId: id,
+        desired: { priority__c: 'High', risk_score__c: 50 },
+        baseline: first,
+        options: FAST_TICKS,
+      });
+      expect(await night1.result()).toMatchObject({ state: 'applied' });
+      const rec = stack.sim.store.records.get(id)!;
+      stack.sim.store.moveState(rec, LOCKED);
+      const h = await handOver(taskQueue, id, batch2({ priority__c: 'Medium', risk_score__c: 60 }, first));
+      duringReview();
+      stack.sim.store.moveState(rec, APPROVED);
+      const settledStatus = await settled(h);
+      await saveHistory(`second-night-${settledStatus.state}`, h);
+      return settledStatus;
     });
-    expect(await h.result()).toMatchObject({ state: 'applied' });
-    sim.store.moveState(sim.store.records.get(id)!, LOCKED); // locked again for the next review
+    return { status, alerts: ctx.alerts.sent, fields: stack.sim.store.records.get(id)!.fields };
   }
 
   it("applies newer values over capa-sync's own earlier write, with a baseline read before that write", async () => {
-    const taskQueue = nextQueue();
-    const { worker, alerts } = await testWorker(env, sim, taskQueue);
-    await worker.runUntil(async () => {
-      await appliedOnce('B1', taskQueue, { priority__c: 'Low', risk_score__c: 10 });
-      const h = await handOver(
-        taskQueue,
-        'B1',
-        batch2({ priority__c: 'Medium', risk_score__c: 60 }, { priority__c: 'Low', risk_score__c: 10 }),
-      );
-      sim.store.moveState(sim.store.records.get('B1')!, APPROVED);
-      const status = await settled(h);
-      expect(status.state).toBe('applied');
-      expect(status.needsDecision).toBeUndefined();
-      expect(alerts.sent).toEqual([]);
-      await saveHistory('own-write-not-an-edit', h);
-    });
-    expect(sim.store.records.get('B1')!.fields).toMatchObject({ priority__c: 'Medium', risk_score__c: 60 });
+    const { status, alerts, fields } = await secondNight('B1', () => undefined);
+    expect(status.state).toBe('applied');
+    expect(status.needsDecision).toBeUndefined();
+    expect(alerts).toEqual([]);
+    expect(fields).toMatchObject({ priority__c: 'Medium', risk_score__c: 60 });
   });
 
   it("still stops for a reviewer's edit made after capa-sync's write, naming only the edited field", async () => {
-    const taskQueue = nextQueue();
-    const { worker, alerts } = await testWorker(env, sim, taskQueue);
-    await worker.runUntil(async () => {
-      await appliedOnce('B2', taskQueue, { priority__c: 'Low', risk_score__c: 10 });
-      const h = await handOver(
-        taskQueue,
-        'B2',
-        batch2({ priority__c: 'Medium', risk_score__c: 60 }, { priority__c: 'Low', risk_score__c: 10 }),
-      );
-      sim.store.editByHand('B2', { risk_score__c: 77 }, 'reviewer@example.com');
-      sim.store.moveState(sim.store.records.get('B2')!, APPROVED);
-      expect(await settled(h)).toMatchObject({
-        state: 'needs-decision',
-        needsDecision: { reason: 'conflict', fields: ['risk_score__c'] },
-      });
-      expect(alerts.sent.map((a) => a.fields.reason)).toEqual(['conflict']);
+    const edit = () => stack.sim.store.editByHand('B2', { risk_score__c: 77 }, 'reviewer@example.com');
+    const { status, alerts, fields } = await secondNight('B2', edit);
+    expect(status).toMatchObject({
+      state: 'needs-decision',
+      needsDecision: { reason: 'conflict', fields: ['risk_score__c'] },
     });
-    expect(sim.store.records.get('B2')!.fields).toMatchObject({ priority__c: 'High', risk_score__c: 77 });
+    expect(alerts.map((a) => a.fields.reason)).toEqual(['conflict']);
+    expect(fields).toMatchObject({ priority__c: 'High', risk_score__c: 77 });
   });
 });
 
@@ -179,9 +161,9 @@ it('writes values that arrive after the run reached its end but before it closed
     release = () => res.end('ok');
   });
   await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
-  sim.store.seed([{ id: 'E1', state__v: APPROVED, fields: { priority__c: 'Low' } }]);
+  stack.sim.store.seed([{ id: 'E1', state__v: APPROVED, fields: { priority__c: 'Low' } }]);
   const taskQueue = nextQueue();
-  const { worker } = await testWorker(env, sim, taskQueue, {
+  const { worker } = await testWorker(stack.env, stack.sim, taskQueue, {
     settings: {
       ALERT_CHANNEL: 'webhook',
       ALERT_WEBHOOK_URL: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`,
@@ -189,7 +171,7 @@ it('writes values that arrive after the run reached its end but before it closed
   });
   try {
     await worker.runUntil(async () => {
-      const h = await startRecordWorkflow(env, taskQueue, {
+      const h = await startRecordWorkflow(stack.env, taskQueue, {
         recordId: 'E1',
         desired: { priority__c: 'Urgent' },
         baseline: { priority__c: 'Low' },
@@ -199,14 +181,17 @@ it('writes values that arrive after the run reached its end but before it closed
       expect((await h.query(statusQuery)).state).toBe('failed');
       await h.signal(setDesiredValuesSignal, batch2({ priority__c: 'Medium' }, { priority__c: 'Low' }));
       release();
-      const next = env.client.workflow.getHandle(recordWorkflowId('capa__c', 'E1'));
+      const next = stack.env.client.workflow.getHandle(recordWorkflowId('capa__c', 'E1'));
       await waitFor('the next run to apply', async () => (await next.query(statusQuery)).state === 'applied');
       expect(await next.query(statusQuery)).toMatchObject({ batchId: 'batch-2', desired: { priority__c: 'Medium' } });
-      await saveHistory('late-values-new-run', env.client.workflow.getHandle(h.workflowId, h.firstExecutionRunId));
+      await saveHistory(
+        'late-values-new-run',
+        stack.env.client.workflow.getHandle(h.workflowId, h.firstExecutionRunId),
+      );
     });
   } finally {
     webhook.closeAllConnections();
     webhook.close();
   }
-  expect(sim.store.records.get('E1')!.fields.priority__c).toBe('Medium');
+  expect(stack.sim.store.records.get('E1')!.fields.priority__c).toBe('Medium');
 });
