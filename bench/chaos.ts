@@ -44,14 +44,14 @@ export interface ChaosOptions {
 
 /** About one Vault call in nine fails in one of these ways (rates per call; race conditions per record). */
 export const CHAOS_FAULTS: Partial<FaultConfig> = {
-  serverErrorRate: 0.02,
-  hangRate: 0.005,
+  serverErrorRate: 0.03,
+  hangRate: 0.01,
   hangMs: 8_000,
-  lostAnswerRate: 0.02,
-  malformedRate: 0.015,
-  tooManyRequestsRate: 0.015,
+  lostAnswerRate: 0.04,
+  malformedRate: 0.02,
+  tooManyRequestsRate: 0.02,
   retryAfterSeconds: 1,
-  exceptionRate: 0.015,
+  exceptionRate: 0.02,
   raceConditionRate: 0.01,
   sessionExpiryEveryCalls: 40,
   spikeRate: 0.02,
@@ -65,7 +65,7 @@ const LOCKED_FRACTION = 0.05;
 /** Night 2 starts this long after reviews begin, and most of its locked records are approved during its run. */
 const NIGHT_2_AFTER_MS = 5_000;
 const NIGHT_2_RUSH_MS = 10_000;
-/** A reviewer's risk score: no export ever asks for it, so an overwrite is always visible. */
+/** A reviewer's risk score (or 99.5 where the record already holds it): no export asks for either. */
 const REVIEWER_SCORE = 100;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -152,6 +152,8 @@ export interface ChaosCounts {
 
 export interface ChaosResult {
   counts: ChaosCounts;
+  /** For each count that is not 0, the first few records behind it with Vault's log of their writes. */
+  examples: Record<string, string[]>;
   figures: Record<string, string | number>;
 }
 
@@ -260,7 +262,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const edited = scheduleReviews(sim.store, {
       withinMs: o.reviewSeconds * 1000,
       editFraction: o.editFraction ?? 0.02,
-      editOf: () => ({ risk_score__c: REVIEWER_SCORE }),
+      editOf: (id) => ({
+        risk_score__c:
+          sim.store.records.get(id)!.fields.risk_score__c === REVIEWER_SCORE ? REVIEWER_SCORE - 0.5 : REVIEWER_SCORE,
+      }),
       random,
     });
     // The records night 2 asks about again are approved while night 2 runs (the morning rush): their night-1
@@ -296,7 +301,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     figures['settled after'] = elapsed();
     log(`  ${elapsed()}: settled (${unsettled} record workflows still waiting or applying)`);
 
-    const counts = await check({ sim, client, dataDir, b1, b2, edited, unsettled });
+    const { counts, examples } = await check({ sim, client, dataDir, b1, b2, edited, unsettled });
     const calls = Object.values(sim.calls).reduce((a, b) => a + b, 0);
     const faulted = Object.entries(sim.faultsInjected);
     const faultedCalls = faulted.filter(([kind]) => kind !== 'raceCondition').reduce((sum, [, n]) => sum + n, 0);
@@ -305,7 +310,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       `${faultedCalls} (${((100 * faultedCalls) / calls).toFixed(1)}%): ${faulted.map(([k, n]) => `${k} ${n}`).join(', ')}`;
     figures['locked at start'] = lockedAtStart;
     figures['edited by reviewers'] = edited.size;
-    return { counts, figures };
+    return { counts, examples, figures };
   } finally {
     await worker.stop();
     await connection.close();
@@ -328,8 +333,20 @@ async function check(c: {
   b2: Map<string, FieldValues>;
   edited: Set<string>;
   unsettled: number;
-}): Promise<ChaosCounts> {
+}): Promise<{ counts: ChaosCounts; examples: Record<string, string[]> }> {
   const { sim, b1, b2, edited } = c;
+  const examples: Record<string, string[]> = {};
+  const history = (id: string) =>
+    sim.store.audit
+      .filter((a) => a.recordId === id)
+      .map(
+        (a) =>
+          `#${a.seq} ${a.time.slice(11, 23)} ${a.field} ${JSON.stringify(a.oldValue)}->${JSON.stringify(a.newValue)} by ${a.user} in ${a.state}`,
+      );
+  const example = (what: keyof ChaosCounts, id: string) => {
+    const list = (examples[what] ??= []);
+    if (list.length < 3) list.push(`${id}: ${history(id).join('; ')}`);
+  };
   const newest = (id: string) => b2.get(id) ?? b1.get(id)!;
   const writes = sim.store.audit.filter((a) => a.user === DEFAULT_USERNAME);
   const lockedStates = sim.options.lockedStates;
@@ -346,7 +363,10 @@ async function check(c: {
   let rowsLost = 0;
   for (const id of b1.keys()) {
     const holds = Object.entries(newest(id)).every(([f, v]) => sameFieldValue(sim.store.records.get(id)!.fields[f], v));
-    if (!holds && !(edited.has(id) && needsDecision.has(id))) rowsLost++;
+    if (!holds && !(edited.has(id) && needsDecision.has(id))) {
+      rowsLost++;
+      example('rowsLost', id);
+    }
   }
 
   let staleWrites = 0;
@@ -356,7 +376,9 @@ async function check(c: {
       if (sameFieldValue(v1[field], v2[field])) continue;
       const seq = writes.filter((w) => w.recordId === id && w.field === field);
       const newer = seq.findIndex((w) => sameFieldValue(w.newValue, v2[field]));
-      if (newer >= 0) staleWrites += seq.slice(newer + 1).filter((w) => sameFieldValue(w.newValue, v1[field])).length;
+      const stale = newer < 0 ? 0 : seq.slice(newer + 1).filter((w) => sameFieldValue(w.newValue, v1[field])).length;
+      if (stale) example('staleWrites', id);
+      staleWrites += stale;
     }
   }
 
@@ -370,13 +392,16 @@ async function check(c: {
   const duplicateWrites = [...byValue.values()].reduce((sum, n) => sum + n - 1, 0);
 
   let reviewerEditsOverwritten = 0;
-  for (const edit of sim.store.audit.filter((a) => a.user === REVIEWER)) {
-    reviewerEditsOverwritten += writes.filter(
-      (w) => w.recordId === edit.recordId && w.field === edit.field && w.seq > edit.seq,
-    ).length;
+  const edits = sim.store.audit.filter((a) => a.user === REVIEWER && !sameFieldValue(a.oldValue, a.newValue));
+  for (const edit of edits) {
+    const over = writes.filter((w) => w.recordId === edit.recordId && w.field === edit.field && w.seq > edit.seq);
+    if (over.length) example('reviewerEditsOverwritten', edit.recordId);
+    reviewerEditsOverwritten += over.length;
   }
 
-  const falseNeedsDecision = [...needsDecision].filter((id) => !edited.has(id)).length;
+  const falseDecisions = [...needsDecision].filter((id) => !edited.has(id));
+  falseDecisions.forEach((id) => example('falseNeedsDecision', id));
+  const falseNeedsDecision = falseDecisions.length;
 
   const audited = new Map<string, number>();
   for (const e of await new AuditTrail(path.join(c.dataDir, 'audit')).read()) {
@@ -387,6 +412,7 @@ async function check(c: {
   let auditEntriesWithoutWrite = 0;
   for (const key of new Set([...byValue.keys(), ...audited.keys()])) {
     const diff = (byValue.get(key) ?? 0) - (audited.get(key) ?? 0);
+    if (diff) example(diff > 0 ? 'writesMissingFromAudit' : 'auditEntriesWithoutWrite', key.split('|')[0]);
     if (diff > 0) writesMissingFromAudit += diff;
     else auditEntriesWithoutWrite -= diff;
   }
@@ -411,12 +437,15 @@ async function check(c: {
               (w) => w.recordId === expectedId && sameFieldValue(w.newValue, input.get(expectedId)!.priority__c),
             )));
       seen.add(r.row);
-      if (!ok) reportRowsNotReconciled++;
+      if (!ok) {
+        reportRowsNotReconciled++;
+        example('reportRowsNotReconciled', `${expectedId} (${batchId} row ${r.row}: ${r.outcome})`);
+      }
     }
     reportRowsNotReconciled += ids.length - seen.size;
   }
 
-  return {
+  const counts = {
     rowsLost,
     staleWrites,
     writesWhileLocked,
@@ -428,6 +457,7 @@ async function check(c: {
     reportRowsNotReconciled,
     recordsStuck: c.unsettled,
   };
+  return { counts, examples };
 }
 
 async function main(): Promise<number> {
@@ -454,6 +484,8 @@ async function main(): Promise<number> {
   console.log('\nwhat                           count');
   for (const [what, n] of Object.entries(result.counts)) console.log(`${what.padEnd(30)} ${n}`);
   for (const [what, v] of Object.entries(result.figures)) console.log(`(${what}: ${v})`);
+  for (const [what, list] of Object.entries(result.examples))
+    console.log(`\n${what}, for example:\n  ${list.join('\n  ')}`);
   const failed = Object.values(result.counts).some((n) => n !== 0);
   console.log(failed ? '\nFAILED: capa-sync lost track of something' : '\nOK: every count is 0');
   return failed ? 1 : 0;

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import { AppConfig, ConfigError, loadConfig } from './config';
-import { decide, listRecords, newBatchId, recordStatus, startBatch } from './operations';
+import { BatchIdRefused, decide, listRecords, newBatchId, recordStatus, startBatch } from './operations';
 import { DEFAULT_SCHEDULE_ID, upsertSchedule } from './schedule';
 import { connectClient } from './temporal-connection';
 import { reportFiles } from './reports/batch-report';
@@ -306,13 +306,14 @@ const notFound = (what: string | undefined) => (err: unknown) => {
 
 /** One clear line per error, never a stack trace; the exit code says which kind. */
 export function describeError(err: unknown): { code: number; message: string } {
-  if (err instanceof UsageError || err instanceof ConfigError) return { code: EXIT.usage, message: err.message };
+  if (err instanceof UsageError || err instanceof ConfigError || err instanceof BatchIdRefused)
+    return { code: EXIT.usage, message: err.message };
   if (err instanceof NotFound) return { code: EXIT.notFound, message: err.message };
   if (err instanceof WorkflowUpdateFailedError)
     return { code: EXIT.failed, message: `refused: ${(err.cause as Error)?.message ?? err.message}` };
-  const e = err as Error & { cause?: Error };
-  return {
-    code: EXIT.failed,
-    message: e?.cause?.message ? `${e.message}: ${e.cause.message}` : String(e?.message ?? err),
-  };
+  // A failed workflow's own message is generic ("Activity task failed"): the deepest cause says what happened.
+  let root = err as Error;
+  while ((root?.cause as Error | undefined)?.message) root = root.cause as Error;
+  const e = err as Error;
+  return { code: EXIT.failed, message: root === e ? String(e?.message ?? err) : `${e.message}: ${root.message}` };
 }

@@ -122,6 +122,11 @@ export const SETTINGS = {
     doc: 'Overrides the preset: per-record error types retried later',
   },
   VAULT_TIMEOUT_MS: { schema: int(100), default: '30000', doc: 'Timeout of one Vault call' },
+  VAULT_AUTH_RETRY_MINUTES: {
+    schema: z.coerce.number().positive(),
+    default: '30',
+    doc: 'After Vault refuses the credentials, no login is tried for this long (an alert says so)',
+  },
   VAULT_MAX_RETRIES: {
     schema: int(0),
     default: '5',
@@ -173,6 +178,11 @@ export const SETTINGS = {
   },
   CAPA_PAGE_SIZE: { schema: int(1), default: '5000', doc: 'Rows per batch page (one activity call)' },
   CAPA_UPDATE_CONCURRENCY: { schema: int(1), default: '3', doc: 'Bulk update calls in flight at once' },
+  CAPA_SOURCE_MAX_BYTES: {
+    schema: int(1),
+    default: '1073741824',
+    doc: 'Largest source a URL may deliver (bytes); a longer download fails the batch',
+  },
   CAPA_DATA_DIR: {
     schema: z.string().min(1),
     default: '.data',
@@ -213,7 +223,7 @@ export interface AppConfig {
   vault: VaultConnectionSettings & { object: string; dialect: VaultDialect; coalesce: CoalescingWindows };
   record: RecordWorkflowOptions;
   mapping: Mapping;
-  batch: { pageSize: number; updateConcurrency: number };
+  batch: { pageSize: number; updateConcurrency: number; sourceMaxBytes: number };
   alerts: { channel: 'log' | 'webhook'; webhookUrl?: string };
   dataDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -263,6 +273,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       clientId: s.VAULT_CLIENT_ID,
       expectedVaultId: s.VAULT_ID,
       timeoutMs: s.VAULT_TIMEOUT_MS,
+      authRetryMs: Math.round(s.VAULT_AUTH_RETRY_MINUTES * 60_000),
       maxRetries: s.VAULT_MAX_RETRIES,
       backoffBaseMs: s.VAULT_BACKOFF_BASE_MS,
       backoffMaxMs: s.VAULT_BACKOFF_MAX_MS,
@@ -288,7 +299,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       activityMaxIntervalSeconds: s.CAPA_ACTIVITY_MAX_RETRY_SECONDS,
     },
     mapping,
-    batch: { pageSize: s.CAPA_PAGE_SIZE, updateConcurrency: s.CAPA_UPDATE_CONCURRENCY },
+    batch: {
+      pageSize: s.CAPA_PAGE_SIZE,
+      updateConcurrency: s.CAPA_UPDATE_CONCURRENCY,
+      sourceMaxBytes: s.CAPA_SOURCE_MAX_BYTES,
+    },
     alerts: { channel: s.ALERT_CHANNEL, webhookUrl: s.ALERT_WEBHOOK_URL },
     dataDir: path.resolve(s.CAPA_DATA_DIR),
     logLevel: s.LOG_LEVEL,
@@ -316,12 +331,18 @@ function parseMapping(value: unknown): Mapping {
       `invalid configuration:\n  CAPA_MAPPING_FILE: ${issue.path.join('.') || 'mapping'}: ${issue.message}`,
     );
   }
-  const forbidden = Object.entries(parsed.data.columns).filter(([, rule]) => PROTECTED_FIELDS.has(rule.field));
-  if (forbidden.length) {
-    const [column, rule] = forbidden[0];
-    throw new ConfigError(
-      `invalid configuration:\n  CAPA_MAPPING_FILE: column ${column} maps to ${rule.field}, which is never written`,
-    );
+  const columnOf = new Map<string, string>();
+  for (const [column, rule] of Object.entries(parsed.data.columns)) {
+    if (PROTECTED_FIELDS.has(rule.field))
+      throw new ConfigError(
+        `invalid configuration:\n  CAPA_MAPPING_FILE: column ${column} maps to ${rule.field}, a Vault system field that is never written`,
+      );
+    const other = columnOf.get(rule.field);
+    if (other)
+      throw new ConfigError(
+        `invalid configuration:\n  CAPA_MAPPING_FILE: columns ${other} and ${column} both map to ${rule.field}: which one wins would be a guess`,
+      );
+    columnOf.set(rule.field, column);
   }
   return parsed.data;
 }

@@ -1,8 +1,13 @@
-import { Client, WorkflowNotFoundError } from '@temporalio/client';
+import {
+  Client,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdReusePolicy,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
 import type { AppConfig } from './config';
 import type { capaBatchWorkflow } from './workflows/batch';
 import type { RecordWorkflowResult } from './workflows/record';
-import { batchWorkflowId, BatchInput } from './workflows/batch-messages';
+import { BATCH_ID_PATTERN, batchWorkflowId, BatchInput } from './workflows/batch-messages';
 import {
   cancelUpdate,
   forceUpdate,
@@ -18,12 +23,29 @@ export function newBatchId(now = new Date()): string {
   return now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
 }
 
+/** A batch id that cannot be used: malformed, or taken by an earlier batch (whose state and report it names). */
+export class BatchIdRefused extends Error {}
+
+/** Starts a batch under an id used by no earlier batch: a rerun is a new batch, never a replay of an old one's state. */
 export async function startBatch(client: Client, config: AppConfig, input: BatchInput & { batchId: string }) {
-  return client.workflow.start<typeof capaBatchWorkflow>('capaBatchWorkflow', {
-    taskQueue: config.temporal.taskQueue,
-    workflowId: batchWorkflowId(config.vault.object, input.batchId),
-    args: [input],
-  });
+  if (!BATCH_ID_PATTERN.test(input.batchId))
+    throw new BatchIdRefused(
+      `invalid batch id ${JSON.stringify(input.batchId)}: use up to 100 letters, digits, '.', '_' or '-'`,
+    );
+  try {
+    return await client.workflow.start<typeof capaBatchWorkflow>('capaBatchWorkflow', {
+      taskQueue: config.temporal.taskQueue,
+      workflowId: batchWorkflowId(config.vault.object, input.batchId),
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      args: [input],
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError)
+      throw new BatchIdRefused(
+        `batch id ${input.batchId} is already used (capa-sync report ${input.batchId}); choose another`,
+      );
+    throw err;
+  }
 }
 
 export interface WaitingRecord {

@@ -19,7 +19,11 @@ export function buildActivities(
   config: AppConfig,
   services: { logger: Logger; temporal: Client; alerts?: AlertChannel },
 ) {
-  const http = new VaultHttp(config.vault, services.logger);
+  const alerts = services.alerts ?? createAlertChannel(config.alerts, services.logger);
+  const http = new VaultHttp(config.vault, services.logger, (message) => {
+    const alert = { title: 'capa-sync: Vault refused the credentials', lines: [message], fields: { kind: 'auth' } };
+    alerts.send(alert).catch((err) => services.logger.error('alert failed', { error: err }));
+  });
   const vault = new VaultClient(http, config.vault.dialect);
   const activities = createActivities({
     vault,
@@ -33,8 +37,9 @@ export function buildActivities(
     dataDir: config.dataDir,
     pageSize: config.batch.pageSize,
     updateConcurrency: config.batch.updateConcurrency,
+    sourceMaxBytes: config.batch.sourceMaxBytes,
     audit: new AuditTrail(path.join(config.dataDir, 'audit')),
-    alerts: services.alerts ?? createAlertChannel(config.alerts, services.logger),
+    alerts,
     logger: services.logger,
     metrics: syncMetrics(Runtime.instance().metricMeter),
   });

@@ -57,22 +57,42 @@ it('reports every bad setting at once and never echoes a secret', () => {
   expect(secret).not.toContain('hunter2');
 });
 
-it('reads the password from a file and refuses a mapping that would write state__v', () => {
+it('reads the password from a file', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capa-config-'));
   fs.writeFileSync(path.join(dir, 'pw'), 's3cret\n');
   expect(loadConfig({ VAULT_PASSWORD_FILE: path.join(dir, 'pw') }).vault.password).toBe('s3cret');
-  fs.writeFileSync(
-    path.join(dir, 'map.json'),
-    JSON.stringify({ idColumn: 'id', columns: { state: { field: 'state__v', type: 'text', maxLength: 10 } } }),
+});
+
+describe('a mapping file', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capa-mapping-'));
+  const mappingFile = (columns: Record<string, unknown>) => {
+    const file = path.join(dir, `map-${Object.keys(columns).join('-')}.json`);
+    fs.writeFileSync(file, JSON.stringify({ idColumn: 'id', columns }));
+    return file;
+  };
+  const problemOf = (columns: Record<string, unknown>) => problem({ CAPA_MAPPING_FILE: mappingFile(columns) });
+  const text = (field: string) => ({ field, type: 'text', maxLength: 10 });
+
+  it.each(['state__v', 'status__v', 'lifecycle__v', 'state_stage_id__v', 'modified_by__v', 'created_date__v', 'id'])(
+    'refuses a column mapped to the Vault system field %s',
+    (field) => {
+      expect(problemOf({ col: text(field) })).toMatch(
+        new RegExp(`column col maps to ${field}, a Vault system field that is never written`),
+      );
+    },
   );
-  expect(problem({ CAPA_MAPPING_FILE: path.join(dir, 'map.json') })).toMatch(
-    /column state maps to state__v, which is never written/,
-  );
-  fs.writeFileSync(
-    path.join(dir, 'bad.json'),
-    JSON.stringify({ idColumn: 'id', columns: { p: { field: 'p__c', type: 'enum' } } }),
-  );
-  expect(problem({ CAPA_MAPPING_FILE: path.join(dir, 'bad.json') })).toMatch(/CAPA_MAPPING_FILE: columns.p.type/);
+
+  it('refuses two columns mapped to one field', () => {
+    expect(problemOf({ prio: text('priority__c'), priority: text('priority__c') })).toMatch(
+      /columns prio and priority both map to priority__c/,
+    );
+  });
+
+  it('accepts an editable __v field and names a rule it does not know', () => {
+    const config = loadConfig({ CAPA_MAPPING_FILE: mappingFile({ name: text('name__v') }) });
+    expect(config.mapping.columns.name).toMatchObject({ field: 'name__v' });
+    expect(problemOf({ p: { field: 'p__c', type: 'enum' } })).toMatch(/CAPA_MAPPING_FILE: columns.p.type/);
+  });
 });
 
 it('applies the customer dialect preset and individual overrides', () => {

@@ -41,7 +41,11 @@ describe('CSV reader', () => {
 it('splits a JSON array into elements, whatever the chunking', async () => {
   const text = '[{"a":"x,]"}, {"b":[1,2]} ,{"c":"\\"}"}]';
   const parts = text.split('');
-  expect(await all(splitJsonArray(chunks(...parts)))).toEqual(['{"a":"x,]"}', ' {"b":[1,2]} ', '{"c":"\\"}"}']);
+  expect(await all(splitJsonArray(chunks(...parts), 100))).toEqual([
+    { text: '{"a":"x,]"}' },
+    { text: ' {"b":[1,2]} ' },
+    { text: '{"c":"\\"}"}' },
+  ]);
 });
 
 describe('preparing a batch', () => {

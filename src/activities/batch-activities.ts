@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import path from 'node:path';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
 import type { AlertChannel } from '../alerts/alert-channel';
 import { changeEntries, type AuditTrail } from '../audit/audit-trail';
@@ -16,6 +18,7 @@ import {
   Superseded,
 } from '../sources/prepare-batch';
 import { downloadSource, isUrl, sourceLocation } from '../sources/read-source';
+import { SourceError } from '../sources/source-error';
 import type { Rejection, ValidRow } from '../sources/validate-row';
 import { MAX_ROWS_PER_UPDATE, VaultClient } from '../vault/client';
 import { isLockedState } from '../vault/dialect';
@@ -38,6 +41,7 @@ export interface BatchActivityDeps {
   dataDir: string;
   pageSize: number;
   updateConcurrency: number;
+  sourceMaxBytes: number;
   audit: AuditTrail;
   alerts: AlertChannel;
   logger: Logger;
@@ -70,6 +74,41 @@ async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise
       while (next < items.length) await fn(items[next++]);
     }),
   );
+}
+
+/** A local source file that can be read, or a SourceError saying why not. */
+async function sourceFile(source: string): Promise<string> {
+  const file = sourceLocation(source);
+  const stat = await fs.promises.stat(file).catch(() => undefined);
+  if (!stat) throw new SourceError(`source file not found: ${file}`);
+  if (!stat.isFile()) throw new SourceError(`source is not a file: ${file}`);
+  return file;
+}
+
+/**
+ * Marks a batch's folder as this workflow run's. A folder left by an earlier run under the same id (possible once
+ * Temporal has forgotten that run) is refused: its page results would be taken for this batch's.
+ */
+async function claimFolder(dir: string, batchId: string, source: string): Promise<void> {
+  const runId = Context.current().info.workflowExecution?.runId ?? batchId;
+  const file = path.join(dir, 'owner.json');
+  const owner = await fs.promises.readFile(file, 'utf8').then(
+    (text) => JSON.parse(text) as { runId: string; source: string },
+    () => undefined,
+  );
+  if (owner && owner.runId !== runId)
+    throw new SourceError(`batch id ${batchId} already holds an earlier batch (source ${owner.source}); use a new id`);
+  if (!owner) await fs.promises.writeFile(file, JSON.stringify({ runId, source }));
+}
+
+/** A problem with the source itself fails the batch at once: the same input would fail every retry. */
+async function asSourceFailure<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof SourceError) throw ApplicationFailure.nonRetryable(err.message, 'SourceError');
+    throw err;
+  }
 }
 
 export function createBatchActivities(deps: BatchActivityDeps): BatchActivities {
@@ -162,11 +201,18 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
     async prepareBatch({ batchId, source }) {
       const dir = dirOf(batchId);
       await fs.promises.mkdir(dir, { recursive: true });
-      const input = isUrl(source) ? await downloadSource(source, dir) : { file: sourceLocation(source) };
-      if (!fs.existsSync(input.file)) throw new Error(`source file not found: ${input.file}`);
       // Temporal lists the running record workflows while the source is read.
       const [prepared, running] = await Promise.all([
-        prepareBatch(input, deps.mapping, dir, deps.pageSize),
+        asSourceFailure(async () => {
+          await claimFolder(dir, batchId, source);
+          const input = isUrl(source)
+            ? await downloadSource(source, dir, {
+                maxBytes: deps.sourceMaxBytes,
+                signal: Context.current().cancellationSignal,
+              })
+            : { file: await sourceFile(source) };
+          return prepareBatch(input, deps.mapping, dir, deps.pageSize);
+        }),
         runningRecordIds(),
       ]);
       await fs.promises.writeFile(batchFiles(dir).running, JSON.stringify(running));
@@ -284,6 +330,15 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
       deps.metrics.rowsProcessed(counts);
       deps.logger.info('batch page handed off', { batchId, page, waiting: waiting.length });
       return counts;
+    },
+
+    async alertBatchFailed({ batchId, source, reason }) {
+      deps.logger.error('batch failed', { batchId, reason });
+      await deps.alerts.send({
+        title: `capa-sync batch ${batchId} failed: nothing was applied`,
+        lines: [reason, `Source: ${source}`, 'Fix the source and run the batch again (a new batch id).'],
+        fields: { kind: 'batch-failed', batchId, reason },
+      });
     },
 
     async finishBatch({ batchId }) {

@@ -28,4 +28,6 @@ export interface BatchActivities {
   /** Hands a page's locked (and raced, and already waiting) records to their record workflows. */
   handOffPage(input: { batchId: string; page: number; sourceTimestamp: string }): Promise<OutcomeCounts>;
   finishBatch(input: { batchId: string }): Promise<BatchSummary>;
+  /** Tells the operators that a batch failed before any row was applied, and why. */
+  alertBatchFailed(input: { batchId: string; source: string; reason: string }): Promise<void>;
 }

@@ -286,7 +286,10 @@ export class VaultSimulator {
     const id = (authorization ?? '').replace(/^Bearer\s+/i, '');
     const session = this.sessions.get(id);
     const every = this.faults.sessionExpiryEveryCalls;
-    if (session && (forceExpiry || (every > 0 && session.calls >= every))) this.sessions.delete(id);
+    if (session && (forceExpiry || (every > 0 && session.calls >= every))) {
+      this.sessions.delete(id);
+      if (!forceExpiry) this.faultsInjected['session-expiry'] = (this.faultsInjected['session-expiry'] ?? 0) + 1;
+    }
     const live = this.sessions.get(id);
     if (!live) {
       const status = this.options.dialect === 'customer' ? 401 : 200;

@@ -1,6 +1,8 @@
+import { SourceError } from './source-error';
+
 /**
- * A streaming RFC 4180 CSV reader: quoted fields with embedded commas, quotes ("") and newlines, CRLF or LF
- * line ends, and a leading BOM. Yields one record at a time with the line it started on, so a 100,000-row
+ * A streaming RFC 4180 CSV reader: quoted fields with embedded commas, quotes ("") and newlines, CRLF, LF or
+ * CR-only (old Mac) line ends, and a leading BOM. Yields one record at a time with the line it started on, so a 100,000-row
  * export never sits in memory whole. Cells longer than maxCellChars are cut and flagged, not buffered.
  */
 export interface CsvRecord {
@@ -11,8 +13,6 @@ export interface CsvRecord {
   oversized: number[];
 }
 
-export class CsvSyntaxError extends Error {}
-
 export async function* parseCsv(chunks: AsyncIterable<string>, maxCellChars: number): AsyncGenerator<CsvRecord> {
   let record: CsvRecord = { cells: [], line: 1, oversized: [] };
   let cell = '';
@@ -20,6 +20,7 @@ export async function* parseCsv(chunks: AsyncIterable<string>, maxCellChars: num
   let afterQuote = false; // a quote inside a quoted field: either "" (a quote) or the field's end
   let line = 1;
   let first = true;
+  let afterCR = false; // a line feed right after a carriage return ends nothing more
 
   const add = (ch: string) => {
     if (cell.length < maxCellChars) cell += ch;
@@ -53,16 +54,21 @@ export async function* parseCsv(chunks: AsyncIterable<string>, maxCellChars: num
         }
       } else if (ch === '"' && cell.length === 0) inQuotes = true;
       else if (ch === ',') endCell();
-      else if (ch === '\n') {
+      else if (ch === '\n' || ch === '\r') {
+        const crlf = afterCR && ch === '\n';
+        afterCR = ch === '\r';
+        if (crlf) continue;
         endCell();
         const blank = record.cells.length === 1 && record.cells[0] === '';
         if (!blank) yield record;
         line++;
         record = { cells: [], line, oversized: [] };
-      } else if (ch !== '\r') add(ch); // CRLF: the \n ends the record
+        continue;
+      } else add(ch);
+      afterCR = false;
     }
   }
-  if (inQuotes) throw new CsvSyntaxError(`line ${record.line}: quoted field not closed before the end of the file`);
+  if (inQuotes) throw new SourceError(`line ${record.line}: quoted field not closed before the end of the file`);
   if (cell.length || record.cells.length) {
     endCell();
     yield record;

@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
+import { BATCH_ID_PATTERN } from '../workflows/batch-messages';
 import { LineWriter } from './line-writer';
 import type { Mapping } from './mapping';
-import { formatOf, readSource, SourceFormat } from './read-source';
+import { formatOf, printable, readSource, SourceFormat } from './read-source';
+import { SourceError } from './source-error';
 import { isRejection, Rejection, rowValidator, ValidRow } from './validate-row';
 
 export interface Superseded {
@@ -26,9 +28,11 @@ export interface PreparedBatch {
 
 const pageName = (page: number) => String(page).padStart(5, '0');
 
-/** A batch's folder; the id is made safe for a file name. */
-export const batchDir = (dataDir: string, batchId: string) =>
-  path.join(dataDir, 'batches', batchId.replace(/[^A-Za-z0-9._-]/g, '_'));
+/** A batch's folder: named by the id as it is, so that two ids never share one. */
+export function batchDir(dataDir: string, batchId: string): string {
+  if (!BATCH_ID_PATTERN.test(batchId)) throw new Error(`invalid batch id ${JSON.stringify(batchId)}`);
+  return path.join(dataDir, 'batches', batchId);
+}
 
 /** The files of one batch, under <dataDir>/batches/<batchId>/. */
 export const batchFiles = (dir: string) => ({
@@ -75,7 +79,7 @@ export async function prepareBatch(
       await reject({ row: item.row, field: item.field ?? '*', reason: item.problem });
       continue;
     }
-    item.columns?.forEach((c) => known.has(c) || ignored.add(c));
+    item.columns?.forEach((c) => known.has(c) || ignored.add(printable(c)));
     const result = validate(item.row, item.raw);
     if (isRejection(result)) await reject(result);
     else {
@@ -84,6 +88,7 @@ export async function prepareBatch(
     }
   }
   await Promise.all([rejected.close(), allValid.close()]);
+  if (inputRows === 0) throw new SourceError('the source has no rows');
 
   // Second pass over the valid rows: drop all but the last row of each record.
   const rows = new LineWriter(files.rows);

@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import axios from 'axios';
 import { parseCsv } from './csv';
-import { splitJsonArray, splitLines } from './json-stream';
+import { splitJsonArray, splitLines, StreamedElement } from './json-stream';
+import { SourceError } from './source-error';
 import type { RawRow } from './validate-row';
 
 /** A cell above this is refused (the row, not the file): far above any CAPA field, far below memory trouble. */
@@ -27,17 +29,50 @@ export function formatOf(file: string): SourceFormat {
   if (ext === '.csv') return 'csv';
   if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
   if (ext === '.json') return 'json';
-  throw new Error(`unknown source format of ${file}: expected .csv, .json, .jsonl or .ndjson`);
+  throw new SourceError(`unknown source format of ${file}: expected .csv, .json, .jsonl or .ndjson`);
 }
 
-/** Fetches an HTTP(S) source into a local file (rows are then streamed from disk) and says which format it is. */
-export async function downloadSource(url: string, dir: string): Promise<{ file: string; format: SourceFormat }> {
-  const res = await axios.get(url, { responseType: 'stream', timeout: 60_000, validateStatus: (s) => s < 300 });
+/** Answers a URL source may give that asking again will not change (a 5xx or a dropped connection may). */
+const DEFINITE = (status: number) => status >= 400 && status < 500 && status !== 408 && status !== 429;
+
+/**
+ * Fetches an HTTP(S) source into a local file (rows are then streamed from disk) and says which format it is.
+ * Stops at maxBytes, and when `signal` aborts (the activity was cancelled or timed out): an abandoned attempt
+ * does not keep writing. A 4xx, an HTML page, a redirect loop or an oversized body is a SourceError.
+ */
+export async function downloadSource(
+  url: string,
+  dir: string,
+  { maxBytes, signal }: { maxBytes: number; signal?: AbortSignal },
+): Promise<{ file: string; format: SourceFormat }> {
+  let res;
+  try {
+    res = await axios.get(url, { responseType: 'stream', timeout: 60_000, maxRedirects: 5, signal });
+  } catch (err) {
+    const { code, response } = err as { code?: string; response?: { status: number } };
+    if (response && DEFINITE(response.status)) throw new SourceError(`${url} answered HTTP ${response.status}`);
+    if (code === 'ERR_FR_TOO_MANY_REDIRECTS') throw new SourceError(`${url} redirects too many times`);
+    throw new Error(`${url}: ${response ? `HTTP ${response.status}` : (code ?? 'no answer')}`);
+  }
   const type = String(res.headers['content-type'] ?? '');
+  if (type.includes('html')) {
+    res.data.destroy();
+    throw new SourceError(`${url} answered a web page (${type}), not CSV or JSON`);
+  }
   const format: SourceFormat =
     type.includes('ndjson') || type.includes('jsonl') ? 'jsonl' : type.includes('csv') ? 'csv' : 'json';
   const file = path.join(dir, `source.${format}`);
-  await pipeline(res.data, fs.createWriteStream(file));
+  let bytes = 0;
+  const capped = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
+      done(
+        bytes > maxBytes ? new SourceError(`${url} is larger than ${maxBytes} bytes (CAPA_SOURCE_MAX_BYTES)`) : null,
+        chunk,
+      );
+    },
+  });
+  await pipeline(res.data, capped, fs.createWriteStream(file), { signal });
   return { file, format };
 }
 
@@ -50,6 +85,9 @@ async function* decoded(file: string): AsyncGenerator<string> {
   if (rest) yield rest;
 }
 
+/** A row's JSON text (or its JSON Lines line) above this is refused, and never held in memory whole. */
+const MAX_ROW_CHARS = MAX_CELL_CHARS * 4;
+
 /** Streams a source file as raw rows (numbered from 1, header excluded), or per-row problems. */
 export async function* readSource(file: string, format: SourceFormat): AsyncGenerator<SourceItem> {
   if (format === 'csv') {
@@ -58,6 +96,8 @@ export async function* readSource(file: string, format: SourceFormat): AsyncGene
     for await (const rec of parseCsv(decoded(file), MAX_CELL_CHARS)) {
       if (!header) {
         header = rec.cells.map((c) => c.trim());
+        const twice = header.find((h, i) => header!.indexOf(h) !== i);
+        if (twice !== undefined) throw new SourceError(`line ${rec.line}: column ${printable(twice)} appears twice`);
         continue;
       }
       row++;
@@ -83,17 +123,18 @@ export async function* readSource(file: string, format: SourceFormat): AsyncGene
     }
     return;
   }
-  const texts = format === 'json' ? numbered(splitJsonArray(decoded(file))) : splitLines(decoded(file));
+  const elements: AsyncIterable<StreamedElement> =
+    format === 'json' ? splitJsonArray(decoded(file), MAX_ROW_CHARS) : splitLines(decoded(file), MAX_ROW_CHARS);
   let row = 0;
-  for await (const { text } of texts) {
+  for await (const element of elements) {
     row++;
-    if (text.length > MAX_CELL_CHARS * 4) {
-      yield { row, field: '*', problem: `row longer than ${MAX_CELL_CHARS * 4} characters` };
+    if (!('text' in element)) {
+      yield { row, field: '*', problem: `row longer than ${MAX_ROW_CHARS} characters (${element.oversizedChars})` };
       continue;
     }
     let raw: unknown;
     try {
-      raw = JSON.parse(text);
+      raw = JSON.parse(element.text);
     } catch {
       yield { row, field: '*', problem: 'not valid JSON' };
       continue;
@@ -103,7 +144,8 @@ export async function* readSource(file: string, format: SourceFormat): AsyncGene
   }
 }
 
-async function* numbered(texts: AsyncIterable<string>): AsyncGenerator<{ text: string; line: number }> {
-  let line = 0;
-  for await (const text of texts) yield { text, line: ++line };
+/** A name from the source as it may be shown on a terminal: with control characters (ANSI escapes), escaped. */
+export function printable(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[\u0000-\u001f\u007f]/.test(name) ? JSON.stringify(name) : name;
 }

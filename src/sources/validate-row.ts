@@ -20,37 +20,45 @@ export interface Rejection {
 
 /** Spreadsheet formula prefixes: a text value starting with one is refused (CSV injection). */
 const FORMULA = /^[=+\-@\t\r]/;
+/** C0 controls but tab, line feed and carriage return, and DEL: never meant for a Vault text field. */
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+/** The earliest date a CAPA field may take: anything before is a placeholder (0000-01-01) or a typo. */
+const MIN_DATE = '1900-01-01';
+/** A strict ISO 8601 time with a zone (2026-11-24T02:00:00Z), as the risk system's exported_at must be. */
+const ISO_TIME = /^(\d{4}-\d{2}-\d{2})T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** A YYYY-MM-DD that names a day of the calendar (not 2026-02-31). */
+function isCalendarDate(v: string): boolean {
+  const time = Date.parse(`${v}T00:00:00Z`);
+  return !Number.isNaN(time) && new Date(time).toISOString().startsWith(v);
+}
 
 function ruleSchema(rule: FieldRule): z.ZodType<string | number> {
   switch (rule.type) {
     case 'picklist':
       return z.string().refine((v) => rule.values.includes(v), `must be one of ${rule.values.join(', ')}`);
     case 'number':
-      return z
-        .union([
-          z.number(),
-          z
-            .string()
-            .regex(/^-?\d+(\.\d+)?$/, 'must be a number')
-            .transform(Number),
-        ])
-        .pipe(
-          z
-            .number()
-            .finite()
-            .min(rule.min, `must be at least ${rule.min}`)
-            .max(rule.max, `must be at most ${rule.max}`),
-        );
+      return z.preprocess(
+        (v) => (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v),
+        z
+          .number({ invalid_type_error: 'must be a number' })
+          .finite()
+          .min(rule.min, `must be at least ${rule.min}`)
+          .max(rule.max, `must be at most ${rule.max}`),
+      ) as z.ZodType<number>;
     case 'date':
       return z
         .string()
         .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
-        .refine((v) => !Number.isNaN(Date.parse(v)) && new Date(v).toISOString().startsWith(v), 'is not a real date');
+        .refine(isCalendarDate, 'is not a real date')
+        .refine((v) => v >= MIN_DATE, `must not be before ${MIN_DATE}`);
     case 'text':
       return z
         .string()
         .max(rule.maxLength, `must be at most ${rule.maxLength} characters`)
-        .refine((v) => !FORMULA.test(v), 'starts like a spreadsheet formula (=, +, -, @)');
+        .refine((v) => !FORMULA.test(v), 'starts like a spreadsheet formula (=, +, -, @)')
+        .refine((v) => !CONTROL_CHARACTERS.test(v), 'holds a control character (such as NUL or ESC)');
   }
 }
 
@@ -104,9 +112,15 @@ export function rowValidator(mapping: Mapping): (row: number, raw: RawRow) => Va
     if (Object.keys(values).length === 0) return { row, field: '*', reason: 'no mapped field has a value' };
     let sourceTimestamp: string | undefined;
     if (mapping.timestampColumn) {
-      const ts = raw[mapping.timestampColumn];
-      if (typeof ts !== 'string' || Number.isNaN(Date.parse(ts)))
-        return { row, field: mapping.timestampColumn, reason: 'must be an ISO 8601 time' };
+      const ts =
+        typeof raw[mapping.timestampColumn] === 'string' ? (raw[mapping.timestampColumn] as string).trim() : '';
+      const day = ISO_TIME.exec(ts)?.[1];
+      if (!day || !isCalendarDate(day) || Number.isNaN(Date.parse(ts)))
+        return {
+          row,
+          field: mapping.timestampColumn,
+          reason: 'must be an ISO 8601 time with a zone, such as 2026-11-24T02:00:00Z',
+        };
       sourceTimestamp = new Date(ts).toISOString();
     }
     return { row, id, values, sourceTimestamp };

@@ -6,8 +6,27 @@ import { assertName, assertRecordId, buildStateQueries } from './vql';
 import { holdsValues, type LockInfo, type RecordState, type UpdateOutcome, type UpdateRow } from './types';
 
 export const MAX_ROWS_PER_UPDATE = 500;
-/** Never written, whatever a caller asks: Vault's own identity and lifecycle fields. */
-export const PROTECTED_FIELDS = new Set(['id', 'state__v', 'status__v']);
+/**
+ * Never written, whatever a caller asks: Vault's own identity, lifecycle and system-managed fields (standard
+ * fields Vault sets itself; an explicit list, since some `__v` fields, such as name__v, are editable).
+ */
+export const PROTECTED_FIELDS = new Set([
+  'id',
+  'state__v',
+  'status__v',
+  'lifecycle__v',
+  'state_stage_id__v',
+  'stage__v',
+  'object_type__v',
+  'created_by__v',
+  'created_date__v',
+  'modified_by__v',
+  'modified_date__v',
+  'global_id__sys',
+  'global_version_id__sys',
+  'link__sys',
+  'version_id',
+]);
 
 /** The operations capa-sync needs from a vault; implemented over HTTP and by the coalescing wrapper. */
 export interface VaultApi {

@@ -19,6 +19,8 @@ export interface VaultConnectionSettings {
   /** Below this many calls left in the burst window, pause before each call. */
   burstLimitThreshold: number;
   burstPauseMs: number;
+  /** After Vault refuses the credentials, no login is tried for this long (default 30 minutes). */
+  authRetryMs?: number;
 }
 
 export interface VaultCallStats {
@@ -65,10 +67,14 @@ export class VaultHttp {
   private readonly axios: AxiosInstance;
   private session?: Promise<string>;
   private pauseUntil = 0;
+  /** Vault refused the credentials: every call fails with this until the time, without asking Vault again. */
+  private refused?: { error: VaultError; until: number };
 
   constructor(
     private readonly settings: VaultConnectionSettings,
     private readonly logger: Logger,
+    /** Told once each time Vault refuses the credentials (an alert): retrying would lock the user out. */
+    private readonly onCredentialsRefused: (message: string) => void = () => {},
   ) {
     this.axios = axios.create({
       baseURL: settings.baseUrl.replace(/\/+$/, ''),
@@ -218,11 +224,22 @@ export class VaultHttp {
   }
 
   private sessionId(): Promise<string> {
+    if (this.refused && Date.now() < this.refused.until) return Promise.reject(this.refused.error);
     this.session ??= this.authenticate().catch((err) => {
       this.session = undefined;
+      if (err instanceof VaultError && err.kind === 'auth') this.refuseCredentials(err);
       throw err;
     });
     return this.session;
+  }
+
+  /** Vault locks a user out after a few failed logins: a refused login is not tried again for a long while. */
+  private refuseCredentials(err: VaultError): void {
+    const until = Date.now() + (this.settings.authRetryMs ?? 30 * 60_000);
+    const message = `${err.message}; no login is tried before ${new Date(until).toISOString()}: fix the credentials (VAULT_USERNAME, VAULT_PASSWORD) and restart the worker`;
+    this.refused = { error: new VaultError('auth', message, err.errorType), until };
+    this.logger.error('vault refused the credentials', { reason: err.message, retryAt: new Date(until).toISOString() });
+    this.onCredentialsRefused(message);
   }
 
   private async authenticate(): Promise<string> {
@@ -256,9 +273,14 @@ export class VaultHttp {
         );
       }
       if (outcome.kind === 'rate-limited') {
-        if (attempt >= this.settings.maxRetries)
-          throw new VaultError('transient', 'auth: rate limited (API_LIMIT_EXCEEDED)', 'API_LIMIT_EXCEEDED');
-        await this.wait(outcome.waitMs ?? this.backoffMs(attempt));
+        // Vault answers API_LIMIT_EXCEEDED to logins after too many failed ones: asking again prolongs the lockout.
+        if (outcome.waitMs === undefined || attempt >= this.settings.maxRetries)
+          throw new VaultError(
+            'auth',
+            'authentication refused: API_LIMIT_EXCEEDED (too many logins)',
+            'API_LIMIT_EXCEEDED',
+          );
+        await this.wait(outcome.waitMs);
         continue;
       }
       const reason = outcome.kind === 'retry' ? outcome.reason : 'HTTP 401';

@@ -2,6 +2,9 @@ import { defineQuery } from '@temporalio/workflow';
 
 export const batchWorkflowId = (object: string, batchId: string) => `capa-batch:${object}:${batchId}`;
 
+/** A batch id names a folder and a workflow as it is: letters, digits, dot, dash and underscore, nothing else. */
+export const BATCH_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
 /** What happened to one input row; every row ends in exactly one of these. */
 export const ROW_OUTCOMES = ['updated', 'unchanged', 'waiting', 'failed', 'rejected', 'superseded'] as const;
 export type RowOutcome = (typeof ROW_OUTCOMES)[number];

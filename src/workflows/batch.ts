@@ -1,4 +1,11 @@
-import { continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  continueAsNew,
+  patched,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { BatchActivities } from '../activities/batch-types';
 import { HEARTBEAT_TIMEOUT_MS } from './activity-timeouts';
 import {
@@ -21,6 +28,24 @@ const acts = proxyActivities<BatchActivities>({
   heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 10 },
 });
+/** Reading the source: a bad source fails at once (non-retryable); an unreachable URL is tried for about 2 minutes. */
+const source = proxyActivities<Pick<BatchActivities, 'prepareBatch'>>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
+});
+const FAILURE_ALERT = 'alert-when-the-source-fails';
+const WHOLE_SCHEDULED_ID = 'batch-id-from-the-whole-scheduled-id';
+
+/**
+ * A scheduled run's batch id: what follows `capa-batch:<object>:` in its workflow id, where the schedule appended
+ * the start time ("nightly-2026-11-24T02:00:00Z" becomes "nightly-2026-11-24T020000Z"). Runs started before the
+ * fix kept only the part after the last colon.
+ */
+function batchIdOfSchedule(): string {
+  const parts = workflowInfo().workflowId.split(':');
+  return patched(WHOLE_SCHEDULED_ID) ? parts.slice(2).join('') : parts.pop()!;
+}
 
 /**
  * The nightly batch: load and validate the export, then page by page read states in bulk, update unlocked
@@ -28,7 +53,7 @@ const acts = proxyActivities<BatchActivities>({
  */
 export async function capaBatchWorkflow(input: BatchInput): Promise<BatchSummary> {
   const progress: BatchProgress = input.carried ?? {
-    batchId: input.batchId ?? workflowInfo().workflowId.split(':').pop()!,
+    batchId: input.batchId ?? batchIdOfSchedule(),
     // One source time for the whole batch: record workflows keep the values of the newest batch.
     sourceTimestamp: new Date(workflowInfo().startTime).toISOString(),
     phase: 'preparing',
@@ -43,7 +68,13 @@ export async function capaBatchWorkflow(input: BatchInput): Promise<BatchSummary
   const { batchId } = progress;
 
   if (progress.phase === 'preparing') {
-    const prepared = await acts.prepareBatch({ batchId, source: input.source });
+    const prepared = await source.prepareBatch({ batchId, source: input.source }).catch(async (err) => {
+      if (err instanceof ActivityFailure && patched(FAILURE_ALERT)) {
+        const reason = err.cause?.message ?? err.message;
+        await acts.alertBatchFailed({ batchId, source: input.source, reason });
+      }
+      throw err;
+    });
     Object.assign(progress, { phase: 'applying', inputRows: prepared.inputRows, pages: prepared.pages });
     progress.counts.rejected = prepared.rejected;
     progress.counts.superseded = prepared.superseded;

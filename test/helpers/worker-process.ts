@@ -1,0 +1,25 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { waitFor } from './wait';
+
+export const CLI = path.join(__dirname, '../../bin/capa-sync.js');
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  /** Everything the worker printed so far (JSON log lines). */
+  log(): string;
+}
+
+/** `capa-sync worker` as its own process with a 256 MB heap (as `npm run worker` runs it), once it has started. */
+export async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
+  let log = '';
+  const child = spawn('node', ['--max-old-space-size=256', CLI, 'worker'], {
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d) => (log += d));
+  child.stderr!.on('data', (d) => (log += d));
+  await waitFor('the worker to start', async () => log.includes('worker started') || child.exitCode !== null, 120_000);
+  if (child.exitCode !== null) throw new Error(`the worker exited: ${log}`);
+  return { child, log: () => log };
+}
