@@ -22,7 +22,7 @@ import { SourceError } from '../sources/source-error';
 import type { Rejection, ValidRow } from '../sources/validate-row';
 import { MAX_ROWS_PER_UPDATE, VaultClient } from '../vault/client';
 import { isLockedState } from '../vault/dialect';
-import { holdsValues, type FieldValues, type RecordState, type UpdateOutcome } from '../vault/types';
+import { holdsValues, type RecordState, type UpdateOutcome } from '../vault/types';
 import type { capaRecordWorkflow } from '../workflows/record';
 import { recordWorkflowId, RecordWorkflowOptions, setDesiredValuesSignal } from '../workflows/record-messages';
 import { CapaBatchId, CapaRecordId, CapaSyncState, CapaVaultState } from '../workflows/search-attributes';
@@ -57,8 +57,6 @@ interface HandOff {
   row: ValidRow;
   state: RecordState;
 }
-
-const holds = (state: RecordState, values: FieldValues) => holdsValues(state.values, values);
 
 /** Writes JSON Lines atomically: a retried activity sees the file whole or not at all. */
 async function writeWhole(file: string, items: unknown[]): Promise<void> {
@@ -205,13 +203,12 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
       const [prepared, running] = await Promise.all([
         asSourceFailure(async () => {
           await claimFolder(dir, batchId, source);
+          // An attempt Temporal gave up on (its heartbeats timed out) stops, so two never write one batch's files.
+          const signal = Context.current().cancellationSignal;
           const input = isUrl(source)
-            ? await downloadSource(source, dir, {
-                maxBytes: deps.sourceMaxBytes,
-                signal: Context.current().cancellationSignal,
-              })
+            ? await downloadSource(source, dir, { maxBytes: deps.sourceMaxBytes, signal })
             : { file: await sourceFile(source) };
-          return prepareBatch(input, deps.mapping, dir, deps.pageSize);
+          return prepareBatch(input, deps.mapping, dir, deps.pageSize, signal);
         }),
         runningRecordIds(),
       ]);
@@ -259,7 +256,7 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
               errorType: 'RECORD_NOT_FOUND',
               message: 'no such record in Vault',
             });
-          else if (before && holds(state, row.values) && !holds(before, row.values))
+          else if (before && holdsValues(state.values, row.values) && !holdsValues(before.values, row.values))
             written.push({ row, state: { ...state, values: before.values } });
           else if (running.has(row.id) || isLockedState(deps.vault.dialect, state.state))
             toHandOff.push({ row, state });

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import readline from 'node:readline';
 import { changedFields, type FieldValue, type FieldValues } from '../vault/types';
 
 /** One value written to Vault: what, from what, to what, when, for which batch, and who decided it. */
@@ -53,27 +54,37 @@ export class AuditTrail {
 
   /** Every entry, or those of the months from `since` (an ISO time) on. */
   async read(since = ''): Promise<AuditEntry[]> {
-    if (!fs.existsSync(this.dir)) return [];
-    const first = path.basename(this.fileOf(since));
-    const files = (await fs.promises.readdir(this.dir)).filter((f) => f.endsWith('.jsonl') && f >= first).sort();
-    const lines = await Promise.all(files.map((f) => fs.promises.readFile(path.join(this.dir, f), 'utf8')));
-    return lines.flatMap((text) =>
-      text
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as AuditEntry),
-    );
+    const entries: AuditEntry[] = [];
+    for await (const line of this.lines(since)) entries.push(JSON.parse(line));
+    return entries;
   }
 
-  /** The newest value written to each of the record's fields at or after `since` (fields never written are absent). */
+  /**
+   * The newest value written to each of the record's fields at or after `since` (fields never written are absent).
+   * Streams the months from `since` line by line: only the record's own lines are parsed, none is kept.
+   */
   async lastWrittenValues(object: string, recordId: string, fields: string[], since: string): Promise<FieldValues> {
     const wanted = new Set(fields);
+    const needle = `"recordId":${JSON.stringify(recordId)}`;
     const latest: Record<string, AuditEntry> = {};
-    for (const e of await this.read(since)) {
+    for await (const line of this.lines(since)) {
+      if (!line.includes(needle)) continue;
+      const e = JSON.parse(line) as AuditEntry;
       if (e.object !== object || e.recordId !== recordId || !wanted.has(e.field) || e.time < since) continue;
       if (!latest[e.field] || e.time >= latest[e.field].time) latest[e.field] = e;
     }
     return Object.fromEntries(Object.entries(latest).map(([field, e]) => [field, e.newValue]));
+  }
+
+  /** The trail's lines, oldest month first, from the month of `since` on. */
+  private async *lines(since: string): AsyncGenerator<string> {
+    if (!fs.existsSync(this.dir)) return;
+    const first = path.basename(this.fileOf(since));
+    const files = (await fs.promises.readdir(this.dir)).filter((f) => f.endsWith('.jsonl') && f >= first).sort();
+    for (const f of files) {
+      const input = fs.createReadStream(path.join(this.dir, f));
+      for await (const line of readline.createInterface({ input, crlfDelay: Infinity })) if (line) yield line;
+    }
   }
 
   private fileOf(time: string): string {

@@ -58,6 +58,7 @@ export async function prepareBatch(
   mapping: Mapping,
   dir: string,
   pageSize: number,
+  signal?: AbortSignal,
 ): Promise<PreparedBatch> {
   const files = batchFiles(dir);
   await fs.promises.mkdir(dir, { recursive: true });
@@ -75,6 +76,7 @@ export async function prepareBatch(
   };
   for await (const item of readSource(source.file, source.format ?? formatOf(source.file))) {
     inputRows++;
+    if (inputRows % 1000 === 0) signal?.throwIfAborted();
     if ('problem' in item) {
       await reject({ row: item.row, field: item.field ?? '*', reason: item.problem });
       continue;
