@@ -195,3 +195,25 @@ it('writes values that arrive after the run reached its end but before it closed
   }
   expect(stack.sim.store.records.get('E1')!.fields.priority__c).toBe('Medium');
 });
+
+it("never writes older values over a newer batch's values that capa-sync already wrote", async () => {
+  // Overlapping nights: night 2 wrote the record in bulk; night 1's hand-off of it arrives afterwards.
+  const { sim, env } = stack;
+  sim.store.seed([{ id: 'O1', state__v: APPROVED, fields: { priority__c: 'Low', risk_score__c: 10 } }]);
+  const taskQueue = nextQueue();
+  const { worker, alerts } = await testWorker(env, sim, taskQueue);
+  await worker.runUntil(async () => {
+    const night2 = await handOver(taskQueue, 'O1', batch2({ priority__c: 'Medium', risk_score__c: 60 }, {}));
+    expect(await night2.result()).toMatchObject({ state: 'applied' });
+    const night1 = await handOver(taskQueue, 'O1', {
+      desired: { priority__c: 'High', risk_score__c: 50 },
+      baseline: { priority__c: 'Low', risk_score__c: 10 },
+      sourceTimestamp: '2026-11-24T01:00:00.000Z',
+      batchId: 'batch-1',
+    });
+    expect(await settled(night1)).toMatchObject({ state: 'applied' });
+    expect(alerts.sent).toEqual([]);
+  });
+  expect(sim.store.records.get('O1')!.fields).toMatchObject({ priority__c: 'Medium', risk_score__c: 60 });
+  expect(integrationWrites('O1').map((a) => a.newValue)).toEqual(['Medium', 60]);
+});

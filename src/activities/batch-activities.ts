@@ -191,7 +191,7 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
 
   const activities: BatchActivities = {
     async processPage({ batchId, page, sourceTimestamp }) {
-      const applied = await activities.applyPage({ batchId, page });
+      const applied = await activities.applyPage({ batchId, page, sourceTimestamp });
       const handedOff = await activities.handOffPage({ batchId, page, sourceTimestamp });
       return { ...applied, waiting: handedOff.waiting };
     },
@@ -223,7 +223,7 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
       };
     },
 
-    async applyPage({ batchId, page }) {
+    async applyPage({ batchId, page, sourceTimestamp }) {
       return asActivityFailure(async () => {
         const dir = dirOf(batchId);
         const files = batchFiles(dir);
@@ -289,7 +289,14 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
           results.push({ row: row.row, recordId: row.id, outcome: 'updated', vaultState: state.state });
         const audit = written.flatMap(({ row, state }) =>
           changeEntries(
-            { time, object: deps.object, recordId: row.id, batchId, actor: 'integration' },
+            {
+              time,
+              object: deps.object,
+              recordId: row.id,
+              batchId,
+              actor: 'integration',
+              sourceTimestamp: row.sourceTimestamp ?? sourceTimestamp,
+            },
             row.values,
             state.values,
           ),

@@ -60,7 +60,7 @@ export function createRecordActivities(deps: RecordActivityDeps): RecordActiviti
       });
     },
 
-    async applyChange({ object, recordId, workflowId, values, previous, batchId, actor }) {
+    async applyChange({ object, recordId, workflowId, values, previous, batchId, sourceTimestamp, actor }) {
       return asActivityFailure(async () => {
         const info = Context.current().info;
         const retried = info.attempt > 1;
@@ -81,7 +81,8 @@ export function createRecordActivities(deps: RecordActivityDeps): RecordActiviti
         const who =
           actor.kind === 'operator' ? { actor: actor.operator, reason: actor.reason } : { actor: 'integration' };
         const time = new Date().toISOString();
-        const entries = changeEntries({ time, object, recordId, batchId, workflowId, ...who }, values, previous);
+        const common = { time, object, recordId, batchId, workflowId, sourceTimestamp, ...who };
+        const entries = changeEntries(common, values, previous);
         // An attempt that died after Vault took its write leaves Vault holding our values: the retry hears
         // NO_DATA_CHANGES, yet the change was ours and is reported and audited as such.
         const wrote = outcome.status === 'updated' || (outcome.status === 'unchanged' && retried && entries.length > 0);
@@ -93,8 +94,8 @@ export function createRecordActivities(deps: RecordActivityDeps): RecordActiviti
       });
     },
 
-    lastWrittenValues({ object, recordId, fields, since }) {
-      return deps.audit.lastWrittenValues(object, recordId, fields, since);
+    lastOwnWrites({ object, recordId, fields, since }) {
+      return deps.audit.lastOwnWrites(object, recordId, fields, since);
     },
 
     async sendRecordAlert(alert) {

@@ -1,3 +1,4 @@
+import type { OwnWrite } from '../audit/audit-trail';
 import type { FieldValues, UpdateOutcome } from '../vault/types';
 
 /** Who a write is made for: the nightly integration, or an operator who forced it. */
@@ -18,6 +19,8 @@ export interface ApplyChangeInput {
   values: FieldValues;
   previous: FieldValues;
   batchId: string;
+  /** When the risk system produced the values (recorded in the audit trail; absent from runs before it was). */
+  sourceTimestamp?: string;
   actor: Actor;
 }
 
@@ -42,5 +45,10 @@ export interface RecordActivities {
   applyChange(input: ApplyChangeInput): Promise<ApplyResult>;
   sendRecordAlert(alert: RecordAlert): Promise<void>;
   /** The newest value capa-sync wrote to each of the fields since the given time, from the audit trail. */
-  lastWrittenValues(input: { object: string; recordId: string; fields: string[]; since: string }): Promise<FieldValues>;
+  lastOwnWrites(input: {
+    object: string;
+    recordId: string;
+    fields: string[];
+    since: string;
+  }): Promise<Record<string, OwnWrite>>;
 }

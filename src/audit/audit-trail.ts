@@ -17,6 +17,14 @@ export interface AuditEntry {
   workflowId?: string;
   /** The write (a batch page, a record workflow's apply) that set the value: a retried write is audited once. */
   writeId?: string;
+  /** When the risk system produced the value (the batch's start, or the row's own time): newest wins. */
+  sourceTimestamp?: string;
+}
+
+/** A value capa-sync itself wrote to a field, and when the risk system produced it. */
+export interface OwnWrite {
+  value: FieldValue;
+  sourceTimestamp?: string;
 }
 
 /** Audit entries for the fields a write changed. */
@@ -60,10 +68,15 @@ export class AuditTrail {
   }
 
   /**
-   * The newest value written to each of the record's fields at or after `since` (fields never written are absent).
-   * Streams the months from `since` line by line: only the record's own lines are parsed, none is kept.
+   * The newest value capa-sync wrote to each of the record's fields at or after `since` (fields it did not write
+   * are absent). Streams the months from `since` line by line: only the record's own lines are parsed, none is kept.
    */
-  async lastWrittenValues(object: string, recordId: string, fields: string[], since: string): Promise<FieldValues> {
+  async lastOwnWrites(
+    object: string,
+    recordId: string,
+    fields: string[],
+    since: string,
+  ): Promise<Record<string, OwnWrite>> {
     const wanted = new Set(fields);
     const needle = `"recordId":${JSON.stringify(recordId)}`;
     const latest: Record<string, AuditEntry> = {};
@@ -73,7 +86,9 @@ export class AuditTrail {
       if (e.object !== object || e.recordId !== recordId || !wanted.has(e.field) || e.time < since) continue;
       if (!latest[e.field] || e.time >= latest[e.field].time) latest[e.field] = e;
     }
-    return Object.fromEntries(Object.entries(latest).map(([field, e]) => [field, e.newValue]));
+    return Object.fromEntries(
+      Object.entries(latest).map(([field, e]) => [field, { value: e.newValue, sourceTimestamp: e.sourceTimestamp }]),
+    );
   }
 
   /** The trail's lines, oldest month first, from the month of `since` on. */

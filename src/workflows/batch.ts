@@ -104,7 +104,7 @@ export async function capaBatchWorkflow(input: BatchInput): Promise<BatchSummary
 
   if (patched('apply-before-hand-off')) {
     // Every unlocked record is written first; locked ones get their workflows afterwards (that is slower work).
-    await eachPage('pagesDone', (page) => acts.applyPage({ batchId, page }));
+    await eachPage('pagesDone', (page) => acts.applyPage({ batchId, page, sourceTimestamp: progress.sourceTimestamp }));
     progress.phase = 'handing-off';
     await eachPage('pagesHandedOff', (page) =>
       acts.handOffPage({ batchId, page, sourceTimestamp: progress.sourceTimestamp }),

@@ -201,6 +201,7 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
       values,
       previous,
       batchId: s.batchId,
+      sourceTimestamp,
       actor,
     });
     if (result.status === 'updated' || result.status === 'unchanged') {
@@ -271,9 +272,14 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
     }
     let conflicts = conflictingFields(snapshot.values, s.baseline, s.desired);
     if (conflicts.length && patched(OWN_WRITES_ARE_NOT_EDITS)) {
-      // A value capa-sync itself wrote after the baseline was read (an earlier run, an overlapping batch) is ours.
-      const ours = await acts.lastWrittenValues({ object, recordId, fields: conflicts, since: input.sourceTimestamp });
-      conflicts = conflicts.filter((f) => !(f in ours) || !sameValue(snapshot.values[f], ours[f]));
+      // A value capa-sync itself wrote after the baseline was read (an earlier run, an overlapping batch) is ours,
+      // not a reviewer's; where it came from a newer source than ours, ours is stale and is not written.
+      const written = await acts.lastOwnWrites({ object, recordId, fields: conflicts, since: input.sourceTimestamp });
+      const ours = conflicts.filter((f) => f in written && sameValue(snapshot.values[f], written[f].value));
+      const newer = ours.filter((f) => (written[f].sourceTimestamp ?? '') > s.sourceTimestamp);
+      s.desired = Object.fromEntries(Object.entries(s.desired).filter(([f]) => !newer.includes(f)));
+      conflicts = conflicts.filter((f) => !ours.includes(f));
+      if (!Object.keys(s.desired).length) return setPhase('applied'); // Vault holds newer values of ours throughout
     }
     if (conflicts.length) {
       const detail = conflicts.map(
