@@ -171,3 +171,17 @@ describe('a write Vault applied but whose answer was lost', () => {
     ]);
   });
 });
+
+it('hands a row Vault keeps answering RACE_CONDITION to its record workflow, which writes it once Vault lets it', async () => {
+  const ids = Array.from({ length: RECORDS }, (_, i) => sampleRecordId(i));
+  for (const id of ids) stack.sim.store.editByHand(id, { priority__c: 'Medium' }, 'someone@example.com');
+  stack.sim.setFaults({ raceConditionRate: 1 });
+  const summary = await (
+    await startBatch(stack.env.client, stack.ctx.config, { source: exportOf(ids), batchId: 'race-1' })
+  ).result();
+  expect(summary.counts).toMatchObject({ waiting: RECORDS, failed: 0, updated: 0 });
+  stack.sim.setFaults({ raceConditionRate: 0 });
+  await waitFor('every record written by its workflow', async () =>
+    ids.every((id) => stack.sim.store.records.get(id)!.fields.priority__c === 'Low'),
+  );
+});

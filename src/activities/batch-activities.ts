@@ -156,7 +156,7 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
     return workflowId;
   }
 
-  /** Bulk-updates rows (at most 500 a call, a few calls at once); transient rows are retried a few rounds. */
+  /** Bulk-updates rows (at most 500 a call, a few calls at once); transient rows are sent again for a few rounds. */
   async function bulkUpdate(rows: ValidRow[]): Promise<Map<string, UpdateOutcome>> {
     const outcomes = new Map<string, UpdateOutcome>();
     let pending = rows;
@@ -268,8 +268,9 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
         for (const row of toUpdate) {
           const o = outcomes.get(row.id)!;
           const state = states.get(row.id)!;
-          if (o.status === 'locked')
-            toHandOff.push({ row, state }); // locked since the state read
+          // Locked since the state read, or still transient after the rounds (RACE_CONDITION, an unknown outcome
+          // that reading back showed not applied): the record's own workflow writes it, retrying as long as it takes.
+          if (o.status === 'locked' || o.status === 'transient') toHandOff.push({ row, state });
           else if (o.status === 'updated') written.push({ row, state });
           else if (o.status === 'unchanged')
             results.push({ row: row.row, recordId: row.id, outcome: 'unchanged', vaultState: state.state });
