@@ -56,14 +56,17 @@ export class AuditTrail {
     }
     if (!entries.length) return;
     await fs.promises.mkdir(this.dir, { recursive: true });
+    const file = this.fileOf(entries[0].time);
     const lines = entries.map((e) => JSON.stringify({ ...e, writeId: write.id }));
-    await fs.promises.appendFile(this.fileOf(entries[0].time), lines.join('\n') + '\n');
+    // A worker killed in the middle of an append leaves a torn last line: it is closed off, and stays unreadable.
+    const torn = !(await endsWithNewline(file));
+    await fs.promises.appendFile(file, (torn ? '\n' : '') + lines.join('\n') + '\n');
   }
 
   /** Every entry, or those of the months from `since` (an ISO time) on. */
   async read(since = ''): Promise<AuditEntry[]> {
     const entries: AuditEntry[] = [];
-    for await (const line of this.lines(since)) entries.push(JSON.parse(line));
+    for await (const e of this.entries(since)) entries.push(e);
     return entries;
   }
 
@@ -80,9 +83,7 @@ export class AuditTrail {
     const wanted = new Set(fields);
     const needle = `"recordId":${JSON.stringify(recordId)}`;
     const latest: Record<string, AuditEntry> = {};
-    for await (const line of this.lines(since)) {
-      if (!line.includes(needle)) continue;
-      const e = JSON.parse(line) as AuditEntry;
+    for await (const e of this.entries(since, needle)) {
       if (e.object !== object || e.recordId !== recordId || !wanted.has(e.field) || e.time < since) continue;
       if (!latest[e.field] || e.time >= latest[e.field].time) latest[e.field] = e;
     }
@@ -91,14 +92,20 @@ export class AuditTrail {
     );
   }
 
-  /** The trail's lines, oldest month first, from the month of `since` on. */
-  private async *lines(since: string): AsyncGenerator<string> {
+  /**
+   * The trail's entries, oldest month first, from the month of `since` on; only lines holding `needle` are parsed.
+   * A torn line (its append cut short by a crash) is passed over: the write's retry appended the whole entry.
+   */
+  private async *entries(since: string, needle = ''): AsyncGenerator<AuditEntry> {
     if (!fs.existsSync(this.dir)) return;
     const first = path.basename(this.fileOf(since));
     const files = (await fs.promises.readdir(this.dir)).filter((f) => f.endsWith('.jsonl') && f >= first).sort();
     for (const f of files) {
       const input = fs.createReadStream(path.join(this.dir, f));
-      for await (const line of readline.createInterface({ input, crlfDelay: Infinity })) if (line) yield line;
+      for await (const line of readline.createInterface({ input, crlfDelay: Infinity })) {
+        const entry = line.includes(needle) ? parseEntry(line) : undefined;
+        if (entry) yield entry;
+      }
     }
   }
 
@@ -115,11 +122,32 @@ export class AuditTrail {
     for (const file of [this.fileOf(time), this.fileOf(lastMonth)]) {
       const text = await fs.promises.readFile(file, 'utf8').catch(() => '');
       for (const line of text.split('\n')) {
-        if (!line.includes(needle)) continue;
-        const e = JSON.parse(line) as AuditEntry;
-        done.add(`${e.recordId}/${e.field}`);
+        const e = line.includes(needle) ? parseEntry(line) : undefined;
+        if (e) done.add(`${e.recordId}/${e.field}`);
       }
     }
     return done;
+  }
+}
+
+function parseEntry(line: string): AuditEntry | undefined {
+  try {
+    return JSON.parse(line) as AuditEntry;
+  } catch {
+    return undefined;
+  }
+}
+
+async function endsWithNewline(file: string): Promise<boolean> {
+  const handle = await fs.promises.open(file, 'r').catch(() => undefined);
+  if (!handle) return true; // a new file
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) return true;
+    const last = Buffer.alloc(1);
+    await handle.read(last, 0, 1, size - 1);
+    return last[0] === 0x0a;
+  } finally {
+    await handle.close();
   }
 }
