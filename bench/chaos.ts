@@ -9,14 +9,13 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { AuditTrail } from '../src/audit/audit-trail';
 import { loadConfig } from '../src/config';
-import { startDevServer } from '../src/dev-server';
+import { freePort, startDevServer } from '../src/dev-server';
 import { startBatch } from '../src/operations';
 import { FaultConfig, seededRandom } from '../src/simulator/faults';
 import { REVIEWER, scheduleReviews } from '../src/simulator/reviewers';
@@ -89,14 +88,6 @@ function writeExport(dir: string, name: string, rows: Array<[number, FieldValues
   for (const [i, v] of rows) lines.push(`${sampleRecordId(i)},${v.priority__c},${v.risk_score__c},${v.due_date__c}`);
   fs.writeFileSync(file, lines.join('\n') + '\n');
   return file;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Keeps one worker process running, as a service manager would: a killed worker is started again. */
@@ -345,7 +336,8 @@ async function check(c: {
       );
   const example = (what: keyof ChaosCounts, id: string) => {
     const list = (examples[what] ??= []);
-    if (list.length < 3) list.push(`${id}: ${history(id).join('; ')}`);
+    if (list.length < 3 && !list.some((line) => line.startsWith(`${id}:`)))
+      list.push(`${id}: ${history(id).join('; ')}`);
   };
   const newest = (id: string) => b2.get(id) ?? b1.get(id)!;
   const writes = sim.store.audit.filter((a) => a.user === DEFAULT_USERNAME);

@@ -6,26 +6,17 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../src/config';
-import { startDevServer } from '../src/dev-server';
+import { freePort, startDevServer } from '../src/dev-server';
 import { startBatch } from '../src/operations';
 import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
 import { VaultSimulator } from '../src/simulator/server';
 
 const CLI = path.join(__dirname, '../bin/capa-sync.js');
 const ROWS = 200_000;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /**
  * 200,000 rows: every 10th row invalid (a bad picklist value, a bad date, a bad

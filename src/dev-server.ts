@@ -1,9 +1,19 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporalCliPath } from './temporal-binaries';
 import { ALL_SEARCH_ATTRIBUTES } from './workflows/search-attributes';
+
+/** A loopback TCP port nobody listens on right now (for servers a test or a harness starts). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 /** Whether a Temporal frontend answers at the address. */
 export async function temporalReachable(address: string): Promise<boolean> {

@@ -1,5 +1,3 @@
-import http from 'node:http';
-import { AddressInfo } from 'node:net';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { VaultSimulator } from '../src/simulator/server';
 import { sampleRecordId } from '../src/simulator/seed';
@@ -8,6 +6,7 @@ import { recordWorkflowId, statusQuery } from '../src/workflows/record-messages'
 import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
 import { waitFor } from './helpers/wait';
+import { captureWebhook, WebhookCapture } from './helpers/webhook';
 import { saveHistory } from './helpers/histories';
 import fs from 'node:fs';
 
@@ -18,19 +17,10 @@ let env: TestWorkflowEnvironment;
 let sim: VaultSimulator;
 let ctx: DevStack['ctx'];
 let stack: DevStack;
-const webhookBodies: Array<{ text: string; fields: Record<string, unknown> }> = [];
-let webhook: http.Server;
+let webhook: WebhookCapture;
 
 beforeAll(async () => {
-  webhook = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      webhookBodies.push(JSON.parse(body));
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+  webhook = await captureWebhook();
   stack = await startDevStack({
     records: 1000,
     lockedFraction: 0.1,
@@ -38,7 +28,7 @@ beforeAll(async () => {
     settings: {
       CAPA_TICK_SECONDS: '1',
       ALERT_CHANNEL: 'webhook',
-      ALERT_WEBHOOK_URL: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`,
+      ALERT_WEBHOOK_URL: webhook.url,
     },
   });
   ({ env, sim, ctx } = stack);
@@ -114,7 +104,7 @@ it('accounts for every row of a 1,000-row batch, bulk-updates the unlocked and h
   expect(waiting.every((w) => w.batchId === 'b1')).toBe(true);
 
   const digest = await waitFor('the webhook digest', async () =>
-    webhookBodies.find((b) => b.fields.kind === 'batch-digest'),
+    webhook.bodies.find((b) => b.fields.kind === 'batch-digest'),
   );
   expect(digest.text).toContain(
     `capa-sync batch b1: ${summary.counts.updated} updated, ${lockedIds.length} waiting for unlock`,

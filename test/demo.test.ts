@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { waitFor } from './helpers/wait';
-import { freePort } from './helpers/ports';
+import { freePort } from '../src/dev-server';
 
 const CLI = path.join(__dirname, '../bin/capa-sync.js');
 

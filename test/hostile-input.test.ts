@@ -16,6 +16,7 @@ import { testConfig } from './helpers/config';
 import { startDevServer } from './helpers/temporal';
 import { startSimulator } from './helpers/vault';
 import { waitFor } from './helpers/wait';
+import { captureWebhook, WebhookCapture } from './helpers/webhook';
 import { CLI, startWorkerProcess, WorkerProcess } from './helpers/worker-process';
 
 // Hostile inputs through a real worker process (256 MB heap, as `npm run worker` runs it), the real simulator and
@@ -31,8 +32,7 @@ let config: AppConfig;
 let worker: WorkerProcess;
 let sources: http.Server;
 let sourcesUrl = '';
-const alerts: Array<{ title: string; fields: Record<string, unknown> }> = [];
-let hook: http.Server;
+let hook: WebhookCapture;
 
 const MAPPING = {
   idColumn: 'capa_id',
@@ -59,15 +59,7 @@ beforeAll(async () => {
   env = await startDevServer();
   sim = await startSimulator();
   sim.store.seed(sampleRecords({ count: 400, lockedFraction: 0 }));
-  hook = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      alerts.push(JSON.parse(body));
-      res.end('ok');
-    });
-  });
-  const hookUrl = await listen(hook);
+  hook = await captureWebhook();
   sources = http.createServer((req, res) => {
     const route = routes[req.url ?? ''];
     if (route) route(req, res);
@@ -81,7 +73,7 @@ beforeAll(async () => {
     CAPA_MAPPING_FILE: path.join(dir, 'mapping.json'),
     CAPA_SOURCE_MAX_BYTES: String(MAX_SOURCE_BYTES),
     ALERT_CHANNEL: 'webhook',
-    ALERT_WEBHOOK_URL: `${hookUrl}/hook`,
+    ALERT_WEBHOOK_URL: hook.url,
   };
   config = testConfig(sim, settings);
   workerEnv = { ...settings, VAULT_BASE_URL: sim.baseUrl, CAPA_DATA_DIR: config.dataDir };
@@ -407,7 +399,7 @@ describe.each(CASES.map((c, i) => [c.name, c, i] as const))('%s', (_name, c, i) 
       expect(cause.message).toMatch(expected.fails);
       expect(cause).toMatchObject({ type: 'SourceError', nonRetryable: true });
       await waitFor('the failure alert', async () =>
-        alerts.some((a) => a.fields.batchId === batchId && expected.fails.test(String(a.fields.reason))),
+        hook.bodies.some((a) => a.fields.batchId === batchId && expected.fails.test(String(a.fields.reason))),
       );
       return;
     }
@@ -469,7 +461,7 @@ describe('a wrong Vault password', () => {
       await waitFor('the refusal', async () => wrong.log().includes('vault refused the credentials'), 30_000);
       await new Promise((resolve) => setTimeout(resolve, 12_000)); // the page activity retries meanwhile
       expect((sim.calls.auth ?? 0) - authBefore).toBe(1);
-      expect(alerts.filter((a) => a.title === 'capa-sync: Vault refused the credentials')).toHaveLength(1);
+      expect(hook.bodies.filter((a) => a.title === 'capa-sync: Vault refused the credentials')).toHaveLength(1);
       expect(wrong.log().match(/vault refused the credentials/g)).toHaveLength(1);
       expect(wrong.log()).not.toContain('not-it');
       await handle.terminate('test over');

@@ -5,7 +5,7 @@ import { sampleRecordId } from '../src/simulator/seed';
 import { cancelUpdate, recordWorkflowId } from '../src/workflows/record-messages';
 import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
-import { freePort } from './helpers/ports';
+import { freePort } from '../src/dev-server';
 import { waitFor } from './helpers/wait';
 
 // Debian's Chromium, installed by scripts/setup-browser.sh (npm test runs it); CHROMIUM_PATH names another one.

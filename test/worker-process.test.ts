@@ -6,7 +6,7 @@ import { VaultSimulator } from '../src/simulator/server';
 import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
 import { testConfig } from './helpers/config';
 import { writeCsv } from './helpers/exports';
-import { freePort } from './helpers/ports';
+import { freePort } from '../src/dev-server';
 import { startDevServer } from './helpers/temporal';
 import { startSimulator } from './helpers/vault';
 import { waitFor } from './helpers/wait';
