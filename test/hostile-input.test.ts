@@ -431,6 +431,22 @@ describe('the whole run', () => {
   });
 });
 
+describe('a URL source with credentials', () => {
+  it('never shows its user, password or query in the failure, the alert or the worker log', async () => {
+    routes['/private?token=s3cr3t-token'] = (_req, res) => res.writeHead(403).end();
+    const source = sourcesUrl.replace('http://', 'http://risk-user:pa55word@') + '/private?token=s3cr3t-token';
+    const outcome = await runCase(
+      { name: 'private', source: () => source, expect: { fails: /403/ } },
+      'hostile-url-secret',
+    );
+    const message = String(((outcome.error as WorkflowFailedError).cause?.cause as Error).message);
+    expect(message).toMatch(/\/private\?… answered HTTP 403/);
+    await waitFor('the failure alert', async () => hook.bodies.some((a) => a.fields.batchId === 'hostile-url-secret'));
+    const shown = [message, JSON.stringify(hook.bodies), worker.log()].join('\n');
+    for (const secret of ['s3cr3t-token', 'pa55word', 'risk-user']) expect(shown).not.toContain(secret);
+  });
+});
+
 describe('batch ids', () => {
   it('refuses an id that would need escaping, and an id already used', async () => {
     const source = file('ids.csv', csvOf([row(ids(1)[0])]));

@@ -17,7 +17,7 @@ import {
   readPage,
   Superseded,
 } from '../sources/prepare-batch';
-import { downloadSource, isUrl, sourceLocation } from '../sources/read-source';
+import { displaySource, downloadSource, isUrl, sourceLocation } from '../sources/read-source';
 import { SourceError } from '../sources/source-error';
 import type { Rejection, ValidRow } from '../sources/validate-row';
 import { MAX_ROWS_PER_UPDATE, VaultClient } from '../vault/client';
@@ -95,7 +95,9 @@ async function claimFolder(dir: string, batchId: string, source: string): Promis
     () => undefined,
   );
   if (owner && owner.runId !== runId)
-    throw new SourceError(`batch id ${batchId} already holds an earlier batch (source ${owner.source}); use a new id`);
+    throw new SourceError(
+      `batch id ${batchId} already holds an earlier batch (source ${displaySource(owner.source)}); use a new id`,
+    );
   if (!owner) await fs.promises.writeFile(file, JSON.stringify({ runId, source }));
 }
 
@@ -341,7 +343,7 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
       deps.logger.error('batch failed', { batchId, reason });
       await deps.alerts.send({
         title: `capa-sync batch ${batchId} failed: nothing was applied`,
-        lines: [reason, `Source: ${source}`, 'Fix the source and run the batch again (a new batch id).'],
+        lines: [reason, `Source: ${displaySource(source)}`, 'Fix the source and run the batch again (a new batch id).'],
         fields: { kind: 'batch-failed', batchId, reason },
       });
     },

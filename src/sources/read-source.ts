@@ -20,6 +20,17 @@ const URL_PATTERN = /^https?:\/\//;
 
 export const isUrl = (source: string) => URL_PATTERN.test(source);
 
+/** A source as messages, logs and alerts may show it: a URL without credentials or query (which may hold a token). */
+export function displaySource(source: string): string {
+  if (!isUrl(source)) return source;
+  try {
+    const url = new URL(source);
+    return `${url.origin}${url.pathname}${url.search ? '?…' : ''}`;
+  } catch {
+    return 'an unparseable URL';
+  }
+}
+
 /** A source as the batch should see it: a URL as given, a file as an absolute path. */
 export const sourceLocation = (source: string) => (isUrl(source) ? source : path.resolve(source));
 
@@ -45,19 +56,20 @@ export async function downloadSource(
   dir: string,
   { maxBytes, signal }: { maxBytes: number; signal?: AbortSignal },
 ): Promise<{ file: string; format: SourceFormat }> {
+  const shown = displaySource(url);
   let res;
   try {
     res = await axios.get(url, { responseType: 'stream', timeout: 60_000, maxRedirects: 5, signal });
   } catch (err) {
     const { code, response } = err as { code?: string; response?: { status: number } };
-    if (response && DEFINITE(response.status)) throw new SourceError(`${url} answered HTTP ${response.status}`);
-    if (code === 'ERR_FR_TOO_MANY_REDIRECTS') throw new SourceError(`${url} redirects too many times`);
-    throw new Error(`${url}: ${response ? `HTTP ${response.status}` : (code ?? 'no answer')}`);
+    if (response && DEFINITE(response.status)) throw new SourceError(`${shown} answered HTTP ${response.status}`);
+    if (code === 'ERR_FR_TOO_MANY_REDIRECTS') throw new SourceError(`${shown} redirects too many times`);
+    throw new Error(`${shown}: ${response ? `HTTP ${response.status}` : (code ?? 'no answer')}`);
   }
   const type = String(res.headers['content-type'] ?? '');
   if (type.includes('html')) {
     res.data.destroy();
-    throw new SourceError(`${url} answered a web page (${type}), not CSV or JSON`);
+    throw new SourceError(`${shown} answered a web page (${type}), not CSV or JSON`);
   }
   const format: SourceFormat =
     type.includes('ndjson') || type.includes('jsonl') ? 'jsonl' : type.includes('csv') ? 'csv' : 'json';
@@ -67,7 +79,7 @@ export async function downloadSource(
     transform(chunk: Buffer, _encoding, done) {
       bytes += chunk.length;
       done(
-        bytes > maxBytes ? new SourceError(`${url} is larger than ${maxBytes} bytes (CAPA_SOURCE_MAX_BYTES)`) : null,
+        bytes > maxBytes ? new SourceError(`${shown} is larger than ${maxBytes} bytes (CAPA_SOURCE_MAX_BYTES)`) : null,
         chunk,
       );
     },
