@@ -447,6 +447,30 @@ describe('a URL source with credentials', () => {
   });
 });
 
+describe('an abandoned download', () => {
+  it('stops reading when its batch is terminated: the cancellation reaches the reader', async () => {
+    let closed = false;
+    let started = false;
+    routes['/forever'] = (_req, res) => {
+      started = true;
+      res.writeHead(200, { 'Content-Type': 'text/csv' });
+      res.write('capa_id,priority\n');
+      const timer = setInterval(() => res.write(`${sampleRecordId(1)},High\n`), 200);
+      res.on('close', () => {
+        clearInterval(timer);
+        closed = true;
+      });
+    };
+    const handle = await startBatch(env.client, config, {
+      source: `${sourcesUrl}/forever`,
+      batchId: 'hostile-forever',
+    });
+    await waitFor('the download to start', async () => started);
+    await handle.terminate('operator stopped it');
+    await waitFor('the download to stop', async () => closed, 40_000);
+  });
+});
+
 describe('batch ids', () => {
   it('refuses an id that would need escaping, and an id already used', async () => {
     const source = file('ids.csv', csvOf([row(ids(1)[0])]));
@@ -515,6 +539,13 @@ describe('the command line', () => {
     const run = await cli(['run', '--source', file('x.csv', 'a\n'), '--batch-id', 'a/b']);
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/invalid batch id "a\/b"/);
+  });
+
+  it('says which Temporal address the worker could not reach', async () => {
+    const run = await cli(['worker'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/cannot reach Temporal at 127.0.0.1:1: check TEMPORAL_ADDRESS/);
+    expect(run.stderr).not.toMatch(/tonic|transport/);
   });
 
   it('says which Temporal address it could not reach', async () => {
