@@ -2,7 +2,7 @@
  * The chaos harness: `npm run chaos [-- --records 10000 --seed 1 --kills 3 --restarts 1]`.
  *
  * Runs capa-sync as in production, on its own dev server, simulator and worker process (free ports), with Vault
- * faulting about one call in nine, reviewers approving the locked records over minutes (editing a few by hand),
+ * faulting about one call in seven, reviewers approving the locked records over minutes (editing a few by hand),
  * two overlapping batches (the second hands off while the first's record workflows apply), the worker SIGKILLed
  * at different phases and the dev server restarted. It then holds the simulator's write log and final state
  * against what the inputs asked for, prints the counts and exits non-zero unless every one is 0.
@@ -41,7 +41,7 @@ export interface ChaosOptions {
   log?: (line: string) => void;
 }
 
-/** About one Vault call in nine fails in one of these ways (rates per call; race conditions per record). */
+/** About one Vault call in seven fails in one of these ways (rates per call; race conditions per record). */
 export const CHAOS_FAULTS: Partial<FaultConfig> = {
   serverErrorRate: 0.03,
   hangRate: 0.01,

@@ -1,6 +1,6 @@
 import { runChaos } from '../bench/chaos';
 
-// A short round of `npm run chaos`: overlapping nights, Vault faults on about one call in nine, a worker SIGKILL,
+// A short round of `npm run chaos`: overlapping nights, Vault faults on about one call in seven, a worker SIGKILL,
 // a dev-server restart and reviewers (some editing by hand). Every count of what capa-sync lost track of is 0.
 it('loses track of nothing under faults, a worker kill, a server restart and overlapping batches', async () => {
   const lines: string[] = [];
