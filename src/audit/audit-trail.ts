@@ -119,13 +119,7 @@ export class AuditTrail {
     const lastMonth = new Date(Date.UTC(month.getUTCFullYear(), month.getUTCMonth() - 1, 1)).toISOString();
     const needle = `"writeId":${JSON.stringify(writeId)}`;
     const done = new Set<string>();
-    for (const file of [this.fileOf(time), this.fileOf(lastMonth)]) {
-      const text = await fs.promises.readFile(file, 'utf8').catch(() => '');
-      for (const line of text.split('\n')) {
-        const e = line.includes(needle) ? parseEntry(line) : undefined;
-        if (e) done.add(`${e.recordId}/${e.field}`);
-      }
-    }
+    for await (const e of this.entries(lastMonth, needle)) done.add(`${e.recordId}/${e.field}`);
     return done;
   }
 }

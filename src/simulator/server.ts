@@ -147,6 +147,10 @@ export class VaultSimulator {
     res.end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
   }
 
+  private noteFault(kind: string): void {
+    this.faultsInjected[kind] = (this.faultsInjected[kind] ?? 0) + 1;
+  }
+
   private count(endpoint: string): void {
     this.calls[endpoint] = (this.calls[endpoint] ?? 0) + 1;
   }
@@ -171,7 +175,7 @@ export class VaultSimulator {
 
     if (endpoint === 'auth') return this.auth(raw, req.headers['content-type']);
     const fault = pickFault(this.faults, this.random, endpoint === 'bulkUpdate');
-    if (fault) this.faultsInjected[fault] = (this.faultsInjected[fault] ?? 0) + 1;
+    if (fault) this.noteFault(fault);
     const faulted = await this.faultReply(fault, res);
     if (faulted) return faulted;
     const session = this.session(req.headers.authorization, fault === 'expire-session');
@@ -288,7 +292,7 @@ export class VaultSimulator {
     const every = this.faults.sessionExpiryEveryCalls;
     if (session && (forceExpiry || (every > 0 && session.calls >= every))) {
       this.sessions.delete(id);
-      if (!forceExpiry) this.faultsInjected['session-expiry'] = (this.faultsInjected['session-expiry'] ?? 0) + 1;
+      if (!forceExpiry) this.noteFault('session-expiry');
     }
     const live = this.sessions.get(id);
     if (!live) {
@@ -314,7 +318,7 @@ export class VaultSimulator {
     const lockedType = customer ? 'RECORD_LOCKED' : this.options.lockedErrorType;
     const results = this.store.update(rows, user, executionId, lockedType, () => {
       const race = this.faults.raceConditionRate > 0 && this.random() < this.faults.raceConditionRate;
-      if (race) this.faultsInjected.raceCondition = (this.faultsInjected.raceCondition ?? 0) + 1;
+      if (race) this.noteFault('raceCondition');
       return race;
     });
     const data = results.map((r) => {

@@ -103,15 +103,12 @@ export class VaultClient implements VaultApi {
    */
   private async readBack(object: string, rows: UpdateRow[], cause: VaultError): Promise<UpdateOutcome[]> {
     const fields = [...new Set(rows.flatMap((r) => Object.keys(r.values)))];
-    const states = new Map(
-      (
-        await this.readStates(
-          object,
-          rows.map((r) => r.id),
-          fields,
-        )
-      ).map((s) => [s.id, s]),
+    const read = await this.readStates(
+      object,
+      rows.map((r) => r.id),
+      fields,
     );
+    const states = new Map(read.map((s) => [s.id, s]));
     return rows.map((row) => {
       const state = states.get(row.id);
       return state && holdsValues(state.values, row.values)
