@@ -5,6 +5,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': 'ts-jest' },
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+  setupFilesAfterEnv: ['<rootDir>/test/helpers/setup.ts'],
   testTimeout: 120_000,
   // Temporal servers and workers are heavy: two at once fit the 2-core CI machine.
   maxWorkers: 2,

@@ -17,6 +17,8 @@ import { VaultClient } from '../src/vault/client';
 import { VaultHttp } from '../src/vault/http';
 import { DOCUMENTED_DIALECT } from '../src/vault/dialect';
 import { buildActivities, WORKER_TUNING } from '../src/worker';
+import { ensureDatabase, startThrowawayPostgres } from '../src/store/embedded-postgres';
+import { openStore } from '../src/store/store';
 import { temporalCliPath } from '../src/temporal-binaries';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
 import { batchWorkflowId } from '../src/workflows/batch-messages';
@@ -84,14 +86,18 @@ async function main() {
   const sim = new VaultSimulator({ faults: { burstLimit: 1_000_000 } });
   sim.store.seed(sampleRecords({ count: Math.max(N_HUGE, N_WAITING * 2), lockedFraction: 0 }));
   await sim.start();
+  const postgres = await startThrowawayPostgres();
+  await ensureDatabase(postgres.url('capa_sync'));
+  const store = await openStore(postgres.url('capa_sync'), silentLogger);
   const config = loadConfig({
+    CAPA_DATABASE_URL: postgres.url('capa_sync'),
     VAULT_BASE_URL: sim.baseUrl,
     TEMPORAL_TASK_QUEUE: 'bench',
     CAPA_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'capa-bench-data-')),
     LOG_LEVEL: 'error',
     VAULT_BURST_THRESHOLD: '0',
   });
-  const { activities } = buildActivities(config, { logger: silentLogger, temporal: env.client });
+  const { activities } = buildActivities(config, { logger: silentLogger, temporal: env.client, store });
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: 'bench',
@@ -182,6 +188,7 @@ async function main() {
         TEMPORAL_TASK_QUEUE: 'bench-memory',
         VAULT_BASE_URL: sim.baseUrl,
         CAPA_DATA_DIR: config.dataDir,
+        CAPA_DATABASE_URL: config.databaseUrl,
         CAPA_TICK_SECONDS: '20',
         LOG_LEVEL: 'error',
       },
@@ -225,6 +232,8 @@ async function main() {
     await running;
     await sim.stop();
     await env.teardown();
+    await store.close();
+    await postgres.stop();
   }
   console.log('\nFigures:');
   for (const [what, measured, target] of figures) console.log(`| ${what} | ${measured} | ${target} |`);

@@ -13,7 +13,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { AuditTrail } from '../src/audit/audit-trail';
 import { loadConfig } from '../src/config';
 import { freePort, startDevServer } from '../src/dev-server';
 import { startBatch } from '../src/operations';
@@ -21,11 +20,12 @@ import { FaultConfig, seededRandom } from '../src/simulator/faults';
 import { REVIEWER, scheduleReviews } from '../src/simulator/reviewers';
 import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
 import { DEFAULT_USERNAME, VaultSimulator } from '../src/simulator/server';
-import { batchDir } from '../src/sources/prepare-batch';
+import { ensureDatabase, startThrowawayPostgres } from '../src/store/embedded-postgres';
+import { openStore, Store } from '../src/store/store';
+import { silentLogger } from '../src/logger';
 import { FieldValues, sameFieldValue } from '../src/vault/types';
 import { BatchProgress, progressQuery } from '../src/workflows/batch-messages';
 import { statusQuery } from '../src/workflows/record-messages';
-import type { RowResult } from '../src/activities/batch-types';
 
 export interface ChaosOptions {
   records: number;
@@ -158,6 +158,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     `chaos: ${o.records} records, seed ${o.seed}, ${o.kills} worker kills, ${o.restarts} server restarts; ${dataDir}`,
   );
 
+  const postgres = await startThrowawayPostgres();
+  const databaseUrl = postgres.url('capa_sync');
+  await ensureDatabase(databaseUrl);
+  const store = await openStore(databaseUrl, silentLogger);
   const sim = new VaultSimulator({ seed: o.seed });
   sim.store.seed(sampleRecords({ count: o.records, lockedFraction: LOCKED_FRACTION }));
   await sim.start();
@@ -173,6 +177,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     TEMPORAL_TASK_QUEUE: TASK_QUEUE,
     VAULT_BASE_URL: sim.baseUrl,
     CAPA_DATA_DIR: dataDir,
+    CAPA_DATABASE_URL: databaseUrl,
     CAPA_TICK_SECONDS: '5',
     CAPA_TICKS_PER_STEP: '1000',
     CAPA_PAGE_SIZE: String(Math.max(100, Math.ceil(o.records / 10))),
@@ -292,7 +297,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     figures['settled after'] = elapsed();
     log(`  ${elapsed()}: settled (${unsettled} record workflows still waiting or applying)`);
 
-    const { counts, examples } = await check({ sim, client, dataDir, b1, b2, edited, unsettled });
+    const { counts, examples } = await check({ sim, client, store, b1, b2, edited, unsettled });
     const calls = Object.values(sim.calls).reduce((a, b) => a + b, 0);
     const faulted = Object.entries(sim.faultsInjected);
     const faultedCalls = faulted.filter(([kind]) => kind !== 'raceCondition').reduce((sum, [, n]) => sum + n, 0);
@@ -307,6 +312,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     await connection.close();
     server.kill('SIGTERM');
     await sim.stop();
+    await store.close();
+    await postgres.stop();
   }
 }
 
@@ -319,7 +326,7 @@ async function count(client: Client, filter: string): Promise<number> {
 async function check(c: {
   sim: VaultSimulator;
   client: Client;
-  dataDir: string;
+  store: Store;
   b1: Map<string, FieldValues>;
   b2: Map<string, FieldValues>;
   edited: Set<string>;
@@ -396,7 +403,7 @@ async function check(c: {
   const falseNeedsDecision = falseDecisions.length;
 
   const audited = new Map<string, number>();
-  for (const e of await new AuditTrail(path.join(c.dataDir, 'audit')).read()) {
+  for (const e of await c.store.audit.read()) {
     const key = `${e.recordId}|${e.field}|${JSON.stringify(e.newValue)}`;
     audited.set(key, (audited.get(key) ?? 0) + 1);
   }
@@ -414,11 +421,9 @@ async function check(c: {
     ['night-1', b1],
     ['night-2', b2],
   ] as const) {
-    const file = path.join(batchDir(c.dataDir, batchId), 'report.json');
-    const rows = (JSON.parse(fs.readFileSync(file, 'utf8')) as { rows: RowResult[] }).rows;
     const ids = [...input.keys()];
     const seen = new Set<number>();
-    for (const r of rows) {
+    for await (const r of c.store.batches.results(batchId)) {
       const expectedId = ids[r.row - 1];
       const ok =
         !seen.has(r.row) &&

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../src/config';
 import { freePort, startDevServer } from '../src/dev-server';
+import { ensureDatabase, startThrowawayPostgres } from '../src/store/embedded-postgres';
 import { startBatch } from '../src/operations';
 import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
 import { VaultSimulator } from '../src/simulator/server';
@@ -49,7 +50,10 @@ async function measure(label: string, source: string, records: number, lockedFra
   await sim.start();
   const [port, uiPort] = [await freePort(), await freePort()];
   const server = await startDevServer(path.join(dataDir, 'temporal'), port, uiPort);
+  const postgres = await startThrowawayPostgres();
+  await ensureDatabase(postgres.url('capa_sync'));
   const env = {
+    CAPA_DATABASE_URL: postgres.url('capa_sync'),
     TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
     TEMPORAL_TASK_QUEUE: 'input-memory',
     VAULT_BASE_URL: sim.baseUrl,
@@ -73,6 +77,7 @@ async function measure(label: string, source: string, records: number, lockedFra
     await connection.close();
     server.kill('SIGTERM');
     await sim.stop();
+    await postgres.stop();
   }
 }
 

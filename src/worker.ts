@@ -3,7 +3,6 @@ import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { sampleGauges, syncMetrics } from './metrics';
 import { AppConfig, loadConfig } from './config';
 import { createActivities } from './activities';
-import { AuditTrail } from './audit/audit-trail';
 import { createAlertChannel } from './alerts/create-alert-channel';
 import { jsonLogger, Logger } from './logger';
 import { VaultClient } from './vault/client';
@@ -13,11 +12,12 @@ import { connectClient, connectWorker } from './temporal-connection';
 import { installRuntime } from './runtime';
 import { Client } from '@temporalio/client';
 import type { AlertChannel } from './alerts/alert-channel';
+import { openStore, Store } from './store/store';
 
 /** The worker's side effects, built once per process: one Vault session and coalescer for all activities. */
 export function buildActivities(
   config: AppConfig,
-  services: { logger: Logger; temporal: Client; alerts?: AlertChannel },
+  services: { logger: Logger; temporal: Client; store: Store; alerts?: AlertChannel },
 ) {
   const alerts = services.alerts ?? createAlertChannel(config.alerts, services.logger);
   const http = new VaultHttp(config.vault, services.logger, (message) => {
@@ -34,12 +34,14 @@ export function buildActivities(
     object: config.vault.object,
     mapping: config.mapping,
     recordOptions: config.record,
-    dataDir: config.dataDir,
+    store: services.store.batches,
+    reportsDir: path.join(config.dataDir, 'reports'),
     pageSize: config.batch.pageSize,
     updateConcurrency: config.batch.updateConcurrency,
     sourceMaxBytes: config.batch.sourceMaxBytes,
-    audit: new AuditTrail(path.join(config.dataDir, 'audit')),
+    audit: services.store.audit,
     alerts,
+    sentAlerts: services.store.sentAlerts,
     logger: services.logger,
     metrics: syncMetrics(Runtime.instance().metricMeter),
   });
@@ -60,9 +62,10 @@ const PREBUILT_BUNDLE = path.join(__dirname, '..', 'workflow-bundle.js');
 /** Creates the worker that runs every capa-sync workflow and activity on the configured task queue. */
 export async function createWorker(
   config: AppConfig,
-  { connection, temporal, logger }: { connection: NativeConnection; temporal: Client; logger: Logger },
+  services: { connection: NativeConnection; temporal: Client; store: Store; logger: Logger },
 ): Promise<Worker> {
-  const { activities, vaultStats } = buildActivities(config, { logger, temporal });
+  const { connection, temporal } = services;
+  const { activities, vaultStats } = buildActivities(config, services);
   sampleGauges(Runtime.instance().metricMeter, vaultStats, temporal);
   return Worker.create({
     connection,
@@ -79,13 +82,15 @@ export async function createWorker(
 export async function runWorker(config: AppConfig = loadConfig()): Promise<void> {
   const logger = jsonLogger(config.logLevel);
   installRuntime(logger, config.metricsPort);
+  const store = await openStore(config.databaseUrl, logger);
   const connection = await connectWorker(config.temporal);
   const temporal = await connectClient(config.temporal);
-  const worker = await createWorker(config, { connection, temporal, logger });
+  const worker = await createWorker(config, { connection, temporal, store, logger });
   logger.info('worker started', { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace });
   await worker.run(); // until SIGINT or SIGTERM
   await temporal.connection.close();
   await connection.close();
+  await store.close();
 }
 
 if (require.main === module) {

@@ -1,41 +1,69 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { AuditEntry, AuditTrail } from '../src/audit/audit-trail';
+import { AuditEntry } from '../src/store/audit-trail';
+import type { Store } from '../src/store/store';
+import { testDatabaseUrl, testStore } from './helpers/postgres';
 
-// A worker SIGKILLed in the middle of an append leaves a torn line (found by `npm run chaos`): the trail stays
-// readable, and the write's retry audits the entry whole, once.
-
-const entry = (recordId: string, newValue: string): AuditEntry => ({
+const entry = (recordId: string, newValue: string | number, field = 'priority__c'): AuditEntry => ({
   time: '2026-11-24T02:00:00.000Z',
   object: 'capa__c',
   recordId,
-  field: 'priority__c',
+  field,
   oldValue: 'Low',
   newValue,
   batchId: 'b1',
   actor: 'integration',
+  sourceTimestamp: '2026-11-24T01:00:00.000Z',
 });
 
-it('closes off a torn line, reads past it, and lets the retry audit the entry once', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capa-audit-'));
-  const trail = new AuditTrail(dir);
-  await trail.append([entry('R1', 'High')], { id: 'w1', retried: false });
-  const file = path.join(dir, 'audit-2026-11.jsonl');
-  const whole = JSON.stringify({ ...entry('R2', 'Medium'), writeId: 'w2' });
-  fs.appendFileSync(file, whole.slice(0, -1)); // the append a SIGKILL cut short, one character before its end
+let store: Store;
+beforeEach(async () => {
+  store = await testStore(await testDatabaseUrl());
+});
 
-  await trail.append([entry('R2', 'Medium')], { id: 'w2', retried: true });
-  await trail.append([entry('R2', 'Medium')], { id: 'w2', retried: true }); // a second retry adds nothing
-  await trail.append([entry('R3', 'Low')], { id: 'w3', retried: false });
-
-  expect((await trail.read()).map((e) => [e.recordId, e.newValue, e.writeId])).toEqual([
-    ['R1', 'High', 'w1'],
-    ['R2', 'Medium', 'w2'],
-    ['R3', 'Low', 'w3'],
+it('audits a retried or zombie write once: the attempt that comes second adds nothing', async () => {
+  await store.audit.append([entry('R1', 'High'), entry('R1', 7, 'risk_score__c')], 'w1');
+  await store.audit.append([entry('R1', 'High'), entry('R1', 7, 'risk_score__c')], 'w1');
+  // Two attempts at once (a zombie and its retry): the chain lock and the unique key let one through.
+  await Promise.all([
+    store.audit.append([entry('R2', 'Medium')], 'w2'),
+    store.audit.append([entry('R2', 'Medium')], 'w2'),
   ]);
-  expect(fs.readFileSync(file, 'utf8').split('\n')).toHaveLength(5); // 3 entries, the torn line, the final newline
-  expect(await trail.lastOwnWrites('capa__c', 'R2', ['priority__c'], '2026-11-01')).toEqual({
-    priority__c: { value: 'Medium', sourceTimestamp: undefined },
+  expect((await store.audit.read()).map((e) => [e.recordId, e.field, e.newValue, e.writeId])).toEqual([
+    ['R1', 'priority__c', 'High', 'w1'],
+    ['R1', 'risk_score__c', 7, 'w1'],
+    ['R2', 'priority__c', 'Medium', 'w2'],
+  ]);
+  expect(await store.audit.lastOwnWrites('capa__c', 'R1', ['priority__c', 'due_date__c'], '2026-11-01')).toEqual({
+    priority__c: { value: 'High', sourceTimestamp: '2026-11-24T01:00:00.000Z' },
   });
+  expect(await store.audit.verify()).toEqual({ entries: 3 });
+});
+
+it('refuses UPDATE, DELETE and TRUNCATE of the trail', async () => {
+  await store.audit.append([entry('R1', 'High')], 'w1');
+  for (const sql of [
+    `UPDATE audit_entries SET new_value = '"Low"'`,
+    'DELETE FROM audit_entries',
+    'TRUNCATE audit_entries',
+  ])
+    await expect(store.pool.query(sql)).rejects.toThrow(/append-only/);
+  expect(await store.audit.read()).toHaveLength(1);
+});
+
+it('audit verify names the first entry edited or removed behind the trigger', async () => {
+  for (const [i, id] of ['R1', 'R2', 'R3', 'R4'].entries()) await store.audit.append([entry(id, 'High')], `w${i}`);
+  const db = await store.pool.connect();
+  try {
+    // Only someone who can switch the trigger off (a superuser) can change the table; the chain still tells.
+    await db.query("SET session_replication_role = 'replica'");
+    await db.query(`UPDATE audit_entries SET new_value = '"Medium"' WHERE record_id = 'R3'`);
+    expect(await store.audit.verify()).toEqual({
+      entries: 2,
+      broken: { seq: 3, recordId: 'R3', field: 'priority__c', problem: expect.stringContaining('was changed') },
+    });
+    await db.query(`UPDATE audit_entries SET new_value = '"High"' WHERE record_id = 'R3'`);
+    await db.query(`DELETE FROM audit_entries WHERE record_id = 'R2'`);
+    expect((await store.audit.verify()).broken).toMatchObject({ seq: 3, problem: expect.stringContaining('removed') });
+  } finally {
+    db.release();
+  }
 });

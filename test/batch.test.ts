@@ -9,6 +9,7 @@ import { waitFor } from './helpers/wait';
 import { captureWebhook, WebhookCapture } from './helpers/webhook';
 import { saveHistory } from './helpers/histories';
 import fs from 'node:fs';
+import type { RowResult } from '../src/activities/batch-types';
 
 const LOCKED_STATES = ['under_review_state__c', 'pending_approval_state__c'];
 const PRIORITIES = ['High', 'Medium', 'Low'];
@@ -76,14 +77,16 @@ it('accounts for every row of a 1,000-row batch, bulk-updates the unlocked and h
   expect(summary.counts.updated + summary.counts.unchanged).toBe(validLast.length - lockedIds.length);
   expect(Object.values(summary.counts).reduce((a, b) => a + b, 0)).toBe(1000);
 
-  const report = JSON.parse(fs.readFileSync(summary.reports.json, 'utf8'));
-  expect(report.rows.map((r: { row: number }) => r.row)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
-  expect(report.rows[7]).toMatchObject({
+  const report: RowResult[] = [];
+  for await (const r of ctx.store.batches.results('b1')) report.push(r);
+  expect(report.map((r) => r.row)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+  expect(JSON.parse(fs.readFileSync(summary.reports.json, 'utf8'))).toMatchObject({ batchId: 'b1', inputRows: 1000 });
+  expect(report[7]).toMatchObject({
     outcome: 'rejected',
     field: 'priority',
     message: expect.stringContaining('must be one of High, Medium, Low'),
   });
-  expect(report.rows[0]).toMatchObject({
+  expect(report[0]).toMatchObject({
     outcome: 'superseded',
     recordId: sampleRecordId(0),
     message: 'superseded by row 991',
@@ -144,4 +147,17 @@ it('gives waiting records the newer values of a second batch without a second wo
     expect(writes.filter((a) => a.recordId === id && a.field === 'priority__c').length).toBeLessThanOrEqual(1);
   }
   expect(new Set(writes.map((w) => `${w.recordId}/${w.field}`)).size).toBe(writes.length);
+
+  // The store says what Temporal says: b2's waiting rows were applied, b1's were replaced by b2's values.
+  const waitingRows = async (batchId: string) => {
+    const found: RowResult[] = [];
+    for await (const r of ctx.store.batches.results(batchId, ['waiting'])) found.push(r);
+    return found;
+  };
+  const settled = await waitFor('the store to settle the waiting rows', async () => {
+    const found = await waitingRows('b2');
+    return found.every((r) => r.resolution === 'applied') ? found : undefined;
+  });
+  expect(settled.map((r) => r.recordId).sort()).toEqual([...lockedIds].sort());
+  expect((await waitingRows('b1')).map((r) => r.resolution)).toEqual(lockedIds.map(() => 'replaced by batch b2'));
 });

@@ -42,6 +42,7 @@ beforeAll(async () => {
     TEMPORAL_TASK_QUEUE: 'cli',
     VAULT_BASE_URL: sim.baseUrl,
     CAPA_DATA_DIR: ctx.config.dataDir,
+    CAPA_DATABASE_URL: ctx.config.databaseUrl,
     LOG_LEVEL: 'error',
   };
 });

@@ -1,41 +1,35 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { WorkflowHandle } from '@temporalio/client';
-import { AuditTrail } from '../src/audit/audit-trail';
 import { startBatch } from '../src/operations';
 import { sampleRecordId } from '../src/simulator/seed';
-import { batchDir, batchFiles } from '../src/sources/prepare-batch';
 import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
 import { startRecordWorkflow } from './helpers/record-env';
 import { waitFor } from './helpers/wait';
 
-// A write that Vault took, followed by a failure before capa-sync wrote down what it did (a worker killed, a full
-// disk): the retry must still report the row as updated and audit each change exactly once.
+// A write that Vault took, followed by a failure before capa-sync wrote down what it did (a worker killed, the
+// database failing): the retry must still report the row as updated and audit each change exactly once.
 
 const RECORDS = 10;
 let stack: DevStack;
-let audit: AuditTrail;
-let auditDir: string;
 
 beforeAll(async () => {
   stack = await startDevStack({ records: RECORDS, lockedFraction: 0, taskQueue: 'crash' });
-  auditDir = path.join(stack.ctx.config.dataDir, 'audit');
-  audit = new AuditTrail(auditDir);
 });
 
 afterAll(async () => {
   await stack?.stop();
 });
 
-/** A file where the audit folder should be: appending to the audit trail fails until unblockAuditTrail. */
-function blockAuditTrail(): void {
-  if (fs.existsSync(auditDir)) fs.renameSync(auditDir, `${auditDir}.aside`);
-  fs.writeFileSync(auditDir, 'not a folder');
-}
-function unblockAuditTrail(): void {
-  fs.rmSync(auditDir);
-  if (fs.existsSync(`${auditDir}.aside`)) fs.renameSync(`${auditDir}.aside`, auditDir);
+/** Makes the database refuse inserts into a table (a real failure of the store) until unblocked. */
+async function blockInserts(table: string): Promise<() => Promise<void>> {
+  const db = stack.ctx.store.pool;
+  await db.query(`CREATE FUNCTION refuse_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION 'test: inserts into % refused', TG_TABLE_NAME; END $$`);
+  await db.query(`CREATE TRIGGER test_block BEFORE INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION refuse_insert()`);
+  return async () => {
+    await db.query(`DROP TRIGGER test_block ON ${table}`);
+    await db.query('DROP FUNCTION refuse_insert()');
+  };
 }
 
 /** Waits until the workflow's running activity has failed once (it is then waiting for its retry). */
@@ -62,18 +56,16 @@ const changesFrom = (before: ReturnType<typeof fieldsOf>) =>
       .map(([field, value]) => [id, field, fields[field], value]),
   );
 
-async function auditOf(batchId: string) {
-  return (await audit.read()).filter((e) => e.batchId === batchId);
-}
+const auditOf = (batchId: string) => stack.ctx.store.audit.read({ batchId });
 
 it('reports and audits a page written by an attempt that failed before recording it', async () => {
   const ids = Array.from({ length: RECORDS }, (_, i) => sampleRecordId(i));
   const before = fieldsOf(ids);
-  blockAuditTrail();
+  const unblock = await blockInserts('audit_entries');
   const handle = await startBatch(stack.env.client, stack.ctx.config, { source: exportOf(ids), batchId: 'crash-1' });
   await untilActivityFailedOnce(handle);
   expect(ids.every((id) => stack.sim.store.records.get(id)!.fields.priority__c === 'Low')).toBe(true);
-  unblockAuditTrail();
+  await unblock();
 
   const summary = await handle.result();
   expect(summary.counts).toMatchObject({ updated: RECORDS, unchanged: 0, failed: 0 });
@@ -83,16 +75,16 @@ it('reports and audits a page written by an attempt that failed before recording
   for (const id of ids) expect(vaultWrites(id).filter((w) => w.field === 'priority__c').length).toBeLessThanOrEqual(1);
 });
 
-it('does not audit a page twice when it failed after writing its audit entries', async () => {
+it('does not audit a page twice when it failed after appending its audit entries', async () => {
   const ids = Array.from({ length: RECORDS }, (_, i) => sampleRecordId(i));
   for (const id of ids) stack.sim.store.editByHand(id, { priority__c: 'High' }, 'someone@example.com');
-  // A folder where the page's results file goes: the page fails after the bulk update and the audit append.
-  const blocker = batchFiles(batchDir(stack.ctx.config.dataDir, 'crash-2')).results(0) + '.tmp';
-  fs.mkdirSync(blocker, { recursive: true });
+  // The page fails after the bulk update and the audit append, marking itself applied: its transaction takes
+  // the audit entries back with it.
+  const unblock = await blockInserts('batch_pages');
   const handle = await startBatch(stack.env.client, stack.ctx.config, { source: exportOf(ids), batchId: 'crash-2' });
   await untilActivityFailedOnce(handle);
-  expect((await auditOf('crash-2')).length).toBe(RECORDS);
-  fs.rmSync(blocker, { recursive: true });
+  expect(await auditOf('crash-2')).toEqual([]);
+  await unblock();
 
   const summary = await handle.result();
   expect(summary.counts).toMatchObject({ updated: RECORDS, unchanged: 0 });
@@ -114,11 +106,11 @@ it("audits a record workflow's write once when the attempt that made it failed",
     batchId: 'crash-3',
     options: { tickScheduleSeconds: [1] },
   });
-  blockAuditTrail();
+  const unblock = await blockInserts('audit_entries');
   stack.sim.store.moveState(rec, 'approved_state__c');
   await untilActivityFailedOnce(handle);
   expect(rec.fields).toMatchObject({ priority__c: 'Medium', risk_score__c: 7 });
-  unblockAuditTrail();
+  await unblock();
 
   expect(await handle.result()).toMatchObject({ state: 'applied' });
   const entries = await auditOf('crash-3');

@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseCsv } from '../src/sources/csv';
 import { DEFAULT_MAPPING } from '../src/sources/mapping';
-import { prepareBatch, readJsonLines, readPage, batchFiles } from '../src/sources/prepare-batch';
+import { prepareBatch } from '../src/sources/prepare-batch';
+import type { BatchStore } from '../src/store/batch-store';
+import { testDatabaseUrl, testStore } from './helpers/postgres';
 import { splitJsonArray } from '../src/sources/json-stream';
 
 async function* chunks(...parts: string[]) {
@@ -15,6 +17,21 @@ async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'capa-src-'));
+
+let batches: BatchStore;
+beforeAll(async () => {
+  batches = (await testStore(await testDatabaseUrl())).batches;
+});
+
+/** Prepares a source file into the store as the batch's prepare activity does. */
+const prepareInStore = (batchId: string, file: string, pageSize: number, runId = 'run-1') =>
+  batches.prepare(
+    { batchId, runId, source: file, object: 'capa__c', mapping: DEFAULT_MAPPING, pageSize },
+    (stage) => prepareBatch({ file }, DEFAULT_MAPPING, pageSize, stage),
+    async () => [],
+  );
+const pageRows = async (batchId: string, page: number) =>
+  (await batches.page(batchId, page)).rows.map(({ row, id, values }) => ({ row, id, values }));
 
 describe('CSV reader', () => {
   it('handles quotes, embedded commas and newlines, CRLF and a BOM, across chunk boundaries', async () => {
@@ -74,15 +91,19 @@ describe('preparing a batch', () => {
       Buffer.from('w,1,2027-01-01,,\n'),
     ]);
     fs.writeFileSync(file, invalidUtf8);
-    const prepared = await prepareBatch({ file }, DEFAULT_MAPPING, dir, 2);
+    const staged: unknown[] = [];
+    const prepared = await prepareBatch({ file }, DEFAULT_MAPPING, 2, (row) => void staged.push(row));
     expect(prepared).toMatchObject({
       inputRows: 10,
-      validRows: 2,
+      validRows: 3,
       rejected: 7,
-      superseded: 1,
+      repeated: { recordIds: ['A1'], lastRows: [6] },
+      pageStarts: [6],
       ignoredColumns: ['comment', 'state__v'],
     });
-    const rejected = await readJsonLines<{ row: number; field: string; reason: string }>(batchFiles(dir).rejected);
+    expect(staged).toHaveLength(10);
+    expect(await prepareInStore('csv-1', file, 2)).toEqual({ inputRows: 10, pages: 1, rejected: 7, superseded: 1 });
+    const rejected = await batches.firstResults('csv-1', ['rejected'], 100);
     expect(rejected.map((r) => [r.row, r.field])).toEqual([
       [2, 'capa_id'],
       [3, 'priority'],
@@ -92,9 +113,12 @@ describe('preparing a batch', () => {
       [8, '*'],
       [10, 'priority'],
     ]);
-    expect(rejected[0].reason).toContain('invalid record id');
-    expect(rejected[6].reason).toBe('not valid UTF-8');
-    const rows = await readPage(dir, prepared, 0);
+    expect(rejected[0].message).toContain('invalid record id');
+    expect(rejected[6].message).toBe('not valid UTF-8');
+    expect(await batches.firstResults('csv-1', ['superseded'], 100)).toEqual([
+      { row: 1, recordId: 'A1', outcome: 'superseded', message: 'superseded by row 6' },
+    ]);
+    const rows = await pageRows('csv-1', 0);
     expect(rows).toEqual([
       { row: 6, id: 'A1', values: { priority__c: 'Medium' } },
       { row: 9, id: 'A7', values: { priority__c: 'Low', risk_score__c: 7, due_date__c: '2027-01-01' } },
@@ -102,29 +126,39 @@ describe('preparing a batch', () => {
     expect(JSON.stringify(rows)).not.toContain('state__v');
   });
 
-  it('streams JSON and JSON Lines sources, paging by offset', async () => {
+  it('streams JSON and JSON Lines sources, paging by row number', async () => {
     const dir = tmp();
     const items = Array.from({ length: 5 }, (_, i) => ({ capa_id: `J${i}`, priority: 'High', extra: 1 }));
     fs.writeFileSync(path.join(dir, 'a.json'), JSON.stringify(items));
     fs.writeFileSync(path.join(dir, 'a.jsonl'), items.map((i) => JSON.stringify(i)).join('\n') + '\nnot json\n');
-    const fromJson = await prepareBatch({ file: path.join(dir, 'a.json') }, DEFAULT_MAPPING, path.join(dir, 'j'), 2);
-    expect(fromJson).toMatchObject({
+    expect(await prepareInStore('json-1', path.join(dir, 'a.json'), 2)).toEqual({
       inputRows: 5,
-      validRows: 5,
-      pageOffsets: [0, expect.any(Number), expect.any(Number)],
-      ignoredColumns: ['extra'],
+      pages: 3,
+      rejected: 0,
+      superseded: 0,
     });
-    expect((await readPage(path.join(dir, 'j'), fromJson, 2)).map((r) => r.id)).toEqual(['J4']);
-    const fromLines = await prepareBatch({ file: path.join(dir, 'a.jsonl') }, DEFAULT_MAPPING, path.join(dir, 'l'), 2);
-    expect(fromLines).toMatchObject({ inputRows: 6, validRows: 5, rejected: 1 });
+    expect((await batches.batch('json-1'))!.ignoredColumns).toEqual(['extra']);
+    expect((await pageRows('json-1', 2)).map((r) => r.id)).toEqual(['J4']);
+    expect(await prepareInStore('jsonl-1', path.join(dir, 'a.jsonl'), 2)).toMatchObject({ inputRows: 6, rejected: 1 });
   });
 
-  it('fails, rather than taking the worker down, when a prepared file cannot be written', async () => {
+  it('leaves nothing of a failed prepare, prepares once, and refuses another run under the same batch id', async () => {
     const dir = tmp();
-    fs.writeFileSync(path.join(dir, 'a.json'), JSON.stringify([{ capa_id: 'J1', priority: 'High' }]));
-    fs.mkdirSync(batchFiles(path.join(dir, 'b')).rows, { recursive: true }); // a folder where rows.jsonl goes
-    await expect(
-      prepareBatch({ file: path.join(dir, 'a.json') }, DEFAULT_MAPPING, path.join(dir, 'b'), 2),
-    ).rejects.toThrow(/EISDIR/);
+    const file = path.join(dir, 'a.json');
+    fs.writeFileSync(file, JSON.stringify([{ capa_id: 'J1', priority: 'High' }]));
+    const failing = batches.prepare(
+      { batchId: 'once-1', runId: 'run-1', source: file, object: 'capa__c', mapping: DEFAULT_MAPPING, pageSize: 2 },
+      async (stage) => {
+        await stage({ valid: { row: 1, id: 'J1', values: { priority__c: 'High' } } });
+        throw new Error('the worker lost its source half-way');
+      },
+      async () => [],
+    );
+    await expect(failing).rejects.toThrow(/half-way/);
+    expect(await batches.batch('once-1')).toBeUndefined();
+    expect(await prepareInStore('once-1', file, 2)).toEqual({ inputRows: 1, pages: 1, rejected: 0, superseded: 0 });
+    expect(await prepareInStore('once-1', file, 2)).toEqual({ inputRows: 1, pages: 1, rejected: 0, superseded: 0 });
+    expect((await batches.counts('once-1')).pending).toBe(1); // loaded once, not twice
+    await expect(prepareInStore('once-1', file, 2, 'run-2')).rejects.toThrow(/already holds an earlier batch/);
   });
 });

@@ -31,7 +31,7 @@ it('moves a dead worker’s batch page to a live worker within the heartbeat tim
   sim = await startSimulator({ faults: { latencyMs: 1_500 } });
   sim.store.seed(sampleRecords({ count: RECORDS, lockedFraction: 0 }));
   const settings = { TEMPORAL_ADDRESS: env.address, TEMPORAL_TASK_QUEUE: 'failover', CAPA_PAGE_SIZE: '500' };
-  const config = testConfig(sim, settings);
+  const config = await testConfig(sim, settings);
   const started = [0, 1].map(async () => {
     let logs = '';
     const worker = spawn('node', [CLI, 'worker'], {
@@ -40,6 +40,7 @@ it('moves a dead worker’s batch page to a live worker within the heartbeat tim
         ...settings,
         VAULT_BASE_URL: sim.baseUrl,
         CAPA_DATA_DIR: config.dataDir,
+        CAPA_DATABASE_URL: config.databaseUrl,
         LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'pipe', 'pipe'],

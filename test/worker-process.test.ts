@@ -28,7 +28,7 @@ it('runs as its own process: structured logs without secrets, Prometheus metrics
   sim = await startSimulator();
   sim.store.seed(sampleRecords({ count: 20, lockedFraction: 0.1 }));
   const metricsPort = await freePort();
-  const config = testConfig(sim, {
+  const config = await testConfig(sim, {
     TEMPORAL_ADDRESS: env.address,
     TEMPORAL_TASK_QUEUE: 'process',
     METRICS_PORT: String(metricsPort),
@@ -41,6 +41,7 @@ it('runs as its own process: structured logs without secrets, Prometheus metrics
       TEMPORAL_TASK_QUEUE: 'process',
       VAULT_BASE_URL: sim.baseUrl,
       CAPA_DATA_DIR: config.dataDir,
+      CAPA_DATABASE_URL: config.databaseUrl,
       METRICS_PORT: String(metricsPort),
       LOG_LEVEL: 'info',
     },

@@ -1,32 +1,28 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
 import type { AlertChannel } from '../alerts/alert-channel';
-import { changeEntries, type AuditTrail } from '../audit/audit-trail';
 import type { Logger } from '../logger';
 import type { SyncMetrics } from '../metrics';
 import { writeBatchReport } from '../reports/batch-report';
 import { Mapping, writableFields } from '../sources/mapping';
-import {
-  batchDir,
-  batchFiles,
-  PreparedBatch,
-  prepareBatch,
-  readJsonLines,
-  readPage,
-  Superseded,
-} from '../sources/prepare-batch';
+import { prepareBatch } from '../sources/prepare-batch';
 import { displaySource, downloadSource, isUrl, sourceLocation } from '../sources/read-source';
 import { SourceError } from '../sources/source-error';
-import type { Rejection, ValidRow } from '../sources/validate-row';
+import type { ValidRow } from '../sources/validate-row';
+import { changeEntries, type AuditTrail } from '../store/audit-trail';
+import type { BatchStore, HandOff, PageRow } from '../store/batch-store';
+import type { SentAlerts } from '../store/sent-alerts';
+import { isStaged, materialize } from '../store/staged-sources';
 import { MAX_ROWS_PER_UPDATE, VaultClient } from '../vault/client';
 import { isLockedState } from '../vault/dialect';
 import { holdsValues, type RecordState, type UpdateOutcome } from '../vault/types';
+import { type OutcomeCounts, zeroCounts } from '../workflows/batch-messages';
 import type { capaRecordWorkflow } from '../workflows/record';
 import { recordWorkflowId, RecordWorkflowOptions, setDesiredValuesSignal } from '../workflows/record-messages';
 import { CapaBatchId, CapaRecordId, CapaSyncState, CapaVaultState } from '../workflows/search-attributes';
-import { countOutcomes } from '../reports/batch-report';
 import { asActivityFailure } from './record-activities';
 import type { BatchActivities, RowResult } from './batch-types';
 
@@ -38,12 +34,15 @@ export interface BatchActivityDeps {
   object: string;
   mapping: Mapping;
   recordOptions: RecordWorkflowOptions;
-  dataDir: string;
+  store: BatchStore;
+  /** Where the finish step writes the batch's report files (the store holds every row either way). */
+  reportsDir: string;
   pageSize: number;
   updateConcurrency: number;
   sourceMaxBytes: number;
   audit: AuditTrail;
   alerts: AlertChannel;
+  sentAlerts: SentAlerts;
   logger: Logger;
   metrics: SyncMetrics;
 }
@@ -51,18 +50,6 @@ export interface BatchActivityDeps {
 const TRANSIENT_ROUNDS = 3;
 const START_CONCURRENCY = 50;
 const DIGEST_RECORD_LINES = 50;
-
-/** A row whose record goes to its record workflow, with the Vault state the batch saw (its baseline). */
-interface HandOff {
-  row: ValidRow;
-  state: RecordState;
-}
-
-/** Writes JSON Lines atomically: a retried activity sees the file whole or not at all. */
-async function writeWhole(file: string, items: unknown[]): Promise<void> {
-  await fs.promises.writeFile(file + '.tmp', items.map((i) => JSON.stringify(i) + '\n').join(''));
-  await fs.promises.rename(file + '.tmp', file);
-}
 
 /** Runs fn over items with at most `limit` in flight. */
 async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -72,33 +59,6 @@ async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise
       while (next < items.length) await fn(items[next++]);
     }),
   );
-}
-
-/** A local source file that can be read, or a SourceError saying why not. */
-async function sourceFile(source: string): Promise<string> {
-  const file = sourceLocation(source);
-  const stat = await fs.promises.stat(file).catch(() => undefined);
-  if (!stat) throw new SourceError(`source file not found: ${file}`);
-  if (!stat.isFile()) throw new SourceError(`source is not a file: ${file}`);
-  return file;
-}
-
-/**
- * Marks a batch's folder as this workflow run's. A folder left by an earlier run under the same id (possible once
- * Temporal has forgotten that run) is refused: its page results would be taken for this batch's.
- */
-async function claimFolder(dir: string, batchId: string, source: string): Promise<void> {
-  const runId = Context.current().info.workflowExecution?.runId ?? batchId;
-  const file = path.join(dir, 'owner.json');
-  const owner = await fs.promises.readFile(file, 'utf8').then(
-    (text) => JSON.parse(text) as { runId: string; source: string },
-    () => undefined,
-  );
-  if (owner && owner.runId !== runId)
-    throw new SourceError(
-      `batch id ${batchId} already holds an earlier batch (source ${displaySource(owner.source)}); use a new id`,
-    );
-  if (!owner) await fs.promises.writeFile(file, JSON.stringify({ runId, source }));
 }
 
 /** A problem with the source itself fails the batch at once: the same input would fail every retry. */
@@ -111,11 +71,19 @@ async function asSourceFailure<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** The source as a local file: a URL downloaded, a staged file copied from the store, a path read where it is. */
+async function localSource(source: string, scratch: string, deps: BatchActivityDeps, signal: AbortSignal) {
+  if (isUrl(source)) return downloadSource(source, scratch, { maxBytes: deps.sourceMaxBytes, signal });
+  if (isStaged(source)) return { file: await materialize(deps.store.pool, source, scratch) };
+  const file = sourceLocation(source);
+  const stat = await fs.promises.stat(file).catch(() => undefined);
+  if (!stat) throw new SourceError(`source file not found: ${file} (give a URL, or run the batch with the CLI)`);
+  if (!stat.isFile()) throw new SourceError(`source is not a file: ${file}`);
+  return { file };
+}
+
 export function createBatchActivities(deps: BatchActivityDeps): BatchActivities {
-  const dirOf = (batchId: string) => batchDir(deps.dataDir, batchId);
   const fields = writableFields(deps.mapping);
-  const loadPrepared = async (dir: string) =>
-    JSON.parse(await fs.promises.readFile(batchFiles(dir).prepared, 'utf8')) as PreparedBatch;
 
   /** Record ids of this object's record workflows that are still running (they get new values, not a bulk write). */
   async function runningRecordIds(): Promise<string[]> {
@@ -128,15 +96,14 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
 
   /** Hands a record to its workflow: signal-with-start, so a waiting one gets the new values and none is doubled. */
   async function deferToRecordWorkflow(
-    row: ValidRow,
-    state: RecordState,
+    { row, baseline, vaultState }: HandOff,
     batchId: string,
     sourceTimestamp: string,
   ): Promise<string> {
     const workflowId = recordWorkflowId(deps.object, row.id);
     const desired = {
       desired: row.values,
-      baseline: state.values,
+      baseline,
       sourceTimestamp: row.sourceTimestamp ?? sourceTimestamp,
       batchId,
     };
@@ -151,7 +118,7 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
         { key: CapaSyncState, value: 'waiting-for-unlock' },
         { key: CapaRecordId, value: row.id },
         { key: CapaBatchId, value: batchId },
-        { key: CapaVaultState, value: state.state },
+        ...(vaultState ? [{ key: CapaVaultState, value: vaultState }] : []),
       ],
       memo: { object: deps.object, fields: Object.keys(row.values) },
     });
@@ -199,57 +166,57 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
     },
 
     async prepareBatch({ batchId, source }) {
-      const dir = dirOf(batchId);
-      await fs.promises.mkdir(dir, { recursive: true });
-      // Temporal lists the running record workflows while the source is read.
-      const [prepared, running] = await Promise.all([
-        asSourceFailure(async () => {
-          await claimFolder(dir, batchId, source);
-          // An attempt Temporal gave up on (its heartbeats timed out) stops, so two never write one batch's files.
-          const signal = Context.current().cancellationSignal;
-          const input = isUrl(source)
-            ? await downloadSource(source, dir, { maxBytes: deps.sourceMaxBytes, signal })
-            : { file: await sourceFile(source) };
-          return prepareBatch(input, deps.mapping, dir, deps.pageSize, signal);
-        }),
-        runningRecordIds(),
-      ]);
-      await fs.promises.writeFile(batchFiles(dir).running, JSON.stringify(running));
-      deps.metrics.rowsProcessed({ rejected: prepared.rejected, superseded: prepared.superseded });
-      deps.logger.info('batch prepared', { batchId, ...prepared, pageOffsets: undefined });
-      return {
-        inputRows: prepared.inputRows,
-        pages: prepared.pageOffsets.length,
-        rejected: prepared.rejected,
-        superseded: prepared.superseded,
-      };
+      // An attempt Temporal gave up on (its heartbeats timed out) stops; the store's transaction keeps it from
+      // leaving half a batch, and a second attempt waits for the first's transaction to end.
+      const signal = Context.current().cancellationSignal;
+      const runId = Context.current().info.workflowExecution?.runId ?? batchId;
+      const scratch = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'capa-source-'));
+      try {
+        const prepared = await asSourceFailure(() =>
+          deps.store.prepare(
+            {
+              batchId,
+              runId,
+              source: displaySource(source),
+              object: deps.object,
+              mapping: deps.mapping,
+              pageSize: deps.pageSize,
+            },
+            async (stage) =>
+              prepareBatch(
+                await localSource(source, scratch, deps, signal),
+                deps.mapping,
+                deps.pageSize,
+                stage,
+                signal,
+              ),
+            runningRecordIds,
+          ),
+        );
+        deps.metrics.rowsProcessed({ rejected: prepared.rejected, superseded: prepared.superseded });
+        deps.logger.info('batch prepared', { batchId, ...prepared });
+        return prepared;
+      } finally {
+        await fs.promises.rm(scratch, { recursive: true, force: true });
+      }
     },
 
     async applyPage({ batchId, page, sourceTimestamp }) {
       return asActivityFailure(async () => {
-        const dir = dirOf(batchId);
-        const files = batchFiles(dir);
-        if (fs.existsSync(files.results(page)))
-          return countOutcomes(await readJsonLines<RowResult>(files.results(page))); // a retry after success
-        const rows = await readPage(dir, await loadPrepared(dir), page);
-        const running = new Set<string>(JSON.parse(await fs.promises.readFile(files.running, 'utf8')));
+        const { applied, rows } = await deps.store.page(batchId, page);
+        if (applied) return { ...(await deps.store.pageCounts(batchId, page)), waiting: 0 }; // a retry after success
         const read = await deps.vault.readStates(
           deps.object,
           rows.map((r) => r.id),
           fields,
         );
         const states = new Map(read.map((s) => [s.id, s]));
-        // An earlier attempt of this page may have died after Vault took its writes: those rows now hold our
-        // values, and are reported and audited as written with the values that attempt saw before writing.
-        const intent = await readJsonLines<RecordState>(files.intent(page));
-        const earlier = new Map(intent.map((state) => [state.id, state]));
         const results: RowResult[] = [];
         const toHandOff: HandOff[] = [];
-        const toUpdate: ValidRow[] = [];
-        const written: HandOff[] = [];
+        const toUpdate: PageRow[] = [];
+        const written: { row: ValidRow; state: RecordState }[] = [];
         for (const row of rows) {
           const state = states.get(row.id);
-          const before = earlier.get(row.id);
           if (!state)
             results.push({
               row: row.row,
@@ -258,21 +225,31 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
               errorType: 'RECORD_NOT_FOUND',
               message: 'no such record in Vault',
             });
-          else if (before && holdsValues(state.values, row.values) && !holdsValues(before.values, row.values))
-            written.push({ row, state: { ...state, values: before.values } });
-          else if (running.has(row.id) || isLockedState(deps.vault.dialect, state.state))
-            toHandOff.push({ row, state });
+          // An earlier attempt of this page may have died after Vault took its writes: those rows now hold our
+          // values, and are reported and audited as written with the values that attempt saw before writing.
+          else if (
+            row.valuesBefore &&
+            holdsValues(state.values, row.values) &&
+            !holdsValues(row.valuesBefore, row.values)
+          )
+            written.push({ row, state: { ...state, values: row.valuesBefore } });
+          else if (row.running || isLockedState(deps.vault.dialect, state.state))
+            toHandOff.push({ row, baseline: state.values, vaultState: state.state });
           else toUpdate.push(row);
         }
-        const newlySent = toUpdate.filter((row) => !earlier.has(row.id)).map((row) => states.get(row.id)!);
-        await writeWhole(files.intent(page), [...intent, ...newlySent]);
+        const intent = toUpdate.filter((row) => !row.valuesBefore);
+        await deps.store.saveIntent(
+          batchId,
+          intent.map((row) => ({ row: row.row, values: states.get(row.id)!.values })),
+        );
         const outcomes = await bulkUpdate(toUpdate);
         for (const row of toUpdate) {
           const o = outcomes.get(row.id)!;
           const state = states.get(row.id)!;
           // Locked since the state read, or still transient after the rounds (RACE_CONDITION, an unknown outcome
           // that reading back showed not applied): the record's own workflow writes it, retrying as long as it takes.
-          if (o.status === 'locked' || o.status === 'transient') toHandOff.push({ row, state });
+          if (o.status === 'locked' || o.status === 'transient')
+            toHandOff.push({ row, baseline: state.values, vaultState: state.state });
           else if (o.status === 'updated') written.push({ row, state });
           else if (o.status === 'unchanged')
             results.push({ row: row.row, recordId: row.id, outcome: 'unchanged', vaultState: state.state });
@@ -304,10 +281,9 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
             state.values,
           ),
         );
-        await deps.audit.append(audit, { id: `${batchId}/page-${page}`, retried: intent.length > 0 });
-        await writeWhole(files.handOffs(page), toHandOff);
-        await writeWhole(files.results(page), results); // last: its presence means the page was applied
-        const counts = countOutcomes(results);
+        const counts = await deps.store.savePage(batchId, page, results, toHandOff, (db) =>
+          deps.audit.append(audit, `${batchId}/page-${page}`, db),
+        );
         deps.metrics.rowsProcessed(counts);
         deps.logger.info('batch page applied', {
           batchId,
@@ -321,27 +297,29 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
     },
 
     async handOffPage({ batchId, page, sourceTimestamp }) {
-      const files = batchFiles(dirOf(batchId));
-      if (fs.existsSync(files.waiting(page))) return countOutcomes(await readJsonLines<RowResult>(files.waiting(page)));
+      const handOffs = await deps.store.handOffs(batchId, page);
       const waiting: RowResult[] = [];
-      await inParallel(
-        await readJsonLines<HandOff>(files.handOffs(page)),
-        START_CONCURRENCY,
-        async ({ row, state }) => {
-          const workflowId = await deferToRecordWorkflow(row, state, batchId, sourceTimestamp);
-          waiting.push({ row: row.row, recordId: row.id, outcome: 'waiting', workflowId, vaultState: state.state });
-        },
-      );
-      await writeWhole(files.waiting(page), waiting);
-      const counts = countOutcomes(waiting);
-      deps.metrics.rowsProcessed(counts);
+      await inParallel(handOffs, START_CONCURRENCY, async (handOff) => {
+        const workflowId = await deferToRecordWorkflow(handOff, batchId, sourceTimestamp);
+        const { row } = handOff;
+        waiting.push({
+          row: row.row,
+          recordId: row.id,
+          outcome: 'waiting',
+          workflowId,
+          vaultState: handOff.vaultState,
+        });
+      });
+      // Only the page's waiting rows: its other outcomes were counted when it was applied.
+      const counts = { ...zeroCounts(), waiting: (await deps.store.saveHandedOff(batchId, page, waiting)).waiting };
+      deps.metrics.rowsProcessed({ waiting: waiting.length });
       deps.logger.info('batch page handed off', { batchId, page, waiting: waiting.length });
       return counts;
     },
 
     async alertBatchFailed({ batchId, source, reason }) {
       deps.logger.error('batch failed', { batchId, reason });
-      await deps.alerts.send({
+      await deps.sentAlerts.sendOnce(`batch-failed/${batchId}`, deps.alerts, {
         title: `capa-sync batch ${batchId} failed: nothing was applied`,
         lines: [reason, `Source: ${displaySource(source)}`, 'Fix the source and run the batch again (a new batch id).'],
         fields: { kind: 'batch-failed', batchId, reason },
@@ -349,52 +327,40 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
     },
 
     async finishBatch({ batchId }) {
-      const dir = dirOf(batchId);
-      const files = batchFiles(dir);
-      const prepared = await loadPrepared(dir);
-      const rows: RowResult[] = [];
-      for (let page = 0; page < prepared.pageOffsets.length; page++) {
-        rows.push(...(await readJsonLines<RowResult>(files.results(page))));
-        rows.push(...(await readJsonLines<RowResult>(files.waiting(page))));
-      }
-      for (const r of await readJsonLines<Rejection>(files.rejected))
-        rows.push({ row: r.row, outcome: 'rejected', field: r.field, message: r.reason });
-      for (const s of await readJsonLines<Superseded>(files.superseded)) {
-        rows.push({
-          row: s.row,
-          recordId: s.recordId,
-          outcome: 'superseded',
-          message: `superseded by row ${s.supersededBy}`,
-        });
-      }
-      const summary = { batchId, inputRows: prepared.inputRows, ignoredColumns: prepared.ignoredColumns };
-      const { files: reports, counts } = await writeBatchReport(dir, summary, rows);
-      await addLockHolders(rows);
-      await deps.alerts.send(digest(batchId, prepared, counts, rows));
+      const batch = (await deps.store.batch(batchId))!;
+      const { files: reports, counts } = await writeBatchReport(deps.store, batch, path.join(deps.reportsDir, batchId));
+      const notable = await deps.store.firstResults(batchId, ['waiting', 'failed'], DIGEST_RECORD_LINES);
+      await addLockHolders(notable);
+      await deps.store.finish(batchId);
+      const summary = { batchId, inputRows: batch.inputRows, ignoredColumns: batch.ignoredColumns };
+      await deps.sentAlerts.sendOnce(`batch-digest/${batchId}`, deps.alerts, digest(summary, counts, notable));
       return { ...summary, counts, reports };
     },
   };
   return activities;
 }
 
-function digest(batchId: string, prepared: PreparedBatch, counts: ReturnType<typeof countOutcomes>, rows: RowResult[]) {
+function digest(
+  { batchId, inputRows, ignoredColumns }: { batchId: string; inputRows: number; ignoredColumns: string[] },
+  counts: OutcomeCounts,
+  notable: RowResult[],
+) {
   const line = (r: RowResult) =>
     `row ${r.row} ${r.recordId ?? ''}: ${r.outcome}${r.vaultState ? ` (${r.vaultState})` : ''}${r.errorType ? ` ${r.errorType}` : ''}${r.message ? `: ${r.message}` : ''}`;
-  const notable = rows.filter((r) => r.outcome === 'waiting' || r.outcome === 'failed');
   return {
     title: `capa-sync batch ${batchId}: ${counts.updated} updated, ${counts.waiting} waiting for unlock, ${counts.failed} failed, ${counts.rejected} rejected`,
     lines: [
-      `${prepared.inputRows} input rows: ${Object.entries(counts)
+      `${inputRows} input rows: ${Object.entries(counts)
         .map(([k, v]) => `${v} ${k}`)
         .join(', ')}`,
-      ...(prepared.ignoredColumns.length
-        ? [`Ignored columns (not on the allow-list, never written): ${prepared.ignoredColumns.join(', ')}`]
+      ...(ignoredColumns.length
+        ? [`Ignored columns (not on the allow-list, never written): ${ignoredColumns.join(', ')}`]
         : []),
       ...notable.slice(0, DIGEST_RECORD_LINES).map(line),
-      ...(notable.length > DIGEST_RECORD_LINES
-        ? [`... and ${notable.length - DIGEST_RECORD_LINES} more in the report`]
+      ...(counts.waiting + counts.failed > DIGEST_RECORD_LINES
+        ? [`... and ${counts.waiting + counts.failed - DIGEST_RECORD_LINES} more in the report`]
         : []),
     ],
-    fields: { kind: 'batch-digest', batchId, inputRows: prepared.inputRows, counts },
+    fields: { kind: 'batch-digest', batchId, inputRows, counts },
   };
 }

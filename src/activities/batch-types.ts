@@ -9,6 +9,8 @@ export interface RowResult {
   field?: string;
   errorType?: string;
   message?: string;
+  /** What the record workflow finally did with a waiting row (applied, cancelled, failed, replaced by batch ...). */
+  resolution?: string;
 }
 
 export interface PreparedSummary {
@@ -18,7 +20,7 @@ export interface PreparedSummary {
   superseded: number;
 }
 
-/** The activities the batch workflow calls; rows stay on disk, only counts travel through history. */
+/** The activities the batch workflow calls; rows stay in the store, only counts travel through history. */
 export interface BatchActivities {
   prepareBatch(input: { batchId: string; source: string }): Promise<PreparedSummary>;
   /** Both of the below, for batch runs started before they were split (see the batch workflow's patch). */

@@ -1,6 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { AlertChannel } from '../alerts/alert-channel';
-import { changeEntries, type AuditTrail } from '../audit/audit-trail';
+import { changeEntries, type AuditTrail } from '../store/audit-trail';
+import type { BatchStore } from '../store/batch-store';
+import type { SentAlerts } from '../store/sent-alerts';
 import type { Logger } from '../logger';
 import type { VaultApi } from '../vault/client';
 import { isLockedState, VaultDialect } from '../vault/dialect';
@@ -12,7 +14,9 @@ export interface RecordActivityDeps {
   coalesced: VaultApi;
   dialect: VaultDialect;
   audit: AuditTrail;
+  store: BatchStore;
   alerts: AlertChannel;
+  sentAlerts: SentAlerts;
   logger: Logger;
 }
 
@@ -88,7 +92,7 @@ export function createRecordActivities(deps: RecordActivityDeps): RecordActiviti
         const wrote = outcome.status === 'updated' || (outcome.status === 'unchanged' && retried && entries.length > 0);
         if (wrote) {
           const writeId = `${workflowId}/${info.workflowExecution?.runId}/${info.activityId}`;
-          await deps.audit.append(entries, { id: writeId, retried });
+          await deps.audit.append(entries, writeId);
         }
         return { status: wrote ? 'updated' : outcome.status, errorType: outcome.errorType, message: outcome.message };
       });
@@ -98,8 +102,14 @@ export function createRecordActivities(deps: RecordActivityDeps): RecordActiviti
       return deps.audit.lastOwnWrites(object, recordId, fields, since);
     },
 
+    settleRecord({ workflowId, batchId, state }) {
+      return deps.store.settle(workflowId, batchId, state);
+    },
+
     async sendRecordAlert(alert) {
-      await deps.alerts.send({
+      const info = Context.current().info;
+      const key = `record/${alert.workflowId}/${info.workflowExecution?.runId}/${info.activityId}`;
+      await deps.sentAlerts.sendOnce(key, deps.alerts, {
         title: `CAPA ${alert.recordId}: ${ALERT_TITLES[alert.reason]}`,
         lines: [
           alert.detail,

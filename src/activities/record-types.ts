@@ -1,4 +1,4 @@
-import type { OwnWrite } from '../audit/audit-trail';
+import type { OwnWrite } from '../store/audit-trail';
 import type { FieldValues, UpdateOutcome } from '../vault/types';
 
 /** Who a write is made for: the nightly integration, or an operator who forced it. */
@@ -44,6 +44,8 @@ export interface RecordActivities {
   readRecord(input: { object: string; recordId: string; fields: string[] }): Promise<RecordSnapshot>;
   applyChange(input: ApplyChangeInput): Promise<ApplyResult>;
   sendRecordAlert(alert: RecordAlert): Promise<void>;
+  /** Notes in the store what the record workflow finally did with the batch rows handed to it. */
+  settleRecord(input: { workflowId: string; batchId: string; state: string }): Promise<void>;
   /** The newest value capa-sync wrote to each of the fields since the given time, from the audit trail. */
   lastOwnWrites(input: {
     object: string;

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RowResult } from '../activities/batch-types';
-import { BatchReportFiles, OutcomeCounts, ROW_OUTCOMES, zeroCounts } from '../workflows/batch-messages';
+import type { BatchRecord, BatchStore } from '../store/batch-store';
+import { LineWriter } from '../store/line-writer';
+import { BatchReportFiles, OutcomeCounts, ROW_OUTCOMES, RowOutcome } from '../workflows/batch-messages';
 
 const COLUMNS: (keyof RowResult)[] = [
   'row',
@@ -12,6 +14,7 @@ const COLUMNS: (keyof RowResult)[] = [
   'field',
   'errorType',
   'message',
+  'resolution',
 ];
 
 /** One CSV cell: quoted per RFC 4180, and a leading formula character defused for spreadsheet users. */
@@ -22,10 +25,7 @@ function csvCell(value: unknown): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-const csv = (rows: RowResult[]) =>
-  [COLUMNS.join(','), ...rows.map((r) => COLUMNS.map((c) => csvCell(r[c])).join(','))].join('\r\n') + '\r\n';
-
-/** Where a batch's report lives, in its folder. */
+/** Where a batch's report lives, in the folder given. */
 export function reportFiles(dir: string): BatchReportFiles {
   return {
     json: path.join(dir, 'report.json'),
@@ -35,41 +35,50 @@ export function reportFiles(dir: string): BatchReportFiles {
   };
 }
 
-export function countOutcomes(rows: RowResult[]): OutcomeCounts {
-  const counts = zeroCounts();
-  for (const r of rows) counts[r.outcome]++;
-  return counts;
+/** The CSV logs, like Vault Loader's: which outcomes each holds. */
+const CSV_OUTCOMES: [keyof BatchReportFiles, RowOutcome[]][] = [
+  ['successCsv', ['updated', 'unchanged']],
+  ['waitingCsv', ['waiting']],
+  ['failureCsv', ['failed', 'rejected', 'superseded']],
+];
+
+async function writeCsv(file: string, rows: AsyncIterable<RowResult>): Promise<void> {
+  const stream = fs.createWriteStream(file);
+  const out = new LineWriter(stream);
+  await out.write(COLUMNS.join(',') + '\r');
+  for await (const r of rows) await out.write(COLUMNS.map((c) => csvCell(r[c])).join(',') + '\r');
+  await out.flush();
+  await new Promise((resolve, reject) => stream.end(() => resolve(undefined)).once('error', reject));
 }
 
 /**
- * Writes the batch report as JSON (summary + every row) and CSV logs like Vault Loader's: success (updated,
- * unchanged), waiting (with the record workflow id) and failure (failed, rejected, superseded).
- * Refuses to write a report whose rows do not add up to the input.
+ * Writes a batch's report from the store into `dir`: report.json (the summary and counts) and the success, waiting
+ * and failure CSVs (every row, in row order). Refuses a report whose rows do not add up to the input.
  */
 export async function writeBatchReport(
+  store: BatchStore,
+  batch: BatchRecord,
   dir: string,
-  summary: { batchId: string; inputRows: number; ignoredColumns: string[] },
-  rows: RowResult[],
 ): Promise<{ files: BatchReportFiles; counts: OutcomeCounts }> {
-  const counts = countOutcomes(rows);
+  const { counts, pending } = await store.counts(batch.batchId);
   const total = ROW_OUTCOMES.reduce((sum, o) => sum + counts[o], 0);
-  const distinctRows = new Set(rows.map((r) => r.row)).size;
-  if (total !== summary.inputRows || distinctRows !== summary.inputRows) {
+  if (pending || total !== batch.inputRows)
     throw new Error(
-      `batch ${summary.batchId}: report has ${total} results for ${distinctRows} distinct rows, but the input had ${summary.inputRows} rows`,
+      `batch ${batch.batchId}: ${total} rows have an outcome and ${pending} none, but the input had ${batch.inputRows} rows`,
     );
-  }
-  rows.sort((a, b) => a.row - b.row);
+  await fs.promises.mkdir(dir, { recursive: true });
   const files = reportFiles(dir);
-  const pick = (...outcomes: RowResult['outcome'][]) => rows.filter((r) => outcomes.includes(r.outcome));
-  await Promise.all([
-    fs.promises.writeFile(
-      files.json,
-      JSON.stringify({ ...summary, counts, generatedAt: new Date().toISOString(), rows }, null, 1),
-    ),
-    fs.promises.writeFile(files.successCsv, csv(pick('updated', 'unchanged'))),
-    fs.promises.writeFile(files.waitingCsv, csv(pick('waiting'))),
-    fs.promises.writeFile(files.failureCsv, csv(pick('failed', 'rejected', 'superseded'))),
-  ]);
+  for (const [file, outcomes] of CSV_OUTCOMES) await writeCsv(files[file], store.results(batch.batchId, outcomes));
+  const { batchId, source, inputRows, ignoredColumns, createdAt } = batch;
+  const summary = {
+    batchId,
+    source,
+    inputRows,
+    ignoredColumns,
+    counts,
+    createdAt,
+    generatedAt: new Date().toISOString(),
+  };
+  await fs.promises.writeFile(files.json, JSON.stringify(summary, null, 1));
   return { files, counts };
 }

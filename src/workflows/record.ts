@@ -41,6 +41,7 @@ const DAY_MS = 24 * 3600 * 1000;
 const WRITE_NEWER_VALUES_NEXT = 'write-newer-values-next';
 const OWN_WRITES_ARE_NOT_EDITS = 'own-writes-are-not-edits';
 const NEW_RUN_FOR_LATE_VALUES = 'new-run-for-late-values';
+const SETTLE_ROWS_IN_THE_STORE = 'settle-rows-in-the-store';
 
 export interface RecordWorkflowResult {
   recordId: string;
@@ -310,6 +311,8 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
   // Pending operations that arrived too late are answered, so no Update caller waits forever.
   for (const op of s.pending.splice(0)) results.set(op.id, `record is already ${s.phase}`);
   await condition(allHandlersFinished);
+  // The batch rows handed to this workflow say what became of them, as its status in Temporal does.
+  if (patched(SETTLE_ROWS_IN_THE_STORE)) await acts.settleRecord({ workflowId, batchId: s.batchId, state: s.phase });
   if (late && patched(NEW_RUN_FOR_LATE_VALUES)) {
     // As if the values had come just after this run closed: a new run, which knows what this one wrote.
     const written = s.phase === 'applied' ? s.desired : {};

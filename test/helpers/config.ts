@@ -3,13 +3,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { AppConfig, loadConfig } from '../../src/config';
 import type { VaultSimulator } from '../../src/simulator/server';
+import { testDatabaseUrl } from './postgres';
 
 /**
- * The production configuration, read by the production loader, pointed at a simulator and a fresh data folder,
+ * The production configuration, read by the production loader, pointed at a simulator, a fresh database and a
+ * fresh data folder,
  * with fast retries and short coalescing windows (each time-skipped tick waits for its reads).
  */
-export function testConfig(sim: VaultSimulator, env: Record<string, string> = {}): AppConfig {
+export async function testConfig(sim: VaultSimulator, env: Record<string, string> = {}): Promise<AppConfig> {
   return loadConfig({
+    CAPA_DATABASE_URL: await testDatabaseUrl(),
     VAULT_BASE_URL: sim.baseUrl,
     VAULT_DIALECT: sim.options.dialect,
     VAULT_BACKOFF_BASE_MS: '5',

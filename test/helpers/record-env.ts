@@ -1,8 +1,6 @@
-import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, WorkerOptions } from '@temporalio/worker';
 import { Alert, AlertChannel } from '../../src/alerts/alert-channel';
-import { AuditTrail } from '../../src/audit/audit-trail';
 import { AppConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
 import { VaultSimulator } from '../../src/simulator/server';
@@ -12,6 +10,7 @@ import { capaRecordWorkflow } from '../../src/workflows/record';
 import { DEFAULT_RECORD_OPTIONS, recordWorkflowId, RecordWorkflowOptions } from '../../src/workflows/record-messages';
 import { createTestWorker } from './temporal';
 import { testConfig } from './config';
+import { testStore } from './postgres';
 
 /** Collects alerts so tests can assert on them. */
 export class CapturedAlerts implements AlertChannel {
@@ -28,18 +27,20 @@ export async function testWorker(
   taskQueue: string,
   { tuning = {}, settings = {} }: { tuning?: Partial<WorkerOptions>; settings?: Record<string, string> } = {},
 ) {
-  const config: AppConfig = testConfig(sim, { TEMPORAL_TASK_QUEUE: taskQueue, ...settings });
+  const config: AppConfig = await testConfig(sim, { TEMPORAL_TASK_QUEUE: taskQueue, ...settings });
+  const store = await testStore(config.databaseUrl);
   // Alerts are captured, unless the test exercises the configured channel (the webhook).
   const alerts = new CapturedAlerts();
   const captured = config.alerts.channel === 'log' ? alerts : undefined;
   const { activities, vaultStats } = buildActivities(config, {
     logger: silentLogger,
     temporal: env.client,
+    store,
     alerts: captured,
   });
   // Tests tick every second or so: a cache that holds every test workflow spares replaying them at each tick.
   const worker: Worker = await createTestWorker(env, { taskQueue, activities, maxCachedWorkflows: 1000, ...tuning });
-  return { worker, alerts, audit: new AuditTrail(path.join(config.dataDir, 'audit')), vaultStats, config };
+  return { worker, alerts, store, audit: store.audit, vaultStats, config };
 }
 
 export interface StartRecordOptions {

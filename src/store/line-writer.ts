@@ -1,23 +1,20 @@
 import { once } from 'node:events';
-import fs from 'node:fs';
-import { finished } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
 
-/** Lines are handed to the file in chunks of about this many characters. */
+/** Lines are handed to the stream in chunks of about this many characters. */
 const CHUNK = 64 * 1024;
 
 /**
- * Writes a file line by line, in large chunks: a stream write per line costs more than the work done per row.
- * `write` waits only when the file is behind (back-pressure), so a large source never piles up in memory.
- * A failed write (a full disk) fails the next write or close, never the process.
+ * Writes a stream (here a COPY into PostgreSQL) line by line, in large chunks: a stream write per line costs more
+ * than the work done per row. `write` waits only when the stream is behind (back-pressure), so a large source never
+ * piles up in memory. A failed stream fails the next write or flush, never the process.
  */
 export class LineWriter {
-  private readonly stream: fs.WriteStream;
   private lines: string[] = [];
   private size = 0;
   private failed?: Error;
 
-  constructor(file: string) {
-    this.stream = fs.createWriteStream(file);
+  constructor(private readonly stream: Writable) {
     this.stream.on('error', (err) => (this.failed ??= err));
   }
 
@@ -28,13 +25,9 @@ export class LineWriter {
     return this.size >= CHUNK ? this.flush() : undefined;
   }
 
-  async close(): Promise<void> {
-    await this.flush();
-    this.stream.end();
-    await finished(this.stream);
-  }
-
-  private flush(): Promise<void> | undefined {
+  /** Hands over what is buffered; the caller ends the stream. */
+  flush(): Promise<void> | undefined {
+    if (this.failed) throw this.failed;
     if (!this.lines.length) return undefined;
     const text = this.lines.join('\n') + '\n';
     this.lines = [];

@@ -1,0 +1,367 @@
+import type { Pool, PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { finished } from 'node:stream/promises';
+import type { RowResult } from '../activities/batch-types';
+import type { Mapping } from '../sources/mapping';
+import type { PreparedBatch, StagedRow } from '../sources/prepare-batch';
+import { SourceError } from '../sources/source-error';
+import type { ValidRow } from '../sources/validate-row';
+import type { FieldValues } from '../vault/types';
+import { OutcomeCounts, ROW_OUTCOMES, RowOutcome, zeroCounts } from '../workflows/batch-messages';
+import { inTransaction } from './database';
+import { LineWriter } from './line-writer';
+
+/** A live row of a page, with what an earlier attempt of the page left for it. */
+export interface PageRow extends ValidRow {
+  /** A record workflow for the record was running when the batch was prepared. */
+  running: boolean;
+  /** The values read before an earlier attempt's bulk update (the page intent). */
+  valuesBefore?: FieldValues;
+}
+
+/** A row whose record goes to its record workflow, with the Vault state the batch saw (its baseline). */
+export interface HandOff {
+  row: ValidRow;
+  baseline: FieldValues;
+  vaultState?: string;
+}
+
+export interface BatchRecord {
+  batchId: string;
+  source: string;
+  status: 'preparing' | 'prepared' | 'finished';
+  inputRows: number;
+  ignoredColumns: string[];
+  pages: number;
+  createdAt: string;
+  finishedAt?: string;
+}
+
+/** A value as COPY's text format wants it: NULL as \N, and backslash, tab, newline and return escaped. */
+const copyText = (v: string | number | null | undefined) =>
+  v === null || v === undefined
+    ? '\\N'
+    : String(v).replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!);
+
+const COPY_ROWS = `COPY batch_rows (batch_id, row_no, record_id, field_values, source_timestamp, outcome, field, message)
+  FROM STDIN`;
+
+function stagedLine(batchId: string, r: StagedRow): string {
+  const cells =
+    'valid' in r
+      ? [batchId, r.valid.row, r.valid.id, JSON.stringify(r.valid.values), r.valid.sourceTimestamp, null, null, null]
+      : [batchId, r.row, null, null, null, 'rejected', r.field, r.reason];
+  return cells.map(copyText).join('\t');
+}
+
+/** Rows of a page: the live rows from the page's first row number up to the next page's. */
+const PAGE_RANGE = `r.batch_id = $1 AND r.row_no >= b.page_starts[$2 + 1]
+  AND (array_length(b.page_starts, 1) = $2 + 1 OR r.row_no < b.page_starts[$2 + 2])
+  AND r.field_values IS NOT NULL AND r.outcome IS DISTINCT FROM 'superseded'`;
+
+/** Batches, their rows and each row's outcome, in PostgreSQL: any worker carries on where another stopped. */
+export class BatchStore {
+  constructor(readonly pool: Pool) {}
+
+  /**
+   * Prepares a batch in one transaction: its rows are loaded by COPY as `load` streams them, earlier rows of a record
+   * are superseded, and the record workflows running now are noted. A retried attempt finds the batch prepared, or
+   * nothing of it; an attempt of another run under the same id is refused.
+   */
+  async prepare(
+    batch: { batchId: string; runId: string; source: string; object: string; mapping: Mapping; pageSize: number },
+    load: (stage: (row: StagedRow) => Promise<void> | undefined) => Promise<PreparedBatch>,
+    running: () => Promise<string[]>,
+  ): Promise<{ inputRows: number; pages: number; rejected: number; superseded: number }> {
+    return inTransaction(this.pool, async (db) => {
+      await db.query(
+        `INSERT INTO batches (batch_id, run_id, source, object, mapping, status) VALUES ($1, $2, $3, $4, $5, 'preparing')
+         ON CONFLICT (batch_id) DO NOTHING`,
+        [batch.batchId, batch.runId, batch.source, batch.object, JSON.stringify(batch.mapping)],
+      );
+      const { rows: owner } = await db.query(
+        'SELECT run_id, source, status FROM batches WHERE batch_id = $1 FOR UPDATE',
+        [batch.batchId],
+      );
+      if (owner[0].run_id !== batch.runId)
+        throw new SourceError(
+          `batch id ${batch.batchId} already holds an earlier batch (source ${owner[0].source}); use a new id`,
+        );
+      if (owner[0].status !== 'preparing') return this.preparedSummary(db, batch.batchId);
+
+      const copy = db.query(copyFrom(COPY_ROWS));
+      const writer = new LineWriter(copy);
+      let prepared: PreparedBatch;
+      try {
+        prepared = await load((row) => writer.write(stagedLine(batch.batchId, row)));
+        await writer.flush();
+      } catch (err) {
+        copy.destroy(err as Error);
+        await finished(copy).catch(() => undefined);
+        throw err;
+      }
+      copy.end();
+      await finished(copy);
+      await db.query(
+        `UPDATE batch_rows r SET outcome = 'superseded', message = 'superseded by row ' || l.last_row
+         FROM unnest($2::text[], $3::int[]) AS l(record_id, last_row)
+         WHERE r.batch_id = $1 AND r.record_id = l.record_id AND r.row_no <> l.last_row AND r.field_values IS NOT NULL`,
+        [batch.batchId, prepared.repeated.recordIds, prepared.repeated.lastRows],
+      );
+      await db.query(
+        'INSERT INTO batch_running_records (batch_id, record_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING',
+        [batch.batchId, await running()],
+      );
+      await db.query(
+        `UPDATE batches SET status = 'prepared', input_rows = $2, valid_rows = $3, ignored_columns = $4,
+           page_size = $5, page_starts = $6, prepared_at = now() WHERE batch_id = $1`,
+        [
+          batch.batchId,
+          prepared.inputRows,
+          prepared.validRows,
+          prepared.ignoredColumns,
+          batch.pageSize,
+          prepared.pageStarts,
+        ],
+      );
+      return this.preparedSummary(db, batch.batchId);
+    });
+  }
+
+  private async preparedSummary(db: PoolClient, batchId: string) {
+    const { rows } = await db.query(
+      `SELECT input_rows, coalesce(array_length(page_starts, 1), 0) AS pages,
+         (SELECT count(*) FROM batch_rows WHERE batch_id = $1 AND outcome = 'rejected')::int AS rejected,
+         (SELECT count(*) FROM batch_rows WHERE batch_id = $1 AND outcome = 'superseded')::int AS superseded
+       FROM batches WHERE batch_id = $1`,
+      [batchId],
+    );
+    const r = rows[0];
+    return { inputRows: r.input_rows, pages: r.pages, rejected: r.rejected, superseded: r.superseded };
+  }
+
+  /** A page's live rows, and whether the page was applied already (a retry after success). */
+  async page(batchId: string, page: number): Promise<{ applied: boolean; rows: PageRow[] }> {
+    const { rowCount } = await this.pool.query(
+      'SELECT 1 FROM batch_pages WHERE batch_id = $1 AND page = $2 AND applied_at IS NOT NULL',
+      [batchId, page],
+    );
+    if (rowCount) return { applied: true, rows: [] };
+    const { rows } = await this.pool.query(
+      `SELECT r.row_no, r.record_id, r.field_values, r.source_timestamp, r.values_before,
+         EXISTS (SELECT 1 FROM batch_running_records x WHERE x.batch_id = r.batch_id AND x.record_id = r.record_id)
+           AS running
+       FROM batch_rows r JOIN batches b USING (batch_id) WHERE ${PAGE_RANGE} ORDER BY r.row_no`,
+      [batchId, page],
+    );
+    return {
+      applied: false,
+      rows: rows.map((r) => ({
+        row: r.row_no,
+        id: r.record_id,
+        values: r.field_values,
+        ...(r.source_timestamp ? { sourceTimestamp: r.source_timestamp } : {}),
+        running: r.running,
+        ...(r.values_before ? { valuesBefore: r.values_before } : {}),
+      })),
+    };
+  }
+
+  /** The page intent: the values each record held before the bulk update, saved before it is sent. */
+  async saveIntent(batchId: string, before: { row: number; values: FieldValues }[]): Promise<void> {
+    if (!before.length) return;
+    await this.pool.query(
+      `UPDATE batch_rows r SET values_before = x.v FROM unnest($2::int[], $3::jsonb[]) AS x(row_no, v)
+       WHERE r.batch_id = $1 AND r.row_no = x.row_no`,
+      [batchId, before.map((b) => b.row), before.map((b) => JSON.stringify(b.values))],
+    );
+  }
+
+  /**
+   * Saves a page's outcomes and hand-offs and marks it applied, in the transaction `audit` appends the page's audit
+   * entries in: a page's outcomes and its audit entries are stored together or not at all.
+   */
+  async savePage(
+    batchId: string,
+    page: number,
+    results: RowResult[],
+    handOffs: HandOff[],
+    audit: (db: PoolClient) => Promise<void>,
+  ): Promise<OutcomeCounts> {
+    return inTransaction(this.pool, async (db) => {
+      await saveOutcomes(db, batchId, results);
+      await db.query(
+        `UPDATE batch_rows r SET outcome = 'hand-off', baseline = x.baseline, vault_state = x.vault_state
+         FROM unnest($2::int[], $3::jsonb[], $4::text[]) AS x(row_no, baseline, vault_state)
+         WHERE r.batch_id = $1 AND r.row_no = x.row_no`,
+        [
+          batchId,
+          handOffs.map((h) => h.row.row),
+          handOffs.map((h) => JSON.stringify(h.baseline)),
+          handOffs.map((h) => h.vaultState ?? null),
+        ],
+      );
+      await audit(db);
+      await db.query(
+        `INSERT INTO batch_pages (batch_id, page, applied_at) VALUES ($1, $2, now())
+         ON CONFLICT (batch_id, page) DO UPDATE SET applied_at = now()`,
+        [batchId, page],
+      );
+      return this.pageCounts(batchId, page, db);
+    });
+  }
+
+  /** The outcomes of a page's live rows (a hand-off not yet done counts as nothing). */
+  async pageCounts(batchId: string, page: number, db: Pool | PoolClient = this.pool): Promise<OutcomeCounts> {
+    const { rows } = await db.query(
+      `SELECT r.outcome, count(*)::int AS n FROM batch_rows r JOIN batches b USING (batch_id)
+       WHERE ${PAGE_RANGE} GROUP BY r.outcome`,
+      [batchId, page],
+    );
+    return countsOf(rows);
+  }
+
+  /** A page's rows still to hand off, or none where the page was handed off already. */
+  async handOffs(batchId: string, page: number): Promise<HandOff[]> {
+    const { rows } = await this.pool.query(
+      `SELECT r.row_no, r.record_id, r.field_values, r.source_timestamp, r.baseline, r.vault_state
+       FROM batch_rows r JOIN batches b USING (batch_id) WHERE ${PAGE_RANGE} AND r.outcome = 'hand-off'
+       ORDER BY r.row_no`,
+      [batchId, page],
+    );
+    return rows.map((r) => ({
+      row: {
+        row: r.row_no,
+        id: r.record_id,
+        values: r.field_values,
+        ...(r.source_timestamp ? { sourceTimestamp: r.source_timestamp } : {}),
+      },
+      baseline: r.baseline,
+      vaultState: r.vault_state ?? undefined,
+    }));
+  }
+
+  async saveHandedOff(batchId: string, page: number, waiting: RowResult[]): Promise<OutcomeCounts> {
+    return inTransaction(this.pool, async (db) => {
+      await saveOutcomes(db, batchId, waiting);
+      await db.query(
+        `INSERT INTO batch_pages (batch_id, page, handed_off_at) VALUES ($1, $2, now())
+         ON CONFLICT (batch_id, page) DO UPDATE SET handed_off_at = now()`,
+        [batchId, page],
+      );
+      return this.pageCounts(batchId, page, db);
+    });
+  }
+
+  async batch(batchId: string): Promise<BatchRecord | undefined> {
+    const { rows } = await this.pool.query(
+      `SELECT batch_id, source, status, coalesce(input_rows, 0) AS input_rows, coalesce(ignored_columns, '{}') AS ignored,
+         coalesce(array_length(page_starts, 1), 0) AS pages, created_at, finished_at
+       FROM batches WHERE batch_id = $1`,
+      [batchId],
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    return {
+      batchId: r.batch_id,
+      source: r.source,
+      status: r.status,
+      inputRows: r.input_rows,
+      ignoredColumns: r.ignored,
+      pages: r.pages,
+      createdAt: r.created_at.toISOString(),
+      ...(r.finished_at ? { finishedAt: r.finished_at.toISOString() } : {}),
+    };
+  }
+
+  /** Every row's outcome counted; rows without one yet are `pending`. */
+  async counts(batchId: string): Promise<{ counts: OutcomeCounts; pending: number }> {
+    const { rows } = await this.pool.query(
+      'SELECT outcome, count(*)::int AS n FROM batch_rows WHERE batch_id = $1 GROUP BY outcome',
+      [batchId],
+    );
+    const pending = rows.filter((r) => !ROW_OUTCOMES.includes(r.outcome)).reduce((sum, r) => sum + r.n, 0);
+    return { counts: countsOf(rows), pending };
+  }
+
+  /** The batch's row results in row order, a page at a time (a large batch is never held whole). */
+  async *results(batchId: string, outcomes: readonly RowOutcome[] = ROW_OUTCOMES): AsyncGenerator<RowResult> {
+    let after = 0;
+    for (;;) {
+      const { rows } = await this.pool.query(
+        `SELECT row_no, record_id, outcome, workflow_id, vault_state, field, error_type, message, resolution
+         FROM batch_rows WHERE batch_id = $1 AND row_no > $2 AND outcome = ANY($3) ORDER BY row_no LIMIT 10000`,
+        [batchId, after, outcomes],
+      );
+      for (const r of rows) yield resultOf(r);
+      if (rows.length < 10000) return;
+      after = rows[rows.length - 1].row_no;
+    }
+  }
+
+  /** The first `limit` rows with one of the outcomes, in row order. */
+  async firstResults(batchId: string, outcomes: RowOutcome[], limit: number): Promise<RowResult[]> {
+    const found: RowResult[] = [];
+    for await (const r of this.results(batchId, outcomes)) {
+      if (found.length === limit) break;
+      found.push(r);
+    }
+    return found;
+  }
+
+  async finish(batchId: string): Promise<void> {
+    await this.pool.query(
+      `UPDATE batches SET status = 'finished', finished_at = coalesce(finished_at, now()) WHERE batch_id = $1`,
+      [batchId],
+    );
+  }
+
+  /**
+   * Records what a record workflow finally did on the waiting rows handed to it: `state` for the batch whose values
+   * it wrote (or dropped), "replaced by batch" for earlier batches' rows whose values it no longer carried.
+   */
+  async settle(workflowId: string, batchId: string, state: string): Promise<void> {
+    await this.pool.query(
+      `UPDATE batch_rows r SET resolution = CASE WHEN r.batch_id = $2 THEN $3 ELSE 'replaced by batch ' || $2 END,
+         resolved_at = now()
+       FROM batches b
+       WHERE b.batch_id = r.batch_id AND r.workflow_id = $1 AND r.outcome = 'waiting' AND r.resolution IS NULL
+         AND b.created_at <= coalesce((SELECT created_at FROM batches WHERE batch_id = $2), now())`,
+      [workflowId, batchId, state],
+    );
+  }
+}
+
+async function saveOutcomes(db: PoolClient, batchId: string, results: RowResult[]): Promise<void> {
+  const col = <K extends keyof RowResult>(k: K) => results.map((r) => r[k] ?? null);
+  await db.query(
+    `UPDATE batch_rows r SET outcome = x.outcome, vault_state = x.vault_state, error_type = x.error_type,
+       message = x.message, workflow_id = x.workflow_id
+     FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+       AS x(row_no, outcome, vault_state, error_type, message, workflow_id)
+     WHERE r.batch_id = $1 AND r.row_no = x.row_no`,
+    [batchId, col('row'), col('outcome'), col('vaultState'), col('errorType'), col('message'), col('workflowId')],
+  );
+}
+
+function countsOf(rows: { outcome: string | null; n: number }[]): OutcomeCounts {
+  const counts = zeroCounts();
+  for (const r of rows) if (ROW_OUTCOMES.includes(r.outcome as RowOutcome)) counts[r.outcome as RowOutcome] += r.n;
+  return counts;
+}
+
+function resultOf(r: Record<string, unknown>): RowResult {
+  const optional = (v: unknown) => (v === null || v === undefined ? undefined : String(v));
+  const result: RowResult = { row: r.row_no as number, outcome: r.outcome as RowOutcome };
+  const extra = {
+    recordId: optional(r.record_id),
+    workflowId: optional(r.workflow_id),
+    vaultState: optional(r.vault_state),
+    field: optional(r.field),
+    errorType: optional(r.error_type),
+    message: optional(r.message),
+    resolution: optional(r.resolution),
+  };
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) (result as unknown as Record<string, string>)[k] = v;
+  return result;
+}

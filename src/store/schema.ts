@@ -1,0 +1,116 @@
+/**
+ * The store's schema, as numbered migrations applied in order and recorded in schema_migrations. A migration is
+ * never edited once released: a change is a new one.
+ */
+export const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE batches (
+    batch_id text PRIMARY KEY,
+    -- The batch workflow run that owns the id: a later run under the same id is refused.
+    run_id text NOT NULL,
+    source text NOT NULL,
+    object text NOT NULL,
+    mapping jsonb NOT NULL,
+    status text NOT NULL CHECK (status IN ('preparing', 'prepared', 'finished')),
+    input_rows integer,
+    valid_rows integer,
+    ignored_columns text[],
+    page_size integer,
+    -- The row number each page starts at: a page is the live rows from its start up to the next page's.
+    page_starts integer[],
+    created_at timestamptz NOT NULL DEFAULT now(),
+    prepared_at timestamptz,
+    finished_at timestamptz
+  );
+
+  -- Every input row and what happened to it. Valid rows have values; the outcome is set as the batch decides it.
+  CREATE TABLE batch_rows (
+    batch_id text NOT NULL REFERENCES batches ON DELETE CASCADE,
+    row_no integer NOT NULL,
+    record_id text,
+    field_values jsonb,
+    source_timestamp text,
+    outcome text CHECK (outcome IN ('updated', 'unchanged', 'waiting', 'failed', 'rejected', 'superseded', 'hand-off')),
+    field text,
+    error_type text,
+    message text,
+    vault_state text,
+    workflow_id text,
+    -- Page intent: the values read before the bulk update, saved before it is sent (a retried page audits with them).
+    values_before jsonb,
+    -- A hand-off's baseline: the values the record workflow guards against hand edits.
+    baseline jsonb,
+    -- What the record workflow did later with a waiting row (applied, cancelled, ...), and when.
+    resolution text,
+    resolved_at timestamptz,
+    PRIMARY KEY (batch_id, row_no)
+  );
+  CREATE INDEX batch_rows_waiting ON batch_rows (record_id) WHERE outcome = 'waiting' AND resolution IS NULL;
+
+  -- Record workflows running when the batch was prepared: their records get new values, not a bulk write.
+  CREATE TABLE batch_running_records (
+    batch_id text NOT NULL REFERENCES batches ON DELETE CASCADE,
+    record_id text NOT NULL,
+    PRIMARY KEY (batch_id, record_id)
+  );
+
+  CREATE TABLE batch_pages (
+    batch_id text NOT NULL REFERENCES batches ON DELETE CASCADE,
+    page integer NOT NULL,
+    applied_at timestamptz,
+    handed_off_at timestamptz,
+    PRIMARY KEY (batch_id, page)
+  );
+
+  -- A file given to \`capa-sync run --source\` on an operator's machine, in chunks, for whichever worker prepares it.
+  CREATE TABLE staged_sources (
+    staged_id text PRIMARY KEY,
+    name text NOT NULL,
+    bytes bigint NOT NULL,
+    staged_at timestamptz NOT NULL DEFAULT now()
+  );
+  CREATE TABLE staged_source_chunks (
+    staged_id text NOT NULL REFERENCES staged_sources ON DELETE CASCADE,
+    seq integer NOT NULL,
+    data bytea NOT NULL,
+    PRIMARY KEY (staged_id, seq)
+  );
+
+  -- Alerts already sent, by key: a retried activity or a new run does not send the same alert twice.
+  CREATE TABLE sent_alerts (
+    alert_key text PRIMARY KEY,
+    sent_at timestamptz NOT NULL DEFAULT now()
+  );
+
+  -- The audit trail: one row per field written, never changed, chained by hash.
+  CREATE TABLE audit_entries (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    time timestamptz NOT NULL,
+    object text NOT NULL,
+    record_id text NOT NULL,
+    field text NOT NULL,
+    old_value jsonb,
+    new_value jsonb,
+    batch_id text NOT NULL,
+    actor text NOT NULL,
+    reason text,
+    workflow_id text,
+    write_id text NOT NULL,
+    source_timestamp text,
+    prev_hash text NOT NULL,
+    hash text NOT NULL,
+    UNIQUE (write_id, record_id, field)
+  );
+  CREATE INDEX audit_entries_record ON audit_entries (object, record_id, field, seq);
+  CREATE INDEX audit_entries_batch ON audit_entries (batch_id, seq);
+
+  CREATE FUNCTION audit_entries_are_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    RAISE EXCEPTION 'the audit trail is append-only: % refused', TG_OP;
+  END $$;
+  CREATE TRIGGER audit_entries_append_only BEFORE UPDATE OR DELETE ON audit_entries
+    FOR EACH ROW EXECUTE FUNCTION audit_entries_are_append_only();
+  CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_are_append_only();
+  `,
+];

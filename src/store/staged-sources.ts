@@ -1,0 +1,53 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Pool } from 'pg';
+import { SourceError } from '../sources/source-error';
+import { inTransaction } from './database';
+
+/** A file staged by the CLI: `staged:<id>/<file name>` (the name keeps its extension, which gives the format). */
+const STAGED = /^staged:([0-9a-f-]{36})\/(.+)$/;
+const CHUNK_BYTES = 1024 * 1024;
+
+export const isStaged = (source: string) => STAGED.test(source);
+
+/**
+ * Copies a file from the operator's machine into the store, so that whichever worker prepares the batch can read
+ * it. Returns the source to give the batch.
+ */
+export async function stageFile(pool: Pool, file: string): Promise<string> {
+  const stat = await fs.promises.stat(file).catch(() => undefined);
+  if (!stat) throw new SourceError(`source file not found: ${file}`);
+  if (!stat.isFile()) throw new SourceError(`source is not a file: ${file}`);
+  const id = crypto.randomUUID();
+  const name = path.basename(file);
+  await inTransaction(pool, async (db) => {
+    await db.query('INSERT INTO staged_sources (staged_id, name, bytes) VALUES ($1, $2, $3)', [id, name, stat.size]);
+    let seq = 0;
+    for await (const chunk of fs.createReadStream(file, { highWaterMark: CHUNK_BYTES }))
+      await db.query('INSERT INTO staged_source_chunks (staged_id, seq, data) VALUES ($1, $2, $3)', [id, seq++, chunk]);
+  });
+  return `staged:${id}/${name}`;
+}
+
+/** Writes a staged source into `dir` (the worker's scratch space) and returns the file. */
+export async function materialize(pool: Pool, source: string, dir: string): Promise<string> {
+  const [, id, name] = STAGED.exec(source)!;
+  const { rowCount } = await pool.query('SELECT 1 FROM staged_sources WHERE staged_id = $1', [id]);
+  if (!rowCount) throw new SourceError(`staged source ${source} is not in the store`);
+  const file = path.join(dir, path.basename(name));
+  const out = fs.createWriteStream(file);
+  try {
+    for (let seq = 0; ; seq++) {
+      const { rows } = await pool.query('SELECT data FROM staged_source_chunks WHERE staged_id = $1 AND seq = $2', [
+        id,
+        seq,
+      ]);
+      if (!rows.length) break;
+      if (!out.write(rows[0].data)) await new Promise((resolve) => out.once('drain', () => resolve(undefined)));
+    }
+  } finally {
+    await new Promise((resolve) => out.end(() => resolve(undefined)));
+  }
+  return file;
+}

@@ -1,0 +1,30 @@
+import { silentLogger } from '../../src/logger';
+import { EmbeddedPostgres, ensureDatabase, startThrowawayPostgres } from '../../src/store/embedded-postgres';
+import { openStore, Store } from '../../src/store/store';
+
+/** This test file's own PostgreSQL server: started on first use, stopped after the file's tests (see setup.ts). */
+let server: Promise<EmbeddedPostgres> | undefined;
+let databases = 0;
+const stores: Store[] = [];
+
+/** A new, empty database on this file's server: each test setup gets its own store. */
+export async function testDatabaseUrl(): Promise<string> {
+  server ??= startThrowawayPostgres();
+  const url = (await server).url(`capa_test_${++databases}`);
+  await ensureDatabase(url);
+  return url;
+}
+
+/** A store on the URL, closed after the file's tests. */
+export async function testStore(url: string): Promise<Store> {
+  const store = await openStore(url, silentLogger);
+  stores.push(store);
+  return store;
+}
+
+export async function stopTestDatabases(): Promise<void> {
+  await Promise.all(stores.splice(0).map((s) => s.close().catch(() => undefined)));
+  const stopping = server;
+  server = undefined;
+  if (stopping) await (await stopping).stop();
+}
