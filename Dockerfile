@@ -9,7 +9,7 @@ COPY bin ./bin
 COPY examples ./examples
 COPY scripts ./scripts
 RUN npm run build
-ENV CAPA_DATA_DIR=/data CAPA_SYNC_DIST=1 NODE_OPTIONS=--max-old-space-size=256
-VOLUME /data
+# Scratch only: batches, outcomes and the audit trail are in the database (CAPA_DATABASE_URL).
+ENV CAPA_DATA_DIR=/tmp/capa-sync CAPA_SYNC_DIST=1 NODE_OPTIONS=--max-old-space-size=256
 ENTRYPOINT ["node", "bin/capa-sync.js"]
 CMD ["worker"]

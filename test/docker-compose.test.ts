@@ -26,11 +26,33 @@ it('has the production-like stack, with pinned official Temporal images', () => 
   expect(fs.existsSync(path.join(root, 'Dockerfile'))).toBe(true);
 });
 
-it('publishes the Temporal frontend, the Web UI, the simulator and the metrics port', () => {
+it('publishes the Temporal frontend, the Web UI and the simulator; each worker replica exposes its metrics', () => {
   expect(services.temporal.ports).toContain('7233:7233');
   expect(services['temporal-ui'].ports).toContain('8233:8080');
   expect(services['vault-simulator'].ports).toContain('8100:8100');
-  expect(services['capa-sync-worker'].ports).toContain('9464:9464');
+  expect(services['capa-sync-worker'].ports).toBeUndefined(); // two replicas cannot share a host port
+  expect(services['capa-sync-worker'].expose).toContain('9464');
+});
+
+it('runs two worker replicas that share nothing but the database: no volume', () => {
+  const worker = services['capa-sync-worker'];
+  expect(worker.deploy).toEqual({ replicas: 2 });
+  expect(worker.volumes).toBeUndefined();
+  expect(Object.keys(compose.volumes)).toEqual(['postgresql-data']);
+});
+
+it("gives capa-sync its own database and user on Temporal's PostgreSQL, with the password from a secret", () => {
+  const pg = services.postgresql;
+  expect(pg.volumes).toContain('./deploy/postgres-init:/docker-entrypoint-initdb.d:ro');
+  expect(pg.secrets).toContain('capa_db_password');
+  const script = fs.readFileSync(path.join(root, 'deploy/postgres-init/create-capa-sync-database.sh'), 'utf8');
+  expect(script).toContain('CREATE USER capa_sync');
+  expect(script).toContain('CREATE DATABASE capa_sync OWNER capa_sync');
+  expect(script).toContain('/run/secrets/capa_db_password');
+  expect(fs.statSync(path.join(root, 'deploy/postgres-init/create-capa-sync-database.sh')).mode & 0o111).toBeTruthy();
+  const env = services['capa-sync-worker'].environment as Record<string, string>;
+  expect(new URL(env.CAPA_DATABASE_URL)).toMatchObject({ hostname: 'postgresql', username: 'capa_sync', password: '' });
+  expect(services['capa-sync-worker'].secrets).toContain('capa_db_password');
 });
 
 it('starts services only after what they need is healthy, and every awaited service has a healthcheck', () => {
@@ -45,6 +67,7 @@ it('starts services only after what they need is healthy, and every awaited serv
     }
   }
   expect(Object.keys(services['capa-sync-worker'].depends_on)).toEqual([
+    'postgresql',
     'temporal-search-attributes',
     'vault-simulator',
   ]);
@@ -59,10 +82,17 @@ it('creates every custom search attribute at start', () => {
 it('gives the worker a configuration the real loader accepts, with the password from a secret file', () => {
   const env = services['capa-sync-worker'].environment as Record<string, string>;
   const secretFile = path.join(root, (compose.secrets.vault_password as { file: string }).file);
-  const config = loadConfig({ ...env, VAULT_PASSWORD_FILE: secretFile, CAPA_DATA_DIR: '/tmp/capa-compose-check' });
+  const dbSecretFile = path.join(root, (compose.secrets.capa_db_password as { file: string }).file);
+  const config = loadConfig({
+    ...env,
+    VAULT_PASSWORD_FILE: secretFile,
+    CAPA_DATABASE_PASSWORD_FILE: dbSecretFile,
+    CAPA_DATA_DIR: '/tmp/capa-compose-check',
+  });
+  expect(new URL(config.databaseUrl).password).toBe('capa-sync-local');
   expect(config.temporal.address).toBe('temporal:7233');
   expect(config.vault.baseUrl).toBe('http://vault-simulator:8100');
   expect(config.vault.password).toBe('simulator');
   expect(env).not.toHaveProperty('VAULT_PASSWORD');
-  expect(config.metricsPort).toBe(Number((services['capa-sync-worker'].ports as string[])[0].split(':')[1]));
+  expect(config.metricsPort).toBe(Number((services['capa-sync-worker'].expose as string[])[0]));
 });
