@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -102,6 +103,25 @@ it('runs a batch, lists waiting records, shows status, forces, cancels and repor
 
   const human = await cli('report', 'cli-1');
   expect(human.stdout).toMatch(/waiting\s+3/);
+
+  // From another machine (nothing of the worker's disk): the report and the audit trail come from the store.
+  cliEnv.CAPA_DATA_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'capa-auditor-'));
+  const out = path.join(cliEnv.CAPA_DATA_DIR, 'for-qa');
+  const waitingCsv = await waitFor('the record workflows to settle their rows', async () => {
+    const r = await json('report', 'cli-1', '--out', out);
+    const text = fs.readFileSync(r.reports.waitingCsv, 'utf8');
+    return text.includes('cancelled') && text.includes('applied') ? text : undefined;
+  });
+  expect(waitingCsv.split('\r\n').filter(Boolean)).toHaveLength(1 + 3);
+  expect(waitingCsv).toMatch(new RegExp(`${first},waiting,.*,applied\r\n`));
+  expect(waitingCsv).toMatch(new RegExp(`${second},waiting,.*,cancelled\r\n`));
+  const forced = await json('audit', '--record', first);
+  expect(forced.map((e: { field: string }) => e.field)).toEqual(['due_date__c', 'priority__c', 'risk_score__c']);
+  expect(forced[1]).toMatchObject({ oldValue: 'Low', newValue: 'High', actor: 'qa.lead', reason: 'board approved' });
+  expect((await json('audit', '--batch', 'cli-1')).length).toBeGreaterThan(27);
+  expect((await cli('audit', '--batch', 'cli-1')).stdout).toMatch(/seq\s+time\s+recordId\s+field\s+change/);
+  const verify = await cli('audit', 'verify');
+  expect(verify).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Audit trail intact: \d+ entries/) });
 });
 
 it('answers bad usage and unknown things with one line and a documented exit code', async () => {

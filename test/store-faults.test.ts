@@ -1,0 +1,105 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { RowResult } from '../src/activities/batch-types';
+import { freePort } from '../src/dev-server';
+import { startBatch } from '../src/operations';
+import { sampleRecordId } from '../src/simulator/seed';
+import { EmbeddedPostgres, ensureDatabase, startEmbeddedPostgres } from '../src/store/embedded-postgres';
+import { progressQuery } from '../src/workflows/batch-messages';
+import { DevStack, startDevStack } from './helpers/dev-stack';
+import { writeCsv } from './helpers/exports';
+import { testDatabaseUrl } from './helpers/postgres';
+import { waitFor } from './helpers/wait';
+import { CLI } from './helpers/worker-process';
+
+// The store failing: absent when the worker starts, refusing its password, or lost in the middle of a batch.
+
+/** `capa-sync worker` with the database URL given; resolves when it exits. */
+const workerWith = (databaseUrl: string) =>
+  new Promise<{ status: number | null; output: string }>((resolve) => {
+    const child = spawn('node', [CLI, 'worker'], {
+      env: { ...process.env, CAPA_DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: '127.0.0.1:1' },
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('exit', (status) => resolve({ status, output }));
+  });
+
+it('stops a worker whose database is down at start with a clear error naming CAPA_DATABASE_URL', async () => {
+  const url = `postgres://capa:s3cret-pw@127.0.0.1:${await freePort()}/capa_sync`;
+  const { status, output } = await workerWith(url);
+  expect(status).toBe(1);
+  expect(output).toMatch(/cannot reach the database at CAPA_DATABASE_URL \(postgres:\/\/capa:\*\*\*@127\.0\.0\.1:\d+/);
+  expect(output).toContain('ECONNREFUSED');
+  expect(output).not.toContain('s3cret-pw');
+  expect(output).not.toMatch(/\n\s+at /); // no stack trace
+});
+
+it('stops a worker whose database refuses the password, never printing the password', async () => {
+  const url = new URL(await testDatabaseUrl());
+  url.password = 'not-the-password-77';
+  const { status, output } = await workerWith(url.toString());
+  expect(status).toBe(1);
+  expect(output).toContain('the database refused the credentials in CAPA_DATABASE_URL (postgres://postgres:***@');
+  expect(output).not.toContain('not-the-password-77');
+});
+
+describe('a database lost in the middle of a batch', () => {
+  const RECORDS = 3000;
+  let dir: string;
+  let port: number;
+  let postgres: EmbeddedPostgres;
+  let stack: DevStack;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capa-lost-db-'));
+    fs.chmodSync(dir, 0o755);
+    port = await freePort();
+    postgres = await startEmbeddedPostgres(path.join(dir, 'data'), port);
+    await ensureDatabase(postgres.url('capa_sync'));
+    stack = await startDevStack({
+      records: RECORDS,
+      lockedFraction: 0.05,
+      taskQueue: 'lost-db',
+      settings: { CAPA_DATABASE_URL: postgres.url('capa_sync'), CAPA_PAGE_SIZE: '300' },
+    });
+    stack.sim.setFaults({ latencyMs: 200 });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+    await postgres?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('retries its activities until the database is back, then finishes with every row accounted for', async () => {
+    const rows = Array.from({ length: RECORDS }, (_, i) => ({ capa_id: sampleRecordId(i), priority: 'Medium' }));
+    const handle = await startBatch(stack.env.client, stack.ctx.config, { source: writeCsv(rows), batchId: 'lost-1' });
+    await waitFor('a page applied', async () => (await handle.query(progressQuery)).pagesDone >= 1);
+    await postgres.stop();
+    const downAt = (await handle.query(progressQuery)).pagesDone;
+    await new Promise((resolve) => setTimeout(resolve, 8_000));
+    // Nothing moved while the store was away: a page cannot finish without it.
+    expect((await handle.query(progressQuery)).pagesDone).toBeLessThanOrEqual(downAt + 2);
+    postgres = await startEmbeddedPostgres(path.join(dir, 'data'), port);
+
+    const summary = await handle.result();
+    const total = Object.values(summary.counts).reduce((a, b) => a + b, 0);
+    expect(total).toBe(RECORDS);
+    expect(summary.counts.failed).toBe(0);
+    const results: RowResult[] = [];
+    for await (const r of stack.ctx.store.batches.results('lost-1')) results.push(r);
+    expect(results.map((r) => r.row)).toEqual(rows.map((_, i) => i + 1));
+    // Every value Vault took is audited exactly once, and the chain is whole.
+    const vaultWrites = stack.sim.store.audit
+      .filter((a) => a.user === 'sync.user@example.com')
+      .map((a) => `${a.recordId}/${a.field}`)
+      .sort();
+    const audited = (await stack.ctx.store.audit.read({ batchId: 'lost-1' })).map((e) => `${e.recordId}/${e.field}`);
+    expect(audited.sort()).toEqual(vaultWrites);
+    expect((await stack.ctx.store.audit.verify()).broken).toBeUndefined();
+  }, 240_000);
+});
