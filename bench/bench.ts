@@ -19,6 +19,7 @@ import { DOCUMENTED_DIALECT } from '../src/vault/dialect';
 import { buildActivities, WORKER_TUNING } from '../src/worker';
 import { ensureDatabase, startThrowawayPostgres } from '../src/store/embedded-postgres';
 import { openStore } from '../src/store/store';
+import { prepareBatch } from '../src/sources/prepare-batch';
 import { temporalCliPath } from '../src/temporal-binaries';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
 import { batchWorkflowId } from '../src/workflows/batch-messages';
@@ -227,6 +228,33 @@ async function main() {
       runId = events[events.length - 1]?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
     }
     record('largest batch run history', `${maxEvents} events`, '< 10,000');
+
+    // 4. Preparing into the store, beside reading and validating the same file alone (the floor).
+    console.log(`\n4. prepare of ${N_HUGE} rows`);
+    const readOnly: number[] = [];
+    const intoStore: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      let t = Date.now();
+      await prepareBatch({ file: huge }, config.mapping, config.batch.pageSize, () => undefined);
+      readOnly.push(Date.now() - t);
+      t = Date.now();
+      await store.batches.prepare(
+        {
+          batchId: `bench-prepare-${round}`,
+          runId: 'bench',
+          source: huge,
+          object: 'capa__c',
+          pageSize: config.batch.pageSize,
+          mapping: config.mapping,
+        },
+        (stage) => prepareBatch({ file: huge }, config.mapping, config.batch.pageSize, stage),
+        async () => [],
+      );
+      intoStore.push(Date.now() - t);
+    }
+    const [r, w] = [readOnly, intoStore].map((xs) => [...xs].sort((a, b) => a - b)[1]);
+    record(`prepare ${N_HUGE} rows: read + validate only / into the store (median of 3)`, `${r} / ${w} ms`, '');
+    record('prepare: store / read + validate only', (w / r).toFixed(2), '');
   } finally {
     worker.shutdown();
     await running;
