@@ -69,7 +69,9 @@ export async function inTransaction<T>(pool: Pool, work: (db: PoolClient) => Pro
  * the activities that ran them are retried by Temporal.
  */
 export async function openDatabase(url: string, logger: Logger, max = 10): Promise<Pool> {
-  const pool = new Pool({ connectionString: url, max, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
+  // A burst of record applies (thousands of records unlocked at one tick) queues for the pool's connections: the
+  // wait may be long without anything being wrong, so it is allowed a minute (a refused connection fails at once).
+  const pool = new Pool({ connectionString: url, max, connectionTimeoutMillis: 60_000, idleTimeoutMillis: 30_000 });
   // An idle connection that dies (a database restart) must not take the process with it.
   pool.on('error', (err) => logger.warn('database connection lost', { error: describeConnectionError(url, err) }));
   try {
