@@ -20,7 +20,7 @@ import { FaultConfig, seededRandom } from '../src/simulator/faults';
 import { REVIEWER, scheduleReviews } from '../src/simulator/reviewers';
 import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
 import { DEFAULT_USERNAME, VaultSimulator } from '../src/simulator/server';
-import { ensureDatabase, startThrowawayPostgres } from '../src/store/embedded-postgres';
+import { ensureDatabase, startEmbeddedPostgres } from '../src/store/embedded-postgres';
 import { openStore, Store } from '../src/store/store';
 import { silentLogger } from '../src/logger';
 import { FieldValues, sameFieldValue } from '../src/vault/types';
@@ -32,6 +32,8 @@ export interface ChaosOptions {
   seed: number;
   kills: number;
   restarts: number;
+  /** Restarts of the store's PostgreSQL server (while night 1 applies pages). */
+  dbRestarts: number;
   /** Reviewers approve every locked record within this many seconds of the first batch's end. */
   reviewSeconds: number;
   /** Give up on a record that is still waiting this long after the last approval. */
@@ -155,10 +157,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'capa-chaos-'));
   const random = seededRandom(o.seed);
   log(
-    `chaos: ${o.records} records, seed ${o.seed}, ${o.kills} worker kills, ${o.restarts} server restarts; ${dataDir}`,
+    `chaos: ${o.records} records, seed ${o.seed}, ${o.kills} worker kills, ${o.restarts} server restarts, ${o.dbRestarts} database restarts; ${dataDir}`,
   );
 
-  const postgres = await startThrowawayPostgres();
+  fs.chmodSync(dataDir, 0o755); // as root, PostgreSQL runs as its own user, which must reach its data folder
+  const pgDir = path.join(dataDir, 'postgres');
+  const pgPort = await freePort();
+  let postgres = await startEmbeddedPostgres(pgDir, pgPort);
   const databaseUrl = postgres.url('capa_sync');
   await ensureDatabase(databaseUrl);
   const store = await openStore(databaseUrl, silentLogger);
@@ -197,13 +202,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
 
   let killsLeft = o.kills;
   let restartsLeft = o.restarts;
+  let dbRestartsLeft = o.dbRestarts;
   const progressOf = async (batchId: string): Promise<BatchProgress | undefined> =>
     client.workflow
       .getHandle(`capa-batch:capa__c:${batchId}`)
       .query(progressQuery)
       .catch(() => undefined);
-  /** SIGKILLs the worker, or restarts the dev server, while any is left to do. */
-  const disrupt = async (what: 'kill' | 'restart', phase: string) => {
+  /** SIGKILLs the worker, or restarts the dev server or the database, while any is left to do. */
+  const disrupt = async (what: 'kill' | 'restart' | 'db-restart', phase: string) => {
     if (what === 'kill' && killsLeft > 0) {
       killsLeft--;
       worker.kill();
@@ -214,6 +220,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       await new Promise((resolve) => server.once('exit', resolve));
       server = await startDevServer(temporalDir, port, uiPort);
       log(`  ${elapsed()}: dev server restarted (${phase})`);
+    } else if (what === 'db-restart' && dbRestartsLeft > 0) {
+      dbRestartsLeft--;
+      await postgres.stop();
+      await sleep(3_000);
+      postgres = await startEmbeddedPostgres(pgDir, pgPort);
+      log(`  ${elapsed()}: database restarted after 3 s down (${phase})`);
     }
   };
 
@@ -249,6 +261,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const summary1 = await night('night-1', file1, async (p) => {
       if (p?.phase === 'applying' && p.pagesDone >= 1 && killsLeft === o.kills)
         await disrupt('kill', 'night 1 applying pages');
+      if (p?.phase === 'applying' && p.pagesDone >= 3 && dbRestartsLeft === o.dbRestarts)
+        await disrupt('db-restart', 'night 1 applying pages');
       if (p?.phase === 'handing-off' && restartsLeft === o.restarts) await disrupt('restart', 'night 1 handing off');
     });
     figures['night 1 done after'] = elapsed();
@@ -283,6 +297,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       await disrupt('kill', 'record workflows applying');
     }
     while (restartsLeft > 0) await disrupt('restart', 'record workflows applying');
+    while (dbRestartsLeft > 0) await disrupt('db-restart', 'record workflows applying');
 
     // Settle: every approval is due; wait until no record workflow is waiting or applying.
     await sleep(Math.max(0, reviewsEnd - Date.now()));
@@ -464,6 +479,7 @@ async function main(): Promise<number> {
       seed: { type: 'string', default: '1' },
       kills: { type: 'string', default: '3' },
       restarts: { type: 'string', default: '1' },
+      'db-restarts': { type: 'string', default: '1' },
       'review-seconds': { type: 'string', default: '180' },
       'settle-seconds': { type: 'string', default: '300' },
       'edit-fraction': { type: 'string', default: '0.02' },
@@ -474,6 +490,7 @@ async function main(): Promise<number> {
     seed: Number(values.seed),
     kills: Number(values.kills),
     restarts: Number(values.restarts),
+    dbRestarts: Number(values['db-restarts']),
     reviewSeconds: Number(values['review-seconds']),
     settleSeconds: Number(values['settle-seconds']),
     editFraction: Number(values['edit-fraction']),

@@ -1,7 +1,7 @@
 import { runChaos } from '../bench/chaos';
 
 // A short round of `npm run chaos`: overlapping nights, Vault faults on about one call in seven, a worker SIGKILL,
-// a dev-server restart and reviewers (some editing by hand). Every count of what capa-sync lost track of is 0.
+// a dev-server restart, a database restart and reviewers (some editing by hand). Every count of what capa-sync lost track of is 0.
 it('loses track of nothing under faults, a worker kill, a server restart and overlapping batches', async () => {
   const lines: string[] = [];
   const result = await runChaos({
@@ -9,6 +9,7 @@ it('loses track of nothing under faults, a worker kill, a server restart and ove
     seed: 11,
     kills: 1,
     restarts: 1,
+    dbRestarts: 1,
     reviewSeconds: 30,
     settleSeconds: 120,
     editFraction: 0.1,
@@ -29,4 +30,5 @@ it('loses track of nothing under faults, a worker kill, a server restart and ove
   });
   expect(lines.join('\n')).toMatch(/worker SIGKILLed/);
   expect(lines.join('\n')).toMatch(/dev server restarted/);
+  expect(lines.join('\n')).toMatch(/database restarted/);
 }, 400_000);

@@ -9,6 +9,7 @@ import type { ValidRow } from '../sources/validate-row';
 import type { FieldValues } from '../vault/types';
 import { OutcomeCounts, ROW_OUTCOMES, RowOutcome, zeroCounts } from '../workflows/batch-messages';
 import { inTransaction } from './database';
+import { copyLine } from './copy';
 import { LineWriter } from './line-writer';
 
 /** A live row of a page, with what an earlier attempt of the page left for it. */
@@ -37,12 +38,6 @@ export interface BatchRecord {
   finishedAt?: string;
 }
 
-/** A value as COPY's text format wants it: NULL as \N, and backslash, tab, newline and return escaped. */
-const copyText = (v: string | number | null | undefined) =>
-  v === null || v === undefined
-    ? '\\N'
-    : String(v).replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!);
-
 const COPY_ROWS = `COPY batch_rows (batch_id, row_no, record_id, field_values, source_timestamp, outcome, field, message)
   FROM STDIN`;
 
@@ -51,7 +46,7 @@ function stagedLine(batchId: string, r: StagedRow): string {
     'valid' in r
       ? [batchId, r.valid.row, r.valid.id, JSON.stringify(r.valid.values), r.valid.sourceTimestamp, null, null, null]
       : [batchId, r.row, null, null, null, 'rejected', r.field, r.reason];
-  return cells.map(copyText).join('\t');
+  return copyLine(cells);
 }
 
 /** Rows of a page: the live rows from the page's first row number up to the next page's. */
