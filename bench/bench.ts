@@ -80,15 +80,16 @@ async function plainScript(sim: VaultSimulator, n: number, priority: (i: number)
   return Date.now() - start;
 }
 
-/** Cancels the record workflows of the batch rounds' locked records (every tenth), and waits until none runs. */
+/** Terminates the record workflows of the batch rounds' locked records (every tenth), and waits until none runs. */
 async function endRecordWorkflows(client: Client, n: number): Promise<void> {
   for (let i = 0; i < n; i += 10)
     await client.workflow
       .getHandle(recordWorkflowId('capa__c', sampleRecordId(i)))
-      .signal(cancelSignal, { operator: 'bench', reason: 'next round' })
+      .terminate('bench: next round')
       .catch(() => undefined);
   const running = `WorkflowType = 'capaRecordWorkflow' AND ExecutionStatus = 'Running'`;
-  while ((await client.workflow.count(running)).count > 0) await new Promise((resolve) => setTimeout(resolve, 500));
+  for (let waited = 0; waited < 60_000 && (await client.workflow.count(running)).count > 0; waited += 500)
+    await new Promise((resolve) => setTimeout(resolve, 500));
 }
 
 async function main() {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -142,7 +143,7 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
       });
       if (round >= TRANSIENT_ROUNDS) break;
       pending = pending.filter((r) => outcomes.get(r.id)?.status === 'transient');
-      if (pending.length) await new Promise((resolve) => setTimeout(resolve, 1000 * round));
+      if (pending.length) await sleep(1000 * round);
     }
     return outcomes;
   }
@@ -171,6 +172,9 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
       const signal = Context.current().cancellationSignal;
       const runId = Context.current().info.workflowExecution?.runId ?? batchId;
       const scratch = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'capa-source-'));
+      // Temporal lists the running record workflows while the source is read.
+      const running = runningRecordIds();
+      running.catch(() => undefined); // awaited by the prepare; a prepare that fails first does not ask
       try {
         const prepared = await asSourceFailure(() =>
           deps.store.prepare(
@@ -190,7 +194,7 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
                 stage,
                 signal,
               ),
-            runningRecordIds,
+            () => running,
           ),
         );
         deps.metrics.rowsProcessed({ rejected: prepared.rejected, superseded: prepared.superseded });
