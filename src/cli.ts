@@ -15,7 +15,7 @@ import { silentLogger } from './logger';
 import { runWorker } from './worker';
 import { runSimulator } from './simulator/main';
 import { runDemo } from './demo';
-import { BatchSummary, progressQuery, ROW_OUTCOMES } from './workflows/batch-messages';
+import { followBatch, summaryTable, table } from './batch-output';
 import { SYNC_STATES, SyncState } from './workflows/record-messages';
 
 /** Exit codes: 0 done, 1 the operation failed, 2 bad usage or configuration, 3 not found. */
@@ -88,54 +88,6 @@ const OPTIONS = {
 
 function output(json: boolean, data: unknown, human: string): void {
   console.log(json ? JSON.stringify(data, null, 2) : human);
-}
-
-function table(rows: Array<Record<string, unknown>>, columns: string[]): string {
-  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]))
-      .join('  ')
-      .trimEnd();
-  return [line(columns), ...rows.map((r) => line(columns.map((c) => String(r[c] ?? ''))))].join('\n');
-}
-
-export function summaryTable(summary: BatchSummary): string {
-  const rows = ROW_OUTCOMES.map((o) => ({ outcome: o, rows: summary.counts[o] }));
-  rows.push({ outcome: 'total', rows: summary.inputRows } as never);
-  return [
-    `Batch ${summary.batchId}`,
-    table(rows, ['outcome', 'rows']),
-    ...(summary.ignoredColumns.length ? [`Ignored columns (never written): ${summary.ignoredColumns.join(', ')}`] : []),
-    'Reports:',
-    ...Object.values(summary.reports).map((f) => `  ${f}`),
-  ].join('\n');
-}
-
-export function waitingRecordsUrl(config: AppConfig): string {
-  const query = encodeURIComponent(`CapaSyncState="waiting-for-unlock"`);
-  return `${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows?query=${query}`;
-}
-
-/** Waits for a batch, drawing a progress bar on a terminal, and returns its summary. */
-export async function followBatch(client: Client, workflowId: string, draw: boolean): Promise<BatchSummary> {
-  const handle = client.workflow.getHandle(workflowId);
-  let done = false;
-  const result = handle.result().finally(() => (done = true));
-  while (draw && !done) {
-    const p = await handle.query(progressQuery).catch(() => undefined);
-    if (p) {
-      const pagesDone = p.phase === 'handing-off' ? p.pagesHandedOff : p.pagesDone;
-      const share = p.pages ? pagesDone / p.pages : 0;
-      const bar = '#'.repeat(Math.round(share * 30)).padEnd(30, '.');
-      process.stdout.write(
-        `\r[${bar}] ${p.phase.padEnd(11)} page ${pagesDone}/${p.pages}  ${p.counts.updated} updated, ${p.counts.waiting} waiting`,
-      );
-    }
-    await Promise.race([result.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 300))]);
-  }
-  if (draw) process.stdout.write('\n');
-  return (await result) as BatchSummary;
 }
 
 async function withStore<T>(config: AppConfig, fn: (store: Store) => Promise<T>): Promise<T> {

@@ -7,9 +7,8 @@ import type { CoalescingWindows } from './vault/coalescing-client';
 import { DEFAULT_RECORD_OPTIONS, RecordWorkflowOptions } from './workflows/record-messages';
 import { DEFAULT_MAPPING, Mapping } from './sources/mapping';
 import { PROTECTED_FIELDS } from './vault/client';
-import { DEFAULT_PASSWORD, DEFAULT_USERNAME } from './simulator/server';
 import { displayDatabaseUrl } from './store/database';
-import { EMBEDDED_DATABASE_URL } from './store/embedded-postgres';
+import { DEFAULT_PASSWORD, DEFAULT_USERNAME, EMBEDDED_DATABASE_URL } from './embedded-defaults';
 
 const list = z.string().transform((s) =>
   s

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -12,16 +13,11 @@ import { VaultSimulator } from './simulator/server';
 import { connectClient, connectWorker } from './temporal-connection';
 import { createWorker } from './worker';
 import { installRuntime } from './runtime';
-import {
-  ensureDatabase,
-  EMBEDDED_DATABASE_URL,
-  EMBEDDED_PORT,
-  listening,
-  startEmbeddedPostgres,
-} from './store/embedded-postgres';
+import { EMBEDDED_DATABASE_URL, EMBEDDED_PORT } from './embedded-defaults';
+import { ensureDatabase, listening, startEmbeddedPostgres } from './store/embedded-postgres';
 import { openStore } from './store/store';
 import { stageFile } from './store/staged-sources';
-import { followBatch, summaryTable, waitingRecordsUrl } from './cli';
+import { followBatch, summaryTable, waitingRecordsUrl } from './batch-output';
 
 const SAMPLE_EXPORT = path.resolve(__dirname, '../examples/risk-export.csv');
 const REVIEWS_OVER_MS = 4 * 60_000;
@@ -139,7 +135,7 @@ async function watchRecords(client: Client, config: AppConfig): Promise<void> {
     const line = `Record workflows: ${counts.join(', ')}`;
     if (line !== last) console.log(line);
     last = line;
-    for (let i = 0; i < 20 && !stop; i++) await new Promise((resolve) => setTimeout(resolve, 250));
+    for (let i = 0; i < 20 && !stop; i++) await sleep(250);
   }
   console.log('\nStopping...');
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -44,7 +45,7 @@ export async function startDevServer(dataDir: string, port = 7233, uiPort = 8233
   for (let i = 0; i < 120; i++) {
     if (child.exitCode !== null) throw new Error(`temporal dev server exited (${child.exitCode}): ${stderr.trim()}`);
     if (await temporalReachable(address)) return child;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
   }
   child.kill('SIGTERM');
   throw new Error(`temporal dev server did not answer on ${address} within 60 s`);

@@ -9,7 +9,7 @@ import { waitFor } from './helpers/wait';
 import { captureWebhook, WebhookCapture } from './helpers/webhook';
 import { saveHistory } from './helpers/histories';
 import fs from 'node:fs';
-import type { RowResult } from '../src/activities/batch-types';
+import type { RowResult } from '../src/workflows/batch-messages';
 
 const LOCKED_STATES = ['under_review_state__c', 'pending_approval_state__c'];
 const PRIORITIES = ['High', 'Medium', 'Low'];

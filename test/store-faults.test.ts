@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { RowResult } from '../src/activities/batch-types';
+import type { RowResult } from '../src/workflows/batch-messages';
 import { freePort } from '../src/dev-server';
 import { startBatch } from '../src/operations';
 import { sampleRecordId } from '../src/simulator/seed';

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_PASSWORD, DEFAULT_USERNAME, VaultSimulator } from '../src/simulator/server';
+import { DEFAULT_PASSWORD, DEFAULT_USERNAME } from '../src/embedded-defaults';
+import { VaultSimulator } from '../src/simulator/server';
 import { CoalescingVaultClient } from '../src/vault/coalescing-client';
 import { VaultError } from '../src/vault/errors';
 import { AuthResponse, BulkUpdateResponse, QueryResponse } from '../src/vault/schemas';

@@ -8,7 +8,7 @@ import { VaultSimulator } from '../src/simulator/server';
 import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
 import { HEARTBEAT_TIMEOUT_MS } from '../src/workflows/activity-timeouts';
 import { stageFile } from '../src/store/staged-sources';
-import type { RowResult } from '../src/activities/batch-types';
+import type { RowResult } from '../src/workflows/batch-messages';
 import { testStore } from './helpers/postgres';
 import { testConfig } from './helpers/config';
 import { writeCsv } from './helpers/exports';

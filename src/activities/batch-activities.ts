@@ -20,12 +20,12 @@ import { isStaged, materialize } from '../store/staged-sources';
 import { MAX_ROWS_PER_UPDATE, VaultClient } from '../vault/client';
 import { isLockedState } from '../vault/dialect';
 import { holdsValues, type RecordState, type UpdateOutcome } from '../vault/types';
-import { type OutcomeCounts, zeroCounts } from '../workflows/batch-messages';
+import { type OutcomeCounts, type RowResult, zeroCounts } from '../workflows/batch-messages';
 import type { capaRecordWorkflow } from '../workflows/record';
 import { recordWorkflowId, RecordWorkflowOptions, setDesiredValuesSignal } from '../workflows/record-messages';
 import { CapaBatchId, CapaRecordId, CapaSyncState, CapaVaultState } from '../workflows/search-attributes';
 import { asActivityFailure } from './record-activities';
-import type { BatchActivities, RowResult } from './batch-types';
+import type { BatchActivities } from './batch-types';
 
 export interface BatchActivityDeps {
   /** Direct (not coalesced): the batch already sends full requests. */

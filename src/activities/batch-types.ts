@@ -1,17 +1,4 @@
-import type { BatchSummary, OutcomeCounts, RowOutcome } from '../workflows/batch-messages';
-
-export interface RowResult {
-  row: number;
-  outcome: RowOutcome;
-  recordId?: string;
-  workflowId?: string;
-  vaultState?: string;
-  field?: string;
-  errorType?: string;
-  message?: string;
-  /** What the record workflow finally did with a waiting row (applied, cancelled, failed, replaced by batch ...). */
-  resolution?: string;
-}
+import type { BatchSummary, OutcomeCounts } from '../workflows/batch-messages';
 
 export interface PreparedSummary {
   inputRows: number;

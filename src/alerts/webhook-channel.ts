@@ -1,8 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import axios from 'axios';
 import type { Alert, AlertChannel } from './alert-channel';
 import type { Logger } from '../logger';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Posts alerts as JSON to a webhook. `text` is Markdown-ish plain text that Slack incoming webhooks and

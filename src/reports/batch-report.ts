@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { RowResult } from '../activities/batch-types';
 import type { BatchRecord, BatchStore } from '../store/batch-store';
+import { FORMULA } from '../sources/validate-row';
 import { LineWriter } from '../store/line-writer';
-import { BatchReportFiles, OutcomeCounts, ROW_OUTCOMES, RowOutcome } from '../workflows/batch-messages';
+import { BatchReportFiles, OutcomeCounts, ROW_OUTCOMES, RowOutcome, RowResult } from '../workflows/batch-messages';
 
 const COLUMNS: (keyof RowResult)[] = [
   'row',
@@ -21,7 +21,7 @@ const COLUMNS: (keyof RowResult)[] = [
 function csvCell(value: unknown): string {
   if (value === undefined || value === null) return '';
   let text = String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  if (FORMULA.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { seededRandom } from './faults';
 import { scheduleReviews } from './reviewers';
-import { DEFAULT_PASSWORD, DEFAULT_USERNAME, VaultSimulator } from './server';
+import { DEFAULT_PASSWORD, DEFAULT_USERNAME } from '../embedded-defaults';
+import { VaultSimulator } from './server';
 import { sampleRecords } from './seed';
 
 /**

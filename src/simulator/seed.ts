@@ -1,3 +1,4 @@
+import { CAPA_LOCKED_STATES as LOCKED_STATES } from '../vault/dialect';
 import type { SimRecord } from './store';
 
 export interface SampleOptions {
@@ -7,7 +8,6 @@ export interface SampleOptions {
 }
 
 const PRIORITIES = ['High', 'Medium', 'Low'];
-const LOCKED_STATES = ['under_review_state__c', 'pending_approval_state__c'];
 
 export const sampleRecordId = (i: number, prefix = 'V7T') => `${prefix}${String(i + 1).padStart(9, '0')}`;
 

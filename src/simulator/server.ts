@@ -1,9 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { AddressInfo } from 'node:net';
 import { FaultConfig, FaultKind, NO_FAULTS, pickFault, seededRandom } from './faults';
 import { LARGE_FIELDS } from './fields';
 import { ScriptedUnlock, SimRecord, VaultStore } from './store';
+import { DEFAULT_PASSWORD, DEFAULT_USERNAME } from '../embedded-defaults';
+import { CAPA_LOCKED_STATES } from '../vault/dialect';
 import { parseVql, VqlQuery, VqlSyntaxError } from './vql';
 
 export interface SimulatorOptions {
@@ -23,9 +26,6 @@ export interface SimulatorOptions {
   seed?: number;
   now?: () => number;
 }
-
-export const DEFAULT_USERNAME = 'sync.user@example.com';
-export const DEFAULT_PASSWORD = 'simulator';
 
 interface Session {
   user: string;
@@ -48,7 +48,6 @@ class HttpError extends Error {
 }
 
 const failure = (type: string, message: string) => ({ responseStatus: 'FAILURE', errors: [{ type, message }] });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A Veeva Vault simulator: a real HTTP server speaking both API dialects, with records in lifecycle states,
@@ -75,7 +74,7 @@ export class VaultSimulator {
   constructor(options: SimulatorOptions = {}) {
     this.options = {
       object: 'capa__c',
-      lockedStates: ['under_review_state__c', 'pending_approval_state__c'],
+      lockedStates: CAPA_LOCKED_STATES,
       dialect: 'documented',
       lockedErrorType: 'OPERATION_NOT_ALLOWED',
       username: DEFAULT_USERNAME,
@@ -259,7 +258,7 @@ export class VaultSimulator {
 
   /** Holds a response for hangMs; unreferenced, so that a held response never keeps a test process alive. */
   private hold(): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, this.faults.hangMs).unref());
+    return sleep(this.faults.hangMs, undefined, { ref: false });
   }
 
   private auth(raw: string, contentType: string | undefined): Reply {

@@ -19,7 +19,7 @@ export interface Rejection {
 }
 
 /** Spreadsheet formula prefixes: a text value starting with one is refused (CSV injection). */
-const FORMULA = /^[=+\-@\t\r]/;
+export const FORMULA = /^[=+\-@\t\r]/;
 /** C0 controls but tab, line feed and carriage return, and DEL: never meant for a Vault text field. */
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;

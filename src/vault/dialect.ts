@@ -20,14 +20,15 @@ export interface VaultDialect {
 }
 
 const COMMON_TRANSIENT = ['RACE_CONDITION', 'EXCEPTION', 'API_LIMIT_EXCEEDED', 'OPERATION_IN_PROGRESS'];
-const COMMON_LOCKED_STATES = ['under_review_state__c', 'pending_approval_state__c'];
+/** The CAPA lifecycle states in which Vault locks the fields we write (both dialects; the simulator's too). */
+export const CAPA_LOCKED_STATES = ['under_review_state__c', 'pending_approval_state__c'];
 
 export const DOCUMENTED_DIALECT: VaultDialect = {
   objectPath: 'vobjects',
   lockedErrorTypes: ['OPERATION_NOT_ALLOWED'],
   http423MeansLocked: false,
   lockEndpoint: false,
-  lockedStates: COMMON_LOCKED_STATES,
+  lockedStates: CAPA_LOCKED_STATES,
   transientErrorTypes: COMMON_TRANSIENT,
 };
 
@@ -36,7 +37,7 @@ export const CUSTOMER_DIALECT: VaultDialect = {
   lockedErrorTypes: ['RECORD_LOCKED'],
   http423MeansLocked: true,
   lockEndpoint: true,
-  lockedStates: COMMON_LOCKED_STATES,
+  lockedStates: CAPA_LOCKED_STATES,
   transientErrorTypes: COMMON_TRANSIENT,
 };
 

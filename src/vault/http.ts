@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import axios, { AxiosInstance, AxiosResponse } from 'axios';
 import { ZodType } from 'zod';
 import { VaultError } from './errors';
@@ -50,8 +51,6 @@ export interface VaultResponse<T> {
   status: number;
   body: T;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Error type of a write that may or may not have been applied: its answer was lost or unreadable. */
 export const OUTCOME_UNKNOWN = 'OUTCOME_UNKNOWN';

@@ -10,6 +10,20 @@ export const ROW_OUTCOMES = ['updated', 'unchanged', 'waiting', 'failed', 'rejec
 export type RowOutcome = (typeof ROW_OUTCOMES)[number];
 export type OutcomeCounts = Record<RowOutcome, number>;
 
+/** What happened to one input row, as the store keeps it and the report shows it. */
+export interface RowResult {
+  row: number;
+  outcome: RowOutcome;
+  recordId?: string;
+  workflowId?: string;
+  vaultState?: string;
+  field?: string;
+  errorType?: string;
+  message?: string;
+  /** What the record workflow finally did with a waiting row (applied, cancelled, failed, replaced by batch ...). */
+  resolution?: string;
+}
+
 export const zeroCounts = (): OutcomeCounts => ({
   updated: 0,
   unchanged: 0,

@@ -1,4 +1,5 @@
-import { VaultSimulator, SimulatorOptions, DEFAULT_PASSWORD, DEFAULT_USERNAME } from '../../src/simulator/server';
+import { DEFAULT_PASSWORD, DEFAULT_USERNAME } from '../../src/embedded-defaults';
+import { VaultSimulator, SimulatorOptions } from '../../src/simulator/server';
 import { VaultClient } from '../../src/vault/client';
 import { VaultConnectionSettings, VaultHttp } from '../../src/vault/http';
 import { DIALECTS, VaultDialect } from '../../src/vault/dialect';

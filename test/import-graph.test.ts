@@ -1,0 +1,61 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import ts from 'typescript';
+
+// The modules under src/ import each other without a cycle (type-only imports included): each has a place in the
+// order data flows, and a newcomer can read them bottom up.
+const SRC = path.join(__dirname, '../src');
+
+function sourceFiles(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) =>
+      e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
+    );
+}
+
+/** The src/ files a file imports (relative imports, resolved as TypeScript resolves them). */
+function importsOf(file: string): string[] {
+  const { importedFiles } = ts.preProcessFile(fs.readFileSync(file, 'utf8'), true, true);
+  return importedFiles
+    .filter((i) => i.fileName.startsWith('.'))
+    .map((i) => path.resolve(path.dirname(file), i.fileName))
+    .map((p) => [`${p}.ts`, path.join(p, 'index.ts')].find((f) => fs.existsSync(f)))
+    .filter((f): f is string => !!f);
+}
+
+function importCycles(files: string[]): string[][] {
+  const graph = new Map(files.map((f) => [f, importsOf(f)]));
+  const cycles: string[][] = [];
+  const done = new Set<string>();
+  const trail: string[] = [];
+  const visit = (file: string) => {
+    if (trail.includes(file)) {
+      cycles.push([...trail.slice(trail.indexOf(file)), file]);
+      return;
+    }
+    if (done.has(file)) return;
+    trail.push(file);
+    for (const next of graph.get(file) ?? []) visit(next);
+    trail.pop();
+    done.add(file);
+  };
+  files.forEach(visit);
+  return cycles;
+}
+
+it('has no import cycle in src/', () => {
+  const cycles = importCycles(sourceFiles(SRC)).map((c) => c.map((f) => path.relative(SRC, f)).join(' -> '));
+  expect(cycles).toEqual([]);
+});
+
+it('finds a cycle where there is one', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capa-cycle-'));
+  fs.writeFileSync(path.join(dir, 'a.ts'), "import { b } from './b';\nexport const a = b;\n");
+  fs.writeFileSync(
+    path.join(dir, 'b.ts'),
+    "import type { a } from './a';\nexport const b = 1 as unknown as typeof a;\n",
+  );
+  expect(importCycles(sourceFiles(dir)).map((c) => c.map((f) => path.basename(f)))).toEqual([['a.ts', 'b.ts', 'a.ts']]);
+});
