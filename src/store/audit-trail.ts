@@ -173,10 +173,17 @@ export class AuditTrail {
 
   /** The entries of one record or one batch (or all), oldest first. */
   async read(filter: { recordId?: string; batchId?: string } = {}): Promise<(AuditEntry & { seq: number })[]> {
+    // Only the conditions given, so that each can use its index.
+    const where: string[] = [];
+    const params: string[] = [];
+    for (const [column, value] of [
+      ['record_id', filter.recordId],
+      ['batch_id', filter.batchId],
+    ] as const)
+      if (value !== undefined) where.push(`${column} = $${params.push(value)}`);
     const { rows } = await this.pool.query<EntryRow>(
-      `SELECT * FROM audit_entries WHERE ($1::text IS NULL OR record_id = $1) AND ($2::text IS NULL OR batch_id = $2)
-       ORDER BY seq`,
-      [filter.recordId ?? null, filter.batchId ?? null],
+      `SELECT * FROM audit_entries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`,
+      params,
     );
     return rows.map(toEntry);
   }

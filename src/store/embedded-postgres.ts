@@ -52,11 +52,11 @@ export async function startEmbeddedPostgres(wanted: string, port: number): Promi
     },
   });
   let errors = '';
-  child.stderr!.on('data', (d) => (errors += d));
+  child.stderr!.on('data', (d) => (errors = (errors + d).slice(-4000)));
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d) => String(d).includes('ready') && resolve());
     child.once('exit', (code) =>
-      reject(new Error(`embedded PostgreSQL did not start (exit ${code}): ${errors.trim().slice(-2000)}`)),
+      reject(new Error(`embedded PostgreSQL did not start (exit ${code}): ${errors.trim()}`)),
     );
   });
   const url = (database: string) =>

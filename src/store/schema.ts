@@ -47,7 +47,8 @@ export const MIGRATIONS: string[] = [
     resolved_at timestamptz,
     PRIMARY KEY (batch_id, row_no)
   );
-  CREATE INDEX batch_rows_waiting ON batch_rows (record_id) WHERE outcome = 'waiting' AND resolution IS NULL;
+  -- A record workflow settles its rows when it ends: found by its id among the rows still waiting.
+  CREATE INDEX batch_rows_waiting ON batch_rows (workflow_id) WHERE outcome = 'waiting' AND resolution IS NULL;
 
   -- Record workflows running when the batch was prepared: their records get new values, not a bulk write.
   CREATE TABLE batch_running_records (
@@ -103,7 +104,7 @@ export const MIGRATIONS: string[] = [
     hash text NOT NULL,
     UNIQUE (write_id, record_id, field)
   );
-  CREATE INDEX audit_entries_record ON audit_entries (object, record_id, field, seq);
+  CREATE INDEX audit_entries_record ON audit_entries (record_id, field, seq);
   CREATE INDEX audit_entries_batch ON audit_entries (batch_id, seq);
 
   CREATE FUNCTION audit_entries_are_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
