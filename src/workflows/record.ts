@@ -15,8 +15,18 @@ import type {
   RecordAlertReason,
   RecordSnapshot,
 } from '../activities/record-types';
-import type { FieldValues } from '../vault/types';
 import { HEARTBEAT_TIMEOUT_MS } from './activity-timeouts';
+import {
+  alertDue,
+  conflictDetail,
+  conflictingFields,
+  decisionProblem,
+  forceOutcome,
+  iso,
+  nextTickAt,
+  ownWrites,
+  statusView,
+} from './record-policy';
 import { CapaBatchId, CapaRecordId, CapaSyncState, CapaVaultState } from './search-attributes';
 import {
   CarriedState,
@@ -28,7 +38,6 @@ import {
   NeedsDecisionReason,
   OperatorDecision,
   PendingOperation,
-  RecordStatus,
   RecordWorkflowInput,
   setDesiredValuesSignal,
   statusQuery,
@@ -36,7 +45,6 @@ import {
   TERMINAL_STATES,
 } from './record-messages';
 
-const DAY_MS = 24 * 3600 * 1000;
 /** Patches (see README, "Changing workflow code"): each guards a change that running workflows must not replay. */
 const WRITE_NEWER_VALUES_NEXT = 'write-newer-values-next';
 const OWN_WRITES_ARE_NOT_EDITS = 'own-writes-are-not-edits';
@@ -93,9 +101,8 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
     return id;
   };
   const validate = (d: OperatorDecision) => {
-    if (!d || typeof d.operator !== 'string' || !d.operator.trim()) throw new Error('operator is required');
-    if (typeof d.reason !== 'string' || !d.reason.trim()) throw new Error('reason is required');
-    if (TERMINAL_STATES.includes(s.phase)) throw new Error(`record is already ${s.phase}`);
+    const problem = decisionProblem(d, s.phase);
+    if (problem) throw new Error(problem);
   };
   const awaitResult = async (id: number) => {
     await condition(() => results.has(id));
@@ -125,25 +132,7 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
     s.batchId = update.batchId;
     if (s.needsDecision?.reason === 'conflict') setPhase('waiting-for-unlock'); // re-check against the new values
   });
-  setHandler(statusQuery, (): RecordStatus => ({
-    workflowId,
-    object,
-    recordId,
-    state: s.phase,
-    vaultState: s.vaultState,
-    lockedBy: s.lockedBy,
-    needsDecision: s.needsDecision,
-    desired: s.desired,
-    baseline: s.baseline,
-    sourceTimestamp: s.sourceTimestamp,
-    batchId: s.batchId,
-    waitingSince: iso(s.waitingSince)!,
-    lastCheck: iso(s.lastCheck),
-    nextCheck: s.phase === 'waiting-for-unlock' ? iso(s.nextCheck) : undefined, // no tick is planned otherwise
-    attempts: s.attempts,
-    decisions: s.decisions,
-    runs: s.runs,
-  }));
+  setHandler(statusQuery, () => statusView(s, { workflowId, object, recordId }));
 
   // ---- state changes, visible in the Web UI --------------------------------------------------------------------
   function setPhase(phase: SyncState, needsDecision?: CarriedState['needsDecision']): void {
@@ -160,9 +149,7 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
     ]);
   }
   async function alert(reason: RecordAlertReason, detail: string): Promise<void> {
-    // Not repeated for the same record and reason within a day.
-    const last = s.alertsSent[reason];
-    if (last !== undefined && Date.now() - last < DAY_MS) return;
+    if (!alertDue(s.alertsSent, reason, Date.now())) return;
     s.alertsSent[reason] = Date.now();
     await acts.sendRecordAlert({
       reason,
@@ -220,12 +207,10 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
     return result;
   }
   async function sleepUntilNextTick(): Promise<void> {
-    const schedule = options.tickScheduleSeconds;
-    const step = Math.min(Math.floor(s.attempts / options.ticksPerStep), schedule.length - 1);
-    const intervalMs = schedule[step] * 1000;
     const now = Date.now();
-    s.nextCheck = (Math.floor(now / intervalMs) + 1) * intervalMs; // aligned to the wall clock, shared by all records
-    await condition(() => s.pending.length > 0, s.nextCheck - now);
+    const next = nextTickAt(now, s.attempts, options);
+    s.nextCheck = next;
+    await condition(() => s.pending.length > 0, next - now);
   }
 
   // ---- the process ------------------------------------------------------------------------------------------------
@@ -236,13 +221,7 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
       outcome = 'cancelled';
     } else {
       const snapshot = await read();
-      const result = await apply(snapshot, { kind: 'operator', operator: op.operator, reason: op.reason });
-      outcome =
-        result.status === 'locked'
-          ? 'still locked: waiting'
-          : result.status === 'permanent'
-            ? `failed: ${result.errorType ?? ''} ${result.message ?? ''}`.trim()
-            : 'applied';
+      outcome = forceOutcome(await apply(snapshot, { kind: 'operator', operator: op.operator, reason: op.reason }));
     }
     s.decisions.push({
       kind: op.kind,
@@ -276,17 +255,14 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
       // A value capa-sync itself wrote after the baseline was read (an earlier run, an overlapping batch) is ours,
       // not a reviewer's; where it came from a newer source than ours, ours is stale and is not written.
       const written = await acts.lastOwnWrites({ object, recordId, fields: conflicts, since: input.sourceTimestamp });
-      const ours = conflicts.filter((f) => f in written && sameValue(snapshot.values[f], written[f].value));
-      const newer = ours.filter((f) => (written[f].sourceTimestamp ?? '') > s.sourceTimestamp);
+      const { ours, newer } = ownWrites(conflicts, snapshot.values, written, s.sourceTimestamp);
       s.desired = Object.fromEntries(Object.entries(s.desired).filter(([f]) => !newer.includes(f)));
       conflicts = conflicts.filter((f) => !ours.includes(f));
       if (!Object.keys(s.desired).length) return setPhase('applied'); // Vault holds newer values of ours throughout
     }
     if (conflicts.length) {
-      const detail = conflicts.map(
-        (f) => `${f}: was ${fmt(s.baseline[f])}, now ${fmt(snapshot.values[f])}, desired ${fmt(s.desired[f])}`,
-      );
-      return needDecision('conflict', conflicts, `changed by hand during the lock: ${detail.join('; ')}`);
+      const detail = conflictDetail(conflicts, s, snapshot.values);
+      return needDecision('conflict', conflicts, `changed by hand during the lock: ${detail}`);
     }
     const result = await apply(snapshot, { kind: 'integration' });
     if (result.status === 'locked') await sleepUntilNextTick(); // raced with a new lock
@@ -326,14 +302,3 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
   }
   return { recordId, state: s.phase, attempts: s.attempts, decisions: s.decisions };
 }
-
-/** Fields a person changed since the batch saw them, to something other than what we want to write. */
-export function conflictingFields(current: FieldValues, baseline: FieldValues, desired: FieldValues): string[] {
-  return Object.keys(desired).filter(
-    (f) => f in baseline && !sameValue(current[f], baseline[f]) && !sameValue(current[f], desired[f]),
-  );
-}
-
-const sameValue = (a: unknown, b: unknown) => (a ?? null) === (b ?? null) || String(a ?? '') === String(b ?? '');
-const fmt = (v: unknown) => JSON.stringify(v ?? null);
-const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());

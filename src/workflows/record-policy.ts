@@ -1,0 +1,102 @@
+import type { ApplyResult } from '../activities/record-types';
+import type { OwnWrite } from '../store/audit-trail';
+import type { FieldValues } from '../vault/types';
+import {
+  CarriedState,
+  OperatorDecision,
+  RecordStatus,
+  RecordWorkflowOptions,
+  TERMINAL_STATES,
+} from './record-messages';
+
+// The record workflow's decisions as pure functions of its state: unit-tested without a server (see
+// test/record-policy.test.ts), and free of Temporal calls, so that record.ts holds only the process.
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * When the next tick is: the interval backs off (5, 15, 30, 60 minutes by default) and ticks are aligned to the
+ * wall clock, so that every waiting record wakes at the same moments and their reads share one query.
+ */
+export function nextTickAt(now: number, attempts: number, options: RecordWorkflowOptions): number {
+  const schedule = options.tickScheduleSeconds;
+  const step = Math.min(Math.floor(attempts / options.ticksPerStep), schedule.length - 1);
+  const intervalMs = schedule[step] * 1000;
+  return (Math.floor(now / intervalMs) + 1) * intervalMs;
+}
+
+/** Loose: a value read back as text ("16") is the same as the number written (16). */
+export const sameValue = (a: unknown, b: unknown) => (a ?? null) === (b ?? null) || String(a ?? '') === String(b ?? '');
+
+/** Fields a person changed since the batch saw them, to something other than what we want to write. */
+export function conflictingFields(current: FieldValues, baseline: FieldValues, desired: FieldValues): string[] {
+  return Object.keys(desired).filter(
+    (f) => f in baseline && !sameValue(current[f], baseline[f]) && !sameValue(current[f], desired[f]),
+  );
+}
+
+/**
+ * Of the conflicting fields, those whose current value capa-sync wrote itself (not a reviewer's edit), and of those,
+ * the ones it wrote from a newer source than the values this workflow holds (which are then stale).
+ */
+export function ownWrites(
+  conflicts: string[],
+  current: FieldValues,
+  written: Record<string, OwnWrite>,
+  sourceTimestamp: string,
+): { ours: string[]; newer: string[] } {
+  const ours = conflicts.filter((f) => f in written && sameValue(current[f], written[f].value));
+  const newer = ours.filter((f) => (written[f].sourceTimestamp ?? '') > sourceTimestamp);
+  return { ours, newer };
+}
+
+/** Why an operator's force or cancel is refused, if it is. */
+export function decisionProblem(d: OperatorDecision, phase: CarriedState['phase']): string | undefined {
+  if (!d || typeof d.operator !== 'string' || !d.operator.trim()) return 'operator is required';
+  if (typeof d.reason !== 'string' || !d.reason.trim()) return 'reason is required';
+  if (TERMINAL_STATES.includes(phase)) return `record is already ${phase}`;
+  return undefined;
+}
+
+/** What a forced write answers the operator. */
+export const forceOutcome = (result: ApplyResult): string =>
+  result.status === 'locked'
+    ? 'still locked: waiting'
+    : result.status === 'permanent'
+      ? `failed: ${result.errorType ?? ''} ${result.message ?? ''}`.trim()
+      : 'applied';
+
+/** Whether an alert for this reason is due: not repeated within a day. */
+export const alertDue = (alertsSent: Record<string, number>, reason: string, now: number): boolean =>
+  alertsSent[reason] === undefined || now - alertsSent[reason] >= DAY_MS;
+
+/** What a conflict alert says about each field. */
+export const conflictDetail = (fields: string[], s: Pick<CarriedState, 'baseline' | 'desired'>, current: FieldValues) =>
+  fields.map((f) => `${f}: was ${fmt(s.baseline[f])}, now ${fmt(current[f])}, desired ${fmt(s.desired[f])}`).join('; ');
+
+/** The status query's answer. */
+export function statusView(
+  s: CarriedState,
+  ids: { workflowId: string; object: string; recordId: string },
+): RecordStatus {
+  return {
+    ...ids,
+    state: s.phase,
+    vaultState: s.vaultState,
+    lockedBy: s.lockedBy,
+    needsDecision: s.needsDecision,
+    desired: s.desired,
+    baseline: s.baseline,
+    sourceTimestamp: s.sourceTimestamp,
+    batchId: s.batchId,
+    waitingSince: iso(s.waitingSince)!,
+    lastCheck: iso(s.lastCheck),
+    nextCheck: s.phase === 'waiting-for-unlock' ? iso(s.nextCheck) : undefined, // no tick is planned otherwise
+    attempts: s.attempts,
+    decisions: s.decisions,
+    runs: s.runs,
+  };
+}
+
+const fmt = (v: unknown) => JSON.stringify(v ?? null);
+export const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
