@@ -5,11 +5,10 @@ const path = require('node:path');
 const useDist = process.env.CAPA_SYNC_DIST === '1';
 if (!useDist) require('ts-node').register({ transpileOnly: true, project: path.join(__dirname, '../tsconfig.json') });
 const { main, describeError } = require(useDist ? '../dist/src/cli' : '../src/cli');
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err) => {
-    const { code, message } = describeError(err);
-    console.error(`capa-sync: ${message}`);
-    process.exit(code);
-  },
-);
+// Exits once everything printed has been handed on: process.exit alone cuts off output a pipe has not taken yet.
+const exit = (code) => process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+main(process.argv.slice(2)).then(exit, (err) => {
+  const { code, message } = describeError(err);
+  console.error(`capa-sync: ${message}`);
+  exit(code);
+});

@@ -22,6 +22,7 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
   try {
     const { stdout, stderr } = await promisify(execFile)('node', [CLI, ...args], {
       env: { ...process.env, ...cliEnv },
+      maxBuffer: 64 * 1024 * 1024,
     });
     return { code: 0, stdout, stderr };
   } catch (err) {
@@ -127,6 +128,22 @@ it('runs a batch, lists waiting records, shows status, forces, cancels and repor
   expect((await cli('audit', '--batch', 'cli-1')).stdout).toMatch(/seq\s+time\s+recordId\s+field\s+change/);
   const verify = await cli('audit', 'verify');
   expect(verify).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Audit trail intact: \d+ entries/) });
+});
+
+it('prints a large answer whole into a pipe before it exits', async () => {
+  // 3,000 audit entries make about 1.5 MB of JSON: more than a pipe takes before the reader catches up.
+  const entries = Array.from({ length: 3000 }, (_, i) => ({
+    time: '2026-11-27T02:00:00.000Z',
+    object: 'capa__c',
+    recordId: sampleRecordId(i),
+    field: 'priority__c',
+    oldValue: 'Low',
+    newValue: 'High',
+    batchId: 'cli-big',
+    actor: 'integration',
+  }));
+  await ctx.store.audit.append(entries, 'cli-big/page-0');
+  expect((await json('audit', '--batch', 'cli-big')).length).toBe(3000);
 });
 
 it('answers bad usage and unknown things with one line and a documented exit code', async () => {
