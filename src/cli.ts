@@ -216,8 +216,7 @@ export async function main(argv: string[]): Promise<number> {
           return EXIT.ok;
         }
         const dir = path.resolve(o.out ?? path.join(config.dataDir, 'reports', batchId));
-        const { files: reports, counts } = await writeBatchReport(store.batches, batch, dir);
-        const summary = { batchId, inputRows: batch.inputRows, ignoredColumns: batch.ignoredColumns, counts, reports };
+        const summary = await writeBatchReport(store.batches, batch, dir);
         output(json, { ...summary, source: batch.source, status: batch.status }, summaryTable(summary));
         return EXIT.ok;
       });

@@ -20,7 +20,7 @@ import { isStaged, materialize } from '../store/staged-sources';
 import { MAX_ROWS_PER_UPDATE, VaultClient } from '../vault/client';
 import { isLockedState } from '../vault/dialect';
 import { holdsValues, type RecordState, type UpdateOutcome } from '../vault/types';
-import { type OutcomeCounts, type RowResult, zeroCounts } from '../workflows/batch-messages';
+import { type BatchSummary, type RowResult, zeroCounts } from '../workflows/batch-messages';
 import type { capaRecordWorkflow } from '../workflows/record';
 import { recordWorkflowId, RecordWorkflowOptions, setDesiredValuesSignal } from '../workflows/record-messages';
 import { CapaBatchId, CapaRecordId, CapaSyncState, CapaVaultState } from '../workflows/search-attributes';
@@ -332,23 +332,18 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
 
     async finishBatch({ batchId }) {
       const batch = (await deps.store.batch(batchId))!;
-      const { files: reports, counts } = await writeBatchReport(deps.store, batch, path.join(deps.reportsDir, batchId));
+      const summary = await writeBatchReport(deps.store, batch, path.join(deps.reportsDir, batchId));
       const notable = await deps.store.firstResults(batchId, ['waiting', 'failed'], DIGEST_RECORD_LINES);
       await addLockHolders(notable);
       await deps.store.finish(batchId);
-      const summary = { batchId, inputRows: batch.inputRows, ignoredColumns: batch.ignoredColumns };
-      await deps.sentAlerts.sendOnce(`batch-digest/${batchId}`, deps.alerts, digest(summary, counts, notable));
-      return { ...summary, counts, reports };
+      await deps.sentAlerts.sendOnce(`batch-digest/${batchId}`, deps.alerts, digest(summary, notable));
+      return summary;
     },
   };
   return activities;
 }
 
-function digest(
-  { batchId, inputRows, ignoredColumns }: { batchId: string; inputRows: number; ignoredColumns: string[] },
-  counts: OutcomeCounts,
-  notable: RowResult[],
-) {
+function digest({ batchId, inputRows, ignoredColumns, counts }: BatchSummary, notable: RowResult[]) {
   const line = (r: RowResult) =>
     `row ${r.row} ${r.recordId ?? ''}: ${r.outcome}${r.vaultState ? ` (${r.vaultState})` : ''}${r.errorType ? ` ${r.errorType}` : ''}${r.message ? `: ${r.message}` : ''}`;
   return {

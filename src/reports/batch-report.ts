@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { finished } from 'node:stream/promises';
 import type { BatchRecord, BatchStore } from '../store/batch-store';
 import { FORMULA } from '../sources/validate-row';
 import { LineWriter } from '../store/line-writer';
-import { BatchReportFiles, OutcomeCounts, ROW_OUTCOMES, RowOutcome, RowResult } from '../workflows/batch-messages';
+import { BatchReportFiles, BatchSummary, ROW_OUTCOMES, RowOutcome, RowResult } from '../workflows/batch-messages';
 
 const COLUMNS: (keyof RowResult)[] = [
   'row',
@@ -48,18 +49,16 @@ async function writeCsv(file: string, rows: AsyncIterable<RowResult>): Promise<v
   await out.write(COLUMNS.join(',') + '\r');
   for await (const r of rows) await out.write(COLUMNS.map((c) => csvCell(r[c])).join(',') + '\r');
   await out.flush();
-  await new Promise((resolve, reject) => stream.end(() => resolve(undefined)).once('error', reject));
+  stream.end();
+  await finished(stream);
 }
 
 /**
  * Writes a batch's report from the store into `dir`: report.json (the summary and counts) and the success, waiting
- * and failure CSVs (every row, in row order). Refuses a report whose rows do not add up to the input.
+ * and failure CSVs (every row, in row order), and returns the batch's summary. Refuses a report whose rows do not add
+ * up to the input.
  */
-export async function writeBatchReport(
-  store: BatchStore,
-  batch: BatchRecord,
-  dir: string,
-): Promise<{ files: BatchReportFiles; counts: OutcomeCounts }> {
+export async function writeBatchReport(store: BatchStore, batch: BatchRecord, dir: string): Promise<BatchSummary> {
   const { counts, pending } = await store.counts(batch.batchId);
   const total = ROW_OUTCOMES.reduce((sum, o) => sum + counts[o], 0);
   if (pending || total !== batch.inputRows)
@@ -80,5 +79,5 @@ export async function writeBatchReport(
     generatedAt: new Date().toISOString(),
   };
   await fs.promises.writeFile(files.json, JSON.stringify(summary, null, 1));
-  return { files, counts };
+  return { batchId, inputRows, ignoredColumns, counts, reports: files };
 }

@@ -48,6 +48,9 @@ function stagedLine(batchId: string, r: StagedRow): string {
   return copyLine(cells);
 }
 
+/** Row results are read this many at a time. */
+const RESULTS_PAGE = 10_000;
+
 /** Rows of a page: the live rows from the page's first row number up to the next page's. */
 const PAGE_RANGE = `r.batch_id = $1 AND r.row_no >= b.page_starts[$2 + 1]
   AND (array_length(b.page_starts, 1) = $2 + 1 OR r.row_no < b.page_starts[$2 + 2])
@@ -280,27 +283,31 @@ export class BatchStore {
 
   /** The batch's row results in row order, a page at a time (a large batch is never held whole). */
   async *results(batchId: string, outcomes: readonly RowOutcome[] = ROW_OUTCOMES): AsyncGenerator<RowResult> {
-    let after = 0;
-    for (;;) {
-      const { rows } = await this.pool.query(
-        `SELECT row_no, record_id, outcome, workflow_id, vault_state, field, error_type, message, resolution
-         FROM batch_rows WHERE batch_id = $1 AND row_no > $2 AND outcome = ANY($3) ORDER BY row_no LIMIT 10000`,
-        [batchId, after, outcomes],
-      );
-      for (const r of rows) yield resultOf(r);
-      if (rows.length < 10000) return;
-      after = rows[rows.length - 1].row_no;
+    for (let after = 0; ;) {
+      const rows = await this.resultsAfter(batchId, after, outcomes, RESULTS_PAGE);
+      yield* rows;
+      if (rows.length < RESULTS_PAGE) return;
+      after = rows[rows.length - 1].row;
     }
   }
 
   /** The first `limit` rows with one of the outcomes, in row order. */
-  async firstResults(batchId: string, outcomes: RowOutcome[], limit: number): Promise<RowResult[]> {
-    const found: RowResult[] = [];
-    for await (const r of this.results(batchId, outcomes)) {
-      if (found.length === limit) break;
-      found.push(r);
-    }
-    return found;
+  firstResults(batchId: string, outcomes: RowOutcome[], limit: number): Promise<RowResult[]> {
+    return this.resultsAfter(batchId, 0, outcomes, limit);
+  }
+
+  private async resultsAfter(
+    batchId: string,
+    after: number,
+    outcomes: readonly RowOutcome[],
+    limit: number,
+  ): Promise<RowResult[]> {
+    const { rows } = await this.pool.query(
+      `SELECT row_no, record_id, outcome, workflow_id, vault_state, field, error_type, message, resolution
+       FROM batch_rows WHERE batch_id = $1 AND row_no > $2 AND outcome = ANY($3) ORDER BY row_no LIMIT $4`,
+      [batchId, after, outcomes, limit],
+    );
+    return rows.map(resultOf);
   }
 
   async finish(batchId: string): Promise<void> {
