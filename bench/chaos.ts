@@ -21,7 +21,7 @@ import { REVIEWER, scheduleReviews } from '../src/simulator/reviewers';
 import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
 import { DEFAULT_USERNAME } from '../src/embedded-defaults';
 import { VaultSimulator } from '../src/simulator/server';
-import { ensureDatabase, startEmbeddedPostgres } from '../src/store/embedded-postgres';
+import { ensureDatabase, startThrowawayPostgres } from '../src/store/embedded-postgres';
 import { openStore, Store } from '../src/store/store';
 import { silentLogger } from '../src/logger';
 import { FieldValues, sameFieldValue } from '../src/vault/types';
@@ -161,10 +161,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     `chaos: ${o.records} records, seed ${o.seed}, ${o.kills} worker kills, ${o.restarts} server restarts, ${o.dbRestarts} database restarts; ${dataDir}`,
   );
 
-  fs.chmodSync(dataDir, 0o755); // as root, PostgreSQL runs as its own user, which must reach its data folder
-  const pgDir = path.join(dataDir, 'postgres');
-  const pgPort = await freePort();
-  let postgres = await startEmbeddedPostgres(pgDir, pgPort);
+  const postgres = await startThrowawayPostgres();
   const databaseUrl = postgres.url('capa_sync');
   await ensureDatabase(databaseUrl);
   const store = await openStore(databaseUrl, silentLogger);
@@ -223,9 +220,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       log(`  ${elapsed()}: dev server restarted (${phase})`);
     } else if (what === 'db-restart' && dbRestartsLeft > 0) {
       dbRestartsLeft--;
-      await postgres.stop();
-      await sleep(3_000);
-      postgres = await startEmbeddedPostgres(pgDir, pgPort);
+      await postgres.restart(() => sleep(3_000));
       log(`  ${elapsed()}: database restarted after 3 s down (${phase})`);
     }
   };

@@ -1,12 +1,9 @@
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { RowResult } from '../src/workflows/batch-messages';
 import { freePort } from '../src/dev-server';
 import { startBatch } from '../src/operations';
 import { sampleRecordId } from '../src/simulator/seed';
-import { EmbeddedPostgres, ensureDatabase, startEmbeddedPostgres } from '../src/store/embedded-postgres';
+import { ensureDatabase, startThrowawayPostgres } from '../src/store/embedded-postgres';
 import { progressQuery } from '../src/workflows/batch-messages';
 import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
@@ -49,16 +46,11 @@ it('stops a worker whose database refuses the password, never printing the passw
 
 describe('a database lost in the middle of a batch', () => {
   const RECORDS = 3000;
-  let dir: string;
-  let port: number;
-  let postgres: EmbeddedPostgres;
+  let postgres: Awaited<ReturnType<typeof startThrowawayPostgres>>;
   let stack: DevStack;
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capa-lost-db-'));
-    fs.chmodSync(dir, 0o755);
-    port = await freePort();
-    postgres = await startEmbeddedPostgres(path.join(dir, 'data'), port);
+    postgres = await startThrowawayPostgres();
     await ensureDatabase(postgres.url('capa_sync'));
     stack = await startDevStack({
       records: RECORDS,
@@ -72,19 +64,18 @@ describe('a database lost in the middle of a batch', () => {
   afterAll(async () => {
     await stack?.stop();
     await postgres?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('retries its activities until the database is back, then finishes with every row accounted for', async () => {
     const rows = Array.from({ length: RECORDS }, (_, i) => ({ capa_id: sampleRecordId(i), priority: 'Medium' }));
     const handle = await startBatch(stack.env.client, stack.ctx.config, { source: writeCsv(rows), batchId: 'lost-1' });
     await waitFor('a page applied', async () => (await handle.query(progressQuery)).pagesDone >= 1);
-    await postgres.stop();
-    const downAt = (await handle.query(progressQuery)).pagesDone;
-    await new Promise((resolve) => setTimeout(resolve, 8_000));
-    // Nothing moved while the store was away: a page cannot finish without it.
-    expect((await handle.query(progressQuery)).pagesDone).toBeLessThanOrEqual(downAt + 2);
-    postgres = await startEmbeddedPostgres(path.join(dir, 'data'), port);
+    await postgres.restart(async () => {
+      const downAt = (await handle.query(progressQuery)).pagesDone;
+      await new Promise((resolve) => setTimeout(resolve, 8_000));
+      // Nothing moved while the store was away: a page cannot finish without it.
+      expect((await handle.query(progressQuery)).pagesDone).toBeLessThanOrEqual(downAt + 2);
+    });
 
     const summary = await handle.result();
     const total = Object.values(summary.counts).reduce((a, b) => a + b, 0);
