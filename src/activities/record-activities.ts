@@ -4,14 +4,14 @@ import { changeEntries, type AuditTrail } from '../store/audit-trail';
 import type { BatchStore } from '../store/batch-store';
 import type { SentAlerts } from '../store/sent-alerts';
 import type { Logger } from '../logger';
-import type { VaultApi } from '../vault/client';
 import { isLockedState, VaultDialect } from '../vault/dialect';
+import type { CoalescingVaultClient } from '../vault/coalescing-client';
 import { VaultError } from '../vault/errors';
 import type { RecordActivities } from './record-types';
 
 export interface RecordActivityDeps {
   /** Coalescing: all waiting records' reads at one tick share a query. */
-  coalesced: VaultApi;
+  coalesced: CoalescingVaultClient;
   dialect: VaultDialect;
   audit: AuditTrail;
   store: BatchStore;
@@ -45,9 +45,9 @@ const ALERT_TITLES = {
 
 export function createRecordActivities(deps: RecordActivityDeps): RecordActivities {
   return {
-    async readRecord({ object, recordId, fields }) {
+    async readRecord({ object, recordId, fields, tickAt }) {
       return asActivityFailure(async () => {
-        const [state] = await deps.coalesced.readStates(object, [recordId], fields);
+        const [state] = await deps.coalesced.readStates(object, [recordId], fields, tickAt);
         if (!state) return { found: false, values: {}, locked: false };
         const lockedByState = isLockedState(deps.dialect, state.state);
         // The lock endpoint (customer dialect) is asked only when state__v says unlocked, so that waiting

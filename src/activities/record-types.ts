@@ -41,7 +41,8 @@ export interface RecordAlert {
 
 /** The activities the record workflow calls; implemented in record-activities.ts. */
 export interface RecordActivities {
-  readRecord(input: { object: string; recordId: string; fields: string[] }): Promise<RecordSnapshot>;
+  /** `tickAt`: the wall-clock tick this read polls at (absent for other reads), so that a tick's reads merge. */
+  readRecord(input: { object: string; recordId: string; fields: string[]; tickAt?: number }): Promise<RecordSnapshot>;
   applyChange(input: ApplyChangeInput): Promise<ApplyResult>;
   sendRecordAlert(alert: RecordAlert): Promise<void>;
   /** Notes in the store what the record workflow finally did with the batch rows handed to it. */

@@ -4,10 +4,16 @@ interface Pending<Item, Result> {
   reject: (error: unknown) => void;
 }
 
+interface Group<Item, Result> {
+  queue: Pending<Item, Result>[];
+  timer?: NodeJS.Timeout;
+  firstArrival: number;
+}
+
 export interface CoalescerOptions<Item, Result> {
-  /** A request goes out once no caller has joined for this long... */
+  /** An unscheduled request goes out once no caller has joined for this long... */
   windowMs: number;
-  /** ...or this long after its first caller, whichever comes first (default 20 windows). */
+  /** ...or this long after its first caller, whichever comes first (default 20 windows); a tick's always waits it. */
   maxDelayMs?: number;
   maxPerRequest: number;
   /** Items with the same key never share a request (e.g. two updates of one record). */
@@ -17,34 +23,68 @@ export interface CoalescerOptions<Item, Result> {
 }
 
 /**
- * Merges items submitted by concurrent callers within a short window into as few requests as the limits allow,
- * and hands each caller exactly its own items' results. Requests of one flush go out in order, so a later
- * update of a record never overtakes an earlier one.
+ * Merges items submitted by concurrent callers into as few requests as the limits allow, and hands each caller
+ * exactly its own items' results. Requests of one flush go out in order, so a later update of a record never
+ * overtakes an earlier one. Hand-written because this merge is the product: it is what makes 5,000 waiting records
+ * cost five Vault queries a tick.
+ *
+ * Callers may name the tick they belong to (wall-clock-aligned polling). A tick's callers arrive spread over
+ * seconds on a busy worker, with gaps longer than any quiet window, so a tick's group is not closed by quiet
+ * time: it goes out once as many callers have come as came at the previous tick, once it fills a request, or at
+ * its deadline, whichever is first.
  */
 export class Coalescer<Item, Result> {
-  private queue: Pending<Item, Result>[] = [];
-  private timer?: NodeJS.Timeout;
-  private firstArrival = 0;
+  private readonly groups = new Map<string, Group<Item, Result>>();
+  /** The newest tick seen, how many items came for it, and how many came for the tick before it. */
+  private tick = { at: -Infinity, count: 0, expected: 0 };
 
   constructor(private readonly options: CoalescerOptions<Item, Result>) {}
 
-  submit(items: Item[]): Promise<Result[]> {
-    const promises = items.map(
-      (item) => new Promise<Result>((resolve, reject) => this.queue.push({ item, resolve, reject })),
-    );
-    // Debounced: callers woken by the same timer tick arrive spread over a few hundred ms on a busy worker.
+  private get maxDelayMs(): number {
+    return this.options.maxDelayMs ?? this.options.windowMs * 20;
+  }
+
+  submit(items: Item[], tickAt?: number): Promise<Result[]> {
+    const groupKey = tickAt === undefined ? 'unscheduled' : `tick ${tickAt}`;
+    let group = this.groups.get(groupKey);
     const now = Date.now();
-    if (!this.timer) this.firstArrival = now;
-    clearTimeout(this.timer);
-    const deadline = this.firstArrival + (this.options.maxDelayMs ?? this.options.windowMs * 20);
-    this.timer = setTimeout(() => void this.flush(), Math.max(0, Math.min(this.options.windowMs, deadline - now)));
+    if (!group) this.groups.set(groupKey, (group = { queue: [], firstArrival: now }));
+    const promises = items.map(
+      (item) => new Promise<Result>((resolve, reject) => group.queue.push({ item, resolve, reject })),
+    );
+    if (group.queue.length >= this.options.maxPerRequest || (tickAt !== undefined && this.completes(tickAt, items))) {
+      this.flush(groupKey);
+    } else if (tickAt === undefined) {
+      clearTimeout(group.timer);
+      const deadline = group.firstArrival + this.maxDelayMs;
+      group.timer = setTimeout(
+        () => this.flush(groupKey),
+        Math.max(0, Math.min(this.options.windowMs, deadline - now)),
+      );
+    } else {
+      group.timer ??= setTimeout(() => this.flush(groupKey), this.maxDelayMs);
+    }
     return Promise.all(promises);
   }
 
-  private async flush(): Promise<void> {
-    this.timer = undefined;
-    const queue = this.queue;
-    this.queue = [];
+  /** Counts a tick's items; true when they just reached the count of the tick before. */
+  private completes(tickAt: number, items: Item[]): boolean {
+    if (tickAt > this.tick.at) this.tick = { at: tickAt, count: 0, expected: this.tick.count };
+    if (tickAt !== this.tick.at) return false; // a late caller of an earlier tick
+    const before = this.tick.count;
+    this.tick.count += items.length;
+    return before < this.tick.expected && this.tick.count >= this.tick.expected;
+  }
+
+  private flush(groupKey: string): void {
+    const group = this.groups.get(groupKey);
+    if (!group) return;
+    this.groups.delete(groupKey);
+    clearTimeout(group.timer);
+    void this.send(group.queue);
+  }
+
+  private async send(queue: Pending<Item, Result>[]): Promise<void> {
     for (const request of this.split(queue)) {
       try {
         const results = await this.options.send(request.map((p) => p.item));

@@ -4,7 +4,10 @@ import { assertRecordId, MAX_IDS_PER_QUERY } from './vql';
 import type { LockInfo, RecordState, UpdateOutcome, UpdateRow } from './types';
 
 export interface CoalescingWindows {
-  /** Quiet time before merged state reads go out: the worker wakes a tick's records over a second or two. */
+  /**
+   * Quiet time before merged unscheduled state reads go out (a page's hand-offs, an operator's force); twenty of
+   * them are the longest a tick's reads wait for the rest of their tick (see Coalescer).
+   */
   readMs: number;
   /** Quiet time before merged updates go out. */
   updateMs: number;
@@ -25,7 +28,8 @@ export class CoalescingVaultClient implements VaultApi {
     private readonly windows: CoalescingWindows = DEFAULT_WINDOWS,
   ) {}
 
-  async readStates(object: string, ids: string[], fields: string[]): Promise<RecordState[]> {
+  /** `tickAt`: the wall-clock tick the caller polls at, so that its reads wait for the rest of that tick's. */
+  async readStates(object: string, ids: string[], fields: string[], tickAt?: number): Promise<RecordState[]> {
     // Validated here, so that one caller's bad id cannot fail the merged request of the others.
     ids.forEach(assertRecordId);
     const key = `${object}|${[...fields].sort().join(',')}`;
@@ -41,7 +45,7 @@ export class CoalescingVaultClient implements VaultApi {
       });
       this.readers.set(key, reader);
     }
-    const states = await reader.submit(ids);
+    const states = await reader.submit(ids, tickAt);
     return states.filter((s): s is RecordState => s !== undefined);
   }
 

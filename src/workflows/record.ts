@@ -83,6 +83,8 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
   const results = new Map<number, string>();
   /** Newer values that arrived once this run had reached its end: the next run writes them. */
   let late: DesiredValues | undefined;
+  /** The tick a timer woke this workflow for: its read says so, to merge with the other records' of that tick. */
+  let tickDue: number | undefined;
 
   const acts = proxyActivities<RecordActivities>({
     startToCloseTimeout: '2 minutes',
@@ -169,7 +171,9 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
 
   // ---- Vault ----------------------------------------------------------------------------------------------------
   async function read(): Promise<RecordSnapshot> {
-    const snapshot = await acts.readRecord({ object, recordId, fields: Object.keys(s.desired) });
+    const tickAt = tickDue;
+    tickDue = undefined;
+    const snapshot = await acts.readRecord({ object, recordId, fields: Object.keys(s.desired), tickAt });
     s.attempts++;
     s.lastCheck = Date.now();
     const changed = snapshot.state !== s.vaultState;
@@ -210,7 +214,7 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
     const now = Date.now();
     const next = nextTickAt(now, s.attempts, options);
     s.nextCheck = next;
-    await condition(() => s.pending.length > 0, next - now);
+    if (!(await condition(() => s.pending.length > 0, next - now))) tickDue = next;
   }
 
   // ---- the process ------------------------------------------------------------------------------------------------
