@@ -24,9 +24,10 @@ import { VaultSimulator } from '../src/simulator/server';
 import { ensureDatabase, startThrowawayPostgres } from '../src/store/embedded-postgres';
 import { openStore, Store } from '../src/store/store';
 import { silentLogger } from '../src/logger';
-import { FieldValues, sameFieldValue } from '../src/vault/types';
+import { FieldValues, sameFieldValue } from '../src/field-values';
 import { BatchProgress, progressQuery } from '../src/workflows/batch-messages';
 import { statusQuery } from '../src/workflows/record-messages';
+import { WORKER_ENV, WORKER_NODE_ARGS } from '../src/worker-memory';
 
 export interface ChaosOptions {
   records: number;
@@ -106,8 +107,8 @@ class WorkerSupervisor {
 
   start(): void {
     const log = fs.openSync(path.join(this.logDir, `worker-${++this.starts}.log`), 'w');
-    const child = spawn('node', ['--max-old-space-size=256', CLI, 'worker'], {
-      env: { ...process.env, ...this.env },
+    const child = spawn('node', [...WORKER_NODE_ARGS, CLI, 'worker'], {
+      env: { ...process.env, ...WORKER_ENV, ...this.env },
       stdio: ['ignore', log, log],
     });
     this.child = child;

@@ -15,6 +15,7 @@ import { ensureDatabase, startThrowawayPostgres } from '../src/store/embedded-po
 import { startBatch } from '../src/operations';
 import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
 import { VaultSimulator } from '../src/simulator/server';
+import { WORKER_ENV, WORKER_NODE_ARGS } from '../src/worker-memory';
 
 const CLI = path.join(__dirname, '../bin/capa-sync.js');
 const ROWS = 200_000;
@@ -60,8 +61,8 @@ async function measure(label: string, source: string, records: number, lockedFra
     CAPA_DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
   };
-  const worker = spawn('node', ['--max-old-space-size=256', CLI, 'worker'], {
-    env: { ...process.env, ...env },
+  const worker = spawn('node', [...WORKER_NODE_ARGS, CLI, 'worker'], {
+    env: { ...process.env, ...WORKER_ENV, ...env },
     stdio: 'ignore',
   });
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });

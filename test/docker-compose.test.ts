@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig } from '../src/config';
+import { WORKER_ENV, WORKER_NODE_ARGS } from '../src/worker-memory';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
 
 // No Docker engine runs in CI: this keeps docker-compose.yml from rotting by checking what it wires together.
@@ -95,4 +96,15 @@ it('gives the worker a configuration the real loader accepts, with the password 
   expect(config.vault.password).toBe('simulator');
   expect(env).not.toHaveProperty('VAULT_PASSWORD');
   expect(config.metricsPort).toBe(Number((services['capa-sync-worker'].expose as string[])[0]));
+});
+
+it('starts the worker (image and npm run worker) with the memory settings the bench measured', () => {
+  const dockerfile = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+  const script = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).scripts.worker as string;
+  for (const [name, value] of Object.entries(WORKER_ENV)) {
+    expect(dockerfile).toContain(`${name}=${value}`);
+    expect(script).toContain(`${name}=${value} node`);
+  }
+  expect(dockerfile).toContain(`NODE_OPTIONS="${WORKER_NODE_ARGS.join(' ')}"`);
+  expect(script).toContain(`node ${WORKER_NODE_ARGS.join(' ')} bin/capa-sync.js worker`);
 });

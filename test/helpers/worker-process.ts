@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import { WORKER_ENV, WORKER_NODE_ARGS } from '../../src/worker-memory';
 import { waitFor } from './wait';
 
 export const CLI = path.join(__dirname, '../../bin/capa-sync.js');
@@ -10,11 +11,11 @@ export interface WorkerProcess {
   log(): string;
 }
 
-/** `capa-sync worker` as its own process with a 256 MB heap (as `npm run worker` runs it), once it has started. */
+/** `capa-sync worker` as its own process with its memory settings (as `npm run worker` runs it), once it has started. */
 export async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
   let log = '';
-  const child = spawn('node', ['--max-old-space-size=256', CLI, 'worker'], {
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+  const child = spawn('node', [...WORKER_NODE_ARGS, CLI, 'worker'], {
+    env: { ...process.env, ...WORKER_ENV, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d) => (log += d));
