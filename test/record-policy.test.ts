@@ -6,6 +6,7 @@ import {
   forceOutcome,
   nextTickAt,
   ownWrites,
+  sameText,
   statusView,
 } from '../src/workflows/record-policy';
 import { CarriedState, DEFAULT_RECORD_OPTIONS } from '../src/workflows/record-messages';
@@ -47,8 +48,17 @@ describe('conflictingFields', () => {
   });
 
   it('takes a number read back as text, and a missing value as null, for the same value', () => {
-    expect(conflictingFields({ ...baseline, risk_score__c: '16' as never }, baseline, desired)).toEqual([]);
+    expect(conflictingFields({ ...baseline, risk_score__c: '16' }, baseline, desired)).toEqual([]);
+    expect(conflictingFields({ ...baseline, risk_score__c: '16.0' }, baseline, desired)).toEqual([]);
     expect(conflictingFields({ priority__c: 'Low', risk_score__c: 16 }, baseline, desired)).toEqual([]);
+    expect(conflictingFields({ ...baseline, due_date__c: '' }, baseline, desired)).toEqual([]);
+  });
+
+  it('compares by text for runs from before the one-same-value-rule patch, as they ran', () => {
+    expect(conflictingFields({ ...baseline, risk_score__c: '16' }, baseline, desired, sameText)).toEqual([]);
+    expect(conflictingFields({ ...baseline, risk_score__c: '16.0' }, baseline, desired, sameText)).toEqual([
+      'risk_score__c',
+    ]);
   });
 
   it('names each conflicting field with its three values', () => {

@@ -1,5 +1,6 @@
 import type { OwnWrite } from '../store/audit-trail';
-import type { FieldValues, UpdateOutcome } from '../vault/types';
+import type { FieldValues } from '../field-values';
+import type { UpdateOutcome } from '../vault/types';
 
 /** Who a write is made for: the nightly integration, or an operator who forced it. */
 export type Actor = { kind: 'integration' } | { kind: 'operator'; operator: string; reason: string };

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
-import { changedFields, type FieldValue, type FieldValues } from '../vault/types';
+import { changedFields, type FieldValue, type FieldValues } from '../field-values';
 import { inTransaction } from './database';
 
 /** One value written to Vault: what, from what, to what, when, for which batch, and who decided it. */

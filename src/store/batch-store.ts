@@ -5,7 +5,7 @@ import type { Mapping } from '../sources/mapping';
 import type { PreparedBatch, StagedRow } from '../sources/prepare-batch';
 import { SourceError } from '../sources/source-error';
 import type { ValidRow } from '../sources/validate-row';
-import type { FieldValues } from '../vault/types';
+import type { FieldValues } from '../field-values';
 import { OutcomeCounts, ROW_OUTCOMES, RowOutcome, RowResult, zeroCounts } from '../workflows/batch-messages';
 import { inTransaction } from './database';
 import { copyLine } from './copy';

@@ -1,19 +1,4 @@
-/** Field values of one record as Vault stores them (picklists as strings, numbers, ISO dates). */
-export type FieldValue = string | number | boolean | null;
-export type FieldValues = Record<string, FieldValue>;
-
-/** Vault's JSON keeps a field's type (numbers as numbers, picklists and dates as text): a value is the same only
- * when strictly equal, with a missing value the same as null. */
-export const sameFieldValue = (a: FieldValue | undefined, b: FieldValue | undefined): boolean =>
-  (a ?? null) === (b ?? null);
-
-/** The fields whose value in `before` differs from the value in `values`: what writing `values` changes. */
-export const changedFields = (values: FieldValues, before: FieldValues): string[] =>
-  Object.keys(values).filter((field) => !sameFieldValue(before[field], values[field]));
-
-/** Whether a record already holds every one of the values: writing them would change nothing. */
-export const holdsValues = (current: FieldValues, values: FieldValues): boolean =>
-  changedFields(values, current).length === 0;
+import type { FieldValues } from '../field-values';
 
 /** What happened to one row of a bulk update, in the vocabulary of the whole product. */
 export type UpdateStatus = 'updated' | 'unchanged' | 'locked' | 'transient' | 'permanent';

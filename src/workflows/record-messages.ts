@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { FieldValues } from '../vault/types';
+import type { FieldValues } from '../field-values';
 
 /** The record workflow's states, also its `CapaSyncState` search attribute. */
 export const SYNC_STATES = [

@@ -1,6 +1,6 @@
 import type { ApplyResult } from '../activities/record-types';
 import type { OwnWrite } from '../store/audit-trail';
-import type { FieldValues } from '../vault/types';
+import { sameFieldValue, type FieldValue, type FieldValues } from '../field-values';
 import {
   CarriedState,
   OperatorDecision,
@@ -25,13 +25,23 @@ export function nextTickAt(now: number, attempts: number, options: RecordWorkflo
   return (Math.floor(now / intervalMs) + 1) * intervalMs;
 }
 
-/** Loose: a value read back as text ("16") is the same as the number written (16). */
-export const sameValue = (a: unknown, b: unknown) => (a ?? null) === (b ?? null) || String(a ?? '') === String(b ?? '');
+export type SameValue = (a: FieldValue | undefined, b: FieldValue | undefined) => boolean;
+
+/**
+ * The rule runs before the one-same-value-rule patch compared by: their text. Kept so that they replay as they ran;
+ * it differs from sameFieldValue only on numbers written differently ("16.0" and 16).
+ */
+export const sameText: SameValue = (a, b) => (a ?? null) === (b ?? null) || String(a ?? '') === String(b ?? '');
 
 /** Fields a person changed since the batch saw them, to something other than what we want to write. */
-export function conflictingFields(current: FieldValues, baseline: FieldValues, desired: FieldValues): string[] {
+export function conflictingFields(
+  current: FieldValues,
+  baseline: FieldValues,
+  desired: FieldValues,
+  same: SameValue = sameFieldValue,
+): string[] {
   return Object.keys(desired).filter(
-    (f) => f in baseline && !sameValue(current[f], baseline[f]) && !sameValue(current[f], desired[f]),
+    (f) => f in baseline && !same(current[f], baseline[f]) && !same(current[f], desired[f]),
   );
 }
 
@@ -44,8 +54,9 @@ export function ownWrites(
   current: FieldValues,
   written: Record<string, OwnWrite>,
   sourceTimestamp: string,
+  same: SameValue = sameFieldValue,
 ): { ours: string[]; newer: string[] } {
-  const ours = conflicts.filter((f) => f in written && sameValue(current[f], written[f].value));
+  const ours = conflicts.filter((f) => f in written && same(current[f], written[f].value));
   const newer = ours.filter((f) => (written[f].sourceTimestamp ?? '') > sourceTimestamp);
   return { ours, newer };
 }

@@ -25,8 +25,10 @@ import {
   iso,
   nextTickAt,
   ownWrites,
+  sameText,
   statusView,
 } from './record-policy';
+import { sameFieldValue } from '../field-values';
 import { CapaBatchId, CapaRecordId, CapaSyncState, CapaVaultState } from './search-attributes';
 import {
   CarriedState,
@@ -50,6 +52,7 @@ const WRITE_NEWER_VALUES_NEXT = 'write-newer-values-next';
 const OWN_WRITES_ARE_NOT_EDITS = 'own-writes-are-not-edits';
 const NEW_RUN_FOR_LATE_VALUES = 'new-run-for-late-values';
 const SETTLE_ROWS_IN_THE_STORE = 'settle-rows-in-the-store';
+const ONE_SAME_VALUE_RULE = 'one-same-value-rule';
 
 export interface RecordWorkflowResult {
   recordId: string;
@@ -80,6 +83,7 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
     operationSeq: 0,
     runs: 0,
   };
+  const same = patched(ONE_SAME_VALUE_RULE) ? sameFieldValue : sameText;
   const results = new Map<number, string>();
   /** Newer values that arrived once this run had reached its end: the next run writes them. */
   let late: DesiredValues | undefined;
@@ -254,12 +258,12 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
       if (s.phase !== 'waiting-for-unlock') setPhase('waiting-for-unlock');
       return sleepUntilNextTick();
     }
-    let conflicts = conflictingFields(snapshot.values, s.baseline, s.desired);
+    let conflicts = conflictingFields(snapshot.values, s.baseline, s.desired, same);
     if (conflicts.length && patched(OWN_WRITES_ARE_NOT_EDITS)) {
       // A value capa-sync itself wrote after the baseline was read (an earlier run, an overlapping batch) is ours,
       // not a reviewer's; where it came from a newer source than ours, ours is stale and is not written.
       const written = await acts.lastOwnWrites({ object, recordId, fields: conflicts, since: input.sourceTimestamp });
-      const { ours, newer } = ownWrites(conflicts, snapshot.values, written, s.sourceTimestamp);
+      const { ours, newer } = ownWrites(conflicts, snapshot.values, written, s.sourceTimestamp, same);
       s.desired = Object.fromEntries(Object.entries(s.desired).filter(([f]) => !newer.includes(f)));
       conflicts = conflicts.filter((f) => !ours.includes(f));
       if (!Object.keys(s.desired).length) return setPhase('applied'); // Vault holds newer values of ours throughout

@@ -4,7 +4,7 @@ import { Alert, AlertChannel } from '../../src/alerts/alert-channel';
 import { AppConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
 import { VaultSimulator } from '../../src/simulator/server';
-import type { FieldValues } from '../../src/vault/types';
+import type { FieldValues } from '../../src/field-values';
 import { buildActivities } from '../../src/worker';
 import { capaRecordWorkflow } from '../../src/workflows/record';
 import { DEFAULT_RECORD_OPTIONS, recordWorkflowId, RecordWorkflowOptions } from '../../src/workflows/record-messages';
