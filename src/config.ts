@@ -144,7 +144,7 @@ export const SETTINGS = {
   VAULT_READ_COALESCE_MS: {
     schema: int(0),
     default: '500',
-    doc: "Quiet time before waiting records' merged state reads go out (one query per 1,000)",
+    doc: "Quiet time before merged unscheduled state reads go out (one query per 1,000); a tick's reads wait at most 20 times this",
   },
   VAULT_UPDATE_COALESCE_MS: {
     schema: int(0),

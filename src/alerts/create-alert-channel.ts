@@ -5,6 +5,6 @@ import { WebhookAlertChannel } from './webhook-channel';
 
 export function createAlertChannel(config: AppConfig['alerts'], logger: Logger): AlertChannel {
   return config.channel === 'webhook' && config.webhookUrl
-    ? new WebhookAlertChannel(config.webhookUrl, logger)
+    ? new WebhookAlertChannel(config.webhookUrl)
     : new LogAlertChannel(logger);
 }

@@ -1,19 +1,15 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import axios from 'axios';
 import type { Alert, AlertChannel } from './alert-channel';
-import type { Logger } from '../logger';
 
 /**
  * Posts alerts as JSON to a webhook. `text` is Markdown-ish plain text that Slack incoming webhooks and
  * Teams (via a workflow/connector) display as is; `fields` carries the structured data.
+ *
+ * One attempt: alerts are sent by activities, and Temporal retries the activity with its backoff (README, "Which
+ * layer retries what"); a second retry loop here would multiply the attempts and hide the failure from the Web UI.
  */
 export class WebhookAlertChannel implements AlertChannel {
-  constructor(
-    private readonly url: string,
-    private readonly logger: Logger,
-    private readonly attempts = 5,
-    private readonly backoffMs = 500,
-  ) {}
+  constructor(private readonly url: string) {}
 
   async send(alert: Alert): Promise<void> {
     const body = {
@@ -21,17 +17,9 @@ export class WebhookAlertChannel implements AlertChannel {
       title: alert.title,
       fields: alert.fields,
     };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const res = await axios.post(this.url, body, { timeout: 10_000, validateStatus: () => true });
-        if (res.status < 300) return;
-        if (res.status < 500 && res.status !== 429) throw new Error(`webhook refused the alert: HTTP ${res.status}`);
-        if (attempt >= this.attempts) throw new Error(`webhook failed after ${attempt} attempts: HTTP ${res.status}`);
-      } catch (err) {
-        if ((err as Error).message.startsWith('webhook') || attempt >= this.attempts) throw err;
-        this.logger.warn('alert webhook unreachable, retrying', { attempt, code: (err as { code?: string }).code });
-      }
-      await sleep(this.backoffMs * 2 ** (attempt - 1));
-    }
+    const res = await axios.post(this.url, body, { timeout: 10_000, validateStatus: () => true }).catch((err) => {
+      throw new Error(`alert webhook unreachable: ${(err as { code?: string }).code ?? (err as Error).message}`);
+    });
+    if (res.status >= 300) throw new Error(`alert webhook answered HTTP ${res.status}`);
   }
 }
