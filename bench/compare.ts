@@ -1,0 +1,185 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { startBatch } from '../src/operations';
+import { sampleRecordId } from '../src/simulator/seed';
+import {
+  exportFile,
+  executions,
+  Harness,
+  lastWrites,
+  LOCKED,
+  MeasuredProcess,
+  terminateAll,
+  UNLOCKED,
+  until,
+  vaultCalls,
+} from './harness';
+import { rowValues } from './simulator-client';
+
+/** One design's figures for one run of n rows, 10% of them locked. */
+export interface DesignFigures {
+  reads: number;
+  updates: number;
+  executions: number;
+  events: number;
+  peakRssMb: number;
+  /** From the start until Vault holds every unlocked row's values. */
+  unlockedMs: number;
+  /** From the moment the locked records are unlocked until Vault holds their values; undefined: never written. */
+  lockedMs?: number;
+}
+
+export const DESIGNS = ['naive', 'capa-sync', 'plain'] as const;
+export type Design = (typeof DESIGNS)[number];
+
+const TICK_SECONDS = 10;
+const WAIT_MS = 30 * 60_000;
+
+interface Round {
+  h: Harness;
+  n: number;
+  round: number;
+  taskQueue: string;
+  locked: string[];
+  unlocked: string[];
+}
+
+/** Runs the three designs one after the other on records [0, n), at the simulator's latency. */
+export async function compareDesigns(h: Harness, n: number, latencyMs: number, firstRound: number) {
+  h.sim.setFaults({ latencyMs });
+  const naiveBundle = await naiveWorkflowBundle();
+  const figures = {} as Record<Design, DesignFigures>;
+  for (const [k, design] of DESIGNS.entries()) {
+    const ids = Array.from({ length: n }, (_, i) => sampleRecordId(i));
+    ids.forEach((id, i) => (h.sim.store.records.get(id)!.state__v = i % 10 === 0 ? LOCKED : UNLOCKED));
+    const round = {
+      h,
+      n,
+      round: firstRound + k,
+      taskQueue: `bench-${design}-${latencyMs}ms`,
+      locked: ids.filter((_, i) => i % 10 === 0),
+      unlocked: ids.filter((_, i) => i % 10 !== 0),
+    };
+    const before = vaultCalls(h.sim);
+    const run =
+      design === 'naive' ? runNaive(round, naiveBundle) : design === 'capa-sync' ? runCapaSync(round) : runPlain(round);
+    const { unlockedMs, lockedMs, peakRssMb } = await run;
+    const after = vaultCalls(h.sim);
+    figures[design] = {
+      reads: after.reads - before.reads,
+      updates: after.updates - before.updates,
+      ...(await executions(h.env.client, round.taskQueue).then(({ count, events }) => ({ executions: count, events }))),
+      peakRssMb,
+      unlockedMs,
+      lockedMs,
+    };
+    console.log(`  ${design} at ${latencyMs} ms: ${JSON.stringify(figures[design])}`);
+  }
+  h.sim.setFaults({ latencyMs: 0 });
+  return figures;
+}
+
+/** Waits until Vault holds a write of each id made after `fromSeq`; the time of the last of them. */
+async function written(r: Round, ids: string[], fromSeq: number): Promise<number> {
+  const wanted = new Set(ids);
+  let last = new Map<string, number>();
+  await until(
+    `${ids.length} writes`,
+    () => (last = lastWrites(r.h.sim, fromSeq, wanted)).size === wanted.size,
+    WAIT_MS,
+  );
+  return Math.max(...last.values());
+}
+
+/** Unlocks the round's locked records once every workflow waits on them; how long until all are written. */
+async function unlockAndWait(r: Round): Promise<number> {
+  const fromSeq = r.h.sim.store.audit.length;
+  const unlockedAt = Date.now();
+  for (const id of r.locked) r.h.sim.store.records.get(id)!.state__v = UNLOCKED;
+  return (await written(r, r.locked, fromSeq)) - unlockedAt;
+}
+
+async function runCapaSync(r: Round) {
+  const worker = MeasuredProcess.capaWorker(r.h, r.taskQueue, { CAPA_TICK_SECONDS: String(TICK_SECONDS) });
+  try {
+    const config = { ...r.h.config, temporal: { ...r.h.config.temporal, taskQueue: r.taskQueue } };
+    const file = exportFile(0, r.n, r.round);
+    const fromSeq = r.h.sim.store.audit.length;
+    const start = Date.now();
+    await (await startBatch(r.h.env.client, config, { source: file, batchId: `bench-${r.taskQueue}` })).result();
+    const unlockedMs = (await written(r, r.unlocked, fromSeq)) - start;
+    const lockedMs = await unlockAndWait(r);
+    const running = `TaskQueue = '${r.taskQueue}' AND ExecutionStatus = 'Running'`;
+    await until(
+      'record workflows to finish',
+      async () => (await r.h.env.client.workflow.count(running)).count === 0,
+      WAIT_MS,
+    );
+    return { unlockedMs, lockedMs, peakRssMb: worker.peakRssMb() };
+  } finally {
+    await worker.stop();
+  }
+}
+
+/** The naive worker runs as the SDK sets it up, with the same heap limit: none of capa-sync's tuning. */
+async function runNaive(r: Round, bundle: string) {
+  const worker = new MeasuredProcess(['--max-old-space-size=256', 'dist/bench/naive/worker.js', bundle], {
+    TEMPORAL_ADDRESS: r.h.env.address,
+    TEMPORAL_TASK_QUEUE: r.taskQueue,
+    VAULT_BASE_URL: r.h.sim.baseUrl,
+  });
+  try {
+    const fromSeq = r.h.sim.store.audit.length;
+    const start = Date.now();
+    // A workflow per input row, started as a script would: 20 at a time.
+    let next = 0;
+    const starter = async () => {
+      for (let i = next++; i < r.n; i = next++)
+        await r.h.env.client.workflow.start('naiveRecordWorkflow', {
+          taskQueue: r.taskQueue,
+          workflowId: `naive-${r.round}-${sampleRecordId(i)}`,
+          args: [{ recordId: sampleRecordId(i), values: rowValues(i, r.round), tickMs: TICK_SECONDS * 1000 }],
+        });
+    };
+    await Promise.all(Array.from({ length: 20 }, starter));
+    const unlockedMs = (await written(r, r.unlocked, fromSeq)) - start;
+    const lockedMs = await unlockAndWait(r);
+    const running = `TaskQueue = '${r.taskQueue}' AND ExecutionStatus = 'Running'`;
+    await until(
+      'naive workflows to finish',
+      async () => (await r.h.env.client.workflow.count(running)).count === 0,
+      WAIT_MS,
+    );
+    return { unlockedMs, lockedMs, peakRssMb: worker.peakRssMb() };
+  } finally {
+    await worker.stop();
+    await terminateAll(r.h, `TaskQueue = '${r.taskQueue}'`);
+  }
+}
+
+async function runPlain(r: Round) {
+  const script = new MeasuredProcess(
+    ['dist/bench/plain-script.js', r.h.sim.baseUrl, String(r.n), String(r.round)],
+    {},
+    'pipe',
+  );
+  let out = '';
+  script.child.stdout?.on('data', (chunk) => (out += chunk));
+  if ((await script.done()) !== 0) throw new Error('bench: the plain script failed');
+  const { ms, peakRssMb } = JSON.parse(out) as { ms: number; peakRssMb: number };
+  return { unlockedMs: ms, lockedMs: undefined, peakRssMb };
+}
+
+async function naiveWorkflowBundle(): Promise<string> {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('./naive/workflow'),
+    logger: quietBundler,
+  });
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'capa-bench-naive-')), 'bundle.js');
+  fs.writeFileSync(file, code);
+  return file;
+}
+
+const quietBundler = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };

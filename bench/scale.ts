@@ -1,0 +1,59 @@
+import { startBatch } from '../src/operations';
+import { sampleRecordId } from '../src/simulator/seed';
+import { batchWorkflowId } from '../src/workflows/batch-messages';
+import { exportFile, Harness, LOCKED, MeasuredProcess, startRate, terminateAll, UNLOCKED } from './harness';
+
+export interface ScaleFigures {
+  rows: number;
+  seconds: number;
+  peakRssMb: number;
+  largestHistory: number;
+  recordWorkflows: number;
+  startsPerSecond: number;
+}
+
+/**
+ * One batch of `rows` rows, 5% locked, on a capa-sync worker process of its own: its time, the worker's peak
+ * memory, the largest history of the batch's runs, and how fast the locked rows' record workflows were started.
+ */
+export async function scaleRun(h: Harness, rows: number): Promise<ScaleFigures> {
+  const taskQueue = `bench-scale-${rows}`;
+  // The records wait an hour between ticks, so that the run measures the batch, not their polling.
+  const worker = MeasuredProcess.capaWorker(h, taskQueue, { CAPA_TICK_SECONDS: '3600' });
+  try {
+    for (let i = 0; i < rows; i++)
+      h.sim.store.records.get(sampleRecordId(i))!.state__v = i % 20 === 0 ? LOCKED : UNLOCKED;
+    const config = { ...h.config, temporal: { ...h.config.temporal, taskQueue } };
+    const file = exportFile(0, rows, rows);
+    const start = Date.now();
+    const batchId = `bench-scale-${rows}`;
+    const summary = await (await startBatch(h.env.client, config, { source: file, batchId })).result();
+    const seconds = (Date.now() - start) / 1000;
+    const accounted = Object.values(summary.counts).reduce((a, b) => a + b, 0);
+    if (accounted !== rows) throw new Error(`bench: ${accounted} of ${rows} rows accounted for`);
+    const records = `TaskQueue = '${taskQueue}' AND WorkflowType = 'capaRecordWorkflow'`;
+    return {
+      rows,
+      seconds,
+      peakRssMb: worker.peakRssMb(),
+      largestHistory: await largestHistory(h, batchWorkflowId('capa__c', batchId)),
+      recordWorkflows: (await h.env.client.workflow.count(records)).count,
+      startsPerSecond: await startRate(h.env.client, records),
+    };
+  } finally {
+    await worker.stop();
+    await terminateAll(h, `TaskQueue = '${taskQueue}'`);
+  }
+}
+
+/** The most events any run of a workflow (through its continue-as-new chain) has. */
+async function largestHistory(h: Harness, workflowId: string): Promise<number> {
+  let runId = (await h.env.client.workflow.getHandle(workflowId).describe()).raw.workflowExecutionInfo?.firstRunId;
+  let largest = 0;
+  while (runId) {
+    const events = (await h.env.client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
+    largest = Math.max(largest, events.length);
+    runId = events[events.length - 1]?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+  }
+  return largest;
+}
