@@ -101,62 +101,54 @@ async function unlockAndWait(r: Round): Promise<number> {
   return (await written(r, r.locked, fromSeq)) - unlockedAt;
 }
 
-async function runCapaSync(r: Round) {
-  const worker = MeasuredProcess.capaWorker(r.h, r.taskQueue, { CAPA_TICK_SECONDS: String(TICK_SECONDS) });
-  try {
-    const config = { ...r.h.config, temporal: { ...r.h.config.temporal, taskQueue: r.taskQueue } };
-    const file = exportFile(0, r.n, r.round);
-    const fromSeq = r.h.sim.store.audit.length;
-    const start = Date.now();
-    await (await startBatch(r.h.env.client, config, { source: file, batchId: `bench-${r.taskQueue}` })).result();
-    const unlockedMs = (await written(r, r.unlocked, fromSeq)) - start;
-    const lockedMs = await unlockAndWait(r);
-    const running = `TaskQueue = '${r.taskQueue}' AND ExecutionStatus = 'Running'`;
-    await until(
-      'record workflows to finish',
-      async () => (await r.h.env.client.workflow.count(running)).count === 0,
-      WAIT_MS,
-    );
-    return { unlockedMs, lockedMs, peakRssMb: worker.peakRssMb() };
-  } finally {
-    await worker.stop();
-  }
-}
-
-/** The naive worker runs as the SDK sets it up, with the same heap limit: none of capa-sync's tuning. */
-async function runNaive(r: Round, bundle: string) {
-  const worker = new MeasuredProcess(['--max-old-space-size=256', 'dist/bench/naive/worker.js', bundle], {
-    TEMPORAL_ADDRESS: r.h.env.address,
-    TEMPORAL_TASK_QUEUE: r.taskQueue,
-    VAULT_BASE_URL: r.h.sim.baseUrl,
-  });
+/**
+ * A design's run on its worker process: `start` starts the work; then the time until Vault holds the unlocked
+ * rows, the unlock and the time until it holds the locked ones, and the worker's peak RSS once every workflow ended.
+ */
+async function onWorker(r: Round, worker: MeasuredProcess, start: () => Promise<unknown>) {
   try {
     const fromSeq = r.h.sim.store.audit.length;
-    const start = Date.now();
-    // A workflow per input row, started as a script would: 20 at a time.
-    let next = 0;
-    const starter = async () => {
-      for (let i = next++; i < r.n; i = next++)
-        await r.h.env.client.workflow.start('naiveRecordWorkflow', {
-          taskQueue: r.taskQueue,
-          workflowId: `naive-${r.round}-${sampleRecordId(i)}`,
-          args: [{ recordId: sampleRecordId(i), values: rowValues(i, r.round), tickMs: TICK_SECONDS * 1000 }],
-        });
-    };
-    await Promise.all(Array.from({ length: 20 }, starter));
-    const unlockedMs = (await written(r, r.unlocked, fromSeq)) - start;
+    const startedAt = Date.now();
+    await start();
+    const unlockedMs = (await written(r, r.unlocked, fromSeq)) - startedAt;
     const lockedMs = await unlockAndWait(r);
     const running = `TaskQueue = '${r.taskQueue}' AND ExecutionStatus = 'Running'`;
-    await until(
-      'naive workflows to finish',
-      async () => (await r.h.env.client.workflow.count(running)).count === 0,
-      WAIT_MS,
-    );
+    const { workflow } = r.h.env.client;
+    await until('the workflows to finish', async () => (await workflow.count(running)).count === 0, WAIT_MS);
     return { unlockedMs, lockedMs, peakRssMb: worker.peakRssMb() };
   } finally {
     await worker.stop();
     await terminateAll(r.h, `TaskQueue = '${r.taskQueue}'`);
   }
+}
+
+function runCapaSync(r: Round) {
+  const worker = MeasuredProcess.capaWorker(r.h, r.taskQueue, { CAPA_TICK_SECONDS: String(TICK_SECONDS) });
+  const config = { ...r.h.config, temporal: { ...r.h.config.temporal, taskQueue: r.taskQueue } };
+  const source = exportFile(0, r.n, r.round);
+  return onWorker(r, worker, async () => {
+    await (await startBatch(r.h.env.client, config, { source, batchId: `bench-${r.taskQueue}` })).result();
+  });
+}
+
+/** The naive worker runs as the SDK sets it up, with the same heap limit: none of capa-sync's tuning. */
+function runNaive(r: Round, bundle: string) {
+  const worker = new MeasuredProcess(['--max-old-space-size=256', 'dist/bench/naive/worker.js', bundle], {
+    TEMPORAL_ADDRESS: r.h.env.address,
+    TEMPORAL_TASK_QUEUE: r.taskQueue,
+    VAULT_BASE_URL: r.h.sim.baseUrl,
+  });
+  // A workflow per input row, started as a script would: 20 at a time.
+  let next = 0;
+  const starter = async () => {
+    for (let i = next++; i < r.n; i = next++)
+      await r.h.env.client.workflow.start('naiveRecordWorkflow', {
+        taskQueue: r.taskQueue,
+        workflowId: `naive-${r.round}-${sampleRecordId(i)}`,
+        args: [{ recordId: sampleRecordId(i), values: rowValues(i, r.round), tickMs: TICK_SECONDS * 1000 }],
+      });
+  };
+  return onWorker(r, worker, () => Promise.all(Array.from({ length: 20 }, starter)));
 }
 
 async function runPlain(r: Round) {
