@@ -1,0 +1,99 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { RecordActivities, RecordAlert, RecordSnapshot } from '../src/activities/record-types';
+import type { FieldValues } from '../src/field-values';
+import { forceUpdate, statusQuery } from '../src/workflows/record-messages';
+import { startRecordWorkflow } from './helpers/record-env';
+import { createTestWorker, startTimeSkippingServer } from './helpers/temporal';
+
+// The record workflow's process with its activities mocked, on the time-skipping server: no Vault, no store, so a
+// change of policy or process is caught in seconds. test/record-workflow.test.ts runs the same against the simulator.
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await startTimeSkippingServer();
+});
+afterAll(() => env?.teardown());
+
+const TICK_MS = 300_000;
+
+/** Activities that answer from a scripted Vault record and note what the workflow asked. */
+function mockedVault(script: { lockedReads: number; values: FieldValues }) {
+  const reads: Array<{ tickAt?: number }> = [];
+  const writes: Array<{ values: FieldValues; actor: string }> = [];
+  const alerts: RecordAlert[] = [];
+  const settled: string[] = [];
+  const activities: RecordActivities = {
+    async readRecord({ tickAt }): Promise<RecordSnapshot> {
+      reads.push({ tickAt });
+      const locked = reads.length <= script.lockedReads;
+      return {
+        found: true,
+        state: locked ? 'under_review_state__c' : 'closed_state__c',
+        values: script.values,
+        locked,
+      };
+    },
+    async applyChange({ values, actor }) {
+      writes.push({ values, actor: actor.kind === 'operator' ? actor.operator : 'integration' });
+      return { status: 'updated' };
+    },
+    async sendRecordAlert(alert) {
+      alerts.push(alert);
+    },
+    async settleRecord({ state }) {
+      settled.push(state);
+    },
+    async lastOwnWrites() {
+      return {};
+    },
+  };
+  return { activities, reads, writes, alerts, settled };
+}
+
+let queue = 0;
+async function run<T>(activities: RecordActivities, body: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = `mocked-${++queue}`;
+  const worker = await createTestWorker(env, { taskQueue, activities });
+  return worker.runUntil(body(taskQueue));
+}
+
+it('waits out the lock on wall-clock ticks, each timer-woken read naming its tick, then applies once', async () => {
+  const vault = mockedVault({ lockedReads: 3, values: { priority__c: 'Low' } });
+  const result = await run(vault.activities, async (taskQueue) => {
+    const h = await startRecordWorkflow(env, taskQueue, {
+      recordId: 'M1',
+      desired: { priority__c: 'High' },
+      baseline: { priority__c: 'Low' },
+    });
+    return h.result();
+  });
+  expect(result).toMatchObject({ state: 'applied', attempts: 4 });
+  expect(vault.reads[0].tickAt).toBeUndefined(); // the first read follows the hand-off, not a tick
+  for (const { tickAt } of vault.reads.slice(1)) expect(tickAt! % TICK_MS).toBe(0);
+  expect(vault.writes).toEqual([{ values: { priority__c: 'High' }, actor: 'integration' }]);
+  expect(vault.settled).toEqual(['applied']);
+});
+
+it('alerts on a hand edit made during the lock, writes nothing, and applies when an operator forces it', async () => {
+  const vault = mockedVault({ lockedReads: 1, values: { priority__c: 'Medium', risk_score__c: '16.0' } });
+  await run(vault.activities, async (taskQueue) => {
+    const h = await startRecordWorkflow(env, taskQueue, {
+      recordId: 'M2',
+      desired: { priority__c: 'High', risk_score__c: 16 },
+      baseline: { priority__c: 'Low', risk_score__c: 16 },
+    });
+    await env.sleep(TICK_MS * 2);
+    expect(await h.query(statusQuery)).toMatchObject({
+      state: 'needs-decision',
+      needsDecision: { reason: 'conflict', fields: ['priority__c'] }, // "16.0" is the number 16: not an edit
+    });
+    expect(vault.writes).toEqual([]);
+    expect(await h.executeUpdate(forceUpdate, { args: [{ operator: 'qa.lead', reason: 'risk decided' }] })).toBe(
+      'applied',
+    );
+    return h.result();
+  });
+  expect(vault.alerts.map((a) => [a.reason, a.recordId])).toEqual([['conflict', 'M2']]);
+  expect(vault.writes).toEqual([{ values: { priority__c: 'High', risk_score__c: 16 }, actor: 'qa.lead' }]);
+  expect(vault.settled).toEqual(['applied']);
+});
