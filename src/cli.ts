@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { Command, CommanderError } from 'commander';
 import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import { AppConfig, ConfigError, loadConfig } from './config';
@@ -13,7 +13,7 @@ import { stageFile } from './store/staged-sources';
 import { StoreUnavailable } from './store/database';
 import { silentLogger } from './logger';
 import { runWorker } from './worker';
-import { runSimulator } from './simulator/main';
+import { runSimulator, SIMULATOR_OPTIONS, SimulatorOptions } from './simulator/main';
 import { runDemo } from './demo';
 import { followBatch, summaryTable, table } from './batch-output';
 import { SYNC_STATES, SyncState } from './workflows/record-messages';
@@ -24,67 +24,7 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3 } as const;
 class UsageError extends Error {}
 class NotFound extends Error {}
 
-const HELP: Record<string, string> = {
-  '': `capa-sync: keeps Veeva Vault CAPA records in sync with the risk system, waiting out workflow locks.
-
-Usage: capa-sync <command> [options]   (every command takes --help; most take --json)
-
-  demo                                   the main job on the embedded Temporal dev server and Vault simulator
-  run --source <file|url> [--detach]     run a batch now (needs a running worker)
-  worker                                 run the worker (all workflows and activities)
-  simulator [--port --records --locked-fraction --dialect --seed --faults --review-within-seconds --edit-fraction]
-                                         run the Vault simulator (faults and reviewers scripted, repeatable)
-  schedule create|describe|pause|unpause|trigger|delete      the nightly Temporal Schedule
-  list [--state <CapaSyncState>]         record workflows (default: all running)
-  status <recordId>                      one record workflow's status
-  force <recordId> --operator <name> --reason <text>   apply now, past the conflict guard
-  cancel <recordId> --operator <name> --reason <text>  drop the pending change
-  report <batchId> [--out <dir>]         a batch's summary (from the store), and its report files
-  audit --record <id> | --batch <id>     the audit trail's entries;  audit verify: check its hash chain
-
-Exit codes: 0 done, 1 failed, 2 bad usage or configuration, 3 not found.`,
-  run:
-    'capa-sync run --source <file|url> [--batch-id <id>] [--detach] [--json]\n' +
-    '  Starts a batch; waits for it and prints the summary unless --detach. A file is read here and staged in the\n' +
-    '  store, so any worker can prepare it; a URL is fetched by the worker.',
-  schedule: `capa-sync schedule create --source <file|url> [--cron "0 2 * * *"] [--timezone UTC] [--catchup "6 hours"] [--id ${DEFAULT_SCHEDULE_ID}]
-capa-sync schedule describe|pause|unpause|trigger|delete [--id ${DEFAULT_SCHEDULE_ID}] [--json]
-  create is idempotent: it creates the schedule or updates the existing one. Overlapping runs are skipped.`,
-  list: `capa-sync list [--state ${SYNC_STATES.join('|')}] [--json]`,
-  status: 'capa-sync status <recordId> [--json]',
-  force:
-    'capa-sync force <recordId> --operator <name> --reason <text> [--json]\n  Applies now even past the conflict guard; if Vault still locks the record, says so and keeps waiting.',
-  cancel: 'capa-sync cancel <recordId> --operator <name> --reason <text> [--json]',
-  report:
-    "capa-sync report <batchId> [--out <dir>] [--json]\n  The batch's summary from the store; --out writes report.json and the success, waiting and failure CSVs there.",
-  audit:
-    'capa-sync audit --record <recordId> | --batch <batchId> [--json]\ncapa-sync audit verify [--json]\n' +
-    '  Reads the audit trail from the store; verify recomputes its hash chain and names the first entry that breaks it.',
-  worker: 'capa-sync worker\n  Runs the worker with the configuration from the environment (see README).',
-  simulator:
-    'capa-sync simulator [--port 8100] [--records 2000] [--locked-fraction 0.1] [--dialect documented|customer]\n' +
-    '  [--seed 42] [--faults \'{"serverErrorRate":0.02,"lostAnswerRate":0.03}\'] [--latency-ms 0]\n' +
-    '  [--review-within-seconds S --edit-fraction F]   approve every locked record within S s, editing F of them',
-  demo: 'capa-sync demo\n  Starts the Temporal dev server (Web UI http://localhost:8233), the Vault simulator and the worker, runs the sample batch, and keeps running until Ctrl-C.',
-};
-
-const OPTIONS = {
-  help: { type: 'boolean' },
-  json: { type: 'boolean' },
-  detach: { type: 'boolean' },
-  source: { type: 'string' },
-  'batch-id': { type: 'string' },
-  state: { type: 'string' },
-  operator: { type: 'string' },
-  reason: { type: 'string' },
-  cron: { type: 'string' },
-  timezone: { type: 'string' },
-  catchup: { type: 'string' },
-  id: { type: 'string' },
-  out: { type: 'string' },
-  record: { type: 'string' },
-  batch: { type: 'string' },
-} as const;
+type Options = Record<string, string | boolean | undefined>;
 
 function output(json: boolean, data: unknown, human: string): void {
   console.log(json ? JSON.stringify(data, null, 2) : human);
@@ -109,124 +49,203 @@ async function withClient<T>(config: AppConfig, fn: (client: Client) => Promise<
 }
 
 /** `label` is how the user writes it: "--source" or "<recordId>". */
-function required(value: string | undefined, label: string): string {
-  if (!value || !value.trim()) throw new UsageError(`${label} is required`);
+function required(value: string | boolean | undefined, label: string): string {
+  if (typeof value !== 'string' || !value.trim()) throw new UsageError(`${label} is required`);
   return value;
 }
 
+/**
+ * The command line, on commander: each subcommand has its own options and `--help`. Commander's own exits and
+ * messages are turned into ours (one line on stderr, the documented exit codes).
+ */
 export async function main(argv: string[]): Promise<number> {
-  const [command = '', ...rest] = argv;
-  if (command === '--help' || command === 'help' || command === '') {
-    console.log(HELP['']);
-    return command === '' ? EXIT.usage : EXIT.ok;
-  }
-  if (!(command in HELP)) throw new UsageError(`unknown command "${command}" (see capa-sync --help)`);
-  if (command === 'simulator') {
-    await runSimulator(rest);
-    return new Promise(() => undefined); // serves until killed
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const { values: o, positionals } = parsed;
-  if (o.help) {
-    console.log(HELP[command]);
-    return EXIT.ok;
-  }
-  const json = !!o.json;
-  if (command === 'demo') return runDemo();
-  const config = loadConfig();
-  switch (command) {
-    case 'worker':
+  let code: number = EXIT.ok;
+  const program = new Command('capa-sync')
+    .description('Keeps Veeva Vault CAPA records in sync with the risk system, waiting out workflow locks.')
+    .addHelpText('after', '\nExit codes: 0 done, 1 failed, 2 bad usage or configuration, 3 not found.')
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined });
+  /** A subcommand whose action runs with the configuration from the environment and sets the exit code. */
+  const command = (
+    name: string,
+    description: string,
+    action: (config: AppConfig, ...args: never[]) => Promise<number>,
+  ) =>
+    program
+      .command(name)
+      .description(description)
+      .action(async (...args: unknown[]) => {
+        code = await action(loadConfig(), ...(args as never[]));
+      });
+  const json = (o: Options) => o.json === true;
+
+  program
+    .command('demo')
+    .description(
+      'the main job on the embedded Temporal dev server and Vault simulator (Web UI http://localhost:8233), until Ctrl-C',
+    )
+    .action(async () => {
+      code = await runDemo();
+    });
+  command(
+    'worker',
+    'run the worker (all workflows and activities), configured from the environment',
+    async (config) => {
       await runWorker(config);
       return EXIT.ok;
-    case 'run':
+    },
+  );
+  const simulator = program
+    .command('simulator')
+    .description('run the Vault simulator (faults and reviewers scripted, repeatable)');
+  for (const [flags, description, fallback] of SIMULATOR_OPTIONS) simulator.option(flags, description, fallback);
+  simulator.action(async (o: SimulatorOptions) => {
+    await runSimulator(o);
+    await new Promise(() => undefined); // serves until killed
+  });
+
+  command(
+    'run',
+    'run a batch now (needs a running worker); waits for it and prints the summary',
+    async (config, o: Options) => {
       required(o.source, '--source');
       return withClient(config, async (client) => {
-        const batchId = o['batch-id'] ?? newBatchId();
+        const batchId = (o.batchId as string | undefined) ?? newBatchId();
         // A file on this machine is staged in the store: the worker that prepares the batch may be on another host.
-        const source = isUrl(o.source!)
-          ? o.source!
-          : await withStore(config, (store) => stageFile(store.pool, sourceLocation(o.source!)));
+        const source = isUrl(o.source as string)
+          ? (o.source as string)
+          : await withStore(config, (store) => stageFile(store.pool, sourceLocation(o.source as string)));
         const handle = await startBatch(client, config, { source, batchId });
         if (o.detach) {
           output(
-            json,
+            json(o),
             { batchId, workflowId: handle.workflowId },
             `Started batch ${batchId} (workflow ${handle.workflowId})`,
           );
           return EXIT.ok;
         }
-        const summary = await followBatch(client, handle.workflowId, !json && process.stdout.isTTY);
-        output(json, summary, summaryTable(summary));
+        const summary = await followBatch(client, handle.workflowId, !json(o) && process.stdout.isTTY);
+        output(json(o), summary, summaryTable(summary));
         return EXIT.ok;
       });
-    case 'list':
+    },
+  )
+    .option('--source <file|url>', 'the export: a file here (staged in the store, so any worker can read it) or a URL')
+    .option('--batch-id <id>', 'the batch id (default: from the time)')
+    .option('--detach', 'start it and return')
+    .option('--json', 'print JSON');
+
+  command('list', 'record workflows (default: all running)', async (config, o: Options) =>
+    withClient(config, async (client) => {
+      const state = o.state as SyncState | undefined;
+      if (state && !SYNC_STATES.includes(state))
+        throw new UsageError(`--state must be one of ${SYNC_STATES.join(', ')}`);
+      const records = await listRecords(client, config, state);
+      output(
+        json(o),
+        records,
+        records.length
+          ? table(records as never, ['recordId', 'state', 'vaultState', 'batchId', 'startTime'])
+          : 'No record workflows.',
+      );
+      return EXIT.ok;
+    }),
+  )
+    .option('--state <CapaSyncState>', SYNC_STATES.join(' | '))
+    .option('--json', 'print JSON');
+
+  command('status', "one record workflow's status", async (config, recordId: string, o: Options) =>
+    withClient(config, async (client) => {
+      const status = await recordStatus(client, config, recordId).catch(notFound(recordId));
+      output(
+        json(o),
+        status,
+        Object.entries(status)
+          .map(([k, v]) => `${k.padEnd(16)} ${typeof v === 'object' ? JSON.stringify(v) : (v ?? '')}`)
+          .join('\n'),
+      );
+      return EXIT.ok;
+    }),
+  )
+    .argument('<recordId>')
+    .option('--json', 'print JSON');
+
+  for (const [name, description] of [
+    ['force', 'apply now, past the conflict guard; if Vault still locks the record, says so and keeps waiting'],
+    ['cancel', 'drop the pending change'],
+  ] as const)
+    command(name, description, async (config, recordId: string, o: Options) => {
+      const [operator, reason] = [required(o.operator, '--operator'), required(o.reason, '--reason')];
       return withClient(config, async (client) => {
-        if (o.state && !SYNC_STATES.includes(o.state as SyncState))
-          throw new UsageError(`--state must be one of ${SYNC_STATES.join(', ')}`);
-        const records = await listRecords(client, config, o.state as SyncState | undefined);
-        output(
-          json,
-          records,
-          records.length
-            ? table(records as never, ['recordId', 'state', 'vaultState', 'batchId', 'startTime'])
-            : 'No record workflows.',
-        );
+        const result = await decide(client, config, name, recordId, operator, reason).catch(notFound(recordId));
+        output(json(o), { recordId, result }, `${recordId}: ${result}`);
         return EXIT.ok;
       });
-    case 'status': {
-      const recordId = required(positionals[0], '<recordId>');
-      return withClient(config, async (client) => {
-        const status = await recordStatus(client, config, recordId).catch(notFound(recordId));
-        output(
-          json,
-          status,
-          Object.entries(status)
-            .map(([k, v]) => `${k.padEnd(16)} ${typeof v === 'object' ? JSON.stringify(v) : (v ?? '')}`)
-            .join('\n'),
-        );
-        return EXIT.ok;
-      });
-    }
-    case 'force':
-    case 'cancel': {
-      const [recordId, operator, reason] = [
-        required(positionals[0], '<recordId>'),
-        required(o.operator, '--operator'),
-        required(o.reason, '--reason'),
-      ];
-      return withClient(config, async (client) => {
-        const result = await decide(client, config, command, recordId, operator, reason).catch(notFound(recordId));
-        output(json, { recordId, result }, `${recordId}: ${result}`);
-        return EXIT.ok;
-      });
-    }
-    case 'report': {
-      const batchId = required(positionals[0], '<batchId>');
-      return withStore(config, async (store) => {
+    })
+      .argument('<recordId>')
+      .option('--operator <name>', 'who decides (audited)')
+      .option('--reason <text>', 'why (audited)')
+      .option('--json', 'print JSON');
+
+  command(
+    'report',
+    "a batch's summary from the store, and its report files",
+    async (config, batchId: string, o: Options) =>
+      withStore(config, async (store) => {
         const batch = await store.batches.batch(batchId);
         if (!batch) throw new NotFound(`no batch ${batchId} in the store`);
         if (batch.status !== 'finished' && !o.out) {
           const { counts } = await store.batches.counts(batchId);
-          output(json, { ...batch, counts }, `Batch ${batchId} is ${batch.status}: ${JSON.stringify(counts)}`);
+          output(json(o), { ...batch, counts }, `Batch ${batchId} is ${batch.status}: ${JSON.stringify(counts)}`);
           return EXIT.ok;
         }
-        const dir = path.resolve(o.out ?? path.join(config.dataDir, 'reports', batchId));
+        const dir = path.resolve((o.out as string | undefined) ?? path.join(config.dataDir, 'reports', batchId));
         const summary = await writeBatchReport(store.batches, batch, dir);
-        output(json, { ...summary, source: batch.source, status: batch.status }, summaryTable(summary));
+        output(json(o), { ...summary, source: batch.source, status: batch.status }, summaryTable(summary));
         return EXIT.ok;
-      });
-    }
-    case 'audit':
-      return withStore(config, (store) => auditCommand(store, positionals[0], o, json));
-    case 'schedule':
-      return withClient(config, (client) => scheduleCommand(client, config, positionals[0], o, json));
+      }),
+  )
+    .argument('<batchId>')
+    .option('--out <dir>', 'write report.json and the success, waiting and failure CSVs there')
+    .option('--json', 'print JSON');
+
+  command(
+    'audit',
+    "the audit trail's entries (--record or --batch); `audit verify` checks its hash chain",
+    async (config, action: string | undefined, o: Options) =>
+      withStore(config, (store) => auditCommand(store, action, o, json(o))),
+  )
+    .argument('[verify]')
+    .option('--record <recordId>', "a record's entries")
+    .option('--batch <batchId>', "a batch's entries")
+    .option('--json', 'print JSON');
+
+  command(
+    'schedule',
+    'the nightly Temporal Schedule: create (idempotent) | describe | pause | unpause | trigger | delete',
+    async (config, action: string | undefined, o: Options) =>
+      withClient(config, (client) => scheduleCommand(client, config, action, o, json(o))),
+  )
+    .argument('[action]')
+    .option('--source <file|url>', 'create: the export every run reads (a URL, or a path every worker can read)')
+    .option('--cron <expr>', 'create: when', '0 2 * * *')
+    .option('--timezone <tz>', 'create: in which time zone', 'UTC')
+    .option('--catchup <duration>', 'create: how late a missed run may still start', '6 hours')
+    .option('--id <scheduleId>', 'the schedule', DEFAULT_SCHEDULE_ID)
+    .option('--json', 'print JSON');
+
+  if (!argv.length) {
+    program.outputHelp();
+    return EXIT.usage;
   }
-  return EXIT.usage;
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (!(err instanceof CommanderError)) throw err;
+    if (err.exitCode === 0) return EXIT.ok; // --help, help <command>
+    throw new UsageError(`${err.message.replace(/^error: /, '')} (see capa-sync --help)`);
+  }
+  return code;
 }
 
 async function auditCommand(
@@ -272,7 +291,7 @@ async function scheduleCommand(
   o: Record<string, unknown>,
   json: boolean,
 ): Promise<number> {
-  const scheduleId = (o.id as string | undefined) ?? DEFAULT_SCHEDULE_ID;
+  const scheduleId = o.id as string;
   const handle = client.schedule.getHandle(scheduleId);
   switch (action) {
     case 'create': {
@@ -280,9 +299,9 @@ async function scheduleCommand(
       const result = await upsertSchedule(client, config, {
         scheduleId,
         source: sourceLocation(source),
-        cron: (o.cron as string | undefined) ?? '0 2 * * *',
-        timezone: (o.timezone as string | undefined) ?? 'UTC',
-        catchupWindow: ((o.catchup as string | undefined) ?? '6 hours') as Duration,
+        cron: o.cron as string,
+        timezone: o.timezone as string,
+        catchupWindow: o.catchup as Duration,
       });
       output(json, { scheduleId, result }, `Schedule ${scheduleId} ${result}`);
       return EXIT.ok;

@@ -159,5 +159,13 @@ it('answers bad usage and unknown things with one line and a documented exit cod
   expect(badConfig).toMatchObject({ code: 2, stderr: expect.stringContaining('VAULT_BASE_URL: Invalid url') });
   expect(badConfig.stderr).not.toMatch(/\n\s+at /);
   const help = await cli('force', '--help');
-  expect(help).toMatchObject({ code: 0, stdout: expect.stringContaining('--operator <name> --reason <text>') });
+  expect(help).toMatchObject({ code: 0, stdout: expect.stringContaining('--operator <name>') });
+  expect(help.stdout).toContain('--reason <text>');
+  // Every subcommand has its own help, the simulator's too (it used to exit 1).
+  const simulatorHelp = await cli('simulator', '--help');
+  expect(simulatorHelp).toMatchObject({ code: 0, stdout: expect.stringContaining('--faults <json>') });
+  expect(await cli('run', '--bogus')).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining("unknown option '--bogus'"),
+  });
 });
