@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
+import pLimit from 'p-limit';
 import type { AlertChannel } from '../alerts/alert-channel';
 import type { Logger } from '../logger';
 import type { SyncMetrics } from '../metrics';
@@ -55,12 +56,8 @@ const DIGEST_RECORD_LINES = 50;
 
 /** Runs fn over items with at most `limit` in flight. */
 async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]);
-    }),
-  );
+  const run = pLimit(limit);
+  await Promise.all(items.map((item) => run(() => fn(item))));
 }
 
 /** A problem with the source itself fails the batch at once: the same input would fail every retry. */
