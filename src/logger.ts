@@ -1,3 +1,5 @@
+import pino from 'pino';
+
 /** Structured JSON logs, one line each, with the ids that matter (record, batch) as fields. */
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
@@ -6,19 +8,35 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-type Level = (typeof LEVELS)[number];
+type Level = 'debug' | 'info' | 'warn' | 'error';
 
+/**
+ * pino, writing each line as it is logged (to stderr, or to `write`), in the fields capa-sync's logs have always had:
+ * time (ISO), level (name), message, then the caller's fields, with errors shown without their stack.
+ */
 export function jsonLogger(
   minLevel: Level = 'info',
   write: (line: string) => void = (line) => process.stderr.write(line + '\n'),
 ): Logger {
-  const threshold = LEVELS.indexOf(minLevel);
-  const log = (level: Level) => (message: string, fields?: Record<string, unknown>) => {
-    if (LEVELS.indexOf(level) < threshold) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level, message, ...fields }, errorsAsFields));
+  const log = pino(
+    {
+      level: minLevel,
+      base: undefined,
+      messageKey: 'message',
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (fields) => JSON.parse(JSON.stringify(fields, errorsAsFields)),
+      },
+    },
+    { write: (line: string) => write(line.trimEnd()) },
+  );
+  return {
+    debug: (message, fields) => log.debug(fields ?? {}, message),
+    info: (message, fields) => log.info(fields ?? {}, message),
+    warn: (message, fields) => log.warn(fields ?? {}, message),
+    error: (message, fields) => log.error(fields ?? {}, message),
   };
-  return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
 
 export const silentLogger: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
