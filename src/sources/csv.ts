@@ -4,6 +4,9 @@ import { SourceError } from './source-error';
  * A streaming RFC 4180 CSV reader: quoted fields with embedded commas, quotes ("") and newlines, CRLF, LF or
  * CR-only (old Mac) line ends, and a leading BOM. Yields one record at a time with the line it started on, so a 100,000-row
  * export never sits in memory whole. Cells longer than maxCellChars are cut and flagged, not buffered.
+ *
+ * Hand-written, not csv-parse: csv-parse's only guard on a huge cell (max_record_size) throws and ends the stream,
+ * so one 10 MB cell would lose every row after it; here that row alone is rejected and the rest are read.
  */
 export interface CsvRecord {
   cells: string[];
