@@ -2,7 +2,7 @@ import { SourceError } from './source-error';
 
 // Hand-written, not stream-json: this splitter only finds where each array element or line ends and caps its
 // size, so a 200 MB array with one 10 MB string costs a capped buffer and the row alone is rejected; JSON.parse then
-// reads each element. A full streaming parser would still assemble that string before any check could refuse it.
+// reads each element. stream-json's StreamArray assembles each element, strings and all, before a check could refuse it.
 
 /** One element of a streamed document: its text, or only its size where it was longer than the cap. */
 export type StreamedElement = { text: string } | { oversizedChars: number };
