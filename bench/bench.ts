@@ -3,7 +3,7 @@
  *  1. capa-sync beside the naive design (a workflow per row) and a plain script, at each latency;
  *  2. the polling cost of W waiting records, idle and with a core busy;
  *  3. a large batch, and one ten times smaller, for memory, history size and growth.
- * `npm run bench` (about an hour); `npm run bench -- --quick` (a few minutes). Options: --latency-ms 0,50,
+ * `npm run bench` (about 80 minutes on 2 cores); `npm run bench -- --quick` (about 10 minutes). Options: --latency-ms 0,50,
  * --records 1000000 (the large batch), --waiting 500,5000,50000, --only compare,polling,scale.
  */
 import os from 'node:os';
@@ -20,7 +20,7 @@ const quick = process.argv.includes('--quick');
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : undefined;
 const runs = (section: string) => !only || only.includes(section);
 const latencies = option('latency-ms', '0,50');
-const compareRows = quick ? 2_000 : 10_000;
+const compareRows = quick ? 2_000 : 5_000;
 const waitingCounts = option('waiting', quick ? '500' : '500,5000,50000');
 const [largeRows] = option('records', quick ? '20000' : '1000000');
 
