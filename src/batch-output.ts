@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { AppConfig } from './config';
-import { BatchSummary, progressQuery, ROW_OUTCOMES } from './workflows/batch-messages';
+import { BatchSummary, progressQuery, ROW_OUTCOMES } from './contracts/batch-messages';
 
 /** What the command line and the demo print about batches: tables, the Web UI link, a progress bar. */
 

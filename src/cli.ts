@@ -16,7 +16,7 @@ import { runWorker } from './worker';
 import { runSimulator, SIMULATOR_OPTIONS, SimulatorOptions } from './simulator/main';
 import { runDemo } from './demo';
 import { followBatch, summaryTable, table } from './batch-output';
-import { SYNC_STATES, SyncState } from './workflows/record-messages';
+import { SYNC_STATES, SyncState } from './contracts/record-messages';
 
 /** Exit codes: 0 done, 1 the operation failed, 2 bad usage or configuration, 3 not found. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3 } as const;

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DIALECTS, VaultDialect } from './vault/dialect';
 import type { VaultConnectionSettings } from './vault/http';
 import type { CoalescingWindows } from './vault/coalescing-client';
-import { DEFAULT_RECORD_OPTIONS, RecordWorkflowOptions } from './workflows/record-messages';
+import { DEFAULT_RECORD_OPTIONS, RecordWorkflowOptions } from './contracts/record-messages';
 import { DEFAULT_MAPPING, Mapping } from './sources/mapping';
 import { PROTECTED_FIELDS } from './vault/client';
 import { displayDatabaseUrl } from './store/database';

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { MetricMeter } from '@temporalio/common';
 import type { VaultCallStats } from './vault/http';
-import type { OutcomeCounts } from './workflows/batch-messages';
+import type { OutcomeCounts } from './contracts/batch-messages';
 
 /** capa-sync's own metrics, exported with the Temporal runtime's on the worker's Prometheus endpoint. */
 export interface SyncMetrics {

@@ -7,7 +7,7 @@ import {
 import type { AppConfig } from './config';
 import type { capaBatchWorkflow } from './workflows/batch';
 import type { RecordWorkflowResult } from './workflows/record';
-import { BATCH_ID_PATTERN, batchWorkflowId, BatchInput } from './workflows/batch-messages';
+import { BATCH_ID_PATTERN, batchWorkflowId, BatchInput } from './contracts/batch-messages';
 import {
   cancelUpdate,
   forceUpdate,
@@ -15,7 +15,8 @@ import {
   RecordStatus,
   statusQuery,
   SyncState,
-} from './workflows/record-messages';
+  RECORD_WORKFLOW_TYPE,
+} from './contracts/record-messages';
 
 /** What operators and the CLI do with workflows, in one place. */
 
@@ -60,7 +61,7 @@ export interface WaitingRecord {
 /** Record workflows by CapaSyncState, from Temporal visibility (what the Web UI shows). */
 export async function listRecords(client: Client, config: AppConfig, state?: SyncState): Promise<WaitingRecord[]> {
   const filters = [
-    `WorkflowType = 'capaRecordWorkflow'`,
+    `WorkflowType = '${RECORD_WORKFLOW_TYPE}'`,
     `WorkflowId STARTS_WITH '${recordWorkflowId(config.vault.object, '')}'`,
   ];
   if (state) filters.push(`CapaSyncState = '${state}'`);

@@ -1,7 +1,7 @@
 import { Client, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import type { AppConfig } from './config';
-import { batchWorkflowId } from './workflows/batch-messages';
+import { batchWorkflowId } from './contracts/batch-messages';
 
 export interface NightlySchedule {
   scheduleId: string;

@@ -1,12 +1,12 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createBatchActivities, type BatchActivityDeps } from '../src/activities/batch-activities';
-import type { FieldValues } from '../src/field-values';
+import type { FieldValues } from '../src/contracts/field-values';
 import { silentLogger } from '../src/logger';
 import type { AuditEntry } from '../src/store/audit-trail';
 import type { HandOff, PageRow } from '../src/store/batch-store';
 import { DOCUMENTED_DIALECT } from '../src/vault/dialect';
 import type { RecordState, UpdateOutcome, UpdateRow } from '../src/vault/types';
-import type { RowResult } from '../src/workflows/batch-messages';
+import type { RowResult } from '../src/contracts/batch-messages';
 
 // How a batch page sorts its rows, in an activity context with the Vault client and the store stubbed: no server,
 // no database, milliseconds. test/batch.test.ts runs pages end to end against the simulator and PostgreSQL.

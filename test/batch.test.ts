@@ -2,14 +2,14 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { VaultSimulator } from '../src/simulator/server';
 import { sampleRecordId } from '../src/simulator/seed';
 import { startBatch, listRecords } from '../src/operations';
-import { recordWorkflowId, statusQuery } from '../src/workflows/record-messages';
+import { recordWorkflowId, statusQuery } from '../src/contracts/record-messages';
 import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
 import { waitFor } from './helpers/wait';
 import { captureWebhook, WebhookCapture } from './helpers/webhook';
 import { saveHistory } from './helpers/histories';
 import fs from 'node:fs';
-import type { RowResult } from '../src/workflows/batch-messages';
+import type { RowResult } from '../src/contracts/batch-messages';
 
 const LOCKED_STATES = ['under_review_state__c', 'pending_approval_state__c'];
 const PRIORITIES = ['High', 'Medium', 'Low'];

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig } from '../src/config';
 import { WORKER_ENV, WORKER_NODE_ARGS } from '../src/worker-memory';
-import { ALL_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
+import { ALL_SEARCH_ATTRIBUTES } from '../src/contracts/search-attributes';
 
 // No Docker engine runs in CI: this keeps docker-compose.yml from rotting by checking what it wires together.
 const root = path.join(__dirname, '..');

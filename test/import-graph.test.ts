@@ -50,6 +50,22 @@ it('has no import cycle in src/', () => {
   expect(cycles).toEqual([]);
 });
 
+it('imports downwards only: contracts import nothing else of src/, workflows only contracts, activities no workflow', () => {
+  const files = sourceFiles(SRC);
+  const layer = (file: string) => path.relative(SRC, file).split(path.sep)[0];
+  const upward = files.flatMap((file) =>
+    importsOf(file)
+      .filter((to) => {
+        const [from, target] = [layer(file), layer(to)];
+        if (from === 'contracts') return target !== 'contracts';
+        if (from === 'workflows') return target !== 'workflows' && target !== 'contracts';
+        return from === 'activities' && target === 'workflows';
+      })
+      .map((to) => `${path.relative(SRC, file)} -> ${path.relative(SRC, to)}`),
+  );
+  expect(upward).toEqual([]);
+});
+
 it('finds a cycle where there is one', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capa-cycle-'));
   fs.writeFileSync(path.join(dir, 'a.ts'), "import { b } from './b';\nexport const a = b;\n");

@@ -9,7 +9,7 @@ import {
   RecordWorkflowInput,
   setDesiredValuesSignal,
   statusQuery,
-} from '../src/workflows/record-messages';
+} from '../src/contracts/record-messages';
 import { useTimeSkippingStack } from './helpers/time-skipping-stack';
 import { startRecordWorkflow, testWorker } from './helpers/record-env';
 import { saveHistory } from './helpers/histories';

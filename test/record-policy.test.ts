@@ -9,7 +9,7 @@ import {
   sameText,
   statusView,
 } from '../src/workflows/record-policy';
-import { CarriedState, DEFAULT_RECORD_OPTIONS } from '../src/workflows/record-messages';
+import { CarriedState, DEFAULT_RECORD_OPTIONS } from '../src/contracts/record-messages';
 
 // The record workflow's decisions, without a server: a policy change is caught here in milliseconds.
 

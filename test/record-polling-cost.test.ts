@@ -1,7 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { VaultSimulator } from '../src/simulator/server';
 import { DEFAULT_WINDOWS } from '../src/vault/coalescing-client';
-import { cancelSignal, statusQuery } from '../src/workflows/record-messages';
+import { cancelSignal, statusQuery } from '../src/contracts/record-messages';
 import { startTimeSkippingServer } from './helpers/temporal';
 import { startSimulator } from './helpers/vault';
 import { testWorker, startRecordWorkflow } from './helpers/record-env';

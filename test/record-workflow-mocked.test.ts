@@ -1,7 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { RecordActivities, RecordAlert, RecordSnapshot } from '../src/activities/record-types';
-import type { FieldValues } from '../src/field-values';
-import { forceUpdate, statusQuery } from '../src/workflows/record-messages';
+import type { RecordActivities, RecordAlert, RecordSnapshot } from '../src/contracts/record-activities';
+import type { FieldValues } from '../src/contracts/field-values';
+import { forceUpdate, statusQuery } from '../src/contracts/record-messages';
 import { startRecordWorkflow } from './helpers/record-env';
 import { createTestWorker, startTimeSkippingServer } from './helpers/temporal';
 

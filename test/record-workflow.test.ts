@@ -9,7 +9,7 @@ import {
   forceUpdate,
   setDesiredValuesSignal,
   statusQuery,
-} from '../src/workflows/record-messages';
+} from '../src/contracts/record-messages';
 import { startTimeSkippingServer } from './helpers/temporal';
 import { startSimulator } from './helpers/vault';
 import { testWorker, startRecordWorkflow } from './helpers/record-env';

@@ -1,4 +1,4 @@
-import { changedFields, sameFieldValue } from '../src/field-values';
+import { changedFields, sameFieldValue } from '../src/contracts/field-values';
 
 // The one rule for "the same value", used by the conflict guard, the audit and the lost-answer checks.
 

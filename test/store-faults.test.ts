@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import type { RowResult } from '../src/workflows/batch-messages';
+import type { RowResult } from '../src/contracts/batch-messages';
 import { freePort } from '../src/dev-server';
 import { startBatch } from '../src/operations';
 import { sampleRecordId } from '../src/simulator/seed';
 import { ensureDatabase, startThrowawayPostgres } from '../src/store/embedded-postgres';
-import { progressQuery } from '../src/workflows/batch-messages';
+import { progressQuery } from '../src/contracts/batch-messages';
 import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
 import { testDatabaseUrl } from './helpers/postgres';

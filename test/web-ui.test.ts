@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { Browser, chromium, Page } from 'playwright-core';
 import { listRecords, startBatch } from '../src/operations';
 import { sampleRecordId } from '../src/simulator/seed';
-import { cancelUpdate, recordWorkflowId } from '../src/workflows/record-messages';
+import { cancelUpdate, recordWorkflowId } from '../src/contracts/record-messages';
 import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
 import { freePort } from '../src/dev-server';

@@ -20,14 +20,19 @@ import type { SentAlerts } from '../store/sent-alerts';
 import { isStaged, materialize } from '../store/staged-sources';
 import { MAX_ROWS_PER_UPDATE, VaultClient } from '../vault/client';
 import { isLockedState } from '../vault/dialect';
-import { holdsValues } from '../field-values';
+import { holdsValues } from '../contracts/field-values';
 import type { RecordState, UpdateOutcome } from '../vault/types';
-import { type BatchSummary, type RowResult, zeroCounts } from '../workflows/batch-messages';
-import type { capaRecordWorkflow } from '../workflows/record';
-import { recordWorkflowId, RecordWorkflowOptions, setDesiredValuesSignal } from '../workflows/record-messages';
-import { CapaBatchId, CapaRecordId, CapaSyncState, CapaVaultState } from '../workflows/search-attributes';
+import { type BatchSummary, type RowResult, zeroCounts } from '../contracts/batch-messages';
+import {
+  RECORD_WORKFLOW_TYPE,
+  recordWorkflowId,
+  RecordWorkflowOptions,
+  RecordWorkflowType,
+  setDesiredValuesSignal,
+} from '../contracts/record-messages';
+import { CapaBatchId, CapaRecordId, CapaSyncState, CapaVaultState } from '../contracts/search-attributes';
 import { asActivityFailure } from './record-activities';
-import type { BatchActivities } from './batch-types';
+import type { BatchActivities } from '../contracts/batch-activities';
 
 export interface BatchActivityDeps {
   /** Direct (not coalesced): the batch already sends full requests. */
@@ -87,7 +92,7 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
   /** Record ids of this object's record workflows that are still running (they get new values, not a bulk write). */
   async function runningRecordIds(): Promise<string[]> {
     const prefix = recordWorkflowId(deps.object, '');
-    const query = `WorkflowType = 'capaRecordWorkflow' AND ExecutionStatus = 'Running' AND WorkflowId STARTS_WITH '${prefix}'`;
+    const query = `WorkflowType = '${RECORD_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND WorkflowId STARTS_WITH '${prefix}'`;
     const ids: string[] = [];
     for await (const wf of deps.temporal.workflow.list({ query })) ids.push(wf.workflowId.slice(prefix.length));
     return ids;
@@ -106,7 +111,7 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
       sourceTimestamp: row.sourceTimestamp ?? sourceTimestamp,
       batchId,
     };
-    await deps.temporal.workflow.signalWithStart<typeof capaRecordWorkflow, [typeof desired]>('capaRecordWorkflow', {
+    await deps.temporal.workflow.signalWithStart<RecordWorkflowType, [typeof desired]>(RECORD_WORKFLOW_TYPE, {
       workflowId,
       taskQueue: deps.taskQueue,
       args: [{ object: deps.object, recordId: row.id, options: deps.recordOptions, ...desired }],

@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { HEARTBEAT_INTERVAL_MS } from '../workflows/activity-timeouts';
+import { HEARTBEAT_INTERVAL_MS } from '../contracts/activity-timeouts';
 
 type AnyActivity = (...args: never[]) => Promise<unknown>;
 

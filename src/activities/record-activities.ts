@@ -7,7 +7,7 @@ import type { Logger } from '../logger';
 import { isLockedState, VaultDialect } from '../vault/dialect';
 import type { CoalescingVaultClient } from '../vault/coalescing-client';
 import { VaultError } from '../vault/errors';
-import type { RecordActivities } from './record-types';
+import type { RecordActivities } from '../contracts/record-activities';
 
 export interface RecordActivityDeps {
   /** Coalescing: all waiting records' reads at one tick share a query. */

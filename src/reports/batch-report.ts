@@ -4,7 +4,7 @@ import { finished } from 'node:stream/promises';
 import type { BatchRecord, BatchStore } from '../store/batch-store';
 import { FORMULA } from '../sources/validate-row';
 import { LineWriter } from '../store/line-writer';
-import { BatchReportFiles, BatchSummary, ROW_OUTCOMES, RowOutcome, RowResult } from '../workflows/batch-messages';
+import { BatchReportFiles, BatchSummary, ROW_OUTCOMES, RowOutcome, RowResult } from '../contracts/batch-messages';
 
 const COLUMNS: (keyof RowResult)[] = [
   'row',

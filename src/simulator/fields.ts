@@ -1,4 +1,4 @@
-import type { FieldValue } from '../field-values';
+import type { FieldValue } from '../contracts/field-values';
 
 /** The field types the simulator validates, as Vault's field definitions would. */
 export type FieldDefinition =

@@ -1,4 +1,4 @@
-import type { FieldValues } from '../field-values';
+import type { FieldValues } from '../contracts/field-values';
 import type { VaultStore } from './store';
 
 export interface ReviewPlan {

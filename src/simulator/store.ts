@@ -1,5 +1,5 @@
 import { CAPA_FIELDS, fieldProblem } from './fields';
-import type { FieldValue, FieldValues } from '../field-values';
+import type { FieldValue, FieldValues } from '../contracts/field-values';
 
 export interface ScriptedUnlock {
   /** Leave the locked state at this simulator time (ms)... */

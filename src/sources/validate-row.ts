@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RECORD_ID_PATTERN } from '../vault/vql';
-import type { FieldValues } from '../field-values';
+import type { FieldValues } from '../contracts/field-values';
 import type { FieldRule, Mapping } from './mapping';
 
 export type RawRow = Record<string, unknown>;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
-import { changedFields, type FieldValue, type FieldValues } from '../field-values';
+import { changedFields, type FieldValue, type FieldValues } from '../contracts/field-values';
+import type { OwnWrite } from '../contracts/record-activities';
 import { inTransaction } from './database';
 
 /** One value written to Vault: what, from what, to what, when, for which batch, and who decided it. */
@@ -22,10 +23,6 @@ export interface AuditEntry {
 }
 
 /** A value capa-sync itself wrote to a field, and when the risk system produced it. */
-export interface OwnWrite {
-  value: FieldValue;
-  sourceTimestamp?: string;
-}
 
 /** Audit entries for the fields a write changed. */
 export function changeEntries(

@@ -3,7 +3,7 @@ import { OUTCOME_UNKNOWN, VaultHttp } from './http';
 import { classifyRecordError, VaultDialect } from './dialect';
 import { BulkRowResult, BulkUpdateResponse, LockResponse, QueryResponse } from './schemas';
 import { assertName, assertRecordId, buildStateQueries } from './vql';
-import { holdsValues } from '../field-values';
+import { holdsValues } from '../contracts/field-values';
 import type { LockInfo, RecordState, UpdateOutcome, UpdateRow } from './types';
 
 export const MAX_ROWS_PER_UPDATE = 500;

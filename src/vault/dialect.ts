@@ -1,4 +1,4 @@
-import type { UpdateStatus } from './types';
+import type { UpdateStatus } from '../contracts/write-outcome';
 
 /**
  * What differs between Veeva's documented API and the dialect our first customer reported

@@ -1,13 +1,9 @@
-import type { FieldValues } from '../field-values';
+import type { FieldValues } from '../contracts/field-values';
+import type { WriteOutcome } from '../contracts/write-outcome';
 
-/** What happened to one row of a bulk update, in the vocabulary of the whole product. */
-export type UpdateStatus = 'updated' | 'unchanged' | 'locked' | 'transient' | 'permanent';
-
-export interface UpdateOutcome {
+/** What happened to one row of a bulk update. */
+export interface UpdateOutcome extends WriteOutcome {
   id: string;
-  status: UpdateStatus;
-  errorType?: string;
-  message?: string;
 }
 
 export interface UpdateRow {

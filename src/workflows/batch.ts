@@ -6,8 +6,8 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { BatchActivities } from '../activities/batch-types';
-import { HEARTBEAT_TIMEOUT_MS } from './activity-timeouts';
+import type { BatchActivities } from '../contracts/batch-activities';
+import { HEARTBEAT_TIMEOUT_MS } from '../contracts/activity-timeouts';
 import {
   BatchInput,
   BatchProgress,
@@ -16,7 +16,7 @@ import {
   progressQuery,
   ROW_OUTCOMES,
   zeroCounts,
-} from './batch-messages';
+} from '../contracts/batch-messages';
 
 /** Each page is one activity, a handful of events: 200 pages a run stays far below 10,000 events. */
 const DEFAULT_PAGES_PER_RUN = 200;

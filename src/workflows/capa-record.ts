@@ -5,8 +5,8 @@ import type {
   RecordActivities,
   RecordAlertReason,
   RecordSnapshot,
-} from '../activities/record-types';
-import { HEARTBEAT_TIMEOUT_MS } from './activity-timeouts';
+} from '../contracts/record-activities';
+import { HEARTBEAT_TIMEOUT_MS } from '../contracts/activity-timeouts';
 import {
   alertDue,
   conflictDetail,
@@ -20,7 +20,7 @@ import {
   statusView,
 } from './record-policy';
 import { OWN_WRITES_ARE_NOT_EDITS, WRITE_NEWER_VALUES_NEXT } from './record-patches';
-import { CapaBatchId, CapaRecordId, CapaSyncState, CapaVaultState } from './search-attributes';
+import { CapaBatchId, CapaRecordId, CapaSyncState, CapaVaultState } from '../contracts/search-attributes';
 import {
   CarriedState,
   DesiredValues,
@@ -31,7 +31,7 @@ import {
   RecordWorkflowInput,
   SyncState,
   TERMINAL_STATES,
-} from './record-messages';
+} from '../contracts/record-messages';
 
 /**
  * One CAPA record's state and steps, as the record workflow (record.ts) drives them: reading Vault, applying,

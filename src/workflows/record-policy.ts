@@ -1,13 +1,12 @@
-import type { ApplyResult } from '../activities/record-types';
-import type { OwnWrite } from '../store/audit-trail';
-import { sameFieldValue, type FieldValue, type FieldValues } from '../field-values';
+import type { ApplyResult, OwnWrite } from '../contracts/record-activities';
+import { sameFieldValue, type FieldValue, type FieldValues } from '../contracts/field-values';
 import {
   CarriedState,
   OperatorDecision,
   RecordStatus,
   RecordWorkflowOptions,
   TERMINAL_STATES,
-} from './record-messages';
+} from '../contracts/record-messages';
 
 // The record workflow's decisions as pure functions of its state: unit-tested without a server (see
 // test/record-policy.test.ts), and free of Temporal calls, so that record.ts holds only the process.

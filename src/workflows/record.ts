@@ -1,5 +1,5 @@
 import { allHandlersFinished, condition, continueAsNew, patched, setHandler, workflowInfo } from '@temporalio/workflow';
-import { sameFieldValue } from '../field-values';
+import { sameFieldValue } from '../contracts/field-values';
 import { CapaRecord } from './capa-record';
 import { sameText } from './record-policy';
 import { NEW_RUN_FOR_LATE_VALUES, ONE_SAME_VALUE_RULE, SETTLE_ROWS_IN_THE_STORE } from './record-patches';
@@ -15,7 +15,7 @@ import {
   setDesiredValuesSignal,
   statusQuery,
   SyncState,
-} from './record-messages';
+} from '../contracts/record-messages';
 
 export interface RecordWorkflowResult {
   recordId: string;

@@ -1,6 +1,5 @@
-import type { OwnWrite } from '../store/audit-trail';
-import type { FieldValues } from '../field-values';
-import type { UpdateOutcome } from '../vault/types';
+import type { FieldValue, FieldValues } from './field-values';
+import type { WriteOutcome } from './write-outcome';
 
 /** Who a write is made for: the nightly integration, or an operator who forced it. */
 export type Actor = { kind: 'integration' } | { kind: 'operator'; operator: string; reason: string };
@@ -25,7 +24,13 @@ export interface ApplyChangeInput {
   actor: Actor;
 }
 
-export type ApplyResult = Pick<UpdateOutcome, 'status' | 'errorType' | 'message'>;
+export type ApplyResult = WriteOutcome;
+
+/** The newest value capa-sync wrote to a field, from the audit trail. */
+export interface OwnWrite {
+  value: FieldValue;
+  sourceTimestamp?: string;
+}
 
 export type RecordAlertReason = 'conflict' | 'max-wait' | 'permanent-failure' | 'not-found';
 

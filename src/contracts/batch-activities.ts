@@ -1,4 +1,4 @@
-import type { BatchSummary, OutcomeCounts } from '../workflows/batch-messages';
+import type { BatchSummary, OutcomeCounts } from './batch-messages';
 
 export interface PreparedSummary {
   inputRows: number;

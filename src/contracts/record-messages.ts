@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { FieldValues } from '../field-values';
+import type { FieldValues } from './field-values';
 
 /** The record workflow's states, also its `CapaSyncState` search attribute. */
 export const SYNC_STATES = [
@@ -14,6 +14,10 @@ export type SyncState = (typeof SYNC_STATES)[number];
 export const TERMINAL_STATES: readonly SyncState[] = ['applied', 'cancelled', 'failed'];
 
 export const recordWorkflowId = (object: string, recordId: string) => `capa-sync:${object}:${recordId}`;
+
+/** The record workflow's type name and signature, for code that starts it without importing workflow code. */
+export const RECORD_WORKFLOW_TYPE = 'capaRecordWorkflow';
+export type RecordWorkflowType = (input: RecordWorkflowInput) => Promise<unknown>;
 
 export interface OperatorDecision {
   operator: string;
