@@ -24,9 +24,9 @@ import { VaultSimulator } from '../src/simulator/server';
 import { ensureDatabase, startThrowawayPostgres } from '../src/store/embedded-postgres';
 import { openStore, Store } from '../src/store/store';
 import { silentLogger } from '../src/logger';
-import { FieldValues, sameFieldValue } from '../src/field-values';
-import { BatchProgress, progressQuery } from '../src/workflows/batch-messages';
-import { statusQuery } from '../src/workflows/record-messages';
+import { FieldValues, sameFieldValue } from '../src/contracts/field-values';
+import { BatchProgress, progressQuery } from '../src/contracts/batch-messages';
+import { statusQuery } from '../src/contracts/record-messages';
 import { WORKER_ENV, WORKER_NODE_ARGS } from '../src/worker-memory';
 
 export interface ChaosOptions {

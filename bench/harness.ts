@@ -14,7 +14,7 @@ import { ensureDatabase, startThrowawayPostgres } from '../src/store/embedded-po
 import { openStore, Store } from '../src/store/store';
 import { temporalCliPath } from '../src/temporal-binaries';
 import { WORKER_ENV, WORKER_NODE_ARGS } from '../src/worker-memory';
-import { ALL_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
+import { ALL_SEARCH_ATTRIBUTES } from '../src/contracts/search-attributes';
 import { PRIORITIES } from './simulator-client';
 
 /** What every bench section shares: a dev server, the simulator (in this process), and a store. */

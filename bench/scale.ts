@@ -1,6 +1,6 @@
 import { startBatch } from '../src/operations';
 import { sampleRecordId } from '../src/simulator/seed';
-import { batchWorkflowId } from '../src/workflows/batch-messages';
+import { batchWorkflowId } from '../src/contracts/batch-messages';
 import { exportFile, Harness, LOCKED, MeasuredProcess, startRate, terminateAll, UNLOCKED } from './harness';
 
 export interface ScaleFigures {
