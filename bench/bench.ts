@@ -3,7 +3,7 @@
  *  1. capa-sync beside the naive design (a workflow per row) and a plain script, at each latency;
  *  2. a large batch, and one ten times smaller, for memory, history size and growth;
  *  3. the polling cost of W waiting records, idle and with a core busy.
- * `npm run bench` (about 80 minutes on 2 cores); `npm run bench -- --quick` (about 10 minutes). Options: --latency-ms 0,50,
+ * `npm run bench` (about 100 minutes on 2 cores); `npm run bench -- --quick` (about 10 minutes). Options: --latency-ms 0,50,
  * --records 1000000 (the large batch), --waiting 500,5000,50000, --only compare,polling,scale.
  */
 import os from 'node:os';
