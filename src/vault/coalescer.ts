@@ -52,7 +52,9 @@ export class Coalescer<Item, Result> {
     const promises = items.map(
       (item) => new Promise<Result>((resolve, reject) => group.queue.push({ item, resolve, reject })),
     );
-    if (group.queue.length >= this.options.maxPerRequest || (tickAt !== undefined && this.completes(tickAt, items))) {
+    // Counted first: a caller that fills a request is one of its tick's callers too.
+    const tickComplete = tickAt !== undefined && this.completes(tickAt, items);
+    if (group.queue.length >= this.options.maxPerRequest || tickComplete) {
       this.flush(groupKey);
     } else if (tickAt === undefined) {
       clearTimeout(group.timer);
