@@ -13,10 +13,10 @@ import {
   MeasuredProcess,
   terminateAll,
   UNLOCKED,
-  until,
   vaultCalls,
 } from './harness';
 import { rowValues } from './simulator-client';
+import { waitFor } from '../test/helpers/wait';
 
 /** One design's figures for one run of n rows, 10% of them locked. */
 export interface DesignFigures {
@@ -85,9 +85,9 @@ export async function compareDesigns(h: Harness, n: number, latencyMs: number, f
 async function written(r: Round, ids: string[], fromSeq: number): Promise<number> {
   const wanted = new Set(ids);
   let last = new Map<string, number>();
-  await until(
+  await waitFor(
     `${ids.length} writes`,
-    () => (last = lastWrites(r.h.sim, fromSeq, wanted)).size === wanted.size,
+    async () => (last = lastWrites(r.h.sim, fromSeq, wanted)).size === wanted.size,
     WAIT_MS,
   );
   return Math.max(...last.values());
@@ -114,7 +114,7 @@ async function onWorker(r: Round, worker: MeasuredProcess, start: () => Promise<
     const lockedMs = await unlockAndWait(r);
     const running = `TaskQueue = '${r.taskQueue}' AND ExecutionStatus = 'Running'`;
     const { workflow } = r.h.env.client;
-    await until('the workflows to finish', async () => (await workflow.count(running)).count === 0, WAIT_MS);
+    await waitFor('the workflows to finish', async () => (await workflow.count(running)).count === 0, WAIT_MS);
     return { unlockedMs, lockedMs, peakRssMb: worker.peakRssMb() };
   } finally {
     await worker.stop();

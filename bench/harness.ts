@@ -176,15 +176,6 @@ export function busyCpu(): MeasuredProcess {
   return new MeasuredProcess(['-e', 'for (;;) {}'], {});
 }
 
-/** Polls until `done` holds, or throws after `timeoutMs`. */
-export async function until(what: string, done: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
-
 /** Vault reads (queries and their pages) and updates the simulator has answered so far. */
 export function vaultCalls(sim: VaultSimulator): { reads: number; updates: number } {
   const c = sim.calls;

@@ -11,7 +11,6 @@ import {
   metric,
   startRate,
   terminateAll,
-  until,
   vaultCalls,
 } from './harness';
 
@@ -88,8 +87,7 @@ export async function pollingCost(
 /** Sleeps until `fraction` of the way into the next tick. */
 async function untilTick(tickSeconds: number, fraction: number): Promise<void> {
   const ms = tickSeconds * 1000;
-  const target = (Math.floor(Date.now() / ms) + 1 + fraction) * ms;
-  await until('the next tick', () => Date.now() >= target, ms * 3);
+  await sleep((Math.floor(Date.now() / ms) + 1 + fraction) * ms - Date.now());
 }
 
 async function freePort(): Promise<number> {
