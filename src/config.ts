@@ -9,6 +9,7 @@ import { DEFAULT_MAPPING, Mapping } from './sources/mapping';
 import { PROTECTED_FIELDS } from './vault/client';
 import { displayDatabaseUrl } from './store/database';
 import { DEFAULT_PASSWORD, DEFAULT_USERNAME, EMBEDDED_DATABASE_URL } from './embedded-defaults';
+import { loadTemporalSettings, TemporalConnectionSettings } from './temporal-settings';
 
 const list = z.string().transform((s) =>
   s
@@ -35,21 +36,11 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
  * The README's configuration table follows this list.
  */
 export const SETTINGS = {
-  TEMPORAL_ADDRESS: { schema: z.string().min(1), default: 'localhost:7233', doc: 'Temporal frontend host:port' },
-  TEMPORAL_NAMESPACE: { schema: z.string().min(1), default: 'default', doc: 'Temporal namespace' },
   TEMPORAL_TASK_QUEUE: {
     schema: z.string().min(1),
     default: 'capa-sync',
     doc: 'Task queue of the worker and workflows',
   },
-  TEMPORAL_TLS: { schema: bool, default: 'false', doc: 'Use TLS to reach Temporal (Temporal Cloud: true)' },
-  TEMPORAL_API_KEY: {
-    schema: z.string().optional(),
-    default: undefined,
-    doc: 'Temporal Cloud API key (secret; never logged)',
-  },
-  TEMPORAL_TLS_CERT_PATH: { schema: z.string().optional(), default: undefined, doc: 'mTLS client certificate file' },
-  TEMPORAL_TLS_KEY_PATH: { schema: z.string().optional(), default: undefined, doc: 'mTLS client key file' },
   TEMPORAL_UI_URL: {
     schema: z.string().url(),
     default: 'http://localhost:8233',
@@ -224,16 +215,7 @@ type SettingName = keyof typeof SETTINGS;
 type Parsed = { [K in SettingName]: z.output<(typeof SETTINGS)[K]['schema']> };
 
 export interface AppConfig {
-  temporal: {
-    address: string;
-    namespace: string;
-    taskQueue: string;
-    tls: boolean;
-    apiKey?: string;
-    certPath?: string;
-    keyPath?: string;
-    uiUrl: string;
-  };
+  temporal: TemporalConnectionSettings & { taskQueue: string; uiUrl: string };
   vault: VaultConnectionSettings & { object: string; dialect: VaultDialect; coalesce: CoalescingWindows };
   record: RecordWorkflowOptions;
   mapping: Mapping;
@@ -261,6 +243,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         `${name}: ${parsed.error.issues[0].message}${value === undefined ? '' : ` (got ${JSON.stringify(redact(name, value))})`}`,
       );
   }
+  let temporal: TemporalConnectionSettings | undefined;
+  try {
+    temporal = loadTemporalSettings({ ...stringValues(file), ...env });
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
   if (problems.length) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   const s = raw as Parsed;
   if (s.ALERT_CHANNEL === 'webhook' && !s.ALERT_WEBHOOK_URL)
@@ -270,16 +258,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     ? parseMapping(readJson(s.CAPA_MAPPING_FILE, 'CAPA_MAPPING_FILE'))
     : DEFAULT_MAPPING;
   return {
-    temporal: {
-      address: s.TEMPORAL_ADDRESS,
-      namespace: s.TEMPORAL_NAMESPACE,
-      taskQueue: s.TEMPORAL_TASK_QUEUE,
-      tls: s.TEMPORAL_TLS || !!s.TEMPORAL_API_KEY,
-      apiKey: s.TEMPORAL_API_KEY,
-      certPath: s.TEMPORAL_TLS_CERT_PATH,
-      keyPath: s.TEMPORAL_TLS_KEY_PATH,
-      uiUrl: s.TEMPORAL_UI_URL,
-    },
+    temporal: { ...temporal!, taskQueue: s.TEMPORAL_TASK_QUEUE, uiUrl: s.TEMPORAL_UI_URL },
     vault: {
       baseUrl: s.VAULT_BASE_URL,
       apiVersion: s.VAULT_API_VERSION,
@@ -386,6 +365,9 @@ function readJson(file: string, setting: string): Record<string, unknown> {
   }
 }
 
-const SECRET_SETTINGS = new Set<string>(['VAULT_PASSWORD', 'TEMPORAL_API_KEY']);
+const stringValues = (file: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(file).map(([k, v]) => [k, v === undefined ? undefined : String(v)]));
+
+const SECRET_SETTINGS = new Set<string>(['VAULT_PASSWORD']);
 const redact = (name: string, value: unknown) =>
   SECRET_SETTINGS.has(name) ? '***' : name === 'CAPA_DATABASE_URL' ? displayDatabaseUrl(String(value)) : value;

@@ -1,24 +1,17 @@
-import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { AppConfig } from './config';
 
-function connectionOptions(config: AppConfig['temporal']) {
-  const tls = config.tls
-    ? config.certPath && config.keyPath
-      ? { clientCertPair: { crt: fs.readFileSync(config.certPath), key: fs.readFileSync(config.keyPath) } }
-      : true
-    : undefined;
-  return { address: config.address, tls, apiKey: config.apiKey };
-}
-
-/** Temporal could not be reached: says where, and what to check (instead of the transport's own error text). */
+/** Temporal could not be reached: says where, and which settings to check (instead of the transport's own text). */
 export class TemporalUnreachable extends Error {
-  constructor(address: string) {
-    super(
-      `cannot reach Temporal at ${address}: check TEMPORAL_ADDRESS and that the server is running` +
-        ' (npm start runs a local one)',
-    );
+  constructor(address: string, cause: unknown) {
+    const text = String((cause as Error)?.message ?? cause);
+    const check = /certificate|tls|ssl|handshake|x509|pem/i.test(text)
+      ? 'the TLS handshake failed: check TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH, TEMPORAL_TLS_SERVER_CA_CERT_PATH and TEMPORAL_TLS_SERVER_NAME'
+      : /unauthenticated|api key|permission denied/i.test(text)
+        ? 'the server refused the credentials: check TEMPORAL_API_KEY or the client certificate'
+        : 'check TEMPORAL_ADDRESS and that the server is running (npm start runs a local one)';
+    super(`cannot reach Temporal at ${address}: ${check}`);
     this.name = 'TemporalUnreachable';
   }
 }
@@ -26,18 +19,18 @@ export class TemporalUnreachable extends Error {
 async function reach<T>(config: AppConfig['temporal'], connect: () => Promise<T>): Promise<T> {
   try {
     return await connect();
-  } catch {
-    throw new TemporalUnreachable(config.address);
+  } catch (err) {
+    throw new TemporalUnreachable(config.address, err);
   }
 }
 
 /** A client for starting workflows, schedules and operator messages. */
 export async function connectClient(config: AppConfig['temporal']): Promise<Client> {
-  const connection = await reach(config, () => Connection.connect(connectionOptions(config)));
+  const connection = await reach(config, () => Connection.connect(config.options));
   return new Client({ connection, namespace: config.namespace });
 }
 
 /** The worker's connection. */
 export function connectWorker(config: AppConfig['temporal']): Promise<NativeConnection> {
-  return reach(config, () => NativeConnection.connect(connectionOptions(config)));
+  return reach(config, () => NativeConnection.connect(config.options));
 }

@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig, SETTINGS } from '../src/config';
 import { DEFAULT_MAPPING } from '../src/sources/mapping';
+import type { TLSConfig } from '@temporalio/client';
+import { TEMPORAL_CONNECTION_SETTINGS } from '../src/temporal-settings';
 
 const problem = (env: Record<string, string>) => {
   try {
@@ -20,7 +22,7 @@ it('runs on the embedded defaults with no setting at all', () => {
     address: 'localhost:7233',
     namespace: 'default',
     taskQueue: 'capa-sync',
-    tls: false,
+    options: { address: 'localhost:7233', tls: undefined },
   });
   expect(config.vault).toMatchObject({
     baseUrl: 'http://127.0.0.1:8100',
@@ -52,6 +54,7 @@ it.each([
 
 it('reports every bad setting at once and never echoes a secret', () => {
   const message = problem({ VAULT_PASSWORD: '', TEMPORAL_API_KEY: '', VAULT_BASE_URL: 'x', VAULT_MAX_RETRIES: '-3' });
+  expect(problem({ VAULT_BASE_URL: 'x', TEMPORAL_API_KEY: 'key-hunter2' })).not.toContain('key-hunter2');
   expect(message.split('\n')).toHaveLength(3);
   const secret = problem({ VAULT_BASE_URL: 'x', VAULT_PASSWORD: 'hunter2' });
   expect(secret).not.toContain('hunter2');
@@ -110,8 +113,60 @@ it('applies the customer dialect preset and individual overrides', () => {
   });
 });
 
+describe("Temporal's connection settings, as the SDK and the temporal CLI read them", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capa-temporal-'));
+  const file = (name: string, text: string) => (fs.writeFileSync(path.join(dir, name), text), path.join(dir, name));
+  const [ca, cert, key] = ['ca.pem', 'client.pem', 'client.key'].map((n) => file(n, `-----${n}-----`));
+  const text = (bytes?: Uint8Array) => (bytes ? Buffer.from(bytes).toString() : undefined);
+
+  it('reads mTLS with a private CA and a server name from the SDK variables', () => {
+    const { temporal } = loadConfig({
+      TEMPORAL_ADDRESS: 'temporal.internal:7233',
+      TEMPORAL_NAMESPACE: 'quality',
+      TEMPORAL_TLS_CLIENT_CERT_PATH: cert,
+      TEMPORAL_TLS_CLIENT_KEY_PATH: key,
+      TEMPORAL_TLS_SERVER_CA_CERT_PATH: ca,
+      TEMPORAL_TLS_SERVER_NAME: 'frontend.temporal.internal',
+    });
+    expect(temporal).toMatchObject({ address: 'temporal.internal:7233', namespace: 'quality' });
+    const tls = temporal.options.tls as TLSConfig;
+    expect(tls.serverNameOverride).toBe('frontend.temporal.internal');
+    expect(text(tls.serverRootCACertificate)).toBe('-----ca.pem-----');
+    expect([text(tls.clientCertPair?.crt), text(tls.clientCertPair?.key)]).toEqual([
+      '-----client.pem-----',
+      '-----client.key-----',
+    ]);
+  });
+
+  it('reads a profile from the TOML file the CLI reads; the environment overrides it', () => {
+    const toml = file(
+      'temporal.toml',
+      '[profile.prod]\naddress = "prod.internal:7233"\nnamespace = "quality"\n[profile.prod.tls]\n' +
+        `server_ca_cert_path = "${ca}"\n`,
+    );
+    const prod = loadConfig({ TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'prod' }).temporal;
+    expect(prod).toMatchObject({ address: 'prod.internal:7233', namespace: 'quality' });
+    expect(text((prod.options.tls as TLSConfig).serverRootCACertificate)).toBe('-----ca.pem-----');
+    const overridden = loadConfig({ TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'prod', TEMPORAL_NAMESPACE: 'qa' });
+    expect(overridden.temporal.namespace).toBe('qa');
+    expect(problem({ TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'staging' })).toMatch(/Profile 'staging' not found/);
+  });
+
+  it('names the setting in one line when a file is missing, and the SDK name of a renamed one', () => {
+    expect(problem({ TEMPORAL_CONFIG_FILE: '/nonexistent.toml' })).toMatch(/TEMPORAL_CONFIG_FILE: no file at/);
+    expect(problem({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: '/nonexistent/ca.pem' })).toMatch(
+      /Temporal TLS settings: cannot read \/nonexistent\/ca.pem$/,
+    );
+    expect(problem({ TEMPORAL_TLS_CERT_PATH: cert })).toMatch(
+      /TEMPORAL_TLS_CERT_PATH: renamed TEMPORAL_TLS_CLIENT_CERT_PATH/,
+    );
+  });
+});
+
 it('documents every setting in the README configuration table', () => {
   const readme = fs.readFileSync(path.join(__dirname, '../README.md'), 'utf8');
+  for (const name of TEMPORAL_CONNECTION_SETTINGS)
+    expect([name, new RegExp(`\\| \`${name}\` +\\|`).test(readme)]).toEqual([name, true]);
   for (const name of Object.keys(SETTINGS))
     expect([name, new RegExp(`\\| \`${name}\` +\\|`).test(readme)]).toEqual([name, true]);
 });
