@@ -9,7 +9,18 @@ const globals = {
 };
 
 module.exports = tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.temporal/', '.data/', 'coverage/', 'eslint.config.js', 'jest.config.js'] },
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      '.temporal/',
+      '.data/',
+      'coverage/',
+      'eslint.config.js',
+      'jest.config.js',
+      'jest.cluster.config.js',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

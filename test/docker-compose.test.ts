@@ -20,6 +20,12 @@ it('has the production-like stack, with pinned official Temporal images', () => 
     'vault-simulator',
   ]);
   expect(services.temporal.image).toMatch(/^temporalio\/auto-setup:\d+\.\d+\.\d+$/);
+  // The cluster suite builds and runs the server of this version (scripts/temporal-server/go.mod).
+  const built = /go\.temporal\.io\/server v([\d.]+)/.exec(
+    fs.readFileSync(path.join(root, 'scripts/temporal-server/go.mod'), 'utf8'),
+  )![1];
+  expect(services.temporal.image).toBe(`temporalio/auto-setup:${built}`);
+  expect(services['temporal-search-attributes'].image).toBe(services.temporal.image);
   expect(services['temporal-ui'].image).toMatch(/^temporalio\/ui:\d+\.\d+\.\d+$/);
   expect(services.postgresql.image).toMatch(/^postgres:\d+$/);
   expect(services.temporal.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });

@@ -1,0 +1,248 @@
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { parse } from 'yaml';
+import type { Client } from '@temporalio/client';
+import { loadConfig } from '../../src/config';
+import { connectClient } from '../../src/temporal-connection';
+import { VaultSimulator } from '../../src/simulator/server';
+import { sampleRecordId, sampleRecords } from '../../src/simulator/seed';
+import { openStore, Store } from '../../src/store/store';
+import { silentLogger } from '../../src/logger';
+import { batchWorkflowId } from '../../src/contracts/batch-messages';
+import { recordWorkflowId } from '../../src/contracts/record-messages';
+import { DEFAULT_SCHEDULE_ID } from '../../src/schedule';
+import { listRecords } from '../../src/operations';
+import { WORKER_ENV, WORKER_NODE_ARGS } from '../../src/worker-memory';
+import { waitFor } from '../helpers/wait';
+import { startTemporalCluster, TemporalCluster } from './temporal-cluster';
+
+// docker-compose.yml's topology, run without Docker (see temporal-cluster.ts): two capa-sync workers from the
+// compiled build, each with its own data folder and compose's worker environment, and the CLI from a third folder.
+
+const ROOT = path.resolve(__dirname, '../..');
+const CLI = path.join(ROOT, 'bin/capa-sync.js');
+const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+const RECORDS = 4_000;
+const run = promisify(execFile);
+
+let cluster: TemporalCluster;
+let sim: VaultSimulator;
+let client: Client;
+let store: Store;
+let env: Record<string, string>;
+const workers: ChildProcess[] = [];
+const folder = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `capa-cluster-${name}-`));
+const cliDir = folder('cli');
+
+/** compose's capa-sync-worker environment, pointed at this machine's addresses and files. */
+function workerEnvironment(): Record<string, string> {
+  const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'));
+  const composed = compose.services['capa-sync-worker'].environment as Record<string, string>;
+  const passwordFile = path.join(cliDir, 'capa_db_password');
+  fs.writeFileSync(passwordFile, 'capa-db-password\n');
+  const { METRICS_PORT: _metrics, CAPA_DATA_DIR: _data, ...shared } = composed; // each process has its own
+  const database = new URL(cluster.databaseUrl);
+  database.password = '';
+  return {
+    ...shared,
+    ...cluster.clientEnv,
+    VAULT_BASE_URL: sim.baseUrl,
+    VAULT_PASSWORD_FILE: path.join(ROOT, compose.secrets.vault_password.file),
+    CAPA_DATABASE_URL: database.toString(),
+    CAPA_DATABASE_PASSWORD_FILE: passwordFile,
+    CAPA_SYNC_DIST: '1',
+    CAPA_TICK_SECONDS: '5',
+    CAPA_PAGE_SIZE: '1000',
+    LOG_LEVEL: 'info',
+  };
+}
+
+async function startWorker(): Promise<ChildProcess> {
+  let log = '';
+  const worker = spawn('node', [...WORKER_NODE_ARGS, CLI, 'worker'], {
+    env: { ...process.env, ...WORKER_ENV, ...env, CAPA_DATA_DIR: folder('worker') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  worker.stdout!.on('data', (d) => (log += d));
+  worker.stderr!.on('data', (d) => (log += d));
+  workers.push(worker);
+  await waitFor('a worker to start', async () => {
+    if (worker.exitCode !== null) throw new Error(`the worker exited: ${log}`);
+    return log.includes('worker started');
+  });
+  return worker;
+}
+
+/** The compiled CLI, from its own folder. */
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run('node', [CLI, ...args], {
+      cwd: cliDir,
+      env: { ...process.env, ...env, CAPA_DATA_DIR: path.join(cliDir, '.data') },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const count = async (query: string) =>
+  Number(/\d+/.exec(await cluster.temporal(['workflow', 'count', '--query', query]))![0]);
+const rows = (n: number, values: Record<string, unknown>) =>
+  Array.from({ length: n }, (_, i) => ({ capa_id: sampleRecordId(i), ...values }));
+const writeCsv = (name: string, data: Array<Record<string, unknown>>) => {
+  const file = path.join(cliDir, name);
+  const header = Object.keys(data[0]);
+  fs.writeFileSync(file, [header.join(','), ...data.map((r) => header.map((h) => r[h]).join(','))].join('\n') + '\n');
+  return file;
+};
+const locked = () => [...sim.store.records.values()].filter((r) => sim.store.isLocked(r)).map((r) => r.id);
+
+beforeAll(async () => {
+  cluster = await startTemporalCluster();
+  sim = new VaultSimulator({ faults: { latencyMs: 1_000 } });
+  await sim.start();
+  sim.store.seed(sampleRecords({ count: RECORDS, lockedFraction: 0.1 }));
+  env = workerEnvironment();
+  const config = loadConfig(env);
+  client = await connectClient(config.temporal);
+  store = await openStore(config.databaseUrl, silentLogger);
+  await Promise.all([startWorker(), startWorker()]);
+});
+
+afterAll(async () => {
+  workers.forEach((w) => w.kill('SIGKILL'));
+  await client?.connection.close();
+  await store?.close();
+  await sim?.stop();
+  await cluster?.stop();
+});
+
+it('carries a batch with locked records when the worker applying a page is SIGKILLed', async () => {
+  const source = writeCsv('night-1.csv', rows(RECORDS, { priority: 'High', risk_score: 42 }));
+  const holding = (id: string) => {
+    const { fields } = sim.store.records.get(id)!;
+    return fields.priority__c === 'High' && fields.risk_score__c === 42;
+  };
+  const unchanged = rows(RECORDS, {}).filter((r) => !locked().includes(r.capa_id) && holding(r.capa_id)).length;
+  const started = await cli('run', '--source', source, '--batch-id', 'night-1', '--detach');
+  expect(started).toMatchObject({ code: 0, stdout: expect.stringContaining('Started batch night-1') });
+  const handle = client.workflow.getHandle(batchWorkflowId('capa__c', 'night-1'));
+  const page = await waitFor('a page being applied', async () =>
+    ((await handle.describe()).raw.pendingActivities ?? []).find(
+      (a) => a.activityType?.name === 'applyPage' && a.lastWorkerIdentity,
+    ),
+  );
+  workers.find((w) => page.lastWorkerIdentity!.startsWith(`${w.pid}@`))!.kill('SIGKILL');
+  const summary = await handle.result();
+  expect(summary.counts).toMatchObject({
+    updated: RECORDS * 0.9 - unchanged,
+    unchanged,
+    waiting: RECORDS * 0.1,
+    failed: 0,
+    rejected: 0,
+  });
+  // Every unlocked record holds the values, Vault took each once, and the audit has one entry per value taken.
+  const unlocked = rows(RECORDS, {}).filter((r) => !locked().includes(r.capa_id));
+  expect(unlocked.filter((r) => !holding(r.capa_id))).toEqual([]);
+  const writes = sim.store.audit
+    .filter((a) => a.user === 'sync.user@example.com')
+    .map((a) => `${a.recordId}/${a.field}`);
+  expect(new Set(writes).size).toBe(writes.length);
+  const audited = (await store.audit.read({ batchId: 'night-1' })).map((e) => `${e.recordId}/${e.field}`);
+  expect(audited.sort()).toEqual([...writes].sort());
+  await startWorker(); // compose's replica count again
+});
+
+it("answers every visibility query of the README's runbook", async () => {
+  const runbook = /\*\*Find waiting records\.\*\*[\s\S]*?```\n([\s\S]*?)```/.exec(README)![1].trim().split('\n');
+  const [waitingId, otherId] = locked();
+  const expected: Record<string, number> = {
+    'CapaSyncState = "waiting-for-unlock"': RECORDS * 0.1,
+    'CapaSyncState = "needs-decision"': 0,
+    [`CapaRecordId = "${waitingId}"`]: 1,
+    'CapaBatchId = "night-1" AND CapaSyncState != "applied"': RECORDS * 0.1,
+  };
+  const queries = runbook.map((q) =>
+    q.replace(/"V7T\d+"/, `"${waitingId}"`).replace(/CapaBatchId = "[^"]+"/, 'CapaBatchId = "night-1"'),
+  );
+  expect(queries.sort()).toEqual(Object.keys(expected).sort());
+  for (const q of queries) expect([q, await count(q)]).toEqual([q, expected[q]]);
+  // The one the runbook gives for the temporal CLI, as it is written there.
+  const listed = /`temporal workflow list --query '(.*?)'`/.exec(README)![1];
+  sim.store.editByHand(otherId, { priority__c: 'Low' }, 'reviewer@example.com');
+  sim.store.moveState(sim.store.records.get(otherId)!, 'approved_state__c');
+  await waitFor('a record in needs-decision', async () => (await count(listed)) === 1, 60_000, 1_000);
+});
+
+it('takes force and cancel from the temporal CLI, with the commands the runbook shows', async () => {
+  const decide = /\*\*Decide\.\*\*[\s\S]*?```bash\n([\s\S]*?)```/.exec(README)![1];
+  const commands = decide
+    .replace(/\\\n\s*/g, '')
+    .split('\n')
+    .filter((l) => l.startsWith('temporal '));
+  expect(commands.map((c) => c.split(' ').slice(0, 3).join(' '))).toEqual([
+    'temporal workflow update',
+    'temporal workflow signal',
+  ]);
+  const argv = (command: string, recordId: string) =>
+    [...command.matchAll(/'([^']*)'|(\S+)/g)]
+      .map((m) => m[1] ?? m[2])
+      .slice(1)
+      .map((a) => a.replace(/capa-sync:capa__c:V7T\d+/, recordWorkflowId('capa__c', recordId)));
+  const forcedId = (await listRecords(client, loadConfig(env), 'needs-decision'))[0].recordId;
+  expect(await cluster.temporal(argv(commands[0], forcedId))).toMatch(/applied/);
+  expect(sim.store.records.get(forcedId)!.fields.priority__c).toBe('High');
+
+  const cancelledId = locked().find((id) => sim.store.records.get(id)!.fields.priority__c !== 'High')!;
+  await cluster.temporal(argv(commands[1], cancelledId));
+  await client.workflow.getHandle(recordWorkflowId('capa__c', cancelledId)).result();
+  const status = await cli('report', 'night-1', '--json');
+  expect(status.code).toBe(0);
+  expect(sim.store.records.get(cancelledId)!.fields.priority__c).not.toBe('High');
+});
+
+it("writes the report and verifies the audit trail from the CLI's own folder", async () => {
+  const out = path.join(cliDir, 'night-1');
+  const report = await cli('report', 'night-1', '--out', out);
+  expect(report.code).toBe(0);
+  const json = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8'));
+  expect(json.counts.updated + json.counts.unchanged).toBe(RECORDS * 0.9);
+  expect(json.counts.waiting).toBe(RECORDS * 0.1);
+  for (const f of ['success.csv', 'waiting.csv', 'failure.csv']) expect(fs.existsSync(path.join(out, f))).toBe(true);
+  const verified = await cli('audit', 'verify');
+  expect(verified).toMatchObject({ code: 0, stdout: expect.stringContaining('Audit trail intact') });
+});
+
+it('applies the waiting records after a kill -9 and restart of the Temporal server', async () => {
+  const waiting = locked();
+  await cluster.killAndRestartServer();
+  for (const id of waiting) sim.store.moveState(sim.store.records.get(id)!, 'approved_state__c');
+  await waitFor(
+    'every waiting record to be applied',
+    async () => (await count('WorkflowType = "capaRecordWorkflow" AND ExecutionStatus = "Running"')) === 0,
+    180_000,
+    2_000,
+  );
+  const cancelled = (await listRecords(client, loadConfig(env), 'cancelled')).map((r) => r.recordId);
+  expect(cancelled).toHaveLength(1);
+  expect(waiting.filter((id) => sim.store.records.get(id)!.fields.priority__c !== 'High')).toEqual(cancelled);
+});
+
+it('runs a batch when the nightly Schedule is triggered', async () => {
+  const source = writeCsv('nightly.csv', rows(500, { priority: 'Low', risk_score: 7 }));
+  expect((await cli('schedule', 'create', '--source', source)).code).toBe(0);
+  expect((await cli('schedule', 'trigger')).code).toBe(0);
+  const action = await waitFor('the scheduled batch to start', async () => {
+    const d = await client.schedule.getHandle(DEFAULT_SCHEDULE_ID).describe();
+    return d.info.recentActions[0]?.action.workflow.workflowId;
+  });
+  const summary = await client.workflow.getHandle(action).result();
+  expect(summary.counts).toMatchObject({ updated: 500, failed: 0, waiting: 0 });
+  expect(rows(500, {}).filter((r) => sim.store.records.get(r.capa_id)!.fields.priority__c !== 'Low')).toEqual([]);
+  expect((await cli('audit', 'verify')).code).toBe(0);
+});
