@@ -1,14 +1,23 @@
 import { Command, CommanderError } from 'commander';
-import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Client, isGrpcServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import { AppConfig, ConfigError, loadConfig } from './config';
-import { BatchIdRefused, decide, listRecords, newBatchId, recordStatus, startBatch } from './operations';
+import {
+  BatchIdRefused,
+  decide,
+  DecisionNotDelivered,
+  listRecords,
+  newBatchId,
+  recordStatus,
+  startBatch,
+} from './operations';
 import { DEFAULT_SCHEDULE_ID, upsertSchedule } from './schedule';
 import { connectClient } from './temporal-connection';
 import path from 'node:path';
 import { writeBatchReport } from './reports/batch-report';
 import { isUrl, sourceLocation } from './sources/read-source';
 import { openStore, Store } from './store/store';
+import type { BatchRecord } from './store/batch-store';
 import { stageFile } from './store/staged-sources';
 import { StoreUnavailable } from './store/database';
 import { silentLogger } from './logger';
@@ -17,6 +26,7 @@ import { runSimulator, SIMULATOR_OPTIONS, SimulatorOptions } from './simulator/m
 import { runDemo } from './demo';
 import { followBatch, summaryTable, table } from './batch-output';
 import { SYNC_STATES, SyncState } from './contracts/record-messages';
+import type { BatchSummary } from './contracts/batch-messages';
 
 /** Exit codes: 0 done, 1 the operation failed, 2 bad usage or configuration, 3 not found. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3 } as const;
@@ -124,7 +134,11 @@ export async function main(argv: string[]): Promise<number> {
           );
           return EXIT.ok;
         }
-        const summary = await followBatch(client, handle.workflowId, !json(o) && process.stdout.isTTY);
+        await followBatch(client, handle.workflowId, !json(o) && process.stdout.isTTY);
+        // The worker that finished it wrote its report files on its own disk: these are written here.
+        const summary = await withStore(config, async (store) =>
+          localReport(config, store, await batchOf(store, batchId), o.out as string | undefined),
+        );
         output(json(o), summary, summaryTable(summary));
         return EXIT.ok;
       });
@@ -133,6 +147,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--source <file|url>', 'the export: a file here (staged in the store, so any worker can read it) or a URL')
     .option('--batch-id <id>', 'the batch id (default: from the time)')
     .option('--detach', 'start it and return')
+    .option('--out <dir>', 'write the report files there (default: CAPA_DATA_DIR/reports/<batchId>)')
     .option('--json', 'print JSON');
 
   command('list', 'record workflows (default: all running)', async (config, o: Options) =>
@@ -177,7 +192,9 @@ export async function main(argv: string[]): Promise<number> {
     command(name, description, async (config, recordId: string, o: Options) => {
       const [operator, reason] = [required(o.operator, '--operator'), required(o.reason, '--reason')];
       return withClient(config, async (client) => {
-        const result = await decide(client, config, name, recordId, operator, reason).catch(notFound(recordId));
+        const result = await decide(client, config, name, recordId, { operator, reason }, (message) =>
+          console.error(`capa-sync: ${message}`),
+        ).catch(notFound(recordId));
         output(json(o), { recordId, result }, `${recordId}: ${result}`);
         return EXIT.ok;
       });
@@ -192,15 +209,13 @@ export async function main(argv: string[]): Promise<number> {
     "a batch's summary from the store, and its report files",
     async (config, batchId: string, o: Options) =>
       withStore(config, async (store) => {
-        const batch = await store.batches.batch(batchId);
-        if (!batch) throw new NotFound(`no batch ${batchId} in the store`);
+        const batch = await batchOf(store, batchId);
         if (batch.status !== 'finished' && !o.out) {
           const { counts } = await store.batches.counts(batchId);
           output(json(o), { ...batch, counts }, `Batch ${batchId} is ${batch.status}: ${JSON.stringify(counts)}`);
           return EXIT.ok;
         }
-        const dir = path.resolve((o.out as string | undefined) ?? path.join(config.dataDir, 'reports', batchId));
-        const summary = await writeBatchReport(store.batches, batch, dir);
+        const summary = await localReport(config, store, batch, o.out as string | undefined);
         output(json(o), { ...summary, source: batch.source, status: batch.status }, summaryTable(summary));
         return EXIT.ok;
       }),
@@ -238,6 +253,11 @@ export async function main(argv: string[]): Promise<number> {
     program.outputHelp();
     return EXIT.usage;
   }
+  // Commander answers `unknown --help` with the top-level help and exit 0; an unknown command is bad usage.
+  const known = new Set(program.commands.flatMap((c) => [c.name(), ...c.aliases()]).concat('help'));
+  if (!argv[0].startsWith('-') && !known.has(argv[0])) {
+    throw new UsageError(`unknown command '${argv[0]}' (see capa-sync --help)`);
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
@@ -246,6 +266,19 @@ export async function main(argv: string[]): Promise<number> {
     throw new UsageError(`${err.message.replace(/^error: /, '')} (see capa-sync --help)`);
   }
   return code;
+}
+
+/** A batch from the store, or "not found". */
+async function batchOf(store: Store, batchId: string): Promise<BatchRecord> {
+  const batch = await store.batches.batch(batchId);
+  if (!batch) throw new NotFound(`no batch ${batchId} in the store`);
+  return batch;
+}
+
+/** A batch's report files from the store, written on this machine: into `out`, or under CAPA_DATA_DIR. */
+function localReport(config: AppConfig, store: Store, batch: BatchRecord, out?: string): Promise<BatchSummary> {
+  const dir = path.resolve(out ?? path.join(config.dataDir, 'reports', batch.batchId));
+  return writeBatchReport(store.batches, batch, dir);
 }
 
 async function auditCommand(
@@ -349,7 +382,8 @@ const notFound = (what: string | undefined) => (err: unknown) => {
 
 /** One clear line per error, never a stack trace; the exit code says which kind. */
 export function describeError(err: unknown): { code: number; message: string } {
-  if (err instanceof StoreUnavailable) return { code: EXIT.failed, message: err.message };
+  if (err instanceof StoreUnavailable || err instanceof DecisionNotDelivered)
+    return { code: EXIT.failed, message: err.message };
   if (err instanceof UsageError || err instanceof ConfigError || err instanceof BatchIdRefused)
     return { code: EXIT.usage, message: err.message };
   if (err instanceof NotFound) return { code: EXIT.notFound, message: err.message };
@@ -358,6 +392,8 @@ export function describeError(err: unknown): { code: number; message: string } {
   // A failed workflow's own message is generic ("Activity task failed"): the deepest cause says what happened.
   let root = err as Error;
   while ((root?.cause as Error | undefined)?.message) root = root.cause as Error;
+  // Temporal's own answer without the gRPC wrapping ("9 FAILED_PRECONDITION: ...").
+  if (isGrpcServiceError(root)) return { code: EXIT.failed, message: `Temporal refused the call: ${root.details}` };
   const e = err as Error;
   return { code: EXIT.failed, message: root === e ? String(e?.message ?? err) : `${e.message}: ${root.message}` };
 }

@@ -175,6 +175,11 @@ export const SETTINGS = {
     default: '1073741824',
     doc: 'Largest source a URL may deliver (bytes); a longer download fails the batch',
   },
+  CAPA_DECISION_WAIT_SECONDS: {
+    schema: int(1),
+    default: '60',
+    doc: 'How long an operator command waits out a passing Temporal condition (a failing workflow task, unavailable)',
+  },
   CAPA_DATABASE_URL: {
     schema: z
       .string()
@@ -221,6 +226,7 @@ export interface AppConfig {
   mapping: Mapping;
   batch: { pageSize: number; updateConcurrency: number; sourceMaxBytes: number };
   alerts: { channel: 'log' | 'webhook'; webhookUrl?: string };
+  decisionWaitMs: number;
   databaseUrl: string;
   dataDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -299,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       sourceMaxBytes: s.CAPA_SOURCE_MAX_BYTES,
     },
     alerts: { channel: s.ALERT_CHANNEL, webhookUrl: s.ALERT_WEBHOOK_URL },
+    decisionWaitMs: s.CAPA_DECISION_WAIT_SECONDS * 1000,
     databaseUrl: databaseUrl(s),
     dataDir: path.resolve(s.CAPA_DATA_DIR),
     logLevel: s.LOG_LEVEL,

@@ -18,6 +18,7 @@ import { ensureDatabase, listening, startEmbeddedPostgres } from './store/embedd
 import { openStore } from './store/store';
 import { stageFile } from './store/staged-sources';
 import { followBatch, summaryTable, waitingRecordsUrl } from './batch-output';
+import { PortInUse } from './port-holder';
 
 const SAMPLE_EXPORT = path.resolve(__dirname, '../examples/risk-export.csv');
 const REVIEWS_OVER_MS = 4 * 60_000;
@@ -58,9 +59,12 @@ export async function runDemo(): Promise<number> {
   try {
     let server: ChildProcess | undefined;
     if (!(await temporalReachable(config.temporal.address))) {
-      console.log(`Starting the Temporal dev server (Web UI on ${config.temporal.uiUrl})...`);
       const port = Number(config.temporal.address.split(':').pop());
-      server = await startDevServer(config.dataDir, port, Number(new URL(config.temporal.uiUrl).port));
+      const uiPort = Number(new URL(config.temporal.uiUrl).port);
+      if (await listening(port)) throw new PortInUse(port, 'the Temporal dev server');
+      if (await listening(uiPort)) throw new PortInUse(uiPort, "the Temporal dev server's Web UI");
+      console.log(`Starting the Temporal dev server (Web UI on ${config.temporal.uiUrl})...`);
+      server = await startDevServer(config.dataDir, port, uiPort);
       stops.push(() => stopChild(server!));
     }
 

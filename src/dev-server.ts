@@ -43,7 +43,9 @@ export async function startDevServer(dataDir: string, port = 7233, uiPort = 8233
   child.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
   const address = `127.0.0.1:${port}`;
   for (let i = 0; i < 120; i++) {
-    if (child.exitCode !== null) throw new Error(`temporal dev server exited (${child.exitCode}): ${stderr.trim()}`);
+    if (child.exitCode !== null) {
+      throw new Error(`the Temporal dev server exited (${child.exitCode}): ${stderr.trim().split('\n').pop()}`);
+    }
     if (await temporalReachable(address)) return child;
     await sleep(500);
   }

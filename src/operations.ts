@@ -1,8 +1,12 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Client,
+  isGrpcServiceError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowIdReusePolicy,
   WorkflowNotFoundError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import type { AppConfig } from './config';
 import type { capaBatchWorkflow } from './workflows/batch';
@@ -11,6 +15,7 @@ import { BATCH_ID_PATTERN, batchWorkflowId, BatchInput } from './contracts/batch
 import {
   cancelUpdate,
   forceUpdate,
+  OperatorDecision,
   recordWorkflowId,
   RecordStatus,
   statusQuery,
@@ -107,17 +112,69 @@ export async function recordStatus(client: Client, config: AppConfig, recordId: 
   }
 }
 
+/** A decision that did not reach the record's workflow: says why, and whether it took effect. */
+export class DecisionNotDelivered extends Error {}
+
+/** gRPC's status codes (as Temporal's frontend answers them). */
+const GRPC = { DEADLINE_EXCEEDED: 4, RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, UNAVAILABLE: 14 } as const;
+
+/**
+ * Temporal answers that pass on their own: the workflow's task failing for now (a worker restarting, a bug being
+ * rolled back), the server unavailable or busy, a call that timed out. What it is, in words; undefined otherwise.
+ */
+function passingCondition(err: unknown): string | undefined {
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return 'the call to Temporal timed out';
+  const cause = (err as Error)?.cause;
+  if (!isGrpcServiceError(cause)) return undefined;
+  const conditions: Record<number, string> = {
+    [GRPC.FAILED_PRECONDITION]: "the record's workflow task is failing",
+    [GRPC.UNAVAILABLE]: 'Temporal is unavailable',
+    [GRPC.RESOURCE_EXHAUSTED]: 'Temporal is busy',
+    [GRPC.DEADLINE_EXCEEDED]: 'the call to Temporal timed out',
+  };
+  return conditions[cause.code];
+}
+
+/**
+ * Sends an operator's force or cancel as an Update, waiting out passing conditions for up to CAPA_DECISION_WAIT_SECONDS
+ * (`onWait` is told once). Each retry carries the same update id, so Temporal applies the decision at most once.
+ */
 export async function decide(
   client: Client,
   config: AppConfig,
   kind: 'force' | 'cancel',
   recordId: string,
-  operator: string,
-  reason: string,
+  decision: OperatorDecision,
+  onWait: (message: string) => void = () => undefined,
 ): Promise<string> {
   const handle = recordHandle(client, config, recordId);
+  const updateId = randomUUID();
+  const deadline = Date.now() + config.decisionWaitMs;
+  let waiting: string | undefined;
   try {
-    return await handle.executeUpdate(kind === 'force' ? forceUpdate : cancelUpdate, { args: [{ operator, reason }] });
+    for (;;) {
+      try {
+        return await handle.executeUpdate(kind === 'force' ? forceUpdate : cancelUpdate, {
+          args: [decision],
+          updateId,
+        });
+      } catch (err) {
+        const condition = passingCondition(err);
+        if (!condition) throw err;
+        const seconds = Math.round(config.decisionWaitMs / 1000);
+        if (waiting !== condition) onWait(`${condition}; waiting for it to pass (at most ${seconds} s)...`);
+        if (Date.now() > deadline) {
+          throw new DecisionNotDelivered(
+            `the ${kind} did not reach record ${recordId}'s workflow within ${seconds} s (${condition}): ` +
+              (condition.includes('timed out')
+                ? `it may have taken effect; capa-sync status ${recordId} lists the decisions`
+                : 'it did not take effect; try again once the workflow runs (see it in the Web UI)'),
+          );
+        }
+        waiting = condition;
+        await sleep(2_000);
+      }
+    }
   } catch (err) {
     // The server answers "not found" for a workflow that has already ended: say how it ended instead.
     const status = err instanceof WorkflowNotFoundError ? await statusOf(handle) : undefined;

@@ -9,6 +9,9 @@ import { sampleRecordId } from '../src/simulator/seed';
 import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
 import { waitFor } from './helpers/wait';
+import { startRecordWorkflow, testWorker } from './helpers/record-env';
+import { Worker } from '@temporalio/worker';
+import { CAPA_LOCKED_STATES } from '../src/vault/dialect';
 
 const CLI = path.join(__dirname, '../bin/capa-sync.js');
 let env: TestWorkflowEnvironment;
@@ -18,10 +21,14 @@ let stack: DevStack;
 let cliEnv: Record<string, string>;
 
 /** Runs the CLI as its own process, as an operator would. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+const cli = (...args: string[]) => cliWith({}, ...args);
+async function cliWith(
+  settings: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await promisify(execFile)('node', [CLI, ...args], {
-      env: { ...process.env, ...cliEnv },
+      env: { ...process.env, ...cliEnv, ...settings },
       maxBuffer: 64 * 1024 * 1024,
     });
     return { code: 0, stdout, stderr };
@@ -43,9 +50,11 @@ beforeAll(async () => {
     TEMPORAL_ADDRESS: env.address,
     TEMPORAL_TASK_QUEUE: 'cli',
     VAULT_BASE_URL: sim.baseUrl,
-    CAPA_DATA_DIR: ctx.config.dataDir,
+    // The operator's machine: none of the worker's files.
+    CAPA_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'capa-operator-')),
     CAPA_DATABASE_URL: ctx.config.databaseUrl,
     LOG_LEVEL: 'error',
+    CAPA_DECISION_WAIT_SECONDS: '4',
   };
 });
 
@@ -62,6 +71,10 @@ it('runs a batch, lists waiting records, shows status, forces, cancels and repor
   }));
   const summary = await json('run', '--source', writeCsv(rows), '--batch-id', 'cli-1');
   expect(summary).toMatchObject({ batchId: 'cli-1', inputRows: 30, counts: { waiting: 3 } });
+  // The report files it names are on this machine, written from the store.
+  const local = Object.values(summary.reports as Record<string, string>);
+  expect(local.filter((f) => !f.startsWith(path.join(cliEnv.CAPA_DATA_DIR, 'reports', 'cli-1')))).toEqual([]);
+  expect(local.filter((f) => !fs.existsSync(f))).toEqual([]);
 
   const waiting = await waitFor('visibility', async () => {
     const list = await json('list', '--state', 'waiting-for-unlock');
@@ -130,6 +143,49 @@ it('runs a batch, lists waiting records, shows status, forces, cancels and repor
   expect(verify).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Audit trail intact: \d+ entries/) });
 });
 
+it('waits out a failing workflow task, then says plainly whether the decision took effect', async () => {
+  // A locked record of its own, in no batch.
+  const recordId = sampleRecordId(0, 'BRK');
+  sim.store.seed([{ id: recordId, state__v: CAPA_LOCKED_STATES[0], fields: { priority__c: 'Low' } }]);
+  const broken = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: 'cli-broken',
+    workflowsPath: require.resolve('./fixtures/workflows/failing-record-workflow'),
+  });
+  const running = broken.run();
+  const handle = await startRecordWorkflow(env, 'cli-broken', {
+    recordId,
+    desired: { priority__c: 'High' },
+    baseline: { priority__c: 'Low' },
+  });
+  await waitFor(
+    'the workflow task to fail',
+    async () => ((await handle.describe()).raw.pendingWorkflowTask?.attempt ?? 0) > 1,
+  );
+  const refused = await cli('force', recordId, '--operator', 'qa.lead', '--reason', 'x');
+  expect(refused.code).toBe(1);
+  expect(refused.stderr.trim().split('\n')).toEqual([
+    "capa-sync: the record's workflow task is failing; waiting for it to pass (at most 4 s)...",
+    `capa-sync: the force did not reach record ${recordId}'s workflow within 4 s (the record's workflow task is failing): it did not take effect; try again once the workflow runs (see it in the Web UI)`,
+  ]);
+  // The bug is rolled back while an operator waits: the same command then goes through.
+  const waiting = cliWith(
+    { CAPA_DECISION_WAIT_SECONDS: '60' },
+    ...['cancel', recordId, '--operator', 'qa.lead', '--reason', 'obsolete', '--json'],
+  );
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  broken.shutdown();
+  await running;
+  const fixed = await testWorker(env, sim, 'cli-broken');
+  await fixed.worker.runUntil(async () => {
+    const done = await waiting;
+    expect([done.code, JSON.parse(done.stdout)]).toEqual([0, { recordId, result: 'cancelled' }]);
+    expect(done.stderr).toBe(
+      "capa-sync: the record's workflow task is failing; waiting for it to pass (at most 60 s)...\n",
+    );
+  });
+}, 120_000);
+
 it('prints a large answer whole into a pipe before it exits', async () => {
   // 3,000 audit entries make about 1.5 MB of JSON: more than a pipe takes before the reader catches up.
   const entries = Array.from({ length: 3000 }, (_, i) => ({
@@ -153,6 +209,19 @@ it('answers bad usage and unknown things with one line and a documented exit cod
   expect(unknown).toMatchObject({ code: 3, stderr: 'capa-sync: NOPE1: not found\n' });
   expect((await cli('report', 'no-such-batch')).code).toBe(3);
   expect((await cli('frobnicate')).code).toBe(2);
+  // An unknown command is bad usage with or without --help (commander printed the top-level help, exit 0).
+  expect(await cli('plan', '--help')).toMatchObject({
+    code: 2,
+    stdout: '',
+    stderr: "capa-sync: unknown command 'plan' (see capa-sync --help)\n",
+  });
+  // A reader that has gone away ends the output quietly (an EPIPE stack, exit 1, before).
+  const stderrFile = path.join(cliEnv.CAPA_DATA_DIR, 'closed-pipe.err');
+  const closed = await promisify(execFile)('bash', [
+    '-c',
+    `node ${CLI} audit --help 2>${stderrFile} | true; echo "exit \${PIPESTATUS[0]}"`,
+  ]);
+  expect([closed.stdout, fs.readFileSync(stderrFile, 'utf8')]).toEqual(['exit 0\n', '']);
   const badConfig = await promisify(execFile)('node', [CLI, 'list'], {
     env: { ...process.env, ...cliEnv, VAULT_BASE_URL: 'nope' },
   }).catch((e) => e);

@@ -8,6 +8,7 @@ import { ScriptedUnlock, SimRecord, VaultStore } from './store';
 import { DEFAULT_PASSWORD, DEFAULT_USERNAME } from '../embedded-defaults';
 import { CAPA_LOCKED_STATES } from '../vault/dialect';
 import { parseVql, VqlQuery, VqlSyntaxError } from './vql';
+import { PortInUse } from '../port-holder';
 
 export interface SimulatorOptions {
   port?: number;
@@ -98,7 +99,12 @@ export class VaultSimulator {
   async start(port = 0, host = '127.0.0.1'): Promise<string> {
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 1000;
-    await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', (err: NodeJS.ErrnoException) =>
+        reject(err.code === 'EADDRINUSE' ? new PortInUse(port, 'the Vault simulator') : err),
+      );
+      this.server!.listen(port, host, resolve);
+    });
     return this.baseUrl;
   }
 
