@@ -3,7 +3,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { waitFor } from './helpers/wait';
+import net from 'node:net';
 import { freePort } from '../src/dev-server';
+import { temporalCliPath } from '../src/temporal-binaries';
+
+// Every demo here uses the embedded store's fixed port (55432): they run one after the other, in this file.
 
 const CLI = path.join(__dirname, '../bin/capa-sync.js');
 
@@ -17,6 +21,29 @@ const processesUsing = (dataDir: string) => {
 };
 
 const processGroupOf = (pid: string) => execFileSync('ps', ['-o', 'pgid=', '-p', pid]).toString().trim();
+
+/** A data folder and free ports for one demo. */
+async function demoEnv(): Promise<NodeJS.ProcessEnv & { CAPA_DATA_DIR: string }> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'capa-demo-'));
+  const [temporalPort, uiPort, vaultPort] = [await freePort(), await freePort(), await freePort()];
+  return {
+    ...process.env,
+    CAPA_DATA_DIR: dataDir,
+    TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+    TEMPORAL_UI_URL: `http://localhost:${uiPort}`,
+    VAULT_BASE_URL: `http://127.0.0.1:${vaultPort}`,
+  };
+}
+
+/** Runs the demo to its end (a failed start), with what it printed. */
+async function runDemoToExit(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn('node', [CLI, 'demo'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let [stdout, stderr] = ['', ''];
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, stdout, stderr };
+}
 
 async function runDemoUntilReady(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; output: () => string }> {
   // A process group of its own, like a terminal's foreground job: Ctrl-C goes to the whole group.
@@ -40,15 +67,9 @@ async function interrupt(child: ChildProcess): Promise<number | null> {
 }
 
 it('runs the main job, stops every process on Ctrl-C, and resumes on the same state', async () => {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'capa-demo-'));
-  const [temporalPort, uiPort, vaultPort] = [await freePort(), await freePort(), await freePort()];
-  const env = {
-    ...process.env,
-    CAPA_DATA_DIR: dataDir,
-    TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
-    TEMPORAL_UI_URL: `http://localhost:${uiPort}`,
-    VAULT_BASE_URL: `http://127.0.0.1:${vaultPort}`,
-  };
+  const env = await demoEnv();
+  const dataDir = env.CAPA_DATA_DIR;
+  const uiPort = new URL(env.TEMPORAL_UI_URL!).port;
 
   const first = await runDemoUntilReady(env);
   expect(first.output()).toContain('new sample vault: 2000 CAPA records');
@@ -73,3 +94,89 @@ it('runs the main job, stops every process on Ctrl-C, and resumes on the same st
   expect(await interrupt(second.child)).toBe(0);
   expect(processesUsing(dataDir)).toEqual([]);
 }, 300_000);
+
+describe('a start that fails stops what it started and says in one line what was in the way', () => {
+  it('names the port the Vault simulator needs and who holds it', async () => {
+    const env = await demoEnv();
+    const holder = net.createServer().listen(Number(new URL(env.VAULT_BASE_URL!).port), '127.0.0.1');
+    await new Promise((resolve) => holder.once('listening', resolve));
+    try {
+      const run = await runDemoToExit(env);
+      const port = new URL(env.VAULT_BASE_URL!).port;
+      expect([run.code, run.stderr]).toEqual([
+        1,
+        expect.stringMatching(
+          new RegExp(
+            `^capa-sync: port ${port} \\(the Vault simulator\\) is in use by pid ${process.pid} \\(.*\\): stop it, or choose another port\n$`,
+          ),
+        ),
+      ]);
+      expect(processesUsing(env.CAPA_DATA_DIR)).toEqual([]); // the dev server it had started
+    } finally {
+      holder.close();
+    }
+  }, 120_000);
+
+  it('says that the store did not start, and why', async () => {
+    const env = await demoEnv();
+    fs.chmodSync(env.CAPA_DATA_DIR, 0o755); // the data stays here, as root too
+    fs.mkdirSync(path.join(env.CAPA_DATA_DIR, 'postgres'));
+    fs.writeFileSync(path.join(env.CAPA_DATA_DIR, 'postgres', 'PG_VERSION'), '17\n'); // a data folder half gone
+    const run = await runDemoToExit(env);
+    expect([run.code, run.stderr]).toEqual([
+      1,
+      expect.stringMatching(
+        /^capa-sync: the embedded PostgreSQL server on port 55432 did not start: .*incompatible.*\n$/,
+      ),
+    ]);
+    expect(processesUsing(env.CAPA_DATA_DIR)).toEqual([]);
+  }, 120_000);
+
+  it('still stops everything on Ctrl-C after its output pipe has closed (npm start | tee, tee gone first)', async () => {
+    const env = await demoEnv();
+    const demo = await runDemoUntilReady(env);
+    demo.child.stdout!.destroy();
+    expect(await interrupt(demo.child)).toBe(0);
+    expect(processesUsing(env.CAPA_DATA_DIR)).toEqual([]);
+  }, 300_000);
+});
+
+/**
+ * root's home folder is 0700 in every container image: a clone there (node_modules included) must start, although
+ * the user PostgreSQL runs as cannot enter it.
+ */
+const ROOT = path.resolve(__dirname, '..');
+(process.getuid?.() === 0 ? it : it.skip)(
+  'runs the main job as root from a clone inside a folder closed to other users',
+  async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'capa-home-'));
+    fs.chmodSync(home, 0o700);
+    const clone = path.join(home, 'capa-sync');
+    fs.mkdirSync(clone);
+    // Hard links: a full copy of the checkout (its node_modules too) in a second, under the closed folder.
+    for (const entry of ['bin', 'src', 'examples', 'node_modules', 'package.json', 'tsconfig.json']) {
+      execFileSync('cp', ['-al', path.join(ROOT, entry), path.join(clone, entry)]);
+    }
+    const child = spawn('node', [path.join(clone, 'bin/capa-sync.js'), 'demo'], {
+      cwd: clone,
+      env: {
+        ...(await demoEnv()),
+        CAPA_DEMO_EXIT_AFTER_BATCH: '1',
+        CAPA_DATA_DIR: path.join(clone, '.data'),
+        TEMPORAL_CLI_PATH: temporalCliPath(),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    try {
+      expect([code, out]).toEqual([0, expect.stringMatching(/waiting\s+200/)]);
+      expect(out).not.toMatch(/EACCES|\n\s+at /);
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  },
+  240_000,
+);

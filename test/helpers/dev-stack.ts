@@ -24,9 +24,17 @@ export async function startDevStack(o: {
   uiPort?: number;
 }): Promise<DevStack> {
   const env = await startDevServer(o.uiPort);
-  const sim = await startSimulator();
+  const sim = await startSimulator().catch(async (err) => {
+    await env.teardown();
+    throw err;
+  });
   sim.store.seed(sampleRecords({ count: o.records, lockedFraction: o.lockedFraction }));
-  const ctx = await testWorker(env, sim, o.taskQueue, { settings: o.settings });
+  // A setup that fails stops what it had started: a dev server left behind outlives the test run.
+  const ctx = await testWorker(env, sim, o.taskQueue, { settings: o.settings }).catch(async (err) => {
+    await sim.stop();
+    await env.teardown();
+    throw err;
+  });
   const running = ctx.worker.run();
   return {
     env,
