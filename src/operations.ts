@@ -9,6 +9,7 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import type { AppConfig } from './config';
+import { batchSummary } from './contracts/workflow-descriptions';
 import type { capaBatchWorkflow } from './workflows/batch';
 import type { RecordWorkflowResult } from './workflows/record';
 import { BATCH_ID_PATTERN, batchWorkflowId, BatchInput } from './contracts/batch-messages';
@@ -44,6 +45,7 @@ export async function startBatch(client: Client, config: AppConfig, input: Batch
       workflowId: batchWorkflowId(config.vault.object, input.batchId),
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       args: [input],
+      staticSummary: batchSummary(input.batchId, input.source),
     });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError)

@@ -2,6 +2,7 @@ import { Client, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporali
 import type { Duration } from '@temporalio/common';
 import type { AppConfig } from './config';
 import { batchWorkflowId } from './contracts/batch-messages';
+import { batchSummary } from './contracts/workflow-descriptions';
 
 export interface NightlySchedule {
   scheduleId: string;
@@ -29,6 +30,7 @@ export async function upsertSchedule(
     workflowId: batchWorkflowId(config.vault.object, 'nightly'),
     taskQueue: config.temporal.taskQueue,
     args: [{ source: s.source }],
+    staticSummary: batchSummary(`${s.scheduleId} (nightly)`, s.source),
   };
   const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: s.catchupWindow };
   const handle = client.schedule.getHandle(s.scheduleId);

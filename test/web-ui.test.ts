@@ -3,6 +3,7 @@ import { Browser, chromium, Page } from 'playwright-core';
 import { listRecords, startBatch } from '../src/operations';
 import { sampleRecordId } from '../src/simulator/seed';
 import { cancelUpdate, recordWorkflowId } from '../src/contracts/record-messages';
+import { batchWorkflowId } from '../src/contracts/batch-messages';
 import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
 import { freePort } from '../src/dev-server';
@@ -29,7 +30,8 @@ beforeAll(async () => {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: run scripts/setup-browser.sh`);
   const uiPort = await freePort();
   uiUrl = `http://127.0.0.1:${uiPort}`;
-  stack = await startDevStack({ records: 20, lockedFraction: 0.2, taskQueue: 'web-ui', uiPort });
+  const settings = { CAPA_TICK_SECONDS: '2' }; // a reviewer's approval is seen within seconds
+  stack = await startDevStack({ records: 20, lockedFraction: 0.2, taskQueue: 'web-ui', uiPort, settings });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });
 
@@ -99,4 +101,68 @@ it('lets an operator find the waiting record workflows in the Web UI by their Ca
   expect(shown).toContain('"CapaSyncState": "waiting-for-unlock"');
   expect(shown).toContain(`"CapaRecordId": "${recordId}"`);
   expect(shown).toContain('"CapaBatchId": "ui-1"');
+}, 180_000);
+
+it('explains each record in its summary and current details, and each batch and page in theirs', async () => {
+  const { env, sim } = stack;
+  const [waiting, conflicted] = (await listRecords(env.client, stack.ctx.config, 'waiting-for-unlock'))
+    .map((r) => r.recordId)
+    .sort();
+  // A reviewer changes the priority during the review, then approves: the record needs a decision.
+  const before = sim.store.records.get(conflicted)!.fields.priority__c;
+  const edited = ['Low', 'Medium'].find((p) => p !== before)!;
+  sim.store.editByHand(conflicted, { priority__c: edited }, 'reviewer@example.com');
+  sim.store.moveState(sim.store.records.get(conflicted)!, 'approved_state__c');
+  await waitFor('the conflict', async () =>
+    (await listRecords(env.client, stack.ctx.config, 'needs-decision')).some((r) => r.recordId === conflicted),
+  );
+
+  const page = await browser.newPage();
+  /**
+   * A workflow's User Metadata tab, once its summary (a frame of its own) shows `summary` and its current details
+   * (another) match `details`: the text of both.
+   */
+  const metadata = async (workflowId: string, summary: string, details: RegExp) => {
+    const url = `${uiUrl}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`;
+    return waitFor(`${details} on ${url}`, async () => {
+      await page.goto(url);
+      await page.waitForURL(/\/[0-9a-f-]{36}\/[a-z-]+$/); // the UI opens the latest run
+      await page.getByText('User Metadata', { exact: true }).first().click();
+      const frame = (id: string) =>
+        page
+          .frameLocator(`#${id}`)
+          .locator('body')
+          .innerText({ timeout: 5_000 })
+          .catch(() => '');
+      const [shownSummary, shownDetails] = [
+        await frame('user-metadata-summary'),
+        await frame('user-metadata-current-details'),
+      ];
+      return shownSummary.includes(summary) && details.test(shownDetails) ? shownDetails : undefined;
+    });
+  };
+  const waitingDetails = await metadata(
+    recordWorkflowId('capa__c', waiting),
+    `CAPA ${waiting} · batch ui-1 · writes priority__c = "High", risk_score__c = 5, due_date__c = "2027-05-01"`,
+    /waiting-for-unlock · Vault state (under_review|pending_approval)_state__c/,
+  );
+  expect(waitingDetails).toMatch(/Next check \d{4}-\d\d-\d\dT/);
+
+  const decision = await metadata(recordWorkflowId('capa__c', conflicted), `CAPA ${conflicted}`, /needs-decision/);
+  expect(decision).toMatch(/needs-decision · Vault state approved_state__c/);
+  expect(decision).toContain('Changed by hand during the lock');
+  // Each changed field: its baseline, what Vault holds now, and the desired value.
+  expect(decision).toMatch(new RegExp(`priority__c\\s+"${before}"\\s+"${edited}"\\s+"High"`));
+  expect(decision).toContain(`capa-sync force ${conflicted} --operator NAME --reason TEXT`);
+  expect(decision).toContain(`capa-sync cancel ${conflicted} --operator NAME --reason TEXT`);
+
+  await metadata(
+    batchWorkflowId('capa__c', 'ui-1'),
+    'capa-sync batch ui-1 from /',
+    /done · 20 rows in 1 pages, 1 applied, 1 handed off · 16 updated, 4 waiting/,
+  );
+  await page.getByText('Timeline', { exact: true }).first().click();
+  // Each page's activities carry their summary in the timeline.
+  await page.getByText('page 1 of 1: read states, write the unlocked records').first().waitFor();
+  await page.getByText('page 1 of 1: hand the locked records to their workflows').first().waitFor();
 }, 180_000);

@@ -33,6 +33,7 @@ import {
 import { CapaBatchId, CapaRecordId, CapaSyncState, CapaVaultState } from '../contracts/search-attributes';
 import { asActivityFailure } from './record-activities';
 import type { BatchActivities } from '../contracts/batch-activities';
+import { recordSummary } from '../contracts/workflow-descriptions';
 
 export interface BatchActivityDeps {
   /** Direct (not coalesced): the batch already sends full requests. */
@@ -125,6 +126,7 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
         ...(vaultState ? [{ key: CapaVaultState, value: vaultState }] : []),
       ],
       memo: { object: deps.object, fields: Object.keys(row.values) },
+      staticSummary: recordSummary(row.id, batchId, row.values),
     });
     return workflowId;
   }

@@ -68,6 +68,13 @@ export interface RecordWorkflowInput extends DesiredValues {
 
 export type NeedsDecisionReason = 'conflict' | 'max-wait';
 
+/** Why a record waits for an operator: the fields a reviewer changed, and what Vault held then. */
+export interface NeedsDecision {
+  reason: NeedsDecisionReason;
+  fields: string[];
+  now?: FieldValues;
+}
+
 /** Everything a run hands to the next one on continue-as-new. */
 export interface CarriedState {
   phase: SyncState;
@@ -77,7 +84,7 @@ export interface CarriedState {
   batchId: string;
   vaultState?: string;
   lockedBy?: string;
-  needsDecision?: { reason: NeedsDecisionReason; fields: string[] };
+  needsDecision?: NeedsDecision;
   waitingSince: number;
   lastCheck?: number;
   nextCheck?: number;
@@ -101,7 +108,7 @@ export interface RecordStatus {
   state: SyncState;
   vaultState?: string;
   lockedBy?: string;
-  needsDecision?: { reason: NeedsDecisionReason; fields: string[] };
+  needsDecision?: NeedsDecision;
   desired: FieldValues;
   baseline: FieldValues;
   sourceTimestamp: string;

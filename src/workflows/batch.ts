@@ -3,6 +3,7 @@ import {
   continueAsNew,
   patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -23,11 +24,14 @@ const DEFAULT_PAGES_PER_RUN = 200;
 /** Pages hold distinct records, so two can run at once. */
 const PAGES_IN_FLIGHT = 2;
 
-const acts = proxyActivities<BatchActivities>({
+const PAGE_ACTIVITY_OPTIONS = {
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 10 },
-});
+} as const;
+const acts = proxyActivities<BatchActivities>(PAGE_ACTIVITY_OPTIONS);
+/** The same activities, each call with the one-line summary the Web UI shows for it. */
+const summarised = (summary: string) => proxyActivities<BatchActivities>({ ...PAGE_ACTIVITY_OPTIONS, summary });
 /** Reading the source: a bad source fails at once (non-retryable); an unreachable URL is tried for about 2 minutes. */
 const source = proxyActivities<Pick<BatchActivities, 'prepareBatch'>>({
   startToCloseTimeout: '30 minutes',
@@ -66,6 +70,15 @@ export async function capaBatchWorkflow(input: BatchInput): Promise<BatchSummary
   };
   setHandler(progressQuery, () => progress);
   const { batchId } = progress;
+  const publish = () =>
+    setCurrentDetails(
+      `**${progress.phase}** · ${progress.inputRows} rows in ${progress.pages} pages, ` +
+        `${progress.pagesDone} applied, ${progress.pagesHandedOff} handed off · ` +
+        ROW_OUTCOMES.filter((o) => progress.counts[o])
+          .map((o) => `${progress.counts[o]} ${o}`)
+          .join(', '),
+    );
+  publish();
 
   if (progress.phase === 'preparing') {
     const prepared = await source.prepareBatch({ batchId, source: input.source }).catch(async (err) => {
@@ -78,6 +91,7 @@ export async function capaBatchWorkflow(input: BatchInput): Promise<BatchSummary
     Object.assign(progress, { phase: 'applying', inputRows: prepared.inputRows, pages: prepared.pages });
     progress.counts.rejected = prepared.rejected;
     progress.counts.superseded = prepared.superseded;
+    publish();
   }
   const firstActivityOfRun = progress.pagesDone + progress.pagesHandedOff;
   /** Runs an activity for each page not yet done, two at a time, continuing as new when the run has done enough. */
@@ -99,15 +113,27 @@ export async function capaBatchWorkflow(input: BatchInput): Promise<BatchSummary
         for (const outcome of ROW_OUTCOMES) progress.counts[outcome] += counts[outcome];
       }
       progress[cursor] += pages.length;
+      publish();
     }
   }
 
   if (patched('apply-before-hand-off')) {
     // Every unlocked record is written first; locked ones get their workflows afterwards (that is slower work).
-    await eachPage('pagesDone', (page) => acts.applyPage({ batchId, page, sourceTimestamp: progress.sourceTimestamp }));
+    const of = (page: number) => `page ${page + 1} of ${progress.pages}`;
+    await eachPage('pagesDone', (page) =>
+      summarised(`${of(page)}: read states, write the unlocked records`).applyPage({
+        batchId,
+        page,
+        sourceTimestamp: progress.sourceTimestamp,
+      }),
+    );
     progress.phase = 'handing-off';
     await eachPage('pagesHandedOff', (page) =>
-      acts.handOffPage({ batchId, page, sourceTimestamp: progress.sourceTimestamp }),
+      summarised(`${of(page)}: hand the locked records to their workflows`).handOffPage({
+        batchId,
+        page,
+        sourceTimestamp: progress.sourceTimestamp,
+      }),
     );
   } else {
     // Runs started before the change: one page at a time, each applied and handed off together.
@@ -123,7 +149,9 @@ export async function capaBatchWorkflow(input: BatchInput): Promise<BatchSummary
     }
   }
   progress.phase = 'reporting';
+  publish();
   const summary = await acts.finishBatch({ batchId });
   progress.phase = 'done';
+  publish();
   return summary;
 }

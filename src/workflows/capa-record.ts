@@ -1,4 +1,13 @@
-import { condition, patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  patched,
+  proxyActivities,
+  setCurrentDetails,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { recordDetails } from '../contracts/workflow-descriptions';
+import type { FieldValues } from '../contracts/field-values';
 import type {
   Actor,
   ApplyResult,
@@ -136,6 +145,7 @@ export class CapaRecord {
       { key: CapaBatchId, value: s.batchId },
       ...(s.vaultState ? [{ key: CapaVaultState, value: s.vaultState }] : []),
     ]);
+    setCurrentDetails(recordDetails(this.status()));
   }
 
   private async alert(reason: RecordAlertReason, detail: string): Promise<void> {
@@ -154,8 +164,13 @@ export class CapaRecord {
     });
   }
 
-  private async needDecision(reason: NeedsDecisionReason, fields: string[], detail: string): Promise<void> {
-    this.setPhase('needs-decision', { reason, fields });
+  private async needDecision(
+    reason: NeedsDecisionReason,
+    fields: string[],
+    detail: string,
+    now?: FieldValues,
+  ): Promise<void> {
+    this.setPhase('needs-decision', { reason, fields, now });
     await this.alert(reason, detail);
   }
 
@@ -172,6 +187,7 @@ export class CapaRecord {
     s.vaultState = snapshot.state;
     s.lockedBy = snapshot.lockedBy;
     if (changed) this.publish();
+    else setCurrentDetails(recordDetails(this.status())); // the last check's time
     return snapshot;
   }
 
@@ -209,6 +225,7 @@ export class CapaRecord {
     const now = Date.now();
     const next = nextTickAt(now, this.s.attempts, this.input.options);
     this.s.nextCheck = next;
+    setCurrentDetails(recordDetails(this.status()));
     if (!(await condition(() => this.s.pending.length > 0, next - now))) this.tickDue = next;
   }
 
@@ -270,7 +287,7 @@ export class CapaRecord {
     }
     if (conflicts.length) {
       const detail = conflictDetail(conflicts, s, snapshot.values);
-      return this.needDecision('conflict', conflicts, `changed by hand during the lock: ${detail}`);
+      return this.needDecision('conflict', conflicts, `changed by hand during the lock: ${detail}`, snapshot.values);
     }
     const result = await this.apply(snapshot, { kind: 'integration' });
     if (result.status === 'locked') await this.sleepUntilNextTick(); // raced with a new lock
