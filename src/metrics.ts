@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { recordQuery } from './contracts/visibility';
 import type { MetricMeter } from '@temporalio/common';
 import type { VaultCallStats } from './vault/http';
 import type { OutcomeCounts } from './contracts/batch-messages';
@@ -18,15 +19,16 @@ export function syncMetrics(meter: MetricMeter): SyncMetrics {
 }
 
 /**
- * Samples the Vault client's counters and the number of waiting records every interval. Returns a stop function.
+ * Samples the Vault client's counters and the number of waiting records every interval, for the process's life.
  * The waiting count comes from Temporal visibility: one count query per interval, not one per record.
  */
 export function sampleGauges(
   meter: MetricMeter,
   vault: VaultCallStats,
   temporal: Client,
+  object: string,
   intervalMs = 15_000,
-): () => void {
+): void {
   const calls = meter.createGauge('capa_sync_vault_calls', 'int', 'calls', 'Vault calls made by this worker');
   const delayed = meter.createGauge(
     'capa_sync_vault_delayed',
@@ -47,7 +49,7 @@ export function sampleGauges(
     if (vault.burstLimitRemaining !== undefined) remaining.set(vault.burstLimitRemaining);
     for (const state of ['waiting-for-unlock', 'needs-decision'] as const) {
       const { count } = await temporal.workflow
-        .count(`CapaSyncState = '${state}' AND ExecutionStatus = 'Running'`)
+        .count(recordQuery({ object, state, running: true }))
         .catch(() => ({ count: undefined }));
       if (count !== undefined) records.set(count, { state });
     }
@@ -55,5 +57,4 @@ export function sampleGauges(
   void sample();
   const timer = setInterval(() => void sample(), intervalMs);
   timer.unref();
-  return () => clearInterval(timer);
 }

@@ -10,18 +10,18 @@ import {
 } from '@temporalio/client';
 import type { AppConfig } from './config';
 import { batchSummary } from './contracts/workflow-descriptions';
+import { recordQuery } from './contracts/visibility';
 import type { capaBatchWorkflow } from './workflows/batch';
-import type { RecordWorkflowResult } from './workflows/record';
-import { BATCH_ID_PATTERN, batchWorkflowId, BatchInput } from './contracts/batch-messages';
+import { BATCH_ID_PATTERN, BATCH_WORKFLOW_TYPE, batchWorkflowId, BatchInput } from './contracts/batch-messages';
 import {
   cancelUpdate,
   forceUpdate,
   OperatorDecision,
   recordWorkflowId,
   RecordStatus,
+  RecordWorkflowResult,
   statusQuery,
   SyncState,
-  RECORD_WORKFLOW_TYPE,
 } from './contracts/record-messages';
 
 /** What operators and the CLI do with workflows, in one place. */
@@ -40,7 +40,7 @@ export async function startBatch(client: Client, config: AppConfig, input: Batch
       `invalid batch id ${JSON.stringify(input.batchId)}: use up to 100 letters, digits, '.', '_' or '-'`,
     );
   try {
-    return await client.workflow.start<typeof capaBatchWorkflow>('capaBatchWorkflow', {
+    return await client.workflow.start<typeof capaBatchWorkflow>(BATCH_WORKFLOW_TYPE, {
       taskQueue: config.temporal.taskQueue,
       workflowId: batchWorkflowId(config.vault.object, input.batchId),
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
@@ -67,14 +67,9 @@ export interface WaitingRecord {
 
 /** Record workflows by CapaSyncState, from Temporal visibility (what the Web UI shows). */
 export async function listRecords(client: Client, config: AppConfig, state?: SyncState): Promise<WaitingRecord[]> {
-  const filters = [
-    `WorkflowType = '${RECORD_WORKFLOW_TYPE}'`,
-    `WorkflowId STARTS_WITH '${recordWorkflowId(config.vault.object, '')}'`,
-  ];
-  if (state) filters.push(`CapaSyncState = '${state}'`);
-  else filters.push(`ExecutionStatus = 'Running'`);
+  const query = recordQuery({ object: config.vault.object, state, running: !state });
   const records: WaitingRecord[] = [];
-  for await (const wf of client.workflow.list({ query: filters.join(' AND ') })) {
+  for await (const wf of client.workflow.list({ query })) {
     const sa = wf.searchAttributes as Record<string, string[] | undefined>;
     records.push({
       workflowId: wf.workflowId,

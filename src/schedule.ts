@@ -1,7 +1,7 @@
 import { Client, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import type { AppConfig } from './config';
-import { batchWorkflowId } from './contracts/batch-messages';
+import { BATCH_WORKFLOW_TYPE, batchWorkflowId } from './contracts/batch-messages';
 import { batchSummary } from './contracts/workflow-descriptions';
 
 export interface NightlySchedule {
@@ -25,7 +25,7 @@ export async function upsertSchedule(
   const spec = { cronExpressions: [s.cron], timezone: s.timezone };
   const action = {
     type: 'startWorkflow' as const,
-    workflowType: 'capaBatchWorkflow',
+    workflowType: BATCH_WORKFLOW_TYPE,
     // The schedule appends the start time to this id, which becomes the batch id.
     workflowId: batchWorkflowId(config.vault.object, 'nightly'),
     taskQueue: config.temporal.taskQueue,

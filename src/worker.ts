@@ -71,7 +71,7 @@ export async function createWorker(
 ): Promise<Worker> {
   const { connection, temporal } = services;
   const { activities, vaultStats } = buildActivities(config, services);
-  sampleGauges(Runtime.instance().metricMeter, vaultStats, temporal);
+  sampleGauges(Runtime.instance().metricMeter, vaultStats, temporal, config.vault.object);
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,

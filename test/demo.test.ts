@@ -126,7 +126,7 @@ describe('a start that fails stops what it started and says in one line what was
     expect([run.code, run.stderr]).toEqual([
       1,
       expect.stringMatching(
-        /^capa-sync: the embedded PostgreSQL server on port 55432 did not start: .*incompatible.*\n$/,
+        /^capa-sync: the embedded PostgreSQL server on port 55432 did not start: PostgreSQL exited \(\d+\): postgres: could not access the server configuration file .*\n$/,
       ),
     ]);
     expect(processesUsing(env.CAPA_DATA_DIR)).toEqual([]);

@@ -6,7 +6,6 @@ import {
   forceOutcome,
   nextTickAt,
   ownWrites,
-  sameText,
   statusView,
 } from '../src/workflows/record-policy';
 import { CarriedState, DEFAULT_RECORD_OPTIONS } from '../src/contracts/record-messages';
@@ -52,13 +51,6 @@ describe('conflictingFields', () => {
     expect(conflictingFields({ ...baseline, risk_score__c: '16.0' }, baseline, desired)).toEqual([]);
     expect(conflictingFields({ priority__c: 'Low', risk_score__c: 16 }, baseline, desired)).toEqual([]);
     expect(conflictingFields({ ...baseline, due_date__c: '' }, baseline, desired)).toEqual([]);
-  });
-
-  it('compares by text for runs from before the one-same-value-rule patch, as they ran', () => {
-    expect(conflictingFields({ ...baseline, risk_score__c: '16' }, baseline, desired, sameText)).toEqual([]);
-    expect(conflictingFields({ ...baseline, risk_score__c: '16.0' }, baseline, desired, sameText)).toEqual([
-      'risk_score__c',
-    ]);
   });
 
   it('names each conflicting field with its three values', () => {

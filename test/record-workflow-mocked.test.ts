@@ -1,7 +1,8 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { RecordActivities, RecordAlert, RecordSnapshot } from '../src/contracts/record-activities';
 import type { FieldValues } from '../src/contracts/field-values';
-import { forceUpdate, statusQuery } from '../src/contracts/record-messages';
+import { cancelUpdate, forceUpdate, statusQuery } from '../src/contracts/record-messages';
+import { saveHistory } from './helpers/histories';
 import { startRecordWorkflow } from './helpers/record-env';
 import { createTestWorker, startTimeSkippingServer } from './helpers/temporal';
 
@@ -35,7 +36,8 @@ function mockedVault(script: { lockedReads: number; values: FieldValues }) {
     },
     async applyChange({ values, actor }) {
       writes.push({ values, actor: actor.kind === 'operator' ? actor.operator : 'integration' });
-      return { status: 'updated' };
+      // Vault refuses a write to a record that is still locked.
+      return reads.length <= script.lockedReads ? { status: 'locked' } : { status: 'updated' };
     },
     async sendRecordAlert(alert) {
       alerts.push(alert);
@@ -96,4 +98,39 @@ it('alerts on a hand edit made during the lock, writes nothing, and applies when
   expect(vault.alerts.map((a) => [a.reason, a.recordId])).toEqual([['conflict', 'M2']]);
   expect(vault.writes).toEqual([{ values: { priority__c: 'High', risk_score__c: 16 }, actor: 'qa.lead' }]);
   expect(vault.settled).toEqual(['applied']);
+});
+
+it('restarts the wait when an operator forces a record that reached the maximum wait and Vault still locks it', async () => {
+  const vault = mockedVault({ lockedReads: 1_000, values: { priority__c: 'Low' } });
+  await run(vault.activities, async (taskQueue) => {
+    const h = await startRecordWorkflow(env, taskQueue, {
+      recordId: 'M9',
+      desired: { priority__c: 'High' },
+      baseline: { priority__c: 'Low' },
+      options: { maxWaitSeconds: 3 * 3600 },
+    });
+    await env.sleep(4 * 3600_000);
+    expect(await h.query(statusQuery)).toMatchObject({
+      state: 'needs-decision',
+      needsDecision: { reason: 'max-wait' },
+    });
+    const readsBefore = vault.reads.length;
+    expect(await h.executeUpdate(forceUpdate, { args: [{ operator: 'qa.lead', reason: 'board decided' }] })).toBe(
+      'still locked: waiting again, up to the maximum wait',
+    );
+    await env.sleep(TICK_MS * 3);
+    // It reads Vault again on its ticks instead of going straight back to needs-decision.
+    expect(await h.query(statusQuery)).toMatchObject({ state: 'waiting-for-unlock' });
+    expect(vault.reads.length).toBeGreaterThan(readsBefore + 2);
+    // At the end of the new wait it asks again, with an alert (not suppressed as a repeat).
+    await env.sleep(4 * 3600_000); // the maximum wait, and the hourly tick that finds it passed
+    expect(await h.query(statusQuery)).toMatchObject({
+      state: 'needs-decision',
+      needsDecision: { reason: 'max-wait' },
+    });
+    expect(vault.alerts.map((a) => a.reason)).toEqual(['max-wait', 'max-wait']);
+    await h.executeUpdate(cancelUpdate, { args: [{ operator: 'qa.lead', reason: 'review abandoned' }] });
+    await h.result();
+    await saveHistory('max-wait-force-while-locked-then-cancel', h);
+  });
 });

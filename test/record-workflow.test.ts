@@ -266,6 +266,9 @@ it('continues as new over hundreds of ticks, keeping state and decisions, with e
       decisions: [expect.objectContaining({ reason: 'try early' })],
     });
 
+    // The first run, which ends in continue-as-new, and the last, which applies.
+    await saveHistory('continue-as-new-first-run', env.client.workflow.getHandle(h.workflowId, h.firstExecutionRunId));
+    await saveHistory('continue-as-new-last-run', h);
     const lengths = await runLengths(env.client, 'capa-sync:capa__c:H1');
     expect(lengths.length).toBe(status.runs + 1);
     lengths.forEach((n) => expect(n).toBeLessThanOrEqual(limit + 20));

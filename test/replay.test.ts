@@ -5,8 +5,9 @@ import { WORKFLOW_BUNDLE_PATH } from './helpers/global-setup';
 import { HISTORY_DIR, loadHistory } from './helpers/histories';
 import { quietRuntime } from './helpers/temporal';
 
-// Histories saved from real runs (SAVE_HISTORIES=1) must replay on today's workflow code: a change that would
-// break running workflows fails here until it is guarded with patched() (see README, "Changing workflow code").
+// Histories saved from real runs (SAVE_HISTORIES=1) must replay on today's workflow code: from the 1.0 baseline on,
+// a change that would break running workflows fails here until it is guarded with patched() (see README,
+// "Changing workflow code").
 quietRuntime();
 const files = fs.readdirSync(HISTORY_DIR).filter((f) => f.endsWith('.json'));
 
@@ -15,8 +16,12 @@ it('has saved histories of both workflows', () => {
     expect.arrayContaining([
       'lock-clears.json',
       'conflict-then-force.json',
+      'conflict-then-cancel.json',
+      'newer-values-during-apply.json',
+      'late-values-new-run.json',
+      'continue-as-new-first-run.json',
+      'max-wait-force-while-locked-then-cancel.json',
       'batch-1000-rows.json',
-      'batch-1000-rows-v1.json',
     ]),
   );
 });

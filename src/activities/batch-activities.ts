@@ -30,7 +30,8 @@ import {
   RecordWorkflowType,
   setDesiredValuesSignal,
 } from '../contracts/record-messages';
-import { CapaBatchId, CapaRecordId, CapaSyncState, CapaVaultState } from '../contracts/search-attributes';
+import { recordSearchAttributes } from '../contracts/search-attributes';
+import { recordQuery } from '../contracts/visibility';
 import { asActivityFailure } from './record-activities';
 import type { BatchActivities } from '../contracts/batch-activities';
 import { recordSummary } from '../contracts/workflow-descriptions';
@@ -93,7 +94,7 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
   /** Record ids of this object's record workflows that are still running (they get new values, not a bulk write). */
   async function runningRecordIds(): Promise<string[]> {
     const prefix = recordWorkflowId(deps.object, '');
-    const query = `WorkflowType = '${RECORD_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND WorkflowId STARTS_WITH '${prefix}'`;
+    const query = recordQuery({ object: deps.object, running: true });
     const ids: string[] = [];
     for await (const wf of deps.temporal.workflow.list({ query })) ids.push(wf.workflowId.slice(prefix.length));
     return ids;
@@ -119,12 +120,12 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
       signal: setDesiredValuesSignal,
       signalArgs: [desired],
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-      typedSearchAttributes: [
-        { key: CapaSyncState, value: 'waiting-for-unlock' },
-        { key: CapaRecordId, value: row.id },
-        { key: CapaBatchId, value: batchId },
-        ...(vaultState ? [{ key: CapaVaultState, value: vaultState }] : []),
-      ],
+      typedSearchAttributes: recordSearchAttributes({
+        state: 'waiting-for-unlock',
+        recordId: row.id,
+        batchId,
+        vaultState,
+      }),
       memo: { object: deps.object, fields: Object.keys(row.values) },
       staticSummary: recordSummary(row.id, batchId, row.values),
     });
@@ -165,12 +166,6 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
   }
 
   const activities: BatchActivities = {
-    async processPage({ batchId, page, sourceTimestamp }) {
-      const applied = await activities.applyPage({ batchId, page, sourceTimestamp });
-      const handedOff = await activities.handOffPage({ batchId, page, sourceTimestamp });
-      return { ...applied, waiting: handedOff.waiting };
-    },
-
     async prepareBatch({ batchId, source }) {
       // An attempt Temporal gave up on (its heartbeats timed out) stops; the store's transaction keeps it from
       // leaving half a batch, and a second attempt waits for the first's transaction to end.

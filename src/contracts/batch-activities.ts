@@ -10,10 +10,8 @@ export interface PreparedSummary {
 /** The activities the batch workflow calls; rows stay in the store, only counts travel through history. */
 export interface BatchActivities {
   prepareBatch(input: { batchId: string; source: string }): Promise<PreparedSummary>;
-  /** Both of the below, for batch runs started before they were split (see the batch workflow's patch). */
-  processPage(input: { batchId: string; page: number; sourceTimestamp: string }): Promise<OutcomeCounts>;
   /** Reads states and bulk-writes a page's unlocked records; sets its locked ones aside. */
-  applyPage(input: { batchId: string; page: number; sourceTimestamp?: string }): Promise<OutcomeCounts>;
+  applyPage(input: { batchId: string; page: number; sourceTimestamp: string }): Promise<OutcomeCounts>;
   /** Hands a page's locked (and raced, and already waiting) records to their record workflows. */
   handOffPage(input: { batchId: string; page: number; sourceTimestamp: string }): Promise<OutcomeCounts>;
   finishBatch(input: { batchId: string }): Promise<BatchSummary>;

@@ -1,6 +1,7 @@
 import { defineQuery } from '@temporalio/workflow';
 
 export const batchWorkflowId = (object: string, batchId: string) => `capa-batch:${object}:${batchId}`;
+export const BATCH_WORKFLOW_TYPE = 'capaBatchWorkflow';
 
 /** A batch id names a folder and a workflow as it is: letters, digits, dot, dash and underscore, nothing else. */
 export const BATCH_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;

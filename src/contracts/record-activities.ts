@@ -19,12 +19,10 @@ export interface ApplyChangeInput {
   values: FieldValues;
   previous: FieldValues;
   batchId: string;
-  /** When the risk system produced the values (recorded in the audit trail; absent from runs before it was). */
-  sourceTimestamp?: string;
+  /** When the risk system produced the values (recorded in the audit trail). */
+  sourceTimestamp: string;
   actor: Actor;
 }
-
-export type ApplyResult = WriteOutcome;
 
 /** The newest value capa-sync wrote to a field, from the audit trail. */
 export interface OwnWrite {
@@ -49,7 +47,7 @@ export interface RecordAlert {
 export interface RecordActivities {
   /** `tickAt`: the wall-clock tick this read polls at (absent for other reads), so that a tick's reads merge. */
   readRecord(input: { object: string; recordId: string; fields: string[]; tickAt?: number }): Promise<RecordSnapshot>;
-  applyChange(input: ApplyChangeInput): Promise<ApplyResult>;
+  applyChange(input: ApplyChangeInput): Promise<WriteOutcome>;
   sendRecordAlert(alert: RecordAlert): Promise<void>;
   /** Notes in the store what the record workflow finally did with the batch rows handed to it. */
   settleRecord(input: { workflowId: string; batchId: string; state: string }): Promise<void>;

@@ -30,6 +30,14 @@ export interface DecisionRecord extends OperatorDecision {
   result: string;
 }
 
+/** What a record workflow ends with. */
+export interface RecordWorkflowResult {
+  recordId: string;
+  state: SyncState;
+  attempts: number;
+  decisions: DecisionRecord[];
+}
+
 /** Newer values for a waiting record, from a later batch. */
 export interface DesiredValues {
   desired: FieldValues;

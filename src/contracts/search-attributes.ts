@@ -7,3 +7,16 @@ export const CapaVaultState = defineSearchAttributeKey('CapaVaultState', 'KEYWOR
 export const CapaBatchId = defineSearchAttributeKey('CapaBatchId', 'KEYWORD');
 
 export const ALL_SEARCH_ATTRIBUTES = [CapaSyncState, CapaRecordId, CapaVaultState, CapaBatchId];
+
+/** A record workflow's search attributes: its state, the record, the batch that handed it over, Vault's state. */
+export const recordSearchAttributes = (a: {
+  state: string;
+  recordId: string;
+  batchId: string;
+  vaultState?: string;
+}) => [
+  { key: CapaSyncState, value: a.state },
+  { key: CapaRecordId, value: a.recordId },
+  { key: CapaBatchId, value: a.batchId },
+  ...(a.vaultState ? [{ key: CapaVaultState, value: a.vaultState }] : []),
+];

@@ -5,7 +5,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { Client } from 'pg';
-import { freePort } from '../dev-server';
 import { EMBEDDED_SUPERUSER as SUPERUSER } from '../embedded-defaults';
 import { postgresBinaries, reachableByOthers } from './postgres-binaries';
 
@@ -125,32 +124,6 @@ function reachableDataDir(wanted: string): string {
   if (process.getuid?.() !== 0 || reachableByOthers(path.dirname(wanted))) return wanted;
   const name = createHash('sha256').update(path.resolve(wanted)).digest('hex').slice(0, 16);
   return path.join(os.tmpdir(), `capa-sync-postgres-${name}`);
-}
-
-/**
- * A server of its own for a test file or a benchmark: in a new temporary folder, on a free port, removed when
- * stopped. `restart` stops it, runs `whileDown`, and starts it again on the same port with the same data (a database
- * outage, for tests and the chaos harness).
- */
-export async function startThrowawayPostgres(): Promise<
-  EmbeddedPostgres & { restart(whileDown: () => Promise<unknown>): Promise<void> }
-> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capa-pg-'));
-  fs.chmodSync(dir, 0o755); // as root, PostgreSQL runs as its own user, which must reach the data folder
-  const port = await freePort();
-  let server = await startEmbeddedPostgres(path.join(dir, 'data'), port);
-  return {
-    url: server.url,
-    async restart(whileDown) {
-      await server.stop();
-      await whileDown();
-      server = await startEmbeddedPostgres(path.join(dir, 'data'), port);
-    },
-    async stop() {
-      await server.stop();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** Whether something listens on 127.0.0.1:port (an embedded server another demo started, say). */

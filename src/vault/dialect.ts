@@ -42,7 +42,6 @@ export const CUSTOMER_DIALECT: VaultDialect = {
 };
 
 export const DIALECTS = { documented: DOCUMENTED_DIALECT, customer: CUSTOMER_DIALECT } as const;
-export type DialectName = keyof typeof DIALECTS;
 
 /** Classifies one failed record by its stable error type (never by message text). */
 export function classifyRecordError(

@@ -1,7 +1,6 @@
 import {
   ActivityFailure,
   continueAsNew,
-  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -38,18 +37,11 @@ const source = proxyActivities<Pick<BatchActivities, 'prepareBatch'>>({
   heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
 });
-const FAILURE_ALERT = 'alert-when-the-source-fails';
-const WHOLE_SCHEDULED_ID = 'batch-id-from-the-whole-scheduled-id';
-
 /**
  * A scheduled run's batch id: what follows `capa-batch:<object>:` in its workflow id, where the schedule appended
- * the start time ("nightly-2026-11-24T02:00:00Z" becomes "nightly-2026-11-24T020000Z"). Runs started before the
- * fix kept only the part after the last colon.
+ * the start time ("nightly-2026-11-24T02:00:00Z" becomes "nightly-2026-11-24T020000Z").
  */
-function batchIdOfSchedule(): string {
-  const parts = workflowInfo().workflowId.split(':');
-  return patched(WHOLE_SCHEDULED_ID) ? parts.slice(2).join('') : parts.pop()!;
-}
+const batchIdOfSchedule = () => workflowInfo().workflowId.split(':').slice(2).join('');
 
 /**
  * The nightly batch: load and validate the export, then page by page read states in bulk, update unlocked
@@ -82,7 +74,7 @@ export async function capaBatchWorkflow(input: BatchInput): Promise<BatchSummary
 
   if (progress.phase === 'preparing') {
     const prepared = await source.prepareBatch({ batchId, source: input.source }).catch(async (err) => {
-      if (err instanceof ActivityFailure && patched(FAILURE_ALERT)) {
+      if (err instanceof ActivityFailure) {
         const reason = err.cause?.message ?? err.message;
         await acts.alertBatchFailed({ batchId, source: input.source, reason });
       }
@@ -117,37 +109,23 @@ export async function capaBatchWorkflow(input: BatchInput): Promise<BatchSummary
     }
   }
 
-  if (patched('apply-before-hand-off')) {
-    // Every unlocked record is written first; locked ones get their workflows afterwards (that is slower work).
-    const of = (page: number) => `page ${page + 1} of ${progress.pages}`;
-    await eachPage('pagesDone', (page) =>
-      summarised(`${of(page)}: read states, write the unlocked records`).applyPage({
-        batchId,
-        page,
-        sourceTimestamp: progress.sourceTimestamp,
-      }),
-    );
-    progress.phase = 'handing-off';
-    await eachPage('pagesHandedOff', (page) =>
-      summarised(`${of(page)}: hand the locked records to their workflows`).handOffPage({
-        batchId,
-        page,
-        sourceTimestamp: progress.sourceTimestamp,
-      }),
-    );
-  } else {
-    // Runs started before the change: one page at a time, each applied and handed off together.
-    while (progress.pagesDone < progress.pages) {
-      const counts = await acts.processPage({
-        batchId,
-        page: progress.pagesDone,
-        sourceTimestamp: progress.sourceTimestamp,
-      });
-      for (const outcome of ROW_OUTCOMES) progress.counts[outcome] += counts[outcome];
-      progress.pagesDone++;
-      progress.pagesHandedOff++;
-    }
-  }
+  // Every unlocked record is written first; locked ones get their workflows afterwards (that is slower work).
+  const of = (page: number) => `page ${page + 1} of ${progress.pages}`;
+  await eachPage('pagesDone', (page) =>
+    summarised(`${of(page)}: read states, write the unlocked records`).applyPage({
+      batchId,
+      page,
+      sourceTimestamp: progress.sourceTimestamp,
+    }),
+  );
+  progress.phase = 'handing-off';
+  await eachPage('pagesHandedOff', (page) =>
+    summarised(`${of(page)}: hand the locked records to their workflows`).handOffPage({
+      batchId,
+      page,
+      sourceTimestamp: progress.sourceTimestamp,
+    }),
+  );
   progress.phase = 'reporting';
   publish();
   const summary = await acts.finishBatch({ batchId });

@@ -1,21 +1,29 @@
 import {
+  allHandlersFinished,
   condition,
-  patched,
   proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { recordDetails } from '../contracts/workflow-descriptions';
 import type { FieldValues } from '../contracts/field-values';
-import type {
-  Actor,
-  ApplyResult,
-  RecordActivities,
-  RecordAlertReason,
-  RecordSnapshot,
-} from '../contracts/record-activities';
+import type { Actor, RecordActivities, RecordAlertReason, RecordSnapshot } from '../contracts/record-activities';
+import type { WriteOutcome } from '../contracts/write-outcome';
 import { HEARTBEAT_TIMEOUT_MS } from '../contracts/activity-timeouts';
+import { recordSearchAttributes } from '../contracts/search-attributes';
+import { recordDetails } from '../contracts/workflow-descriptions';
+import {
+  CarriedState,
+  DesiredValues,
+  NeedsDecisionReason,
+  OperatorDecision,
+  PendingOperation,
+  RecordStatus,
+  RecordWorkflowInput,
+  RecordWorkflowResult,
+  SyncState,
+  TERMINAL_STATES,
+} from '../contracts/record-messages';
 import {
   alertDue,
   conflictDetail,
@@ -25,43 +33,32 @@ import {
   iso,
   nextTickAt,
   ownWrites,
-  SameValue,
+  STILL_LOCKED_AGAIN,
   statusView,
 } from './record-policy';
-import { OWN_WRITES_ARE_NOT_EDITS, WRITE_NEWER_VALUES_NEXT } from './record-patches';
-import { CapaBatchId, CapaRecordId, CapaSyncState, CapaVaultState } from '../contracts/search-attributes';
-import {
-  CarriedState,
-  DesiredValues,
-  NeedsDecisionReason,
-  OperatorDecision,
-  PendingOperation,
-  RecordStatus,
-  RecordWorkflowInput,
-  SyncState,
-  TERMINAL_STATES,
-} from '../contracts/record-messages';
 
 /**
- * One CAPA record's state and steps, as the record workflow (record.ts) drives them: reading Vault, applying,
- * alerting, queueing operator decisions. Every field outlives a continue-as-new through `s` (CarriedState), except
- * what belongs to this run only.
+ * One CAPA record whose update Vault refused because a lifecycle workflow locks it: its state (carried over
+ * continue-as-new) and its transitions. The record workflow (record.ts) wires the messages to `submit`,
+ * `setDesiredValues` and `status`, and runs `step` until the record has ended.
+ *
+ *   waiting-for-unlock --(tick: read; still locked)--> waiting-for-unlock
+ *   waiting-for-unlock --(unlocked; a reviewer's edit)--> needs-decision --(force | cancel)--> ...
+ *   waiting-for-unlock --(unlocked; no conflict)--> applying --> applied | failed | waiting-for-unlock (locked again)
+ *   waiting longer than the maximum --> needs-decision; an operator's force or cancel at any time.
  */
 export class CapaRecord {
-  readonly s: CarriedState;
+  private readonly s: CarriedState;
   private readonly workflowId = workflowInfo().workflowId;
   /** Answers to operator Updates, by operation id. */
-  private readonly results = new Map<number, string>();
+  private readonly answers = new Map<number, string>();
   /** Newer values that arrived once this run had reached its end: the next run writes them. */
   private late?: DesiredValues;
   /** The tick a timer woke this workflow for: its read says so, to merge with the other records' of that tick. */
   private tickDue?: number;
   private readonly acts: RecordActivities;
 
-  constructor(
-    private readonly input: RecordWorkflowInput,
-    private readonly same: SameValue,
-  ) {
+  constructor(private readonly input: RecordWorkflowInput) {
     this.s = input.carried ?? {
       phase: 'waiting-for-unlock',
       desired: input.desired,
@@ -85,32 +82,42 @@ export class CapaRecord {
         maximumInterval: `${input.options.activityMaxIntervalSeconds} seconds`,
       },
     });
+    this.publish();
   }
 
   get ended(): boolean {
     return TERMINAL_STATES.includes(this.s.phase);
   }
 
-  // ---- operator messages and newer values ---------------------------------------------------------------------
+  // ---- messages -------------------------------------------------------------------------------------------------
+  /** Refuses a decision without operator or reason, or for a record that has ended (an Update's validator). */
   validate(d: OperatorDecision): void {
     const problem = decisionProblem(d, this.s.phase);
     if (problem) throw new Error(problem);
   }
 
-  enqueue(kind: PendingOperation['kind'], d: OperatorDecision): number {
+  /** An operator's force or cancel, queued for the loop; resolves with what it did. */
+  async submit(kind: PendingOperation['kind'], d: OperatorDecision): Promise<string> {
     const id = ++this.s.operationSeq;
     this.s.pending.push({ id, kind, operator: d.operator.trim(), reason: d.reason.trim() });
-    return id;
+    await condition(() => this.answers.has(id));
+    return this.answers.get(id)!;
   }
 
-  async result(id: number): Promise<string> {
-    await condition(() => this.results.has(id));
-    return this.results.get(id)!;
+  /** The same from a signal, which has no caller to answer: an invalid one is ignored (the Update form says why). */
+  submitSignal(kind: PendingOperation['kind'], d: OperatorDecision): void {
+    try {
+      this.validate(d);
+    } catch {
+      return;
+    }
+    void this.submit(kind, d);
   }
 
+  /** Newer values from a later batch; the newest source wins. */
   setDesiredValues(update: DesiredValues): void {
     const s = this.s;
-    if (update.sourceTimestamp <= (this.late ?? s).sourceTimestamp) return; // newest source wins
+    if (update.sourceTimestamp <= (this.late ?? s).sourceTimestamp) return;
     if (this.ended) {
       this.late = update;
       return;
@@ -123,58 +130,117 @@ export class CapaRecord {
   }
 
   status(): RecordStatus {
-    return statusView(this.s, {
-      workflowId: this.workflowId,
-      object: this.input.object,
-      recordId: this.input.recordId,
-    });
+    const { object, recordId } = this.input;
+    return statusView(this.s, { workflowId: this.workflowId, object, recordId });
   }
 
-  // ---- state changes, visible in the Web UI --------------------------------------------------------------------
-  setPhase(phase: SyncState, needsDecision?: CarriedState['needsDecision']): void {
-    this.s.phase = phase;
-    this.s.needsDecision = needsDecision;
-    this.publish();
+  // ---- the loop's transitions -----------------------------------------------------------------------------------
+  /** One step: an operator's decision first, else wait for one, else the waiting step (read, guard, apply). */
+  async step(): Promise<void> {
+    const op = this.s.pending.shift();
+    if (op) return this.decide(op);
+    if (this.s.phase === 'needs-decision') {
+      await condition(() => this.s.pending.length > 0 || this.s.phase !== 'needs-decision');
+      return;
+    }
+    return this.waitingStep();
   }
 
-  publish(): void {
+  /** Between steps with no decision pending: when this run's history is long enough to go on in a new run. */
+  shouldContinueAsNew(): boolean {
+    const info = workflowInfo();
+    return (
+      this.s.pending.length === 0 &&
+      (info.continueAsNewSuggested || info.historyLength >= this.input.options.historyEventLimit)
+    );
+  }
+
+  /** The next run's input, carrying this one's state. */
+  carry(): RecordWorkflowInput {
+    this.s.runs++;
+    return { ...this.input, carried: this.s };
+  }
+
+  /**
+   * The record has ended: late decisions are answered, the batch rows handed to this workflow are settled in the
+   * store, and values that came after the end make the input of a new run (which knows what this one wrote).
+   */
+  async finish(): Promise<RecordWorkflowInput | undefined> {
+    for (const op of this.s.pending.splice(0)) this.answers.set(op.id, `record is already ${this.s.phase}`);
+    await condition(allHandlersFinished);
+    await this.acts.settleRecord({ workflowId: this.workflowId, batchId: this.s.batchId, state: this.s.phase });
+    if (!this.late) return undefined;
+    const written = this.s.phase === 'applied' ? this.s.desired : {};
+    const { object, recordId, options } = this.input;
+    return { object, recordId, options, ...this.late, baseline: { ...this.late.baseline, ...written } };
+  }
+
+  result(): RecordWorkflowResult {
+    const { phase, attempts, decisions } = this.s;
+    return { recordId: this.input.recordId, state: phase, attempts, decisions };
+  }
+
+  // ---- locked -> wait -> apply --------------------------------------------------------------------------------------
+  private async waitingStep(): Promise<void> {
     const s = this.s;
-    upsertSearchAttributes([
-      { key: CapaSyncState, value: s.phase },
-      { key: CapaRecordId, value: this.input.recordId },
-      { key: CapaBatchId, value: s.batchId },
-      ...(s.vaultState ? [{ key: CapaVaultState, value: s.vaultState }] : []),
-    ]);
-    setCurrentDetails(recordDetails(this.status()));
+    const { options, object, recordId } = this.input;
+    if (Date.now() - s.waitingSince >= options.maxWaitSeconds * 1000) {
+      const hours = Math.round(options.maxWaitSeconds / 3600);
+      return this.needDecision('max-wait', [], `still locked after ${hours} h (Vault state ${s.vaultState})`);
+    }
+    const snapshot = await this.read();
+    if (!snapshot.found) {
+      this.setPhase('failed');
+      return this.alert('not-found', 'record no longer found in Vault');
+    }
+    if (snapshot.locked) {
+      if (s.phase !== 'waiting-for-unlock') this.setPhase('waiting-for-unlock');
+      return this.sleepUntilNextTick();
+    }
+    let conflicts = conflictingFields(snapshot.values, s.baseline, s.desired);
+    if (conflicts.length) {
+      // A value capa-sync itself wrote after the baseline was read (an earlier run, an overlapping batch) is ours,
+      // not a reviewer's; where it came from a newer source than ours, ours is stale and is not written.
+      const since = this.input.sourceTimestamp;
+      const written = await this.acts.lastOwnWrites({ object, recordId, fields: conflicts, since });
+      const { ours, newer } = ownWrites(conflicts, snapshot.values, written, s.sourceTimestamp);
+      s.desired = Object.fromEntries(Object.entries(s.desired).filter(([f]) => !newer.includes(f)));
+      conflicts = conflicts.filter((f) => !ours.includes(f));
+      if (!Object.keys(s.desired).length) return this.setPhase('applied'); // Vault holds newer values of ours throughout
+    }
+    if (conflicts.length) {
+      const detail = conflictDetail(conflicts, s, snapshot.values);
+      return this.needDecision('conflict', conflicts, `changed by hand during the lock: ${detail}`, snapshot.values);
+    }
+    const result = await this.apply(snapshot, { kind: 'integration' });
+    if (result.status === 'locked') await this.sleepUntilNextTick(); // raced with a new lock
   }
 
-  private async alert(reason: RecordAlertReason, detail: string): Promise<void> {
-    const s = this.s;
-    if (!alertDue(s.alertsSent, reason, Date.now())) return;
-    s.alertsSent[reason] = Date.now();
-    await this.acts.sendRecordAlert({
-      reason,
-      object: this.input.object,
-      recordId: this.input.recordId,
-      workflowId: this.workflowId,
-      vaultState: s.vaultState,
-      lockedBy: s.lockedBy,
-      batchId: s.batchId,
-      detail,
-    });
+  private async decide(op: PendingOperation): Promise<void> {
+    let outcome: string;
+    if (op.kind === 'cancel') {
+      this.setPhase('cancelled');
+      outcome = 'cancelled';
+    } else {
+      const afterMaxWait = this.s.needsDecision?.reason === 'max-wait';
+      const result = await this.apply(await this.read(), {
+        kind: 'operator',
+        operator: op.operator,
+        reason: op.reason,
+      });
+      outcome = forceOutcome(result);
+      if (result.status === 'locked' && afterMaxWait) {
+        // The operator wants the change: the wait starts again (reading on its ticks), and so does its alert.
+        this.s.waitingSince = Date.now();
+        delete this.s.alertsSent['max-wait'];
+        outcome = STILL_LOCKED_AGAIN;
+      }
+    }
+    const { operator, reason } = op;
+    this.s.decisions.push({ kind: op.kind, operator, reason, at: iso(Date.now())!, result: outcome });
+    this.answers.set(op.id, outcome);
   }
 
-  private async needDecision(
-    reason: NeedsDecisionReason,
-    fields: string[],
-    detail: string,
-    now?: FieldValues,
-  ): Promise<void> {
-    this.setPhase('needs-decision', { reason, fields, now });
-    await this.alert(reason, detail);
-  }
-
-  // ---- Vault ----------------------------------------------------------------------------------------------------
   private async read(): Promise<RecordSnapshot> {
     const s = this.s;
     const tickAt = this.tickDue;
@@ -187,29 +253,24 @@ export class CapaRecord {
     s.vaultState = snapshot.state;
     s.lockedBy = snapshot.lockedBy;
     if (changed) this.publish();
-    else setCurrentDetails(recordDetails(this.status())); // the last check's time
+    else this.describe(); // the last check's time
     return snapshot;
   }
 
-  private async apply(snapshot: RecordSnapshot, actor: Actor): Promise<ApplyResult> {
+  private async apply(snapshot: RecordSnapshot, actor: Actor): Promise<WriteOutcome> {
     const s = this.s;
     this.setPhase('applying');
     const { desired: values, sourceTimestamp } = s;
     const previous = Object.fromEntries(Object.keys(values).map((f) => [f, snapshot.values[f] ?? null]));
+    const { object, recordId } = this.input;
     const result = await this.acts.applyChange({
-      object: this.input.object,
-      recordId: this.input.recordId,
-      workflowId: this.workflowId,
-      values,
-      previous,
-      batchId: s.batchId,
-      sourceTimestamp,
-      actor,
+      ...{ object, recordId, workflowId: this.workflowId, values, previous },
+      ...{ batchId: s.batchId, sourceTimestamp, actor },
     });
     if (result.status === 'updated' || result.status === 'unchanged') {
       // Newer values came while this write was in flight: they are written next, and what Vault now holds is
       // our own write, not a reviewer's edit.
-      if (s.sourceTimestamp !== sourceTimestamp && patched(WRITE_NEWER_VALUES_NEXT)) {
+      if (s.sourceTimestamp !== sourceTimestamp) {
         s.baseline = { ...s.baseline, ...values };
         this.setPhase('waiting-for-unlock');
       } else this.setPhase('applied');
@@ -225,90 +286,53 @@ export class CapaRecord {
     const now = Date.now();
     const next = nextTickAt(now, this.s.attempts, this.input.options);
     this.s.nextCheck = next;
-    setCurrentDetails(recordDetails(this.status()));
+    this.describe();
     if (!(await condition(() => this.s.pending.length > 0, next - now))) this.tickDue = next;
   }
 
-  // ---- the steps record.ts runs ----------------------------------------------------------------------------------
-  async handleOperator(op: PendingOperation): Promise<void> {
-    let outcome: string;
-    if (op.kind === 'cancel') {
-      this.setPhase('cancelled');
-      outcome = 'cancelled';
-    } else {
-      const snapshot = await this.read();
-      outcome = forceOutcome(
-        await this.apply(snapshot, { kind: 'operator', operator: op.operator, reason: op.reason }),
-      );
-    }
-    this.s.decisions.push({
-      kind: op.kind,
-      operator: op.operator,
-      reason: op.reason,
-      at: iso(Date.now())!,
-      result: outcome,
-    });
-    this.results.set(op.id, outcome);
+  private async needDecision(
+    reason: NeedsDecisionReason,
+    fields: string[],
+    detail: string,
+    now?: FieldValues,
+  ): Promise<void> {
+    this.setPhase('needs-decision', { reason, fields, now });
+    await this.alert(reason, detail);
   }
 
-  async waitForDecision(): Promise<void> {
-    await condition(() => this.s.pending.length > 0 || this.s.phase !== 'needs-decision');
-  }
-
-  async waitingStep(): Promise<void> {
+  private async alert(reason: RecordAlertReason, detail: string): Promise<void> {
     const s = this.s;
-    const { options, object, recordId } = this.input;
-    if (Date.now() - s.waitingSince >= options.maxWaitSeconds * 1000) {
-      return this.needDecision(
-        'max-wait',
-        [],
-        `still locked after ${Math.round(options.maxWaitSeconds / 3600)} h (Vault state ${s.vaultState})`,
-      );
-    }
-    const snapshot = await this.read();
-    if (!snapshot.found) {
-      this.setPhase('failed');
-      return this.alert('not-found', 'record no longer found in Vault');
-    }
-    if (snapshot.locked) {
-      if (s.phase !== 'waiting-for-unlock') this.setPhase('waiting-for-unlock');
-      return this.sleepUntilNextTick();
-    }
-    let conflicts = conflictingFields(snapshot.values, s.baseline, s.desired, this.same);
-    if (conflicts.length && patched(OWN_WRITES_ARE_NOT_EDITS)) {
-      // A value capa-sync itself wrote after the baseline was read (an earlier run, an overlapping batch) is ours,
-      // not a reviewer's; where it came from a newer source than ours, ours is stale and is not written.
-      const since = this.input.sourceTimestamp;
-      const written = await this.acts.lastOwnWrites({ object, recordId, fields: conflicts, since });
-      const { ours, newer } = ownWrites(conflicts, snapshot.values, written, s.sourceTimestamp, this.same);
-      s.desired = Object.fromEntries(Object.entries(s.desired).filter(([f]) => !newer.includes(f)));
-      conflicts = conflicts.filter((f) => !ours.includes(f));
-      if (!Object.keys(s.desired).length) return this.setPhase('applied'); // Vault holds newer values of ours throughout
-    }
-    if (conflicts.length) {
-      const detail = conflictDetail(conflicts, s, snapshot.values);
-      return this.needDecision('conflict', conflicts, `changed by hand during the lock: ${detail}`, snapshot.values);
-    }
-    const result = await this.apply(snapshot, { kind: 'integration' });
-    if (result.status === 'locked') await this.sleepUntilNextTick(); // raced with a new lock
+    if (!alertDue(s.alertsSent, reason, Date.now())) return;
+    s.alertsSent[reason] = Date.now();
+    const { object, recordId } = this.input;
+    const { vaultState, lockedBy, batchId } = s;
+    await this.acts.sendRecordAlert({
+      reason,
+      object,
+      recordId,
+      workflowId: this.workflowId,
+      vaultState,
+      lockedBy,
+      batchId,
+      detail,
+    });
   }
 
-  // ---- the end of a run --------------------------------------------------------------------------------------------
-  /** Pending operations that arrived too late are answered, so no Update caller waits forever. */
-  answerLateOperations(): void {
-    for (const op of this.s.pending.splice(0)) this.results.set(op.id, `record is already ${this.s.phase}`);
+  // ---- what the Web UI shows ----------------------------------------------------------------------------------------
+  private setPhase(phase: SyncState, needsDecision?: CarriedState['needsDecision']): void {
+    this.s.phase = phase;
+    this.s.needsDecision = needsDecision;
+    this.publish();
   }
 
-  /** The batch rows handed to this workflow say what became of them, as its status in Temporal does. */
-  settle(): Promise<void> {
-    return this.acts.settleRecord({ workflowId: this.workflowId, batchId: this.s.batchId, state: this.s.phase });
+  /** Search attributes (to find the record) and current details (to see what it waits for). */
+  private publish(): void {
+    const { phase: state, batchId, vaultState } = this.s;
+    upsertSearchAttributes(recordSearchAttributes({ state, recordId: this.input.recordId, batchId, vaultState }));
+    this.describe();
   }
 
-  /** The input of a new run for values that came after this run's end, which knows what this one wrote. */
-  nextRunForLateValues(): RecordWorkflowInput | undefined {
-    if (!this.late) return undefined;
-    const written = this.s.phase === 'applied' ? this.s.desired : {};
-    const { object, recordId, options } = this.input;
-    return { object, recordId, options, ...this.late, baseline: { ...this.late.baseline, ...written } };
+  private describe(): void {
+    setCurrentDetails(recordDetails(this.status()));
   }
 }

@@ -1,5 +1,6 @@
-import type { ApplyResult, OwnWrite } from '../contracts/record-activities';
-import { sameFieldValue, type FieldValue, type FieldValues } from '../contracts/field-values';
+import type { OwnWrite } from '../contracts/record-activities';
+import type { WriteOutcome } from '../contracts/write-outcome';
+import { sameFieldValue, type FieldValues } from '../contracts/field-values';
 import {
   CarriedState,
   OperatorDecision,
@@ -9,7 +10,8 @@ import {
 } from '../contracts/record-messages';
 
 // The record workflow's decisions as pure functions of its state: unit-tested without a server (see
-// test/record-policy.test.ts), and free of Temporal calls, so that record.ts holds only the process.
+// test/record-policy.test.ts), and free of Temporal calls. Two field values are the same by one rule,
+// sameFieldValue (contracts/field-values.ts).
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -24,23 +26,10 @@ export function nextTickAt(now: number, attempts: number, options: RecordWorkflo
   return (Math.floor(now / intervalMs) + 1) * intervalMs;
 }
 
-export type SameValue = (a: FieldValue | undefined, b: FieldValue | undefined) => boolean;
-
-/**
- * The rule runs before the one-same-value-rule patch compared by: their text. Kept so that they replay as they ran;
- * it differs from sameFieldValue only on numbers written differently ("16.0" and 16).
- */
-export const sameText: SameValue = (a, b) => (a ?? null) === (b ?? null) || String(a ?? '') === String(b ?? '');
-
 /** Fields a person changed since the batch saw them, to something other than what we want to write. */
-export function conflictingFields(
-  current: FieldValues,
-  baseline: FieldValues,
-  desired: FieldValues,
-  same: SameValue = sameFieldValue,
-): string[] {
+export function conflictingFields(current: FieldValues, baseline: FieldValues, desired: FieldValues): string[] {
   return Object.keys(desired).filter(
-    (f) => f in baseline && !same(current[f], baseline[f]) && !same(current[f], desired[f]),
+    (f) => f in baseline && !sameFieldValue(current[f], baseline[f]) && !sameFieldValue(current[f], desired[f]),
   );
 }
 
@@ -53,9 +42,8 @@ export function ownWrites(
   current: FieldValues,
   written: Record<string, OwnWrite>,
   sourceTimestamp: string,
-  same: SameValue = sameFieldValue,
 ): { ours: string[]; newer: string[] } {
-  const ours = conflicts.filter((f) => f in written && same(current[f], written[f].value));
+  const ours = conflicts.filter((f) => f in written && sameFieldValue(current[f], written[f].value));
   const newer = ours.filter((f) => (written[f].sourceTimestamp ?? '') > sourceTimestamp);
   return { ours, newer };
 }
@@ -68,8 +56,11 @@ export function decisionProblem(d: OperatorDecision, phase: CarriedState['phase'
   return undefined;
 }
 
+/** What a force answers when Vault still locks a record that had waited the maximum: it waits again. */
+export const STILL_LOCKED_AGAIN = 'still locked: waiting again, up to the maximum wait';
+
 /** What a forced write answers the operator. */
-export const forceOutcome = (result: ApplyResult): string =>
+export const forceOutcome = (result: WriteOutcome): string =>
   result.status === 'locked'
     ? 'still locked: waiting'
     : result.status === 'permanent'

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { stringify } from 'yaml';
 import { temporalCliPath } from '../../src/temporal-binaries';
-import { startThrowawayPostgres } from '../../src/store/embedded-postgres';
+import { startThrowawayPostgres } from '../helpers/throwaway-postgres';
 import { waitFor } from '../helpers/wait';
 import { makePrivateCa, PrivateCa } from './certificates';
 

@@ -1,5 +1,6 @@
 import { silentLogger } from '../../src/logger';
-import { EmbeddedPostgres, ensureDatabase, startThrowawayPostgres } from '../../src/store/embedded-postgres';
+import { EmbeddedPostgres, ensureDatabase } from '../../src/store/embedded-postgres';
+import { startThrowawayPostgres } from './throwaway-postgres';
 import { openStore, Store } from '../../src/store/store';
 
 /** This test file's own PostgreSQL server: started on first use, stopped after the file's tests (see setup.ts). */
