@@ -18,7 +18,6 @@ import { writeBatchReport } from './reports/batch-report';
 import { isUrl, sourceLocation } from './sources/read-source';
 import { openStore, Store } from './store/store';
 import type { BatchRecord } from './store/batch-store';
-import { stageFile } from './store/staged-sources';
 import { StoreUnavailable } from './store/database';
 import { silentLogger } from './logger';
 import { runWorker } from './worker';
@@ -124,7 +123,7 @@ export async function main(argv: string[]): Promise<number> {
         // A file on this machine is staged in the store: the worker that prepares the batch may be on another host.
         const source = isUrl(o.source as string)
           ? (o.source as string)
-          : await withStore(config, (store) => stageFile(store.pool, sourceLocation(o.source as string)));
+          : await withStore(config, (store) => store.staged.stage(sourceLocation(o.source as string)));
         const handle = await startBatch(client, config, { source, batchId });
         if (o.detach) {
           output(

@@ -16,7 +16,6 @@ import { installRuntime } from './runtime';
 import { EMBEDDED_DATABASE_URL, EMBEDDED_PORT } from './embedded-defaults';
 import { ensureDatabase, listening, startEmbeddedPostgres } from './store/embedded-postgres';
 import { openStore } from './store/store';
-import { stageFile } from './store/staged-sources';
 import { followBatch, summaryTable, waitingRecordsUrl } from './batch-output';
 import { PortInUse } from './port-holder';
 
@@ -104,7 +103,7 @@ export async function runDemo(): Promise<number> {
     console.log(
       `Running batch ${batchId} from ${path.relative(process.cwd(), SAMPLE_EXPORT)} (worker log: ${logFile})`,
     );
-    const handle = await startBatch(client, config, { source: await stageFile(store.pool, SAMPLE_EXPORT), batchId });
+    const handle = await startBatch(client, config, { source: await store.staged.stage(SAMPLE_EXPORT), batchId });
     const summary = await followBatch(client, handle.workflowId, !!process.stdout.isTTY);
     console.log(summaryTable(summary));
     console.log(`\nWeb UI, records waiting for unlock: ${waitingRecordsUrl(config)}`);

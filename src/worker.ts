@@ -35,6 +35,7 @@ export function buildActivities(
     mapping: config.mapping,
     recordOptions: config.record,
     store: services.store.batches,
+    staged: services.store.staged,
     reportsDir: path.join(config.dataDir, 'reports'),
     pageSize: config.batch.pageSize,
     updateConcurrency: config.batch.updateConcurrency,

@@ -1,6 +1,7 @@
 import { AuditEntry } from '../src/store/audit-trail';
 import type { Store } from '../src/store/store';
-import { testDatabaseUrl, testStore } from './helpers/postgres';
+import type { Pool } from 'pg';
+import { testDatabaseUrl, testSql, testStore } from './helpers/postgres';
 
 const entry = (recordId: string, newValue: string | number, field = 'priority__c'): AuditEntry => ({
   time: '2026-11-24T02:00:00.000Z',
@@ -15,8 +16,11 @@ const entry = (recordId: string, newValue: string | number, field = 'priority__c
 });
 
 let store: Store;
+let sql: Pool;
 beforeEach(async () => {
-  store = await testStore(await testDatabaseUrl());
+  const url = await testDatabaseUrl();
+  store = await testStore(url);
+  sql = testSql(url);
 });
 
 it('audits a retried or zombie write once: the attempt that comes second adds nothing', async () => {
@@ -40,18 +44,18 @@ it('audits a retried or zombie write once: the attempt that comes second adds no
 
 it('refuses UPDATE, DELETE and TRUNCATE of the trail', async () => {
   await store.audit.append([entry('R1', 'High')], 'w1');
-  for (const sql of [
+  for (const statement of [
     `UPDATE audit_entries SET new_value = '"Low"'`,
     'DELETE FROM audit_entries',
     'TRUNCATE audit_entries',
   ])
-    await expect(store.pool.query(sql)).rejects.toThrow(/append-only/);
+    await expect(sql.query(statement)).rejects.toThrow(/append-only/);
   expect(await store.audit.read()).toHaveLength(1);
 });
 
 it('audit verify names the first entry edited or removed behind the trigger', async () => {
   for (const [i, id] of ['R1', 'R2', 'R3', 'R4'].entries()) await store.audit.append([entry(id, 'High')], `w${i}`);
-  const db = await store.pool.connect();
+  const db = await sql.connect();
   try {
     // Only someone who can switch the trigger off (a superuser) can change the table; the chain still tells.
     await db.query("SET session_replication_role = 'replica'");

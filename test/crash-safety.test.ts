@@ -5,6 +5,7 @@ import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
 import { startRecordWorkflow } from './helpers/record-env';
 import { waitFor } from './helpers/wait';
+import { testSql } from './helpers/postgres';
 
 // A write that Vault took, followed by a failure before capa-sync wrote down what it did (a worker killed, the
 // database failing): the retry must still report the row as updated and audit each change exactly once.
@@ -22,7 +23,7 @@ afterAll(async () => {
 
 /** Makes the database refuse inserts into a table (a real failure of the store) until unblocked. */
 async function blockInserts(table: string): Promise<() => Promise<void>> {
-  const db = stack.ctx.store.pool;
+  const db = testSql(stack.ctx.config.databaseUrl);
   await db.query(`CREATE FUNCTION refuse_insert() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN RAISE EXCEPTION 'test: inserts into % refused', TG_TABLE_NAME; END $$`);
   await db.query(`CREATE TRIGGER test_block BEFORE INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION refuse_insert()`);

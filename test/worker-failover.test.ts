@@ -7,7 +7,6 @@ import { startBatch } from '../src/operations';
 import { VaultSimulator } from '../src/simulator/server';
 import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
 import { HEARTBEAT_TIMEOUT_MS } from '../src/contracts/activity-timeouts';
-import { stageFile } from '../src/store/staged-sources';
 import type { RowResult } from '../src/contracts/batch-messages';
 import { testStore } from './helpers/postgres';
 import { testConfig } from './helpers/config';
@@ -68,7 +67,7 @@ it('carries a 20,000-row batch on the other worker when the one applying it dies
     due_date: '2027-02-28',
   }));
   // Staged in the store as `capa-sync run` does: whichever worker prepares it reads it from there.
-  const source = await stageFile(store.pool, writeCsv(rows));
+  const source = await store.staged.stage(writeCsv(rows));
   const handle = await startBatch(env.client, config, { source, batchId: 'failover-1' });
   const page = await waitFor('a page being applied', async () =>
     ((await handle.describe()).raw.pendingActivities ?? []).find(

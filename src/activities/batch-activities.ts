@@ -2,10 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
 import pLimit from 'p-limit';
 import type { AlertChannel } from '../alerts/alert-channel';
+import { batchDigest, DIGEST_RECORD_LINES } from '../alerts/batch-digest';
 import type { Logger } from '../logger';
 import type { SyncMetrics } from '../metrics';
 import { writeBatchReport } from '../reports/batch-report';
@@ -15,14 +16,14 @@ import { displaySource, downloadSource, isUrl, sourceLocation } from '../sources
 import { SourceError } from '../sources/source-error';
 import type { ValidRow } from '../sources/validate-row';
 import { changeEntries, type AuditTrail } from '../store/audit-trail';
-import type { BatchStore, HandOff, PageRow } from '../store/batch-store';
+import type { BatchStore, HandOff } from '../store/batch-store';
 import type { SentAlerts } from '../store/sent-alerts';
-import { isStaged, materialize } from '../store/staged-sources';
+import { isStaged, type StagedSources } from '../store/staged-sources';
 import { MAX_ROWS_PER_UPDATE, VaultClient } from '../vault/client';
 import { isLockedState } from '../vault/dialect';
-import { holdsValues } from '../contracts/field-values';
-import type { RecordState, UpdateOutcome } from '../vault/types';
-import { type BatchSummary, type RowResult, zeroCounts } from '../contracts/batch-messages';
+import type { UpdateOutcome } from '../vault/types';
+import { classifyPage, settleUpdates } from './page-decisions';
+import { type RowResult, zeroCounts } from '../contracts/batch-messages';
 import {
   RECORD_WORKFLOW_TYPE,
   recordWorkflowId,
@@ -32,7 +33,7 @@ import {
 } from '../contracts/record-messages';
 import { recordSearchAttributes } from '../contracts/search-attributes';
 import { recordQuery } from '../contracts/visibility';
-import { asActivityFailure } from './record-activities';
+import { asActivityFailure } from './activity-failures';
 import type { BatchActivities } from '../contracts/batch-activities';
 import { recordSummary } from '../contracts/workflow-descriptions';
 
@@ -45,6 +46,7 @@ export interface BatchActivityDeps {
   mapping: Mapping;
   recordOptions: RecordWorkflowOptions;
   store: BatchStore;
+  staged: StagedSources;
   /** Where the finish step writes the batch's report files (the store holds every row either way). */
   reportsDir: string;
   pageSize: number;
@@ -59,7 +61,6 @@ export interface BatchActivityDeps {
 
 const TRANSIENT_ROUNDS = 3;
 const START_CONCURRENCY = 50;
-const DIGEST_RECORD_LINES = 50;
 
 /** Runs fn over items with at most `limit` in flight. */
 async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -67,20 +68,10 @@ async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise
   await Promise.all(items.map((item) => run(() => fn(item))));
 }
 
-/** A problem with the source itself fails the batch at once: the same input would fail every retry. */
-async function asSourceFailure<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (err instanceof SourceError) throw ApplicationFailure.nonRetryable(err.message, 'SourceError');
-    throw err;
-  }
-}
-
 /** The source as a local file: a URL downloaded, a staged file copied from the store, a path read where it is. */
 async function localSource(source: string, scratch: string, deps: BatchActivityDeps, signal: AbortSignal) {
   if (isUrl(source)) return downloadSource(source, scratch, { maxBytes: deps.sourceMaxBytes, signal });
-  if (isStaged(source)) return { file: await materialize(deps.store.pool, source, scratch) };
+  if (isStaged(source)) return { file: await deps.staged.materialize(source, scratch) };
   const file = sourceLocation(source);
   const stat = await fs.promises.stat(file).catch(() => undefined);
   if (!stat) throw new SourceError(`source file not found: ${file} (give a URL, or run the batch with the CLI)`);
@@ -176,7 +167,7 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
       const running = runningRecordIds();
       running.catch(() => undefined); // awaited by the prepare; a prepare that fails first does not ask
       try {
-        const prepared = await asSourceFailure(() =>
+        const prepared = await asActivityFailure(() =>
           deps.store.prepare(
             {
               batchId,
@@ -215,62 +206,15 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
           fields,
         );
         const states = new Map(read.map((s) => [s.id, s]));
-        const results: RowResult[] = [];
-        const toHandOff: HandOff[] = [];
-        const toUpdate: PageRow[] = [];
-        const written: { row: ValidRow; state: RecordState }[] = [];
-        for (const row of rows) {
-          const state = states.get(row.id);
-          if (!state)
-            results.push({
-              row: row.row,
-              recordId: row.id,
-              outcome: 'failed',
-              errorType: 'RECORD_NOT_FOUND',
-              message: 'no such record in Vault',
-            });
-          // An earlier attempt of this page may have died after Vault took its writes: those rows now hold our
-          // values, and are reported and audited as written with the values that attempt saw before writing.
-          else if (
-            row.valuesBefore &&
-            holdsValues(state.values, row.values) &&
-            !holdsValues(row.valuesBefore, row.values)
-          )
-            written.push({ row, state: { ...state, values: row.valuesBefore } });
-          else if (row.running || isLockedState(deps.vault.dialect, state.state))
-            toHandOff.push({ row, baseline: state.values, vaultState: state.state });
-          else toUpdate.push(row);
-        }
+        const classes = classifyPage(rows, states, (state) => isLockedState(deps.vault.dialect, state));
+        const { results, toHandOff, toUpdate, written } = classes;
         const intent = toUpdate.filter((row) => !row.valuesBefore);
         await deps.store.saveIntent(
           batchId,
           intent.map((row) => ({ row: row.row, values: states.get(row.id)!.values })),
         );
-        const outcomes = await bulkUpdate(toUpdate);
-        for (const row of toUpdate) {
-          const o = outcomes.get(row.id)!;
-          const state = states.get(row.id)!;
-          // Locked since the state read, or still transient after the rounds (RACE_CONDITION, an unknown outcome
-          // that reading back showed not applied): the record's own workflow writes it, retrying as long as it takes.
-          if (o.status === 'locked' || o.status === 'transient')
-            toHandOff.push({ row, baseline: state.values, vaultState: state.state });
-          else if (o.status === 'updated') written.push({ row, state });
-          else if (o.status === 'unchanged')
-            results.push({ row: row.row, recordId: row.id, outcome: 'unchanged', vaultState: state.state });
-          else {
-            results.push({
-              row: row.row,
-              recordId: row.id,
-              outcome: 'failed',
-              vaultState: state.state,
-              errorType: o.errorType ?? o.status,
-              message: o.message,
-            });
-          }
-        }
+        settleUpdates(classes, await bulkUpdate(toUpdate), states);
         const time = new Date().toISOString();
-        for (const { row, state } of written)
-          results.push({ row: row.row, recordId: row.id, outcome: 'updated', vaultState: state.state });
         const audit = written.flatMap(({ row, state }) =>
           changeEntries(
             {
@@ -336,30 +280,9 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
       const notable = await deps.store.firstResults(batchId, ['waiting', 'failed'], DIGEST_RECORD_LINES);
       await addLockHolders(notable);
       await deps.store.finish(batchId);
-      await deps.sentAlerts.sendOnce(`batch-digest/${batchId}`, deps.alerts, digest(summary, notable));
+      await deps.sentAlerts.sendOnce(`batch-digest/${batchId}`, deps.alerts, batchDigest(summary, notable));
       return summary;
     },
   };
   return activities;
-}
-
-function digest({ batchId, inputRows, ignoredColumns, counts }: BatchSummary, notable: RowResult[]) {
-  const line = (r: RowResult) =>
-    `row ${r.row} ${r.recordId ?? ''}: ${r.outcome}${r.vaultState ? ` (${r.vaultState})` : ''}${r.errorType ? ` ${r.errorType}` : ''}${r.message ? `: ${r.message}` : ''}`;
-  return {
-    title: `capa-sync batch ${batchId}: ${counts.updated} updated, ${counts.waiting} waiting for unlock, ${counts.failed} failed, ${counts.rejected} rejected`,
-    lines: [
-      `${inputRows} input rows: ${Object.entries(counts)
-        .map(([k, v]) => `${v} ${k}`)
-        .join(', ')}`,
-      ...(ignoredColumns.length
-        ? [`Ignored columns (not on the allow-list, never written): ${ignoredColumns.join(', ')}`]
-        : []),
-      ...notable.slice(0, DIGEST_RECORD_LINES).map(line),
-      ...(counts.waiting + counts.failed > DIGEST_RECORD_LINES
-        ? [`... and ${counts.waiting + counts.failed - DIGEST_RECORD_LINES} more in the report`]
-        : []),
-    ],
-    fields: { kind: 'batch-digest', batchId, inputRows, counts },
-  };
 }

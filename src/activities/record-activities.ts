@@ -1,3 +1,4 @@
+import { asActivityFailure } from './activity-failures';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { AlertChannel } from '../alerts/alert-channel';
 import { changeEntries, type AuditTrail } from '../store/audit-trail';
@@ -6,7 +7,6 @@ import type { SentAlerts } from '../store/sent-alerts';
 import type { Logger } from '../logger';
 import { isLockedState, VaultDialect } from '../vault/dialect';
 import type { CoalescingVaultClient } from '../vault/coalescing-client';
-import { VaultError } from '../vault/errors';
 import type { RecordActivities } from '../contracts/record-activities';
 
 export interface RecordActivityDeps {
@@ -18,22 +18,6 @@ export interface RecordActivityDeps {
   alerts: AlertChannel;
   sentAlerts: SentAlerts;
   logger: Logger;
-}
-
-/**
- * Turns a Vault client error into a Temporal failure: transient and auth problems are retried with the
- * activity's backoff, bad input and permanent errors are not. Messages never hold secrets (see VaultError).
- */
-export async function asActivityFailure<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (err instanceof VaultError) {
-      const retryable = err.kind === 'transient' || err.kind === 'auth';
-      throw ApplicationFailure.create({ message: err.message, type: `Vault.${err.kind}`, nonRetryable: !retryable });
-    }
-    throw err;
-  }
 }
 
 const ALERT_TITLES = {

@@ -58,7 +58,7 @@ const PAGE_RANGE = `r.batch_id = $1 AND r.row_no >= b.page_starts[$2 + 1]
 
 /** Batches, their rows and each row's outcome, in PostgreSQL: any worker carries on where another stopped. */
 export class BatchStore {
-  constructor(readonly pool: Pool) {}
+  constructor(private readonly pool: Pool) {}
 
   /**
    * Prepares a batch in one transaction: its rows are loaded by COPY as `load` streams them, earlier rows of a record

@@ -11,11 +11,22 @@ const CHUNK_BYTES = 1024 * 1024;
 
 export const isStaged = (source: string) => STAGED.test(source);
 
-/**
- * Copies a file from the operator's machine into the store, so that whichever worker prepares the batch can read
- * it. Returns the source to give the batch.
- */
-export async function stageFile(pool: Pool, file: string): Promise<string> {
+/** Export files staged in the store by the CLI, so that whichever worker prepares the batch can read them. */
+export class StagedSources {
+  constructor(private readonly pool: Pool) {}
+
+  /** Copies a file from the operator's machine into the store; returns the source to give the batch. */
+  stage(file: string): Promise<string> {
+    return stageFile(this.pool, file);
+  }
+
+  /** Writes a staged source into `dir` (the worker's scratch space) and returns the file. */
+  materialize(source: string, dir: string): Promise<string> {
+    return materialize(this.pool, source, dir);
+  }
+}
+
+async function stageFile(pool: Pool, file: string): Promise<string> {
   const stat = await fs.promises.stat(file).catch(() => undefined);
   if (!stat) throw new SourceError(`source file not found: ${file}`);
   if (!stat.isFile()) throw new SourceError(`source is not a file: ${file}`);
@@ -30,8 +41,7 @@ export async function stageFile(pool: Pool, file: string): Promise<string> {
   return `staged:${id}/${name}`;
 }
 
-/** Writes a staged source into `dir` (the worker's scratch space) and returns the file. */
-export async function materialize(pool: Pool, source: string, dir: string): Promise<string> {
+async function materialize(pool: Pool, source: string, dir: string): Promise<string> {
   const [, id, name] = STAGED.exec(source)!;
   const { rowCount } = await pool.query('SELECT 1 FROM staged_sources WHERE staged_id = $1', [id]);
   if (!rowCount) throw new SourceError(`staged source ${source} is not in the store`);

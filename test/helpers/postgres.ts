@@ -1,3 +1,4 @@
+import { Pool } from 'pg';
 import { silentLogger } from '../../src/logger';
 import { EmbeddedPostgres, ensureDatabase } from '../../src/store/embedded-postgres';
 import { startThrowawayPostgres } from './throwaway-postgres';
@@ -7,6 +8,7 @@ import { openStore, Store } from '../../src/store/store';
 let server: Promise<EmbeddedPostgres> | undefined;
 let databases = 0;
 const stores: Store[] = [];
+const pools: Pool[] = [];
 
 /** A new, empty database on this file's server: each test setup gets its own store. */
 export async function testDatabaseUrl(): Promise<string> {
@@ -23,8 +25,19 @@ export async function testStore(url: string): Promise<Store> {
   return store;
 }
 
+/**
+ * Plain SQL on a test database, for what no capa-sync code may do (alter a table, bypass a trigger): the store
+ * itself gives out no connection. Closed after the file's tests.
+ */
+export function testSql(url: string): Pool {
+  const pool = new Pool({ connectionString: url, max: 2 });
+  pools.push(pool);
+  return pool;
+}
+
 export async function stopTestDatabases(): Promise<void> {
   await Promise.all(stores.splice(0).map((s) => s.close().catch(() => undefined)));
+  await Promise.all(pools.splice(0).map((p) => p.end().catch(() => undefined)));
   const stopping = server;
   server = undefined;
   if (stopping) await (await stopping).stop();

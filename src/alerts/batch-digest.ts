@@ -1,0 +1,27 @@
+import type { BatchSummary, RowResult } from '../contracts/batch-messages';
+import type { Alert } from './alert-channel';
+
+/** How many waiting and failed records a digest names; the report has them all. */
+export const DIGEST_RECORD_LINES = 50;
+
+/** The nightly digest: the batch's counts and its first waiting and failed records. */
+export function batchDigest({ batchId, inputRows, ignoredColumns, counts }: BatchSummary, notable: RowResult[]): Alert {
+  const line = (r: RowResult) =>
+    `row ${r.row} ${r.recordId ?? ''}: ${r.outcome}${r.vaultState ? ` (${r.vaultState})` : ''}${r.errorType ? ` ${r.errorType}` : ''}${r.message ? `: ${r.message}` : ''}`;
+  return {
+    title: `capa-sync batch ${batchId}: ${counts.updated} updated, ${counts.waiting} waiting for unlock, ${counts.failed} failed, ${counts.rejected} rejected`,
+    lines: [
+      `${inputRows} input rows: ${Object.entries(counts)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ')}`,
+      ...(ignoredColumns.length
+        ? [`Ignored columns (not on the allow-list, never written): ${ignoredColumns.join(', ')}`]
+        : []),
+      ...notable.slice(0, DIGEST_RECORD_LINES).map(line),
+      ...(counts.waiting + counts.failed > DIGEST_RECORD_LINES
+        ? [`... and ${counts.waiting + counts.failed - DIGEST_RECORD_LINES} more in the report`]
+        : []),
+    ],
+    fields: { kind: 'batch-digest', batchId, inputRows, counts },
+  };
+}
