@@ -5,7 +5,7 @@ import { BatchSummary, progressQuery, ROW_OUTCOMES } from './contracts/batch-mes
 
 /** What the command line and the demo print about batches: tables, the Web UI link, a progress bar. */
 
-export function table(rows: Array<Record<string, unknown>>, columns: string[]): string {
+export function table<T extends object>(rows: T[], columns: Array<keyof T & string>): string {
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
   const line = (cells: string[]) =>
     cells
@@ -16,8 +16,11 @@ export function table(rows: Array<Record<string, unknown>>, columns: string[]): 
 }
 
 export function summaryTable(summary: BatchSummary): string {
-  const rows = ROW_OUTCOMES.map((o) => ({ outcome: o, rows: summary.counts[o] }));
-  rows.push({ outcome: 'total', rows: summary.inputRows } as never);
+  const rows: Array<{ outcome: string; rows: number }> = ROW_OUTCOMES.map((o) => ({
+    outcome: o,
+    rows: summary.counts[o],
+  }));
+  rows.push({ outcome: 'total', rows: summary.inputRows });
   return [
     `Batch ${summary.batchId}`,
     table(rows, ['outcome', 'rows']),

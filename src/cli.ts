@@ -33,7 +33,37 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3 } as const;
 class UsageError extends Error {}
 class NotFound extends Error {}
 
-type Options = Record<string, string | boolean | undefined>;
+/** Each command's options, as commander hands them over (camel-cased flags). */
+interface JsonOption {
+  json?: boolean;
+}
+interface RunOptions extends JsonOption {
+  source?: string;
+  batchId?: string;
+  out?: string;
+  detach?: boolean;
+}
+interface ListOptions extends JsonOption {
+  state?: string;
+}
+interface DecisionOptions extends JsonOption {
+  operator?: string;
+  reason?: string;
+}
+interface ReportOptions extends JsonOption {
+  out?: string;
+}
+interface AuditOptions extends JsonOption {
+  record?: string;
+  batch?: string;
+}
+interface ScheduleOptions extends JsonOption {
+  source?: string;
+  cron: string;
+  timezone: string;
+  catchup: string;
+  id: string;
+}
 
 function output(json: boolean, data: unknown, human: string): void {
   console.log(json ? JSON.stringify(data, null, 2) : human);
@@ -58,7 +88,7 @@ async function withClient<T>(config: AppConfig, fn: (client: Client) => Promise<
 }
 
 /** `label` is how the user writes it: "--source" or "<recordId>". */
-function required(value: string | boolean | undefined, label: string): string {
+function required(value: string | undefined, label: string): string {
   if (typeof value !== 'string' || !value.trim()) throw new UsageError(`${label} is required`);
   return value;
 }
@@ -75,18 +105,19 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
   /** A subcommand whose action runs with the configuration from the environment and sets the exit code. */
-  const command = (
+  const command = <Args extends unknown[]>(
     name: string,
     description: string,
-    action: (config: AppConfig, ...args: never[]) => Promise<number>,
+    action: (config: AppConfig, ...args: Args) => Promise<number>,
   ) =>
     program
       .command(name)
       .description(description)
       .action(async (...args: unknown[]) => {
-        code = await action(loadConfig(), ...(args as never[]));
+        // Commander passes the declared arguments, then the options object: what each action's types say.
+        code = await action(loadConfig(), ...(args as Args));
       });
-  const json = (o: Options) => o.json === true;
+  const json = (o: JsonOption) => o.json === true;
 
   program
     .command('demo')
@@ -116,14 +147,14 @@ export async function main(argv: string[]): Promise<number> {
   command(
     'run',
     'run a batch now (needs a running worker); waits for it and prints the summary',
-    async (config, o: Options) => {
-      required(o.source, '--source');
+    async (config, o: RunOptions) => {
+      const given = required(o.source, '--source');
       return withClient(config, async (client) => {
-        const batchId = (o.batchId as string | undefined) ?? newBatchId();
+        const batchId = o.batchId ?? newBatchId();
         // A file on this machine is staged in the store: the worker that prepares the batch may be on another host.
-        const source = isUrl(o.source as string)
-          ? (o.source as string)
-          : await withStore(config, (store) => store.staged.stage(sourceLocation(o.source as string)));
+        const source = isUrl(given)
+          ? given
+          : await withStore(config, (store) => store.staged.stage(sourceLocation(given)));
         const handle = await startBatch(client, config, { source, batchId });
         if (o.detach) {
           output(
@@ -136,7 +167,7 @@ export async function main(argv: string[]): Promise<number> {
         await followBatch(client, handle.workflowId, !json(o) && process.stdout.isTTY);
         // The worker that finished it wrote its report files on its own disk: these are written here.
         const summary = await withStore(config, async (store) =>
-          localReport(config, store, await batchOf(store, batchId), o.out as string | undefined),
+          localReport(config, store, await batchOf(store, batchId), o.out),
         );
         output(json(o), summary, summaryTable(summary));
         return EXIT.ok;
@@ -149,7 +180,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--out <dir>', 'write the report files there (default: CAPA_DATA_DIR/reports/<batchId>)')
     .option('--json', 'print JSON');
 
-  command('list', 'record workflows (default: all running)', async (config, o: Options) =>
+  command('list', 'record workflows (default: all running)', async (config, o: ListOptions) =>
     withClient(config, async (client) => {
       const state = o.state as SyncState | undefined;
       if (state && !SYNC_STATES.includes(state))
@@ -159,7 +190,7 @@ export async function main(argv: string[]): Promise<number> {
         json(o),
         records,
         records.length
-          ? table(records as never, ['recordId', 'state', 'vaultState', 'batchId', 'startTime'])
+          ? table(records, ['recordId', 'state', 'vaultState', 'batchId', 'startTime'])
           : 'No record workflows.',
       );
       return EXIT.ok;
@@ -168,7 +199,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--state <CapaSyncState>', SYNC_STATES.join(' | '))
     .option('--json', 'print JSON');
 
-  command('status', "one record workflow's status", async (config, recordId: string, o: Options) =>
+  command('status', "one record workflow's status", async (config, recordId: string, o: JsonOption) =>
     withClient(config, async (client) => {
       const status = await recordStatus(client, config, recordId).catch(notFound(recordId));
       output(
@@ -188,7 +219,7 @@ export async function main(argv: string[]): Promise<number> {
     ['force', 'apply now, past the conflict guard; if Vault still locks the record, says so and keeps waiting'],
     ['cancel', 'drop the pending change'],
   ] as const)
-    command(name, description, async (config, recordId: string, o: Options) => {
+    command(name, description, async (config, recordId: string, o: DecisionOptions) => {
       const [operator, reason] = [required(o.operator, '--operator'), required(o.reason, '--reason')];
       return withClient(config, async (client) => {
         const result = await decide(client, config, name, recordId, { operator, reason }, (message) =>
@@ -206,7 +237,7 @@ export async function main(argv: string[]): Promise<number> {
   command(
     'report',
     "a batch's summary from the store, and its report files",
-    async (config, batchId: string, o: Options) =>
+    async (config, batchId: string, o: ReportOptions) =>
       withStore(config, async (store) => {
         const batch = await batchOf(store, batchId);
         if (batch.status !== 'finished' && !o.out) {
@@ -214,7 +245,7 @@ export async function main(argv: string[]): Promise<number> {
           output(json(o), { ...batch, counts }, `Batch ${batchId} is ${batch.status}: ${JSON.stringify(counts)}`);
           return EXIT.ok;
         }
-        const summary = await localReport(config, store, batch, o.out as string | undefined);
+        const summary = await localReport(config, store, batch, o.out);
         output(json(o), { ...summary, source: batch.source, status: batch.status }, summaryTable(summary));
         return EXIT.ok;
       }),
@@ -226,7 +257,7 @@ export async function main(argv: string[]): Promise<number> {
   command(
     'audit',
     "the audit trail's entries (--record or --batch); `audit verify` checks its hash chain",
-    async (config, action: string | undefined, o: Options) =>
+    async (config, action: string | undefined, o: AuditOptions) =>
       withStore(config, (store) => auditCommand(store, action, o, json(o))),
   )
     .argument('[verify]')
@@ -237,7 +268,7 @@ export async function main(argv: string[]): Promise<number> {
   command(
     'schedule',
     'the nightly Temporal Schedule: create (idempotent) | describe | pause | unpause | trigger | delete',
-    async (config, action: string | undefined, o: Options) =>
+    async (config, action: string | undefined, o: ScheduleOptions) =>
       withClient(config, (client) => scheduleCommand(client, config, action, o, json(o))),
   )
     .argument('[action]')
@@ -280,12 +311,7 @@ function localReport(config: AppConfig, store: Store, batch: BatchRecord, out?: 
   return writeBatchReport(store.batches, batch, dir);
 }
 
-async function auditCommand(
-  store: Store,
-  action: string | undefined,
-  o: Record<string, unknown>,
-  json: boolean,
-): Promise<number> {
+async function auditCommand(store: Store, action: string | undefined, o: AuditOptions, json: boolean): Promise<number> {
   if (action === 'verify') {
     const result = await store.audit.verify();
     const b = result.broken;
@@ -300,7 +326,7 @@ async function auditCommand(
   }
   if (action) throw new UsageError(`unknown audit action "${action}" (verify, or --record / --batch)`);
   if (!o.record && !o.batch) throw new UsageError('audit needs --record <recordId>, --batch <batchId> or verify');
-  const entries = await store.audit.read({ recordId: o.record as string, batchId: o.batch as string });
+  const entries = await store.audit.read({ recordId: o.record, batchId: o.batch });
   const shown = entries.map((e) => ({
     ...e,
     change: `${JSON.stringify(e.oldValue)} -> ${JSON.stringify(e.newValue)}`,
@@ -310,7 +336,7 @@ async function auditCommand(
     json,
     entries,
     entries.length
-      ? table(shown as never, ['seq', 'time', 'recordId', 'field', 'change', 'who', 'batchId', 'writeId'])
+      ? table(shown, ['seq', 'time', 'recordId', 'field', 'change', 'who', 'batchId', 'writeId'])
       : 'No audit entries.',
   );
   return EXIT.ok;
@@ -320,19 +346,19 @@ async function scheduleCommand(
   client: Client,
   config: AppConfig,
   action: string | undefined,
-  o: Record<string, unknown>,
+  o: ScheduleOptions,
   json: boolean,
 ): Promise<number> {
-  const scheduleId = o.id as string;
+  const scheduleId = o.id;
   const handle = client.schedule.getHandle(scheduleId);
   switch (action) {
     case 'create': {
-      const source = required(o.source as string | undefined, '--source');
+      const source = required(o.source, '--source');
       const result = await upsertSchedule(client, config, {
         scheduleId,
         source: sourceLocation(source),
-        cron: o.cron as string,
-        timezone: o.timezone as string,
+        cron: o.cron,
+        timezone: o.timezone,
         catchupWindow: o.catchup as Duration,
       });
       output(json, { scheduleId, result }, `Schedule ${scheduleId} ${result}`);
