@@ -5,8 +5,7 @@ import { DIALECTS, VaultDialect } from './vault/dialect';
 import type { VaultConnectionSettings } from './vault/http';
 import type { CoalescingWindows } from './vault/coalescing-client';
 import { DEFAULT_RECORD_OPTIONS, RecordWorkflowOptions } from './contracts/record-messages';
-import { DEFAULT_MAPPING, Mapping } from './sources/mapping';
-import { PROTECTED_FIELDS } from './vault/client';
+import { DEFAULT_MAPPING, Mapping, parseMapping } from './sources/mapping';
 import { displayDatabaseUrl } from './store/database';
 import { DEFAULT_PASSWORD, DEFAULT_USERNAME, EMBEDDED_DATABASE_URL } from './embedded-defaults';
 import { loadTemporalSettings, TemporalConnectionSettings } from './temporal-settings';
@@ -178,7 +177,7 @@ export const SETTINGS = {
   CAPA_DECISION_WAIT_SECONDS: {
     schema: int(1),
     default: '60',
-    doc: 'How long an operator command waits out a passing Temporal condition (a failing workflow task, unavailable)',
+    doc: 'How long `force` / `cancel` wait out a passing Temporal condition (a failing workflow task, unavailable), saying so, before they fail',
   },
   CAPA_DATABASE_URL: {
     schema: z
@@ -233,7 +232,12 @@ export interface AppConfig {
   metricsPort?: number;
 }
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  /** One or more problems, each "SETTING: what is wrong", under one heading. */
+  constructor(problems: string | string[]) {
+    super(`invalid configuration:\n  ${([] as string[]).concat(problems).join('\n  ')}`);
+  }
+}
 
 /** Reads every setting from the environment (and CAPA_SYNC_CONFIG), failing with one line per bad setting. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -255,14 +259,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   } catch (err) {
     problems.push((err as Error).message);
   }
-  if (problems.length) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  if (problems.length) throw new ConfigError(problems);
   const s = raw as Parsed;
   if (s.ALERT_CHANNEL === 'webhook' && !s.ALERT_WEBHOOK_URL)
-    throw new ConfigError('invalid configuration:\n  ALERT_WEBHOOK_URL: required when ALERT_CHANNEL=webhook');
+    throw new ConfigError('ALERT_WEBHOOK_URL: required when ALERT_CHANNEL=webhook');
   const preset = DIALECTS[s.VAULT_DIALECT];
-  const mapping = s.CAPA_MAPPING_FILE
-    ? parseMapping(readJson(s.CAPA_MAPPING_FILE, 'CAPA_MAPPING_FILE'))
-    : DEFAULT_MAPPING;
+  const mapping = s.CAPA_MAPPING_FILE ? mappingFrom(s.CAPA_MAPPING_FILE) : DEFAULT_MAPPING;
   return {
     temporal: { ...temporal!, taskQueue: s.TEMPORAL_TASK_QUEUE, uiUrl: s.TEMPORAL_UI_URL },
     vault: {
@@ -318,7 +320,7 @@ function vaultPassword(s: Parsed): string {
     try {
       return fs.readFileSync(s.VAULT_PASSWORD_FILE, 'utf8').trim();
     } catch {
-      throw new ConfigError(`invalid configuration:\n  VAULT_PASSWORD_FILE: cannot read ${s.VAULT_PASSWORD_FILE}`);
+      throw new ConfigError(`VAULT_PASSWORD_FILE: cannot read ${s.VAULT_PASSWORD_FILE}`);
     }
   }
   // The simulator's documented default password, so the embedded demo needs no setting at all.
@@ -331,44 +333,25 @@ function databaseUrl(s: Parsed): string {
   try {
     url.password = encodeURIComponent(fs.readFileSync(s.CAPA_DATABASE_PASSWORD_FILE, 'utf8').trim());
   } catch {
-    throw new ConfigError(
-      `invalid configuration:\n  CAPA_DATABASE_PASSWORD_FILE: cannot read ${s.CAPA_DATABASE_PASSWORD_FILE}`,
-    );
+    throw new ConfigError(`CAPA_DATABASE_PASSWORD_FILE: cannot read ${s.CAPA_DATABASE_PASSWORD_FILE}`);
   }
   return url.toString();
 }
 
-function parseMapping(value: unknown): Mapping {
-  const parsed = Mapping.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(
-      `invalid configuration:\n  CAPA_MAPPING_FILE: ${issue.path.join('.') || 'mapping'}: ${issue.message}`,
-    );
+function mappingFrom(file: string): Mapping {
+  try {
+    return parseMapping(readJson(file, 'CAPA_MAPPING_FILE'));
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(`CAPA_MAPPING_FILE: ${(err as Error).message}`);
   }
-  const columnOf = new Map<string, string>();
-  for (const [column, rule] of Object.entries(parsed.data.columns)) {
-    if (PROTECTED_FIELDS.has(rule.field))
-      throw new ConfigError(
-        `invalid configuration:\n  CAPA_MAPPING_FILE: column ${column} maps to ${rule.field}, a Vault system field that is never written`,
-      );
-    const other = columnOf.get(rule.field);
-    if (other)
-      throw new ConfigError(
-        `invalid configuration:\n  CAPA_MAPPING_FILE: columns ${other} and ${column} both map to ${rule.field}: which one wins would be a guess`,
-      );
-    columnOf.set(rule.field, column);
-  }
-  return parsed.data;
 }
 
 function readJson(file: string, setting: string): Record<string, unknown> {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new ConfigError(
-      `invalid configuration:\n  ${setting}: cannot read JSON from ${file} (${(err as Error).message})`,
-    );
+    throw new ConfigError(`${setting}: cannot read JSON from ${file} (${(err as Error).message})`);
   }
 }
 

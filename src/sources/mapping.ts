@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROTECTED_FIELDS } from '../vault/client';
 
 /** How one source column becomes one Vault field, and which values it may take. */
 export const FieldRule = z.discriminatedUnion('type', [
@@ -29,3 +30,25 @@ export const DEFAULT_MAPPING: Mapping = {
 };
 
 export const writableFields = (mapping: Mapping): string[] => Object.values(mapping.columns).map((r) => r.field);
+
+/**
+ * A mapping file's content, checked: its shape, no Vault system field, no field fed by two columns. A problem is one
+ * line naming the column (the configuration names the file).
+ */
+export function parseMapping(value: unknown): Mapping {
+  const parsed = Mapping.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${issue.path.join('.') || 'mapping'}: ${issue.message}`);
+  }
+  const columnOf = new Map<string, string>();
+  for (const [column, rule] of Object.entries(parsed.data.columns)) {
+    if (PROTECTED_FIELDS.has(rule.field))
+      throw new Error(`column ${column} maps to ${rule.field}, a Vault system field that is never written`);
+    const other = columnOf.get(rule.field);
+    if (other)
+      throw new Error(`columns ${other} and ${column} both map to ${rule.field}: which one wins would be a guess`);
+    columnOf.set(rule.field, column);
+  }
+  return parsed.data;
+}
