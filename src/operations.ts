@@ -115,21 +115,28 @@ export class DecisionNotDelivered extends Error {}
 /** gRPC's status codes (as Temporal's frontend answers them). */
 const GRPC = { DEADLINE_EXCEEDED: 4, RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, UNAVAILABLE: 14 } as const;
 
+/** A Temporal answer that passes on its own, in words, and whether the decision may have reached the workflow. */
+interface PassingCondition {
+  what: string;
+  mayHaveTakenEffect: boolean;
+}
+
+const TIMED_OUT: PassingCondition = { what: 'the call to Temporal timed out', mayHaveTakenEffect: true };
+const CONDITIONS: Record<number, PassingCondition> = {
+  [GRPC.FAILED_PRECONDITION]: { what: "the record's workflow task is failing", mayHaveTakenEffect: false },
+  [GRPC.UNAVAILABLE]: { what: 'Temporal is unavailable', mayHaveTakenEffect: false },
+  [GRPC.RESOURCE_EXHAUSTED]: { what: 'Temporal is busy', mayHaveTakenEffect: false },
+  [GRPC.DEADLINE_EXCEEDED]: TIMED_OUT,
+};
+
 /**
  * Temporal answers that pass on their own: the workflow's task failing for now (a worker restarting, a bug being
- * rolled back), the server unavailable or busy, a call that timed out. What it is, in words; undefined otherwise.
+ * rolled back), the server unavailable or busy, a call that timed out; undefined for any other answer.
  */
-function passingCondition(err: unknown): string | undefined {
-  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return 'the call to Temporal timed out';
+function passingCondition(err: unknown): PassingCondition | undefined {
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return TIMED_OUT;
   const cause = (err as Error)?.cause;
-  if (!isGrpcServiceError(cause)) return undefined;
-  const conditions: Record<number, string> = {
-    [GRPC.FAILED_PRECONDITION]: "the record's workflow task is failing",
-    [GRPC.UNAVAILABLE]: 'Temporal is unavailable',
-    [GRPC.RESOURCE_EXHAUSTED]: 'Temporal is busy',
-    [GRPC.DEADLINE_EXCEEDED]: 'the call to Temporal timed out',
-  };
-  return conditions[cause.code];
+  return isGrpcServiceError(cause) ? CONDITIONS[cause.code] : undefined;
 }
 
 /**
@@ -147,7 +154,7 @@ export async function decide(
   const handle = recordHandle(client, config, recordId);
   const updateId = randomUUID();
   const deadline = Date.now() + config.decisionWaitMs;
-  let waiting: string | undefined;
+  let waiting: PassingCondition | undefined;
   try {
     for (;;) {
       try {
@@ -159,11 +166,11 @@ export async function decide(
         const condition = passingCondition(err);
         if (!condition) throw err;
         const seconds = Math.round(config.decisionWaitMs / 1000);
-        if (waiting !== condition) onWait(`${condition}; waiting for it to pass (at most ${seconds} s)...`);
+        if (waiting !== condition) onWait(`${condition.what}; waiting for it to pass (at most ${seconds} s)...`);
         if (Date.now() > deadline) {
           throw new DecisionNotDelivered(
-            `the ${kind} did not reach record ${recordId}'s workflow within ${seconds} s (${condition}): ` +
-              (condition.includes('timed out')
+            `the ${kind} did not reach record ${recordId}'s workflow within ${seconds} s (${condition.what}): ` +
+              (condition.mayHaveTakenEffect
                 ? `it may have taken effect; capa-sync status ${recordId} lists the decisions`
                 : 'it did not take effect; try again once the workflow runs (see it in the Web UI)'),
           );

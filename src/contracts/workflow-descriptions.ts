@@ -8,7 +8,7 @@ import type { RecordStatus } from './record-messages';
 const plain = (s: string) => s.replace(/[\\*_|~[\]]/g, (c) => `\\${c}`);
 /** A value as code: shown exactly as it is. */
 const code = (v: unknown) => `\`${JSON.stringify(v ?? null)}\``;
-export const describeValues = (values: FieldValues) =>
+const describeValues = (values: FieldValues) =>
   Object.entries(values)
     .map(([field, value]) => `\`${field}\` = ${code(value)}`)
     .join(', ');
