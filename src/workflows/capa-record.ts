@@ -252,8 +252,8 @@ export class CapaRecord {
     const changed = snapshot.state !== s.vaultState;
     s.vaultState = snapshot.state;
     s.lockedBy = snapshot.lockedBy;
+    // Every step after a read publishes or describes the record (phase change, next tick), with this check's time.
     if (changed) this.publish();
-    else this.describe(); // the last check's time
     return snapshot;
   }
 
