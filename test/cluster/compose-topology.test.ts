@@ -1,4 +1,4 @@
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { ChildProcess, execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,15 +15,15 @@ import { batchWorkflowId } from '../../src/contracts/batch-messages';
 import { recordWorkflowId } from '../../src/contracts/record-messages';
 import { DEFAULT_SCHEDULE_ID } from '../../src/schedule';
 import { listRecords } from '../../src/operations';
-import { WORKER_ENV, WORKER_NODE_ARGS } from '../../src/worker-memory';
 import { waitFor } from '../helpers/wait';
+import { writeCsv } from '../helpers/exports';
+import { CLI, startWorkerProcess } from '../helpers/worker-process';
 import { startTemporalCluster, TemporalCluster } from './temporal-cluster';
 
 // docker-compose.yml's topology, run without Docker (see temporal-cluster.ts): two capa-sync workers from the
 // compiled build, each with its own data folder and compose's worker environment, and the CLI from a third folder.
 
 const ROOT = path.resolve(__dirname, '../..');
-const CLI = path.join(ROOT, 'bin/capa-sync.js');
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const RECORDS = 4_000;
 const run = promisify(execFile);
@@ -60,20 +60,9 @@ function workerEnvironment(): Record<string, string> {
   };
 }
 
-async function startWorker(): Promise<ChildProcess> {
-  let log = '';
-  const worker = spawn('node', [...WORKER_NODE_ARGS, CLI, 'worker'], {
-    env: { ...process.env, ...WORKER_ENV, ...env, CAPA_DATA_DIR: folder('worker') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  worker.stdout!.on('data', (d) => (log += d));
-  worker.stderr!.on('data', (d) => (log += d));
-  workers.push(worker);
-  await waitFor('a worker to start', async () => {
-    if (worker.exitCode !== null) throw new Error(`the worker exited: ${log}`);
-    return log.includes('worker started');
-  });
-  return worker;
+/** A worker replica: the compiled worker with its memory settings and a data folder of its own. */
+async function startWorker(): Promise<void> {
+  workers.push((await startWorkerProcess({ ...env, CAPA_DATA_DIR: folder('worker') })).child);
 }
 
 /** The compiled CLI, from its own folder. */
@@ -92,14 +81,11 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
 
 const count = async (query: string) =>
   Number(/\d+/.exec(await cluster.temporal(['workflow', 'count', '--query', query]))![0]);
-const rows = (n: number, values: Record<string, unknown>) =>
+const rows = (n: number, values: Record<string, string | number>) =>
   Array.from({ length: n }, (_, i) => ({ capa_id: sampleRecordId(i), ...values }));
-const writeCsv = (name: string, data: Array<Record<string, unknown>>) => {
-  const file = path.join(cliDir, name);
-  const header = Object.keys(data[0]);
-  fs.writeFileSync(file, [header.join(','), ...data.map((r) => header.map((h) => r[h]).join(','))].join('\n') + '\n');
-  return file;
-};
+/** An export of the first n records with these values (a file every worker on this machine can read). */
+const exportOf = (n: number, values: Record<string, string | number>) =>
+  writeCsv(rows(n, values), ['capa_id', ...Object.keys(values)]);
 const locked = () => [...sim.store.records.values()].filter((r) => sim.store.isLocked(r)).map((r) => r.id);
 
 beforeAll(async () => {
@@ -123,7 +109,7 @@ afterAll(async () => {
 });
 
 it('carries a batch with locked records when the worker applying a page is SIGKILLed', async () => {
-  const source = writeCsv('night-1.csv', rows(RECORDS, { priority: 'High', risk_score: 42 }));
+  const source = exportOf(RECORDS, { priority: 'High', risk_score: 42 });
   const holding = (id: string) => {
     const { fields } = sim.store.records.get(id)!;
     return fields.priority__c === 'High' && fields.risk_score__c === 42;
@@ -234,7 +220,7 @@ it('applies the waiting records after a kill -9 and restart of the Temporal serv
 });
 
 it('runs a batch when the nightly Schedule is triggered', async () => {
-  const source = writeCsv('nightly.csv', rows(500, { priority: 'Low', risk_score: 7 }));
+  const source = exportOf(500, { priority: 'Low', risk_score: 7 });
   expect((await cli('schedule', 'create', '--source', source)).code).toBe(0);
   expect((await cli('schedule', 'trigger')).code).toBe(0);
   const action = await waitFor('the scheduled batch to start', async () => {

@@ -49,8 +49,13 @@ export async function startTemporalCluster(): Promise<TemporalCluster> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capa-cluster-'));
   const postgres = await startThrowawayPostgres();
   const pg = new URL(postgres.url('postgres'));
-  const stops: Array<() => Promise<unknown>> = [() => postgres.stop()];
   let server: ChildProcess | undefined;
+  // The server first, then its database; on a failed start too.
+  const stopAll = async () => {
+    if (server) await stopProcess(server).catch(() => undefined);
+    await postgres.stop().catch(() => undefined);
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
   try {
     await superuserSql(postgres.url('postgres'), [
       "CREATE ROLE temporal LOGIN CREATEDB PASSWORD 'temporal'",
@@ -73,10 +78,9 @@ export async function startTemporalCluster(): Promise<TemporalCluster> {
       await waitForHealth(clientEnv, () => server!, path.join(dir, 'server.log'));
     };
     await start();
-    stops.unshift(async () => stopProcess(server!));
     const temporal = async (args: string[]) =>
       (await run(temporalCliPath(), args, { env: { ...process.env, ...clientEnv }, maxBuffer: 64 << 20 })).stdout;
-    // What the auto-setup image does first, then compose's temporal-search-attributes service, verbatim.
+    // What the auto-setup image does first, then compose's temporal-search-attributes service's command.
     await temporal(['operator', 'namespace', 'create', '--namespace', 'default', '--retention', '1d']);
     for (const sa of COMPOSE_SEARCH_ATTRIBUTES)
       await temporal([
@@ -101,14 +105,10 @@ export async function startTemporalCluster(): Promise<TemporalCluster> {
         await whileDown?.();
         await start();
       },
-      async stop() {
-        for (const stop of stops) await stop().catch(() => undefined);
-        fs.rmSync(dir, { recursive: true, force: true });
-      },
+      stop: stopAll,
     };
   } catch (err) {
-    if (server) await stopProcess(server);
-    for (const stop of stops) await stop().catch(() => undefined);
+    await stopAll();
     throw err;
   }
 }
