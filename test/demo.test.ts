@@ -9,7 +9,8 @@ import { temporalCliPath } from '../src/temporal-binaries';
 
 // Every demo here uses the embedded store's fixed port (55432): they run one after the other, in this file.
 
-const CLI = path.join(__dirname, '../bin/capa-sync.js');
+const ROOT = path.join(__dirname, '..');
+const CLI = path.join(ROOT, 'bin/capa-sync.js');
 
 /** Processes whose command line mentions the data folder: the dev server the demo started. */
 const processesUsing = (dataDir: string) => {
@@ -35,9 +36,16 @@ async function demoEnv(): Promise<NodeJS.ProcessEnv & { CAPA_DATA_DIR: string }>
   };
 }
 
-/** Runs the demo to its end (a failed start), with what it printed. */
-async function runDemoToExit(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn('node', [CLI, 'demo'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs the demo of a checkout (this one by default) to its end, with what it printed. */
+async function runDemoToExit(
+  env: NodeJS.ProcessEnv,
+  checkout = ROOT,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn('node', [path.join(checkout, 'bin/capa-sync.js'), 'demo'], {
+    cwd: checkout,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let [stdout, stderr] = ['', ''];
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
@@ -145,7 +153,6 @@ describe('a start that fails stops what it started and says in one line what was
  * root's home folder is 0700 in every container image: a clone there (node_modules included) must start, although
  * the user PostgreSQL runs as cannot enter it.
  */
-const ROOT = path.resolve(__dirname, '..');
 (process.getuid?.() === 0 ? it : it.skip)(
   'runs the main job as root from a clone inside a folder closed to other users',
   async () => {
@@ -157,20 +164,9 @@ const ROOT = path.resolve(__dirname, '..');
     for (const entry of ['bin', 'src', 'examples', 'node_modules', 'package.json', 'tsconfig.json']) {
       execFileSync('cp', ['-al', path.join(ROOT, entry), path.join(clone, entry)]);
     }
-    const child = spawn('node', [path.join(clone, 'bin/capa-sync.js'), 'demo'], {
-      cwd: clone,
-      env: {
-        ...(await demoEnv()),
-        CAPA_DEMO_EXIT_AFTER_BATCH: '1',
-        CAPA_DATA_DIR: path.join(clone, '.data'),
-        TEMPORAL_CLI_PATH: temporalCliPath(),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (out += d));
-    const code = await new Promise((resolve) => child.once('exit', resolve));
+    const env = { ...(await demoEnv()), CAPA_DEMO_EXIT_AFTER_BATCH: '1', CAPA_DATA_DIR: path.join(clone, '.data') };
+    const { code, stdout, stderr } = await runDemoToExit({ ...env, TEMPORAL_CLI_PATH: temporalCliPath() }, clone);
+    const out = stdout + stderr;
     try {
       expect([code, out]).toEqual([0, expect.stringMatching(/waiting\s+200/)]);
       expect(out).not.toMatch(/EACCES|\n\s+at /);
