@@ -2,7 +2,7 @@
 # Builds the Temporal server that docker-compose.yml runs (temporalio/auto-setup of the same version), and its sql
 # tool, from the Go module pinned with its checksums in scripts/temporal-server/, into the git-ignored
 # .temporal/server-<version>/ with the PostgreSQL schemas that ship in the module. The cluster suite runs them.
-# Reused when present; about 5 minutes on 2 cores the first time. Needs Go (1.24.5 or later) and the Go module proxy.
+# Reused when present; about 3.5 minutes on 2 cores the first time. Needs Go (1.24.5 or later) and the Go module proxy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VERSION=$(sed -n 's#^[[:space:]]*go.temporal.io/server v\([0-9.]*\).*#\1#p' scripts/temporal-server/go.mod)
@@ -12,7 +12,7 @@ if ! command -v go >/dev/null; then
   echo "setup-temporal-server: Go is not installed: the cluster suite builds the Temporal server with it (https://go.dev/dl/)" >&2
   exit 1
 fi
-echo "Building the Temporal server $VERSION and its sql tool from go.temporal.io/server into $OUT (about 5 minutes)..."
+echo "Building the Temporal server $VERSION and its sql tool from go.temporal.io/server into $OUT (about 3.5 minutes)..."
 rm -rf "$OUT.partial" && mkdir -p "$OUT.partial"
 (
   cd scripts/temporal-server
