@@ -15,7 +15,7 @@ import { DEFAULT_SCHEDULE_ID, upsertSchedule } from './schedule';
 import { connectClient } from './temporal-connection';
 import path from 'node:path';
 import { writeBatchReport } from './reports/batch-report';
-import { isUrl, sourceLocation } from './sources/read-source';
+import { isUrl, localSourceFile, sourceLocation } from './sources/read-source';
 import { openStore, Store } from './store/store';
 import type { BatchRecord } from './store/batch-store';
 import { StoreUnavailable } from './store/database';
@@ -154,7 +154,7 @@ export async function main(argv: string[]): Promise<number> {
         // A file on this machine is staged in the store: the worker that prepares the batch may be on another host.
         const source = isUrl(given)
           ? given
-          : await withStore(config, (store) => store.staged.stage(sourceLocation(given)));
+          : await withStore(config, async (store) => store.staged.stage(await localSourceFile(given)));
         const handle = await startBatch(client, config, { source, batchId });
         if (o.detach) {
           output(

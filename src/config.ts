@@ -1,10 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { DIALECTS, VaultDialect } from './vault/dialect';
-import type { VaultConnectionSettings } from './vault/http';
-import type { CoalescingWindows } from './vault/coalescing-client';
-import { DEFAULT_RECORD_OPTIONS, RecordWorkflowOptions } from './contracts/record-messages';
+import { DIALECTS } from './vault/dialect';
+import { DEFAULT_RECORD_OPTIONS } from './contracts/record-messages';
 import { DEFAULT_MAPPING, Mapping, parseMapping } from './sources/mapping';
 import { displayDatabaseUrl } from './store/database';
 import { DEFAULT_PASSWORD, DEFAULT_USERNAME, EMBEDDED_DATABASE_URL } from './embedded-defaults';
@@ -218,19 +216,11 @@ export const SETTINGS = {
 type SettingName = keyof typeof SETTINGS;
 type Parsed = { [K in SettingName]: z.output<(typeof SETTINGS)[K]['schema']> };
 
-export interface AppConfig {
-  temporal: TemporalConnectionSettings & { taskQueue: string; uiUrl: string };
-  vault: VaultConnectionSettings & { object: string; dialect: VaultDialect; coalesce: CoalescingWindows };
-  record: RecordWorkflowOptions;
-  mapping: Mapping;
-  batch: { pageSize: number; updateConcurrency: number; sourceMaxBytes: number };
-  alerts: { channel: 'log' | 'webhook'; webhookUrl?: string };
-  decisionWaitMs: number;
-  databaseUrl: string;
-  dataDir: string;
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
-  metricsPort?: number;
-}
+/**
+ * The typed configuration: each value is a setting as its declaration above parses it, placed where the code that
+ * uses it looks for it (configFrom is the one mapping from names to places).
+ */
+export type AppConfig = ReturnType<typeof configFrom>;
 
 export class ConfigError extends Error {
   /** One or more problems, each "SETTING: what is wrong", under one heading. */
@@ -263,10 +253,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const s = raw as Parsed;
   if (s.ALERT_CHANNEL === 'webhook' && !s.ALERT_WEBHOOK_URL)
     throw new ConfigError('ALERT_WEBHOOK_URL: required when ALERT_CHANNEL=webhook');
+  return configFrom(s, temporal!);
+}
+
+function configFrom(s: Parsed, temporal: TemporalConnectionSettings) {
   const preset = DIALECTS[s.VAULT_DIALECT];
-  const mapping = s.CAPA_MAPPING_FILE ? mappingFrom(s.CAPA_MAPPING_FILE) : DEFAULT_MAPPING;
   return {
-    temporal: { ...temporal!, taskQueue: s.TEMPORAL_TASK_QUEUE, uiUrl: s.TEMPORAL_UI_URL },
+    temporal: { ...temporal, taskQueue: s.TEMPORAL_TASK_QUEUE, uiUrl: s.TEMPORAL_UI_URL },
     vault: {
       baseUrl: s.VAULT_BASE_URL,
       apiVersion: s.VAULT_API_VERSION,
@@ -300,7 +293,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       historyEventLimit: s.CAPA_HISTORY_EVENT_LIMIT,
       activityMaxIntervalSeconds: s.CAPA_ACTIVITY_MAX_RETRY_SECONDS,
     },
-    mapping,
+    mapping: s.CAPA_MAPPING_FILE ? mappingFrom(s.CAPA_MAPPING_FILE) : DEFAULT_MAPPING,
     batch: {
       pageSize: s.CAPA_PAGE_SIZE,
       updateConcurrency: s.CAPA_UPDATE_CONCURRENCY,

@@ -5,7 +5,7 @@ import { silentLogger } from '../src/logger';
 import type { AuditEntry } from '../src/store/audit-trail';
 import type { HandOff, PageRow } from '../src/store/batch-store';
 import { DOCUMENTED_DIALECT } from '../src/vault/dialect';
-import type { RecordState, UpdateOutcome, UpdateRow } from '../src/vault/types';
+import type { RecordState, RecordWriteOutcome, UpdateRow } from '../src/vault/types';
 import type { RowResult } from '../src/contracts/batch-messages';
 
 // How a batch page sorts its rows, in an activity context with the Vault client and the store stubbed: no server,
@@ -21,7 +21,7 @@ const row = (n: number, id: string, extra: Partial<PageRow> = {}): PageRow => ({
   ...extra,
 });
 
-function applyPage(rows: PageRow[], vault: { states: RecordState[]; outcome: (r: UpdateRow) => UpdateOutcome }) {
+function applyPage(rows: PageRow[], vault: { states: RecordState[]; outcome: (r: UpdateRow) => RecordWriteOutcome }) {
   const sent: string[] = [];
   const saved: { results: RowResult[]; handOffs: HandOff[]; audit: AuditEntry[] } = {
     results: [],
@@ -38,21 +38,17 @@ function applyPage(rows: PageRow[], vault: { states: RecordState[]; outcome: (r:
       },
     },
     store: {
-      page: async () => ({ applied: false, rows }),
-      saveIntent: async () => undefined,
-      savePage: async (
-        _b: string,
-        _p: number,
-        results: RowResult[],
-        handOffs: HandOff[],
-        audit: () => Promise<void>,
-      ) => {
-        Object.assign(saved, { results, handOffs });
-        await audit();
-        return {};
+      batches: {
+        page: async () => ({ applied: false, rows }),
+        saveIntent: async () => undefined,
+        savePage: async (_b: string, _p: number, results: RowResult[], handOffs: HandOff[]) => {
+          Object.assign(saved, { results, handOffs });
+          return {};
+        },
       },
+      audit: { append: async (entries: AuditEntry[]) => void saved.audit.push(...entries) },
+      transaction: (work: (tx: unknown) => Promise<unknown>) => work(deps.store),
     },
-    audit: { append: async (entries: AuditEntry[]) => void saved.audit.push(...entries) },
     object: 'capa__c',
     mapping: { columns: { priority: { field: 'priority__c' } } },
     updateConcurrency: 2,

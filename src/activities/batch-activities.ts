@@ -12,16 +12,15 @@ import type { SyncMetrics } from '../metrics';
 import { writeBatchReport } from '../reports/batch-report';
 import { Mapping, writableFields } from '../sources/mapping';
 import { prepareBatch } from '../sources/prepare-batch';
-import { displaySource, downloadSource, isUrl, sourceLocation } from '../sources/read-source';
-import { SourceError } from '../sources/source-error';
+import { displaySource, downloadSource, isUrl, localSourceFile } from '../sources/read-source';
 import type { ValidRow } from '../sources/validate-row';
-import { changeEntries, type AuditTrail } from '../store/audit-trail';
-import type { BatchStore, HandOff } from '../store/batch-store';
-import type { SentAlerts } from '../store/sent-alerts';
-import { isStaged, type StagedSources } from '../store/staged-sources';
+import { changeEntries } from '../store/audit-trail';
+import type { HandOff } from '../store/batch-store';
+import type { Store } from '../store/store';
+import { isStaged } from '../store/staged-sources';
 import { MAX_ROWS_PER_UPDATE, VaultClient } from '../vault/client';
 import { isLockedState } from '../vault/dialect';
-import type { UpdateOutcome } from '../vault/types';
+import type { RecordWriteOutcome } from '../vault/types';
 import { classifyPage, settleUpdates } from './page-decisions';
 import { type RowResult, zeroCounts } from '../contracts/batch-messages';
 import {
@@ -45,16 +44,13 @@ export interface BatchActivityDeps {
   object: string;
   mapping: Mapping;
   recordOptions: RecordWorkflowOptions;
-  store: BatchStore;
-  staged: StagedSources;
+  store: Store;
   /** Where the finish step writes the batch's report files (the store holds every row either way). */
   reportsDir: string;
   pageSize: number;
   updateConcurrency: number;
   sourceMaxBytes: number;
-  audit: AuditTrail;
   alerts: AlertChannel;
-  sentAlerts: SentAlerts;
   logger: Logger;
   metrics: SyncMetrics;
 }
@@ -71,12 +67,8 @@ async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise
 /** The source as a local file: a URL downloaded, a staged file copied from the store, a path read where it is. */
 async function localSource(source: string, scratch: string, deps: BatchActivityDeps, signal: AbortSignal) {
   if (isUrl(source)) return downloadSource(source, scratch, { maxBytes: deps.sourceMaxBytes, signal });
-  if (isStaged(source)) return { file: await deps.staged.materialize(source, scratch) };
-  const file = sourceLocation(source);
-  const stat = await fs.promises.stat(file).catch(() => undefined);
-  if (!stat) throw new SourceError(`source file not found: ${file} (give a URL, or run the batch with the CLI)`);
-  if (!stat.isFile()) throw new SourceError(`source is not a file: ${file}`);
-  return { file };
+  if (isStaged(source)) return { file: await deps.store.staged.materialize(source, scratch) };
+  return { file: await localSourceFile(source, ' (give a URL, or run the batch with the CLI)') };
 }
 
 export function createBatchActivities(deps: BatchActivityDeps): BatchActivities {
@@ -124,8 +116,8 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
   }
 
   /** Bulk-updates rows (at most 500 a call, a few calls at once); transient rows are sent again for a few rounds. */
-  async function bulkUpdate(rows: ValidRow[]): Promise<Map<string, UpdateOutcome>> {
-    const outcomes = new Map<string, UpdateOutcome>();
+  async function bulkUpdate(rows: ValidRow[]): Promise<Map<string, RecordWriteOutcome>> {
+    const outcomes = new Map<string, RecordWriteOutcome>();
     let pending = rows;
     for (let round = 1; pending.length; round++) {
       const chunks: ValidRow[][] = [];
@@ -168,7 +160,7 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
       running.catch(() => undefined); // awaited by the prepare; a prepare that fails first does not ask
       try {
         const prepared = await asActivityFailure(() =>
-          deps.store.prepare(
+          deps.store.batches.prepare(
             {
               batchId,
               runId,
@@ -198,8 +190,8 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
 
     async applyPage({ batchId, page, sourceTimestamp }) {
       return asActivityFailure(async () => {
-        const { applied, rows } = await deps.store.page(batchId, page);
-        if (applied) return { ...(await deps.store.pageCounts(batchId, page)), waiting: 0 }; // a retry after success
+        const { applied, rows } = await deps.store.batches.page(batchId, page);
+        if (applied) return { ...(await deps.store.batches.pageCounts(batchId, page)), waiting: 0 }; // a retry after success
         const read = await deps.vault.readStates(
           deps.object,
           rows.map((r) => r.id),
@@ -209,7 +201,7 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
         const classes = classifyPage(rows, states, (state) => isLockedState(deps.vault.dialect, state));
         const { results, toHandOff, toUpdate, written } = classes;
         const intent = toUpdate.filter((row) => !row.valuesBefore);
-        await deps.store.saveIntent(
+        await deps.store.batches.saveIntent(
           batchId,
           intent.map((row) => ({ row: row.row, values: states.get(row.id)!.values })),
         );
@@ -229,9 +221,11 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
             state.values,
           ),
         );
-        const counts = await deps.store.savePage(batchId, page, results, toHandOff, (db) =>
-          deps.audit.append(audit, `${batchId}/page-${page}`, db),
-        );
+        // A page's outcomes and its audit entries are stored together or not at all.
+        const counts = await deps.store.transaction(async (tx) => {
+          await tx.audit.append(audit, `${batchId}/page-${page}`);
+          return tx.batches.savePage(batchId, page, results, toHandOff);
+        });
         deps.metrics.rowsProcessed(counts);
         deps.logger.info('batch page applied', {
           batchId,
@@ -245,7 +239,7 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
     },
 
     async handOffPage({ batchId, page, sourceTimestamp }) {
-      const handOffs = await deps.store.handOffs(batchId, page);
+      const handOffs = await deps.store.batches.handOffs(batchId, page);
       const waiting: RowResult[] = [];
       await inParallel(handOffs, START_CONCURRENCY, async (handOff) => {
         const workflowId = await deferToRecordWorkflow(handOff, batchId, sourceTimestamp);
@@ -259,7 +253,10 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
         });
       });
       // Only the page's waiting rows: its other outcomes were counted when it was applied.
-      const counts = { ...zeroCounts(), waiting: (await deps.store.saveHandedOff(batchId, page, waiting)).waiting };
+      const counts = {
+        ...zeroCounts(),
+        waiting: (await deps.store.batches.saveHandedOff(batchId, page, waiting)).waiting,
+      };
       deps.metrics.rowsProcessed({ waiting: waiting.length });
       deps.logger.info('batch page handed off', { batchId, page, waiting: waiting.length });
       return counts;
@@ -267,7 +264,7 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
 
     async alertBatchFailed({ batchId, source, reason }) {
       deps.logger.error('batch failed', { batchId, reason });
-      await deps.sentAlerts.sendOnce(`batch-failed/${batchId}`, deps.alerts, {
+      await deps.store.sentAlerts.sendOnce(`batch-failed/${batchId}`, deps.alerts, {
         title: `capa-sync batch ${batchId} failed: nothing was applied`,
         lines: [reason, `Source: ${displaySource(source)}`, 'Fix the source and run the batch again (a new batch id).'],
         fields: { kind: 'batch-failed', batchId, reason },
@@ -275,12 +272,12 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
     },
 
     async finishBatch({ batchId }) {
-      const batch = (await deps.store.batch(batchId))!;
-      const summary = await writeBatchReport(deps.store, batch, path.join(deps.reportsDir, batchId));
-      const notable = await deps.store.firstResults(batchId, ['waiting', 'failed'], DIGEST_RECORD_LINES);
+      const batch = (await deps.store.batches.batch(batchId))!;
+      const summary = await writeBatchReport(deps.store.batches, batch, path.join(deps.reportsDir, batchId));
+      const notable = await deps.store.batches.firstResults(batchId, ['waiting', 'failed'], DIGEST_RECORD_LINES);
       await addLockHolders(notable);
-      await deps.store.finish(batchId);
-      await deps.sentAlerts.sendOnce(`batch-digest/${batchId}`, deps.alerts, batchDigest(summary, notable));
+      await deps.store.batches.finish(batchId);
+      await deps.store.sentAlerts.sendOnce(`batch-digest/${batchId}`, deps.alerts, batchDigest(summary, notable));
       return summary;
     },
   };

@@ -1,9 +1,8 @@
 import { asActivityFailure } from './activity-failures';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { AlertChannel } from '../alerts/alert-channel';
-import { changeEntries, type AuditTrail } from '../store/audit-trail';
-import type { BatchStore } from '../store/batch-store';
-import type { SentAlerts } from '../store/sent-alerts';
+import { changeEntries } from '../store/audit-trail';
+import type { Store } from '../store/store';
 import type { Logger } from '../logger';
 import { isLockedState, VaultDialect } from '../vault/dialect';
 import type { CoalescingVaultClient } from '../vault/coalescing-client';
@@ -13,10 +12,8 @@ export interface RecordActivityDeps {
   /** Coalescing: all waiting records' reads at one tick share a query. */
   coalesced: CoalescingVaultClient;
   dialect: VaultDialect;
-  audit: AuditTrail;
-  store: BatchStore;
+  store: Store;
   alerts: AlertChannel;
-  sentAlerts: SentAlerts;
   logger: Logger;
 }
 
@@ -76,24 +73,24 @@ export function createRecordActivities(deps: RecordActivityDeps): RecordActiviti
         const wrote = outcome.status === 'updated' || (outcome.status === 'unchanged' && retried && entries.length > 0);
         if (wrote) {
           const writeId = `${workflowId}/${info.workflowExecution?.runId}/${info.activityId}`;
-          await deps.audit.append(entries, writeId);
+          await deps.store.audit.append(entries, writeId);
         }
         return { status: wrote ? 'updated' : outcome.status, errorType: outcome.errorType, message: outcome.message };
       });
     },
 
     lastOwnWrites({ object, recordId, fields, since }) {
-      return deps.audit.lastOwnWrites(object, recordId, fields, since);
+      return deps.store.audit.lastOwnWrites(object, recordId, fields, since);
     },
 
     settleRecord({ workflowId, batchId, state }) {
-      return deps.store.settle(workflowId, batchId, state);
+      return deps.store.batches.settle(workflowId, batchId, state);
     },
 
     async sendRecordAlert(alert) {
       const info = Context.current().info;
       const key = `record/${alert.workflowId}/${info.workflowExecution?.runId}/${info.activityId}`;
-      await deps.sentAlerts.sendOnce(key, deps.alerts, {
+      await deps.store.sentAlerts.sendOnce(key, deps.alerts, {
         title: `CAPA ${alert.recordId}: ${ALERT_TITLES[alert.reason]}`,
         lines: [
           alert.detail,

@@ -1,8 +1,8 @@
 /** What happened to one record's write, in the vocabulary of the whole product (Vault client, batch, record workflow). */
-export type UpdateStatus = 'updated' | 'unchanged' | 'locked' | 'transient' | 'permanent';
+export type WriteStatus = 'updated' | 'unchanged' | 'locked' | 'transient' | 'permanent';
 
 export interface WriteOutcome {
-  status: UpdateStatus;
+  status: WriteStatus;
   errorType?: string;
   message?: string;
 }

@@ -34,6 +34,15 @@ export function displaySource(source: string): string {
 /** A source as the batch should see it: a URL as given, a file as an absolute path. */
 export const sourceLocation = (source: string) => (isUrl(source) ? source : path.resolve(source));
 
+/** A source that names a file on this machine, checked to be one: its absolute path. */
+export async function localSourceFile(source: string, hint = ''): Promise<string> {
+  const file = path.resolve(source);
+  const stat = await fs.promises.stat(file).catch(() => undefined);
+  if (!stat) throw new SourceError(`source file not found: ${file}${hint}`);
+  if (!stat.isFile()) throw new SourceError(`source is not a file: ${file}`);
+  return file;
+}
+
 /** The format of a file by its extension. */
 export function formatOf(file: string): SourceFormat {
   const ext = path.extname(file).toLowerCase();

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Pool, PoolClient } from 'pg';
 import { changedFields, type FieldValue, type FieldValues } from '../contracts/field-values';
 import type { OwnWrite } from '../contracts/record-activities';
-import { inTransaction } from './database';
+import type { Session } from './session';
 
 /** One value written to Vault: what, from what, to what, when, for which batch, and who decided it. */
 export interface AuditEntry {
@@ -21,8 +20,6 @@ export interface AuditEntry {
   /** When the risk system produced the value (the batch's start, or the row's own time): newest wins. */
   sourceTimestamp?: string;
 }
-
-/** A value capa-sync itself wrote to a field, and when the risk system produced it. */
 
 /** Audit entries for the fields a write changed. */
 export function changeEntries(
@@ -110,62 +107,15 @@ export interface VerifyResult {
  * each chained to the one before by hash.
  */
 export class AuditTrail {
-  constructor(private readonly pool: Pool) {}
+  constructor(private readonly db: Session) {}
 
   /**
-   * Appends one write's entries, in the caller's transaction where given. A write is audited once: entries the write
-   * already has (a retried or zombie attempt) are left out, and the unique key (write, record, field) backs that up.
+   * Appends one write's entries (in the store's unit of work when called in one). A write is audited once: entries
+   * the write already has (a retried or zombie attempt) are left out, and the unique key (write, record, field)
+   * backs that up.
    */
-  async append(entries: AuditEntry[], writeId: string, db?: PoolClient): Promise<void> {
-    if (!entries.length) return;
-    if (!db) return inTransaction(this.pool, (tx) => this.append(entries, writeId, tx));
-    await db.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
-    const { rows: done } = await db.query<{ key: string }>(
-      `SELECT record_id || '/' || field AS key FROM audit_entries WHERE write_id = $1`,
-      [writeId],
-    );
-    const audited = new Set(done.map((r) => r.key));
-    const fresh = entries
-      .filter((e) => !audited.has(`${e.recordId}/${e.field}`))
-      .map((e) => ({ ...e, writeId, time: new Date(e.time).toISOString() }));
-    if (!fresh.length) return;
-    const { rows: last } = await db.query<{ hash: string }>('SELECT hash FROM audit_entries ORDER BY seq DESC LIMIT 1');
-    let prev = last[0]?.hash ?? GENESIS;
-    const prevHashes: string[] = [];
-    const hashes: string[] = [];
-    for (const e of fresh) {
-      prevHashes.push(prev);
-      prev = entryHash(prev, e);
-      hashes.push(prev);
-    }
-    const column = <K extends keyof AuditEntry>(k: K) => fresh.map((e) => e[k] ?? null);
-    const json = (k: 'oldValue' | 'newValue') => fresh.map((e) => JSON.stringify(e[k] ?? null));
-    await db.query(
-      `INSERT INTO audit_entries (time, object, record_id, field, old_value, new_value, batch_id, actor, reason,
-         workflow_id, write_id, source_timestamp, prev_hash, hash)
-       SELECT t, o, r, f, ov, nv, b, a, rs, w, wr, st, ph, h
-       FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::text[],
-         $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
-         WITH ORDINALITY AS x(t, o, r, f, ov, nv, b, a, rs, w, wr, st, ph, h, n)
-       ORDER BY n
-       ON CONFLICT (write_id, record_id, field) DO NOTHING`,
-      [
-        column('time'),
-        column('object'),
-        column('recordId'),
-        column('field'),
-        json('oldValue'),
-        json('newValue'),
-        column('batchId'),
-        column('actor'),
-        column('reason'),
-        column('workflowId'),
-        column('writeId'),
-        column('sourceTimestamp'),
-        prevHashes,
-        hashes,
-      ],
-    );
+  async append(entries: AuditEntry[], writeId: string): Promise<void> {
+    if (entries.length) await this.db.transaction((tx) => appendChained(tx, entries, writeId));
   }
 
   /** The entries of one record or one batch (or all), oldest first. */
@@ -178,7 +128,7 @@ export class AuditTrail {
       ['batch_id', filter.batchId],
     ] as const)
       if (value !== undefined) where.push(`${column} = $${params.push(value)}`);
-    const { rows } = await this.pool.query<EntryRow>(
+    const { rows } = await this.db.query<EntryRow>(
       `SELECT * FROM audit_entries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`,
       params,
     );
@@ -192,7 +142,7 @@ export class AuditTrail {
     fields: string[],
     since: string,
   ): Promise<Record<string, OwnWrite>> {
-    const { rows } = await this.pool.query<{ field: string; new_value: FieldValue; source_timestamp: string | null }>(
+    const { rows } = await this.db.query<{ field: string; new_value: FieldValue; source_timestamp: string | null }>(
       `SELECT DISTINCT ON (field) field, new_value, source_timestamp FROM audit_entries
        WHERE object = $1 AND record_id = $2 AND field = ANY($3) AND time >= $4
        ORDER BY field, seq DESC`,
@@ -209,7 +159,7 @@ export class AuditTrail {
     let after = 0;
     let entries = 0;
     for (;;) {
-      const { rows } = await this.pool.query<EntryRow>(
+      const { rows } = await this.db.query<EntryRow>(
         'SELECT * FROM audit_entries WHERE seq > $1 ORDER BY seq LIMIT $2',
         [after, VERIFY_PAGE],
       );
@@ -229,4 +179,54 @@ export class AuditTrail {
       after = Number(rows[rows.length - 1].seq);
     }
   }
+}
+
+async function appendChained(db: Session, entries: AuditEntry[], writeId: string): Promise<void> {
+  await db.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
+  const { rows: done } = await db.query<{ key: string }>(
+    `SELECT record_id || '/' || field AS key FROM audit_entries WHERE write_id = $1`,
+    [writeId],
+  );
+  const audited = new Set(done.map((r) => r.key));
+  const fresh = entries
+    .filter((e) => !audited.has(`${e.recordId}/${e.field}`))
+    .map((e) => ({ ...e, writeId, time: new Date(e.time).toISOString() }));
+  if (!fresh.length) return;
+  const { rows: last } = await db.query<{ hash: string }>('SELECT hash FROM audit_entries ORDER BY seq DESC LIMIT 1');
+  let prev = last[0]?.hash ?? GENESIS;
+  const prevHashes: string[] = [];
+  const hashes: string[] = [];
+  for (const e of fresh) {
+    prevHashes.push(prev);
+    prev = entryHash(prev, e);
+    hashes.push(prev);
+  }
+  const column = <K extends keyof AuditEntry>(k: K) => fresh.map((e) => e[k] ?? null);
+  const json = (k: 'oldValue' | 'newValue') => fresh.map((e) => JSON.stringify(e[k] ?? null));
+  await db.query(
+    `INSERT INTO audit_entries (time, object, record_id, field, old_value, new_value, batch_id, actor, reason,
+       workflow_id, write_id, source_timestamp, prev_hash, hash)
+     SELECT t, o, r, f, ov, nv, b, a, rs, w, wr, st, ph, h
+     FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::text[],
+       $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
+       WITH ORDINALITY AS x(t, o, r, f, ov, nv, b, a, rs, w, wr, st, ph, h, n)
+     ORDER BY n
+     ON CONFLICT (write_id, record_id, field) DO NOTHING`,
+    [
+      column('time'),
+      column('object'),
+      column('recordId'),
+      column('field'),
+      json('oldValue'),
+      json('newValue'),
+      column('batchId'),
+      column('actor'),
+      column('reason'),
+      column('workflowId'),
+      column('writeId'),
+      column('sourceTimestamp'),
+      prevHashes,
+      hashes,
+    ],
+  );
 }

@@ -1,13 +1,12 @@
-import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { finished } from 'node:stream/promises';
 import type { Mapping } from '../sources/mapping';
 import type { PreparedBatch, StagedRow } from '../sources/prepare-batch';
-import { SourceError } from '../sources/source-error';
 import type { ValidRow } from '../sources/validate-row';
 import type { FieldValues } from '../contracts/field-values';
 import { OutcomeCounts, ROW_OUTCOMES, RowOutcome, RowResult, zeroCounts } from '../contracts/batch-messages';
-import { inTransaction } from './database';
+import type { Session } from './session';
+import { StoreRefused } from './store-errors';
 import { copyLine } from './copy';
 import { LineWriter } from './line-writer';
 
@@ -29,12 +28,50 @@ export interface HandOff {
 export interface BatchRecord {
   batchId: string;
   source: string;
-  status: 'preparing' | 'prepared' | 'finished';
+  status: BatchStatus;
   inputRows: number;
   ignoredColumns: string[];
   pages: number;
   createdAt: string;
   finishedAt?: string;
+}
+
+export type BatchStatus = 'preparing' | 'prepared' | 'finished';
+
+/** The tables' rows as pg returns them (jsonb parsed, timestamptz as Date). */
+interface BatchesRow {
+  batch_id: string;
+  run_id: string;
+  source: string;
+  status: BatchStatus;
+  input_rows: number | null;
+  ignored_columns: string[] | null;
+  created_at: Date;
+  finished_at: Date | null;
+}
+
+interface BatchRowsRow {
+  row_no: number;
+  record_id: string | null;
+  field_values: FieldValues | null;
+  source_timestamp: string | null;
+  outcome: RowOutcome | 'hand-off' | null;
+  field: string | null;
+  error_type: string | null;
+  message: string | null;
+  vault_state: string | null;
+  workflow_id: string | null;
+  values_before: FieldValues | null;
+  baseline: FieldValues | null;
+  resolution: string | null;
+}
+
+/** A live row (valid, not superseded): it has a record and values. */
+type LiveRow = Pick<BatchRowsRow, 'row_no' | 'source_timestamp'> & { record_id: string; field_values: FieldValues };
+
+interface CountRow {
+  outcome: BatchRowsRow['outcome'];
+  n: number;
 }
 
 const COPY_ROWS = `COPY batch_rows (batch_id, row_no, record_id, field_values, source_timestamp, outcome, field, message)
@@ -58,7 +95,7 @@ const PAGE_RANGE = `r.batch_id = $1 AND r.row_no >= b.page_starts[$2 + 1]
 
 /** Batches, their rows and each row's outcome, in PostgreSQL: any worker carries on where another stopped. */
 export class BatchStore {
-  constructor(private readonly pool: Pool) {}
+  constructor(private readonly db: Session) {}
 
   /**
    * Prepares a batch in one transaction: its rows are loaded by COPY as `load` streams them, earlier rows of a record
@@ -70,23 +107,23 @@ export class BatchStore {
     load: (stage: (row: StagedRow) => Promise<void> | undefined) => Promise<PreparedBatch>,
     running: () => Promise<string[]>,
   ): Promise<{ inputRows: number; pages: number; rejected: number; superseded: number }> {
-    return inTransaction(this.pool, async (db) => {
-      await db.query(
+    return this.db.transaction(async (tx) => {
+      await tx.query(
         `INSERT INTO batches (batch_id, run_id, source, object, mapping, status) VALUES ($1, $2, $3, $4, $5, 'preparing')
          ON CONFLICT (batch_id) DO NOTHING`,
         [batch.batchId, batch.runId, batch.source, batch.object, JSON.stringify(batch.mapping)],
       );
-      const { rows: owner } = await db.query(
+      const { rows: owner } = await tx.query<Pick<BatchesRow, 'run_id' | 'source' | 'status'>>(
         'SELECT run_id, source, status FROM batches WHERE batch_id = $1 FOR UPDATE',
         [batch.batchId],
       );
       if (owner[0].run_id !== batch.runId)
-        throw new SourceError(
+        throw new StoreRefused(
           `batch id ${batch.batchId} already holds an earlier batch (source ${owner[0].source}); use a new id`,
         );
-      if (owner[0].status !== 'preparing') return this.preparedSummary(db, batch.batchId);
+      if (owner[0].status !== 'preparing') return preparedSummary(tx, batch.batchId);
 
-      const copy = db.query(copyFrom(COPY_ROWS));
+      const copy = tx.client.query(copyFrom(COPY_ROWS));
       const writer = new LineWriter(copy);
       let prepared: PreparedBatch;
       try {
@@ -99,17 +136,17 @@ export class BatchStore {
       }
       copy.end();
       await finished(copy);
-      await db.query(
+      await tx.query(
         `UPDATE batch_rows r SET outcome = 'superseded', message = 'superseded by row ' || l.last_row
          FROM unnest($2::text[], $3::int[]) AS l(record_id, last_row)
          WHERE r.batch_id = $1 AND r.record_id = l.record_id AND r.row_no <> l.last_row AND r.field_values IS NOT NULL`,
         [batch.batchId, prepared.repeated.recordIds, prepared.repeated.lastRows],
       );
-      await db.query(
+      await tx.query(
         'INSERT INTO batch_running_records (batch_id, record_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING',
         [batch.batchId, await running()],
       );
-      await db.query(
+      await tx.query(
         `UPDATE batches SET status = 'prepared', input_rows = $2, valid_rows = $3, ignored_columns = $4,
            page_size = $5, page_starts = $6, prepared_at = now() WHERE batch_id = $1`,
         [
@@ -121,30 +158,18 @@ export class BatchStore {
           prepared.pageStarts,
         ],
       );
-      return this.preparedSummary(db, batch.batchId);
+      return preparedSummary(tx, batch.batchId);
     });
-  }
-
-  private async preparedSummary(db: PoolClient, batchId: string) {
-    const { rows } = await db.query(
-      `SELECT input_rows, coalesce(array_length(page_starts, 1), 0) AS pages,
-         (SELECT count(*) FROM batch_rows WHERE batch_id = $1 AND outcome = 'rejected')::int AS rejected,
-         (SELECT count(*) FROM batch_rows WHERE batch_id = $1 AND outcome = 'superseded')::int AS superseded
-       FROM batches WHERE batch_id = $1`,
-      [batchId],
-    );
-    const r = rows[0];
-    return { inputRows: r.input_rows, pages: r.pages, rejected: r.rejected, superseded: r.superseded };
   }
 
   /** A page's live rows, and whether the page was applied already (a retry after success). */
   async page(batchId: string, page: number): Promise<{ applied: boolean; rows: PageRow[] }> {
-    const { rowCount } = await this.pool.query(
+    const { rowCount } = await this.db.query(
       'SELECT 1 FROM batch_pages WHERE batch_id = $1 AND page = $2 AND applied_at IS NOT NULL',
       [batchId, page],
     );
     if (rowCount) return { applied: true, rows: [] };
-    const { rows } = await this.pool.query(
+    const { rows } = await this.db.query<LiveRow & Pick<BatchRowsRow, 'values_before'> & { running: boolean }>(
       `SELECT r.row_no, r.record_id, r.field_values, r.source_timestamp, r.values_before,
          EXISTS (SELECT 1 FROM batch_running_records x WHERE x.batch_id = r.batch_id AND x.record_id = r.record_id)
            AS running
@@ -154,10 +179,7 @@ export class BatchStore {
     return {
       applied: false,
       rows: rows.map((r) => ({
-        row: r.row_no,
-        id: r.record_id,
-        values: r.field_values,
-        ...(r.source_timestamp ? { sourceTimestamp: r.source_timestamp } : {}),
+        ...validRowOf(r),
         running: r.running,
         ...(r.values_before ? { valuesBefore: r.values_before } : {}),
       })),
@@ -167,7 +189,7 @@ export class BatchStore {
   /** The page intent: the values each record held before the bulk update, saved before it is sent. */
   async saveIntent(batchId: string, before: { row: number; values: FieldValues }[]): Promise<void> {
     if (!before.length) return;
-    await this.pool.query(
+    await this.db.query(
       `UPDATE batch_rows r SET values_before = x.v FROM unnest($2::int[], $3::jsonb[]) AS x(row_no, v)
        WHERE r.batch_id = $1 AND r.row_no = x.row_no`,
       [batchId, before.map((b) => b.row), before.map((b) => JSON.stringify(b.values))],
@@ -175,19 +197,13 @@ export class BatchStore {
   }
 
   /**
-   * Saves a page's outcomes and hand-offs and marks it applied, in the transaction `audit` appends the page's audit
-   * entries in: a page's outcomes and its audit entries are stored together or not at all.
+   * Saves a page's outcomes and hand-offs and marks it applied, in one transaction; called in the store's unit of
+   * work, it commits with the page's audit entries.
    */
-  async savePage(
-    batchId: string,
-    page: number,
-    results: RowResult[],
-    handOffs: HandOff[],
-    audit: (db: PoolClient) => Promise<void>,
-  ): Promise<OutcomeCounts> {
-    return inTransaction(this.pool, async (db) => {
-      await saveOutcomes(db, batchId, results);
-      await db.query(
+  savePage(batchId: string, page: number, results: RowResult[], handOffs: HandOff[]): Promise<OutcomeCounts> {
+    return this.db.transaction(async (tx) => {
+      await saveOutcomes(tx, batchId, results);
+      await tx.query(
         `UPDATE batch_rows r SET outcome = 'hand-off', baseline = x.baseline, vault_state = x.vault_state
          FROM unnest($2::int[], $3::jsonb[], $4::text[]) AS x(row_no, baseline, vault_state)
          WHERE r.batch_id = $1 AND r.row_no = x.row_no`,
@@ -198,61 +214,50 @@ export class BatchStore {
           handOffs.map((h) => h.vaultState ?? null),
         ],
       );
-      await audit(db);
-      await db.query(
+      await tx.query(
         `INSERT INTO batch_pages (batch_id, page, applied_at) VALUES ($1, $2, now())
          ON CONFLICT (batch_id, page) DO UPDATE SET applied_at = now()`,
         [batchId, page],
       );
-      return this.pageCounts(batchId, page, db);
+      return pageCounts(tx, batchId, page);
     });
   }
 
   /** The outcomes of a page's live rows (a hand-off not yet done counts as nothing). */
-  async pageCounts(batchId: string, page: number, db: Pool | PoolClient = this.pool): Promise<OutcomeCounts> {
-    const { rows } = await db.query(
-      `SELECT r.outcome, count(*)::int AS n FROM batch_rows r JOIN batches b USING (batch_id)
-       WHERE ${PAGE_RANGE} GROUP BY r.outcome`,
-      [batchId, page],
-    );
-    return countsOf(rows);
+  pageCounts(batchId: string, page: number): Promise<OutcomeCounts> {
+    return pageCounts(this.db, batchId, page);
   }
 
   /** A page's rows still to hand off, or none where the page was handed off already. */
   async handOffs(batchId: string, page: number): Promise<HandOff[]> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.db.query<LiveRow & { baseline: FieldValues; vault_state: string | null }>(
       `SELECT r.row_no, r.record_id, r.field_values, r.source_timestamp, r.baseline, r.vault_state
        FROM batch_rows r JOIN batches b USING (batch_id) WHERE ${PAGE_RANGE} AND r.outcome = 'hand-off'
        ORDER BY r.row_no`,
       [batchId, page],
     );
     return rows.map((r) => ({
-      row: {
-        row: r.row_no,
-        id: r.record_id,
-        values: r.field_values,
-        ...(r.source_timestamp ? { sourceTimestamp: r.source_timestamp } : {}),
-      },
+      row: validRowOf(r),
       baseline: r.baseline,
       vaultState: r.vault_state ?? undefined,
     }));
   }
 
   async saveHandedOff(batchId: string, page: number, waiting: RowResult[]): Promise<OutcomeCounts> {
-    return inTransaction(this.pool, async (db) => {
-      await saveOutcomes(db, batchId, waiting);
-      await db.query(
+    return this.db.transaction(async (tx) => {
+      await saveOutcomes(tx, batchId, waiting);
+      await tx.query(
         `INSERT INTO batch_pages (batch_id, page, handed_off_at) VALUES ($1, $2, now())
          ON CONFLICT (batch_id, page) DO UPDATE SET handed_off_at = now()`,
         [batchId, page],
       );
-      return this.pageCounts(batchId, page, db);
+      return pageCounts(tx, batchId, page);
     });
   }
 
   async batch(batchId: string): Promise<BatchRecord | undefined> {
-    const { rows } = await this.pool.query(
-      `SELECT batch_id, source, status, coalesce(input_rows, 0) AS input_rows, coalesce(ignored_columns, '{}') AS ignored,
+    const { rows } = await this.db.query<Omit<BatchesRow, 'run_id'> & { pages: number }>(
+      `SELECT batch_id, source, status, coalesce(input_rows, 0) AS input_rows, ignored_columns,
          coalesce(array_length(page_starts, 1), 0) AS pages, created_at, finished_at
        FROM batches WHERE batch_id = $1`,
       [batchId],
@@ -263,8 +268,8 @@ export class BatchStore {
       batchId: r.batch_id,
       source: r.source,
       status: r.status,
-      inputRows: r.input_rows,
-      ignoredColumns: r.ignored,
+      inputRows: r.input_rows ?? 0,
+      ignoredColumns: r.ignored_columns ?? [],
       pages: r.pages,
       createdAt: r.created_at.toISOString(),
       ...(r.finished_at ? { finishedAt: r.finished_at.toISOString() } : {}),
@@ -273,11 +278,11 @@ export class BatchStore {
 
   /** Every row's outcome counted; rows without one yet are `pending`. */
   async counts(batchId: string): Promise<{ counts: OutcomeCounts; pending: number }> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.db.query<CountRow>(
       'SELECT outcome, count(*)::int AS n FROM batch_rows WHERE batch_id = $1 GROUP BY outcome',
       [batchId],
     );
-    const pending = rows.filter((r) => !ROW_OUTCOMES.includes(r.outcome)).reduce((sum, r) => sum + r.n, 0);
+    const pending = rows.filter((r) => !isRowOutcome(r.outcome)).reduce((sum, r) => sum + r.n, 0);
     return { counts: countsOf(rows), pending };
   }
 
@@ -302,7 +307,7 @@ export class BatchStore {
     outcomes: readonly RowOutcome[],
     limit: number,
   ): Promise<RowResult[]> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.db.query<ResultRow>(
       `SELECT row_no, record_id, outcome, workflow_id, vault_state, field, error_type, message, resolution
        FROM batch_rows WHERE batch_id = $1 AND row_no > $2 AND outcome = ANY($3) ORDER BY row_no LIMIT $4`,
       [batchId, after, outcomes, limit],
@@ -311,7 +316,7 @@ export class BatchStore {
   }
 
   async finish(batchId: string): Promise<void> {
-    await this.pool.query(
+    await this.db.query(
       `UPDATE batches SET status = 'finished', finished_at = coalesce(finished_at, now()) WHERE batch_id = $1`,
       [batchId],
     );
@@ -322,7 +327,7 @@ export class BatchStore {
    * it wrote (or dropped), "replaced by batch" for earlier batches' rows whose values it no longer carried.
    */
   async settle(workflowId: string, batchId: string, state: string): Promise<void> {
-    await this.pool.query(
+    await this.db.query(
       `UPDATE batch_rows r SET resolution = CASE WHEN r.batch_id = $2 THEN $3 ELSE 'replaced by batch ' || $2 END,
          resolved_at = now()
        FROM batches b
@@ -333,7 +338,28 @@ export class BatchStore {
   }
 }
 
-async function saveOutcomes(db: PoolClient, batchId: string, results: RowResult[]): Promise<void> {
+async function preparedSummary(db: Session, batchId: string) {
+  const { rows } = await db.query<{ input_rows: number; pages: number; rejected: number; superseded: number }>(
+    `SELECT input_rows, coalesce(array_length(page_starts, 1), 0) AS pages,
+       (SELECT count(*) FROM batch_rows WHERE batch_id = $1 AND outcome = 'rejected')::int AS rejected,
+       (SELECT count(*) FROM batch_rows WHERE batch_id = $1 AND outcome = 'superseded')::int AS superseded
+     FROM batches WHERE batch_id = $1`,
+    [batchId],
+  );
+  const r = rows[0];
+  return { inputRows: r.input_rows, pages: r.pages, rejected: r.rejected, superseded: r.superseded };
+}
+
+async function pageCounts(db: Session, batchId: string, page: number): Promise<OutcomeCounts> {
+  const { rows } = await db.query<CountRow>(
+    `SELECT r.outcome, count(*)::int AS n FROM batch_rows r JOIN batches b USING (batch_id)
+     WHERE ${PAGE_RANGE} GROUP BY r.outcome`,
+    [batchId, page],
+  );
+  return countsOf(rows);
+}
+
+async function saveOutcomes(db: Session, batchId: string, results: RowResult[]): Promise<void> {
   const col = <K extends keyof RowResult>(k: K) => results.map((r) => r[k] ?? null);
   await db.query(
     `UPDATE batch_rows r SET outcome = x.outcome, vault_state = x.vault_state, error_type = x.error_type,
@@ -345,24 +371,39 @@ async function saveOutcomes(db: PoolClient, batchId: string, results: RowResult[
   );
 }
 
-function countsOf(rows: { outcome: string | null; n: number }[]): OutcomeCounts {
+const isRowOutcome = (outcome: CountRow['outcome']): outcome is RowOutcome =>
+  ROW_OUTCOMES.includes(outcome as RowOutcome);
+
+function countsOf(rows: CountRow[]): OutcomeCounts {
   const counts = zeroCounts();
-  for (const r of rows) if (ROW_OUTCOMES.includes(r.outcome as RowOutcome)) counts[r.outcome as RowOutcome] += r.n;
+  for (const r of rows) if (isRowOutcome(r.outcome)) counts[r.outcome] += r.n;
   return counts;
 }
 
-function resultOf(r: Record<string, unknown>): RowResult {
-  const optional = (v: unknown) => (v === null || v === undefined ? undefined : String(v));
-  const result: RowResult = { row: r.row_no as number, outcome: r.outcome as RowOutcome };
-  const extra = {
-    recordId: optional(r.record_id),
-    workflowId: optional(r.workflow_id),
-    vaultState: optional(r.vault_state),
-    field: optional(r.field),
-    errorType: optional(r.error_type),
-    message: optional(r.message),
-    resolution: optional(r.resolution),
+function validRowOf(r: LiveRow): ValidRow {
+  return {
+    row: r.row_no,
+    id: r.record_id,
+    values: r.field_values,
+    ...(r.source_timestamp ? { sourceTimestamp: r.source_timestamp } : {}),
   };
-  for (const [k, v] of Object.entries(extra)) if (v !== undefined) (result as unknown as Record<string, string>)[k] = v;
-  return result;
+}
+
+type ResultRow = Pick<
+  BatchRowsRow,
+  'row_no' | 'record_id' | 'workflow_id' | 'vault_state' | 'field' | 'error_type' | 'message' | 'resolution'
+> & { outcome: RowOutcome };
+
+function resultOf(r: ResultRow): RowResult {
+  const optional = {
+    recordId: r.record_id,
+    workflowId: r.workflow_id,
+    vaultState: r.vault_state,
+    field: r.field,
+    errorType: r.error_type,
+    message: r.message,
+    resolution: r.resolution,
+  };
+  const given = Object.entries(optional).filter(([, v]) => v !== null);
+  return { row: r.row_no, outcome: r.outcome, ...Object.fromEntries(given) };
 }

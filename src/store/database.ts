@@ -1,6 +1,7 @@
-import { Pool, PoolClient } from 'pg';
+import { Pool } from 'pg';
 import type { Logger } from '../logger';
 import { MIGRATIONS } from './schema';
+import { poolSession } from './session';
 
 /** The store cannot be used: unreachable, refusing the credentials, or not a PostgreSQL database we may use. */
 export class StoreUnavailable extends Error {}
@@ -32,7 +33,7 @@ const MIGRATION_LOCK = 4_216_004_201;
 
 /** Applies the migrations not yet applied, under an advisory lock (several workers may start at once). */
 export async function migrate(pool: Pool): Promise<void> {
-  await inTransaction(pool, async (db) => {
+  await poolSession(pool).transaction(async (db) => {
     await db.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await db.query(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
@@ -45,22 +46,6 @@ export async function migrate(pool: Pool): Promise<void> {
       await db.query('INSERT INTO schema_migrations (version) VALUES ($1)', [v]);
     }
   });
-}
-
-/** Runs work in one transaction: committed when it returns, rolled back when it throws. */
-export async function inTransaction<T>(pool: Pool, work: (db: PoolClient) => Promise<T>): Promise<T> {
-  const db = await pool.connect();
-  try {
-    await db.query('BEGIN');
-    const result = await work(db);
-    await db.query('COMMIT');
-    return result;
-  } catch (err) {
-    await db.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    db.release();
-  }
 }
 
 /**

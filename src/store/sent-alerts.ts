@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Session } from './session';
 import type { Alert, AlertChannel } from '../alerts/alert-channel';
 
 /**
@@ -7,12 +7,12 @@ import type { Alert, AlertChannel } from '../alerts/alert-channel';
  * twice beats an alert lost.)
  */
 export class SentAlerts {
-  constructor(private readonly pool: Pool) {}
+  constructor(private readonly db: Session) {}
 
   async sendOnce(key: string, channel: AlertChannel, alert: Alert): Promise<void> {
-    const { rowCount } = await this.pool.query('SELECT 1 FROM sent_alerts WHERE alert_key = $1', [key]);
+    const { rowCount } = await this.db.query('SELECT 1 FROM sent_alerts WHERE alert_key = $1', [key]);
     if (rowCount) return;
     await channel.send(alert);
-    await this.pool.query('INSERT INTO sent_alerts (alert_key) VALUES ($1) ON CONFLICT DO NOTHING', [key]);
+    await this.db.query('INSERT INTO sent_alerts (alert_key) VALUES ($1) ON CONFLICT DO NOTHING', [key]);
   }
 }

@@ -3,25 +3,39 @@ import { AuditTrail } from './audit-trail';
 import { BatchStore } from './batch-store';
 import { openDatabase } from './database';
 import { SentAlerts } from './sent-alerts';
+import { type Session, poolSession } from './session';
 import { StagedSources } from './staged-sources';
 
 /** capa-sync's shared state in PostgreSQL: batches and their rows, the audit trail, and the alerts sent. */
-export interface Store {
+export interface StoreOperations {
   batches: BatchStore;
   staged: StagedSources;
   audit: AuditTrail;
   sentAlerts: SentAlerts;
+}
+
+export interface Store extends StoreOperations {
+  /** One unit of work: what `work` does through `tx` is committed together, or not at all. */
+  transaction<T>(work: (tx: StoreOperations) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+function operationsOn(db: Session): StoreOperations {
+  return {
+    batches: new BatchStore(db),
+    staged: new StagedSources(db),
+    audit: new AuditTrail(db),
+    sentAlerts: new SentAlerts(db),
+  };
 }
 
 /** Connects to CAPA_DATABASE_URL and brings its schema up to date (see database.ts). */
 export async function openStore(url: string, logger: Logger): Promise<Store> {
   const pool = await openDatabase(url, logger);
+  const db = poolSession(pool);
   return {
-    batches: new BatchStore(pool),
-    staged: new StagedSources(pool),
-    audit: new AuditTrail(pool),
-    sentAlerts: new SentAlerts(pool),
+    ...operationsOn(db),
+    transaction: (work) => db.transaction((tx) => work(operationsOn(tx))),
     close: () => pool.end(),
   };
 }

@@ -4,7 +4,7 @@ import { classifyRecordError, VaultDialect } from './dialect';
 import { BulkRowResult, BulkUpdateResponse, LockResponse, QueryResponse } from './schemas';
 import { assertName, assertRecordId, buildStateQueries } from './vql';
 import { holdsValues } from '../contracts/field-values';
-import type { LockInfo, RecordState, UpdateOutcome, UpdateRow } from './types';
+import type { LockInfo, RecordState, RecordWriteOutcome, UpdateRow } from './types';
 
 export const MAX_ROWS_PER_UPDATE = 500;
 /**
@@ -31,7 +31,7 @@ export const PROTECTED_FIELDS = new Set([
 
 /** The operations capa-sync needs from a vault; implemented over HTTP and by the coalescing wrapper. */
 export interface VaultApi {
-  bulkUpdate(object: string, rows: UpdateRow[]): Promise<UpdateOutcome[]>;
+  bulkUpdate(object: string, rows: UpdateRow[]): Promise<RecordWriteOutcome[]>;
   readStates(object: string, ids: string[], fields: string[]): Promise<RecordState[]>;
   readLock(object: string, id: string): Promise<LockInfo>;
 }
@@ -52,16 +52,16 @@ export class VaultClient implements VaultApi {
   }
 
   /** Updates rows in requests of at most 500; one outcome per row, in input order. */
-  async bulkUpdate(object: string, rows: UpdateRow[]): Promise<UpdateOutcome[]> {
+  async bulkUpdate(object: string, rows: UpdateRow[]): Promise<RecordWriteOutcome[]> {
     assertWritableRows(rows);
-    const outcomes: UpdateOutcome[] = [];
+    const outcomes: RecordWriteOutcome[] = [];
     for (let i = 0; i < rows.length; i += MAX_ROWS_PER_UPDATE) {
       outcomes.push(...(await this.updateChunk(object, rows.slice(i, i + MAX_ROWS_PER_UPDATE))));
     }
     return outcomes;
   }
 
-  private async updateChunk(object: string, rows: UpdateRow[]): Promise<UpdateOutcome[]> {
+  private async updateChunk(object: string, rows: UpdateRow[]): Promise<RecordWriteOutcome[]> {
     let response;
     try {
       response = await this.http.request(
@@ -83,7 +83,7 @@ export class VaultClient implements VaultApi {
     if (!body.data || body.data.length !== rows.length) {
       // The whole request failed (or Vault answered for other rows than we sent): one verdict for all rows.
       const error = body.errors?.[0];
-      const verdict: UpdateOutcome['status'] = lockedByStatus
+      const verdict: RecordWriteOutcome['status'] = lockedByStatus
         ? 'locked'
         : error
           ? classifyRecordError(this.dialect, error.type)
@@ -102,7 +102,7 @@ export class VaultClient implements VaultApi {
    * Settles a write whose answer was lost by reading the records back, before anything is sent again: a record
    * that holds the values took our write; one that does not never got it, and is safe to send again.
    */
-  private async readBack(object: string, rows: UpdateRow[], cause: VaultError): Promise<UpdateOutcome[]> {
+  private async readBack(object: string, rows: UpdateRow[], cause: VaultError): Promise<RecordWriteOutcome[]> {
     const fields = [...new Set(rows.flatMap((r) => Object.keys(r.values)))];
     const read = await this.readStates(
       object,
@@ -118,7 +118,7 @@ export class VaultClient implements VaultApi {
     });
   }
 
-  private rowOutcome(id: string, result: BulkRowResult, lockedByStatus: boolean): UpdateOutcome {
+  private rowOutcome(id: string, result: BulkRowResult, lockedByStatus: boolean): RecordWriteOutcome {
     if (result.responseStatus === 'SUCCESS') return { id, status: 'updated' };
     if (result.responseStatus === 'WARNING') {
       const noChange = result.warnings?.some((w) => (w.warning_type ?? w.type) === 'NO_DATA_CHANGES');

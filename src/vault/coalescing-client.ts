@@ -1,7 +1,7 @@
 import { Coalescer } from './coalescer';
 import { assertWritableRows, MAX_ROWS_PER_UPDATE, VaultApi } from './client';
 import { assertRecordId, MAX_IDS_PER_QUERY } from './vql';
-import type { LockInfo, RecordState, UpdateOutcome, UpdateRow } from './types';
+import type { LockInfo, RecordState, RecordWriteOutcome, UpdateRow } from './types';
 
 export interface CoalescingWindows {
   /**
@@ -21,7 +21,7 @@ export const DEFAULT_WINDOWS: CoalescingWindows = { readMs: 500, updateMs: 25 };
  */
 export class CoalescingVaultClient implements VaultApi {
   private readonly readers = new Map<string, Coalescer<string, RecordState | undefined>>();
-  private readonly writers = new Map<string, Coalescer<UpdateRow, UpdateOutcome>>();
+  private readonly writers = new Map<string, Coalescer<UpdateRow, RecordWriteOutcome>>();
 
   constructor(
     private readonly inner: VaultApi,
@@ -49,7 +49,7 @@ export class CoalescingVaultClient implements VaultApi {
     return states.filter((s): s is RecordState => s !== undefined);
   }
 
-  async bulkUpdate(object: string, rows: UpdateRow[]): Promise<UpdateOutcome[]> {
+  async bulkUpdate(object: string, rows: UpdateRow[]): Promise<RecordWriteOutcome[]> {
     assertWritableRows(rows);
     let writer = this.writers.get(object);
     if (!writer) {

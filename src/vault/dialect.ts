@@ -1,4 +1,4 @@
-import type { UpdateStatus } from '../contracts/write-outcome';
+import type { WriteStatus } from '../contracts/write-outcome';
 
 /**
  * What differs between Veeva's documented API and the dialect our first customer reported
@@ -47,7 +47,7 @@ export const DIALECTS = { documented: DOCUMENTED_DIALECT, customer: CUSTOMER_DIA
 export function classifyRecordError(
   dialect: VaultDialect,
   errorType: string,
-): Exclude<UpdateStatus, 'updated' | 'unchanged'> {
+): Exclude<WriteStatus, 'updated' | 'unchanged'> {
   if (dialect.lockedErrorTypes.includes(errorType)) return 'locked';
   if (dialect.transientErrorTypes.includes(errorType)) return 'transient';
   return 'permanent';

@@ -1,8 +1,8 @@
 import type { FieldValues } from '../contracts/field-values';
 import type { WriteOutcome } from '../contracts/write-outcome';
 
-/** What happened to one row of a bulk update. */
-export interface UpdateOutcome extends WriteOutcome {
+/** What happened to one record of a bulk update: a write outcome, by record id. */
+export interface RecordWriteOutcome extends WriteOutcome {
   id: string;
 }
 
