@@ -18,7 +18,7 @@ import { writeBatchReport } from './reports/batch-report';
 import { isUrl, localSourceFile, sourceLocation } from './sources/read-source';
 import { openStore, Store } from './store/store';
 import type { BatchRecord } from './store/batch-store';
-import { StoreUnavailable } from './store/database';
+import { databaseRole, migrateStore, StoreUnavailable } from './store/database';
 import { silentLogger } from './logger';
 import { runWorker } from './worker';
 import { runSimulator, SIMULATOR_OPTIONS, SimulatorOptions } from './simulator/main';
@@ -263,6 +263,28 @@ export async function main(argv: string[]): Promise<number> {
     .argument('[verify]')
     .option('--record <recordId>', "a record's entries")
     .option('--batch <batchId>', "a batch's entries")
+    .option('--json', 'print JSON');
+
+  command(
+    'db',
+    "`db migrate`: brings the store's schema up to date as its owner (CAPA_DATABASE_OWNER_URL) and grants the runtime role of CAPA_DATABASE_URL what it needs",
+    async (config, action: string | undefined, o: JsonOption) => {
+      if (action !== 'migrate') throw new UsageError('db needs an action: migrate');
+      if (!config.databaseOwnerUrl)
+        throw new UsageError("db migrate needs CAPA_DATABASE_OWNER_URL (the schema owner's login)");
+      const { from, to } = await migrateStore(config.databaseOwnerUrl, config.databaseUrl, silentLogger);
+      const role = databaseRole(config.databaseUrl);
+      output(
+        json(o),
+        { from, to, runtimeRole: role },
+        from === to
+          ? `The store's schema is at version ${to}; privileges of ${role} granted again.`
+          : `The store's schema went from version ${from} to ${to}; ${role} granted what it needs.`,
+      );
+      return EXIT.ok;
+    },
+  )
+    .argument('[action]')
     .option('--json', 'print JSON');
 
   command(

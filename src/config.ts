@@ -25,6 +25,10 @@ const seconds = z
     (xs) => xs.every((x, i) => i === 0 || x % xs[i - 1] === 0),
     'each interval must divide the next (e.g. 300,900,1800,3600)',
   );
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+  .refine((v) => URL.canParse(v), 'must be a postgres:// URL');
 const int = (min: number) => z.coerce.number().int().min(min);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -178,17 +182,24 @@ export const SETTINGS = {
     doc: 'How long `force` / `cancel` wait out a passing Temporal condition (a failing workflow task, unavailable), saying so, before they fail',
   },
   CAPA_DATABASE_URL: {
-    schema: z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
-      .refine((v) => URL.canParse(v), 'must be a postgres:// URL'),
+    schema: postgresUrl,
     default: EMBEDDED_DATABASE_URL,
-    doc: "The store (batches, row outcomes, audit trail): PostgreSQL. The default is the demo's embedded server",
+    doc: "The store (batches, row outcomes, audit trail): PostgreSQL, as the runtime role that owns nothing. The default is the demo's embedded server",
   },
   CAPA_DATABASE_PASSWORD_FILE: {
     schema: z.string().optional(),
     default: undefined,
     doc: "A file holding the database password (a Docker or Kubernetes secret): it replaces the URL's password",
+  },
+  CAPA_DATABASE_OWNER_URL: {
+    schema: postgresUrl.optional(),
+    default: undefined,
+    doc: "The schema owner's login, for `capa-sync db migrate` only (never give it to the workers)",
+  },
+  CAPA_DATABASE_OWNER_PASSWORD_FILE: {
+    schema: z.string().optional(),
+    default: undefined,
+    doc: "A file holding the owner's password: it replaces CAPA_DATABASE_OWNER_URL's password",
   },
   CAPA_DATA_DIR: {
     schema: z.string().min(1),
@@ -301,7 +312,14 @@ function configFrom(s: Parsed, temporal: TemporalConnectionSettings) {
     },
     alerts: { channel: s.ALERT_CHANNEL, webhookUrl: s.ALERT_WEBHOOK_URL },
     decisionWaitMs: s.CAPA_DECISION_WAIT_SECONDS * 1000,
-    databaseUrl: databaseUrl(s),
+    databaseUrl: withPasswordFile(s.CAPA_DATABASE_URL, s.CAPA_DATABASE_PASSWORD_FILE, 'CAPA_DATABASE_PASSWORD_FILE'),
+    databaseOwnerUrl:
+      s.CAPA_DATABASE_OWNER_URL &&
+      withPasswordFile(
+        s.CAPA_DATABASE_OWNER_URL,
+        s.CAPA_DATABASE_OWNER_PASSWORD_FILE,
+        'CAPA_DATABASE_OWNER_PASSWORD_FILE',
+      ),
     dataDir: path.resolve(s.CAPA_DATA_DIR),
     logLevel: s.LOG_LEVEL,
     metricsPort: s.METRICS_PORT,
@@ -320,15 +338,15 @@ function vaultPassword(s: Parsed): string {
   return s.VAULT_PASSWORD ?? DEFAULT_PASSWORD;
 }
 
-function databaseUrl(s: Parsed): string {
-  if (!s.CAPA_DATABASE_PASSWORD_FILE) return s.CAPA_DATABASE_URL;
-  const url = new URL(s.CAPA_DATABASE_URL);
+function withPasswordFile(url: string, file: string | undefined, setting: string): string {
+  if (!file) return url;
+  const u = new URL(url);
   try {
-    url.password = encodeURIComponent(fs.readFileSync(s.CAPA_DATABASE_PASSWORD_FILE, 'utf8').trim());
+    u.password = encodeURIComponent(fs.readFileSync(file, 'utf8').trim());
   } catch {
-    throw new ConfigError(`CAPA_DATABASE_PASSWORD_FILE: cannot read ${s.CAPA_DATABASE_PASSWORD_FILE}`);
+    throw new ConfigError(`${setting}: cannot read ${file}`);
   }
-  return url.toString();
+  return u.toString();
 }
 
 function mappingFrom(file: string): Mapping {
@@ -353,4 +371,8 @@ const stringValues = (file: Record<string, unknown>) =>
 
 const SECRET_SETTINGS = new Set<string>(['VAULT_PASSWORD']);
 const redact = (name: string, value: unknown) =>
-  SECRET_SETTINGS.has(name) ? '***' : name === 'CAPA_DATABASE_URL' ? displayDatabaseUrl(String(value)) : value;
+  SECRET_SETTINGS.has(name)
+    ? '***'
+    : name.startsWith('CAPA_DATABASE_') && name.endsWith('_URL')
+      ? displayDatabaseUrl(String(value))
+      : value;

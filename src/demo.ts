@@ -13,9 +13,10 @@ import { VaultSimulator } from './simulator/server';
 import { connectClient, connectWorker } from './temporal-connection';
 import { createWorker } from './worker';
 import { installRuntime } from './runtime';
-import { EMBEDDED_DATABASE_URL, EMBEDDED_PORT } from './embedded-defaults';
+import { EMBEDDED_DATABASE_URL, EMBEDDED_OWNER_URL, EMBEDDED_PORT } from './embedded-defaults';
 import { ensureDatabase, listening, startEmbeddedPostgres } from './store/embedded-postgres';
 import { openStore } from './store/store';
+import { migrateStore } from './store/database';
 import { followBatch, summaryTable, waitingRecordsUrl } from './batch-output';
 import { PortInUse } from './port-holder';
 
@@ -67,12 +68,18 @@ export async function runDemo(): Promise<number> {
       stops.push(() => stopChild(server!));
     }
 
-    if (config.databaseUrl === EMBEDDED_DATABASE_URL && !(await listening(EMBEDDED_PORT))) {
-      console.log(`Starting the embedded PostgreSQL server (the store) on port ${EMBEDDED_PORT}...`);
-      const postgres = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'), EMBEDDED_PORT);
-      stops.push(() => postgres.stop());
-      await ensureDatabase(config.databaseUrl);
+    let ownerUrl = config.databaseOwnerUrl;
+    if (config.databaseUrl === EMBEDDED_DATABASE_URL) {
+      ownerUrl = EMBEDDED_OWNER_URL;
+      if (!(await listening(EMBEDDED_PORT))) {
+        console.log(`Starting the embedded PostgreSQL server (the store) on port ${EMBEDDED_PORT}...`);
+        const postgres = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'), EMBEDDED_PORT);
+        stops.push(() => postgres.stop());
+      }
+      await ensureDatabase(ownerUrl, config.databaseUrl);
     }
+    // As a deployment's migrate step does: the schema owner migrates, the worker and the CLI use the runtime role.
+    if (ownerUrl) await migrateStore(ownerUrl, config.databaseUrl, logger);
     const store = await openStore(config.databaseUrl, logger);
     stops.push(() => store.close());
 

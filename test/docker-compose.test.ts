@@ -12,6 +12,7 @@ const services = compose.services as Record<string, Record<string, never>>;
 
 it('has the production-like stack, with pinned official Temporal images', () => {
   expect(Object.keys(services).sort()).toEqual([
+    'capa-sync-migrate',
     'capa-sync-worker',
     'postgresql',
     'temporal',
@@ -29,7 +30,8 @@ it('has the production-like stack, with pinned official Temporal images', () => 
   expect(services['temporal-ui'].image).toMatch(/^temporalio\/ui:\d+\.\d+\.\d+$/);
   expect(services.postgresql.image).toMatch(/^postgres:\d+$/);
   expect(services.temporal.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
-  for (const name of ['capa-sync-worker', 'vault-simulator']) expect(services[name].build).toBe('.');
+  for (const name of ['capa-sync-worker', 'capa-sync-migrate', 'vault-simulator'])
+    expect(services[name].build).toBe('.');
   expect(fs.existsSync(path.join(root, 'Dockerfile'))).toBe(true);
 });
 
@@ -48,14 +50,24 @@ it('runs two worker replicas that share nothing but the database: no volume', ()
   expect(Object.keys(compose.volumes)).toEqual(['postgresql-data']);
 });
 
-it("gives capa-sync its own database and user on Temporal's PostgreSQL, with the password from a secret", () => {
+it("gives capa-sync its own database on Temporal's PostgreSQL: an owner that migrates, a login for the workers", () => {
   const pg = services.postgresql;
   expect(pg.volumes).toContain('./deploy/postgres-init:/docker-entrypoint-initdb.d:ro');
-  expect(pg.secrets).toContain('capa_db_password');
+  expect(pg.secrets).toEqual(expect.arrayContaining(['capa_db_password', 'capa_db_owner_password']));
   const script = fs.readFileSync(path.join(root, 'deploy/postgres-init/create-capa-sync-database.sh'), 'utf8');
+  expect(script).toContain('CREATE USER capa_owner');
   expect(script).toContain('CREATE USER capa_sync');
-  expect(script).toContain('CREATE DATABASE capa_sync OWNER capa_sync');
+  expect(script).toContain('CREATE DATABASE capa_sync OWNER capa_owner');
   expect(script).toContain('/run/secrets/capa_db_password');
+  expect(script).toContain('/run/secrets/capa_db_owner_password');
+  const migrate = services['capa-sync-migrate'];
+  expect(migrate.command).toEqual(['db', 'migrate']);
+  const migrateEnv = migrate.environment as Record<string, string>;
+  expect(new URL(migrateEnv.CAPA_DATABASE_OWNER_URL)).toMatchObject({ username: 'capa_owner', password: '' });
+  expect(new URL(migrateEnv.CAPA_DATABASE_URL).username).toBe('capa_sync');
+  expect(migrate.secrets).toEqual(['capa_db_owner_password']);
+  // The workers never see the owner's login.
+  expect(JSON.stringify(services['capa-sync-worker'])).not.toMatch(/owner/);
   expect(fs.statSync(path.join(root, 'deploy/postgres-init/create-capa-sync-database.sh')).mode & 0o111).toBeTruthy();
   const env = services['capa-sync-worker'].environment as Record<string, string>;
   expect(new URL(env.CAPA_DATABASE_URL)).toMatchObject({ hostname: 'postgresql', username: 'capa_sync', password: '' });
@@ -74,7 +86,7 @@ it('starts services only after what they need is healthy, and every awaited serv
     }
   }
   expect(Object.keys(services['capa-sync-worker'].depends_on)).toEqual([
-    'postgresql',
+    'capa-sync-migrate',
     'temporal-search-attributes',
     'vault-simulator',
   ]);

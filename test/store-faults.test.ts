@@ -8,7 +8,9 @@ import { startThrowawayPostgres } from './helpers/throwaway-postgres';
 import { progressQuery } from '../src/contracts/batch-messages';
 import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
-import { testDatabaseUrl } from './helpers/postgres';
+import { ownerUrlOf, testDatabaseUrl } from './helpers/postgres';
+import { migrateStore } from '../src/store/database';
+import { silentLogger } from '../src/logger';
 import { waitFor } from './helpers/wait';
 import { CLI } from './helpers/worker-process';
 
@@ -41,8 +43,21 @@ it('stops a worker whose database refuses the password, never printing the passw
   url.password = 'not-the-password-77';
   const { status, output } = await workerWith(url.toString());
   expect(status).toBe(1);
-  expect(output).toContain('the database refused the credentials in CAPA_DATABASE_URL (postgres://postgres:***@');
+  expect(output).toContain('the database refused the credentials in CAPA_DATABASE_URL (postgres://capa_runtime:***@');
   expect(output).not.toContain('not-the-password-77');
+});
+
+it('stops a worker on a store its owner never migrated, saying which command to run', async () => {
+  const owner = new URL(ownerUrlOf(await testDatabaseUrl()));
+  owner.pathname = '/never_migrated';
+  const runtime = new URL(owner);
+  Object.assign(runtime, { username: 'capa_unmigrated', password: 'pw' });
+  await ensureDatabase(owner.toString(), runtime.toString());
+  const { status, output } = await workerWith(runtime.toString());
+  expect(status).toBe(1);
+  expect(output).toContain(
+    "the store's schema is at version 0, this release needs 2: run `capa-sync db migrate` with CAPA_DATABASE_OWNER_URL",
+  );
 });
 
 describe('a database lost in the middle of a batch', () => {
@@ -52,12 +67,15 @@ describe('a database lost in the middle of a batch', () => {
 
   beforeAll(async () => {
     postgres = await startThrowawayPostgres();
-    await ensureDatabase(postgres.url('capa_sync'));
+    const runtime = new URL(postgres.url('capa_sync'));
+    Object.assign(runtime, { username: 'capa_sync', password: 'capa-sync-pw' });
+    await ensureDatabase(postgres.url('capa_sync'), runtime.toString());
+    await migrateStore(postgres.url('capa_sync'), runtime.toString(), silentLogger);
     stack = await startDevStack({
       records: RECORDS,
       lockedFraction: 0.05,
       taskQueue: 'lost-db',
-      settings: { CAPA_DATABASE_URL: postgres.url('capa_sync'), CAPA_PAGE_SIZE: '300' },
+      settings: { CAPA_DATABASE_URL: runtime.toString(), CAPA_PAGE_SIZE: '300' },
     });
     stack.sim.setFaults({ latencyMs: 200 });
   });

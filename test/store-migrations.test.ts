@@ -1,15 +1,18 @@
 import { Pool } from 'pg';
-import { migrate } from '../src/store/database';
+import { databaseRole, migrate } from '../src/store/database';
 import { MIGRATIONS } from '../src/store/schema';
-import { testDatabaseUrl } from './helpers/postgres';
+import { ownerUrlOf, testDatabaseUrl } from './helpers/postgres';
 
-// Workers starting at once all migrate at start: each migration is applied once, and none of them fails.
-it('applies each migration once when several workers migrate at the same moment', async () => {
+// Two deployments' migrate steps at once: each migration is applied once, and none of them fails.
+it('applies each migration once when several migrate at the same moment', async () => {
   const url = await testDatabaseUrl();
-  const pools = Array.from({ length: 5 }, () => new Pool({ connectionString: url }).on('error', () => undefined));
+  const runtime = databaseRole(url);
+  const pools = Array.from({ length: 5 }, () =>
+    new Pool({ connectionString: ownerUrlOf(url) }).on('error', () => undefined),
+  );
   try {
-    await Promise.all(pools.map((pool) => migrate(pool)));
-    await migrate(pools[0]); // and again later: nothing to do
+    await Promise.all(pools.map((pool) => migrate(pool, runtime)));
+    await migrate(pools[0], runtime); // and again later: nothing to do
     const { rows } = await pools[0].query('SELECT version FROM schema_migrations ORDER BY version');
     expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
     const { rows: tables } = await pools[0].query(

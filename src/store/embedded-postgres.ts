@@ -135,16 +135,29 @@ export function listening(port: number): Promise<boolean> {
   });
 }
 
-/** Creates the database the URL names, on its server, unless it exists. */
-export async function ensureDatabase(url: string): Promise<void> {
-  const target = new URL(url);
+const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/**
+ * As the server's superuser (`ownerUrl`), creates the database it names unless it exists, and the runtime role of
+ * `runtimeUrl` (a login that owns nothing; `capa-sync db migrate` grants it what it needs) with its password.
+ */
+export async function ensureDatabase(ownerUrl: string, runtimeUrl?: string): Promise<void> {
+  const target = new URL(ownerUrl);
   const name = decodeURIComponent(target.pathname.slice(1));
   target.pathname = '/postgres';
   const admin = new Client({ connectionString: target.toString() });
   await admin.connect();
   try {
     const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (!rowCount) await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+    if (!rowCount) await admin.query(`CREATE DATABASE ${ident(name)}`);
+    if (!runtimeUrl) return;
+    const runtime = new URL(runtimeUrl);
+    const role = decodeURIComponent(runtime.username);
+    const { rowCount: exists } = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
+    const password = (
+      await admin.query<{ q: string }>('SELECT quote_literal($1) AS q', [decodeURIComponent(runtime.password)])
+    ).rows[0].q;
+    await admin.query(`${exists ? 'ALTER' : 'CREATE'} ROLE ${ident(role)} LOGIN PASSWORD ${password}`);
   } finally {
     await admin.end();
   }

@@ -116,4 +116,43 @@ export const MIGRATIONS: string[] = [
   CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries
     FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_are_append_only();
   `,
+  `
+  -- Decisions (force, cancel, a batch's approval) are audit entries too, kept as long as the trail: no field, the
+  -- values they concerned in new_value, and where the command came from.
+  ALTER TABLE audit_entries
+    ADD COLUMN kind text NOT NULL DEFAULT 'write' CHECK (kind IN ('write', 'decision')),
+    ADD COLUMN decision text,
+    ADD COLUMN outcome text,
+    ADD COLUMN origin jsonb,
+    ALTER COLUMN record_id DROP NOT NULL,
+    ALTER COLUMN field DROP NOT NULL;
+  CREATE UNIQUE INDEX audit_entries_decision_once ON audit_entries (write_id) WHERE kind = 'decision';
+
+  -- The chain's head, signed (Ed25519) at each batch's end and each decision: a copy here, the ones that count in
+  -- Temporal, the reports and the alerts, where the database's owner cannot rewrite them.
+  CREATE TABLE audit_anchors (
+    signature text PRIMARY KEY,
+    seq bigint NOT NULL,
+    hash text NOT NULL,
+    signed_at timestamptz NOT NULL,
+    key_id text NOT NULL,
+    occasion text NOT NULL
+  );
+  `,
 ];
+
+/**
+ * What the runtime role (CAPA_DATABASE_URL's login: workers and the CLI) may do, granted by the owner after each
+ * migration: read and add everywhere, change only the working tables' rows, never the audit trail's. It owns
+ * nothing, so it cannot ALTER a table, switch a trigger off, DELETE or TRUNCATE.
+ */
+export const runtimeGrants = (role: string): string[] => {
+  const r = `"${role.replace(/"/g, '""')}"`;
+  return [
+    `GRANT USAGE ON SCHEMA public TO ${r}`,
+    `GRANT SELECT ON schema_migrations TO ${r}`,
+    `GRANT SELECT, INSERT, UPDATE ON batches, batch_rows, batch_pages TO ${r}`,
+    `GRANT SELECT, INSERT ON batch_running_records, staged_sources, staged_source_chunks, sent_alerts,
+       audit_entries, audit_anchors TO ${r}`,
+  ];
+};

@@ -60,6 +60,27 @@ function workerEnvironment(): Record<string, string> {
   };
 }
 
+/** compose's capa-sync-migrate service: the compiled CLI's `db migrate`, with the owner's password from a file. */
+async function migrateAsOwner(): Promise<string> {
+  const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'));
+  const composed = compose.services['capa-sync-migrate'].environment as Record<string, string>;
+  const passwordFile = path.join(cliDir, 'capa_db_owner_password');
+  fs.writeFileSync(passwordFile, `${new URL(cluster.ownerUrl).password}\n`);
+  const owner = new URL(cluster.ownerUrl);
+  expect(owner.username).toBe(new URL(composed.CAPA_DATABASE_OWNER_URL).username);
+  owner.password = '';
+  const { stdout } = await run('node', [CLI, ...compose.services['capa-sync-migrate'].command], {
+    cwd: cliDir,
+    env: {
+      ...process.env,
+      ...env,
+      CAPA_DATABASE_OWNER_URL: owner.toString(),
+      CAPA_DATABASE_OWNER_PASSWORD_FILE: passwordFile,
+    },
+  });
+  return stdout;
+}
+
 /** A worker replica: the compiled worker with its memory settings and a data folder of its own. */
 async function startWorker(): Promise<void> {
   workers.push((await startWorkerProcess({ ...env, CAPA_DATA_DIR: folder('worker') })).child);
@@ -95,6 +116,7 @@ beforeAll(async () => {
   sim.store.seed(sampleRecords({ count: RECORDS, lockedFraction: 0.1 }));
   env = workerEnvironment();
   const config = loadConfig(env);
+  expect(await migrateAsOwner()).toMatch(/schema went from version 0 to \d+; capa_sync granted/);
   client = await connectClient(config.temporal);
   store = await openStore(config.databaseUrl, silentLogger);
   await Promise.all([startWorker(), startWorker()]);

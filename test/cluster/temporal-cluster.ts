@@ -31,7 +31,9 @@ export interface TemporalCluster {
   /** Everything a capa-sync process or the `temporal` CLI needs to reach the cluster (mTLS, private CA). */
   clientEnv: Record<string, string>;
   /** capa-sync's store, as the workers reach it (its own database and user, as deploy/postgres-init creates). */
+  /** capa-sync's database as the workers' login (the runtime role), and as its owner's. */
   databaseUrl: string;
+  ownerUrl: string;
   /** The `temporal` CLI against the cluster; resolves with its stdout. */
   temporal(args: string[]): Promise<string>;
   /** kill -9 of the Temporal server, then a start on the same persistence. */
@@ -59,7 +61,7 @@ export async function startTemporalCluster(): Promise<TemporalCluster> {
   try {
     await superuserSql(postgres.url('postgres'), [
       "CREATE ROLE temporal LOGIN CREATEDB PASSWORD 'temporal'",
-      ...capaSyncDatabaseSql('capa-db-password'),
+      ...capaSyncDatabaseSql(DATABASE_PASSWORDS),
     ]);
     await setUpSchemas(pg.port);
     const ca = makePrivateCa(dir);
@@ -96,7 +98,8 @@ export async function startTemporalCluster(): Promise<TemporalCluster> {
       ]);
     return {
       clientEnv,
-      databaseUrl: `postgres://capa_sync:capa-db-password@127.0.0.1:${pg.port}/capa_sync`,
+      databaseUrl: `postgres://capa_sync:${DATABASE_PASSWORDS.runtime}@127.0.0.1:${pg.port}/capa_sync`,
+      ownerUrl: `postgres://capa_owner:${DATABASE_PASSWORDS.owner}@127.0.0.1:${pg.port}/capa_sync`,
       temporal,
       async killAndRestartServer(whileDown) {
         const exited = new Promise((resolve) => server!.once('exit', resolve));
@@ -124,10 +127,13 @@ async function superuserSql(url: string, statements: string[]): Promise<void> {
 }
 
 /** deploy/postgres-init's statements (psql's :'pw' becomes the password literal). */
-function capaSyncDatabaseSql(password: string): string[] {
+const DATABASE_PASSWORDS = { owner: 'capa-owner-password', runtime: 'capa-db-password' };
+
+function capaSyncDatabaseSql(passwords: { owner: string; runtime: string }): string[] {
   const sql = /<<'SQL'\n([\s\S]*?)\nSQL/.exec(POSTGRES_INIT)![1];
   return sql
-    .replace(/:'pw'/g, `'${password}'`)
+    .replace(/:'owner_pw'/g, `'${passwords.owner}'`)
+    .replace(/:'pw'/g, `'${passwords.runtime}'`)
     .split(';')
     .map((s) => s.trim())
     .filter(Boolean);

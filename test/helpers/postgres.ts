@@ -3,6 +3,8 @@ import { silentLogger } from '../../src/logger';
 import { EmbeddedPostgres, ensureDatabase } from '../../src/store/embedded-postgres';
 import { startThrowawayPostgres } from './throwaway-postgres';
 import { openStore, Store } from '../../src/store/store';
+import { migrateStore } from '../../src/store/database';
+import { EMBEDDED_SUPERUSER } from '../../src/embedded-defaults';
 
 /** This test file's own PostgreSQL server: started on first use, stopped after the file's tests (see setup.ts). */
 let server: Promise<EmbeddedPostgres> | undefined;
@@ -10,12 +12,30 @@ let databases = 0;
 const stores: Store[] = [];
 const pools: Pool[] = [];
 
-/** A new, empty database on this file's server: each test setup gets its own store. */
+/** The runtime role every test store logs in as, as workers do: it owns nothing. */
+const RUNTIME = { user: 'capa_runtime', password: 'capa-runtime-password' };
+
+/**
+ * A new, empty database on this file's server, migrated by its owner (the server's superuser): each test setup gets
+ * its own store. The URL logs in as the runtime role, as the workers' does.
+ */
 export async function testDatabaseUrl(): Promise<string> {
   server ??= startThrowawayPostgres();
-  const url = (await server).url(`capa_test_${++databases}`);
-  await ensureDatabase(url);
-  return url;
+  const owner = (await server).url(`capa_test_${++databases}`);
+  const runtime = new URL(owner);
+  runtime.username = RUNTIME.user;
+  runtime.password = RUNTIME.password;
+  await ensureDatabase(owner, runtime.toString());
+  await migrateStore(owner, runtime.toString(), silentLogger);
+  return runtime.toString();
+}
+
+/** The same database as its owner's (the server's superuser's) login. */
+export function ownerUrlOf(url: string): string {
+  const owner = new URL(url);
+  owner.username = EMBEDDED_SUPERUSER.user;
+  owner.password = EMBEDDED_SUPERUSER.password;
+  return owner.toString();
 }
 
 /** A store on the URL, closed after the file's tests. */
@@ -26,10 +46,15 @@ export async function testStore(url: string): Promise<Store> {
 }
 
 /**
- * Plain SQL on a test database, for what no capa-sync code may do (alter a table, bypass a trigger): the store
- * itself gives out no connection. Closed after the file's tests.
+ * Plain SQL on a test database as its owner, for what no capa-sync code may do (alter a table, bypass a trigger):
+ * the store itself gives out no connection. Closed after the file's tests.
  */
 export function testSql(url: string): Pool {
+  return sqlAs(ownerUrlOf(url));
+}
+
+/** Plain SQL with exactly the URL's login (the runtime role's, to see what it may not do). */
+export function sqlAs(url: string): Pool {
   const pool = new Pool({ connectionString: url, max: 2 });
   // As the store's own pool does: an idle connection the server drops (its shutdown at the file's end) is no failure.
   pool.on('error', () => undefined);
