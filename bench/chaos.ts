@@ -416,7 +416,7 @@ async function check(c: {
   const falseNeedsDecision = falseDecisions.length;
 
   const audited = new Map<string, number>();
-  for (const e of await c.store.audit.read()) {
+  for (const e of await c.store.audit.writes()) {
     const key = `${e.recordId}|${e.field}|${JSON.stringify(e.newValue)}`;
     audited.set(key, (audited.get(key) ?? 0) + 1);
   }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { DIALECTS } from './vault/dialect';
+import { defaultKeyFiles } from './audit/signing-key';
 import { DEFAULT_RECORD_OPTIONS } from './contracts/record-messages';
 import { DEFAULT_MAPPING, Mapping, parseMapping } from './sources/mapping';
 import { displayDatabaseUrl } from './store/database';
@@ -201,6 +202,16 @@ export const SETTINGS = {
     default: undefined,
     doc: "A file holding the owner's password: it replaces CAPA_DATABASE_OWNER_URL's password",
   },
+  CAPA_AUDIT_SIGNING_KEY_FILE: {
+    schema: z.string().optional(),
+    default: undefined,
+    doc: "The workers' Ed25519 private key (PEM) that signs the audit chain's head; unset: CAPA_DATA_DIR/audit-signing-key.pem, made on first use",
+  },
+  CAPA_AUDIT_PUBLIC_KEY_FILE: {
+    schema: z.string().optional(),
+    default: undefined,
+    doc: '`audit verify`: the public key (PEM) that checks the signed heads; unset: the signing key, or the public key beside it',
+  },
   CAPA_DATA_DIR: {
     schema: z.string().min(1),
     default: '.data',
@@ -321,6 +332,7 @@ function configFrom(s: Parsed, temporal: TemporalConnectionSettings) {
         'CAPA_DATABASE_OWNER_PASSWORD_FILE',
       ),
     dataDir: path.resolve(s.CAPA_DATA_DIR),
+    audit: auditKeys(s),
     logLevel: s.LOG_LEVEL,
     metricsPort: s.METRICS_PORT,
   };
@@ -336,6 +348,19 @@ function vaultPassword(s: Parsed): string {
   }
   // The simulator's documented default password, so the embedded demo needs no setting at all.
   return s.VAULT_PASSWORD ?? DEFAULT_PASSWORD;
+}
+
+/** The key files of the audit signatures: the ones given, or the embedded default's pair under CAPA_DATA_DIR. */
+function auditKeys(s: Parsed) {
+  const made = defaultKeyFiles(path.resolve(s.CAPA_DATA_DIR));
+  const signingKeyFile = s.CAPA_AUDIT_SIGNING_KEY_FILE ?? made.privateKey;
+  return {
+    signingKeyFile,
+    /** Only the embedded default's key is made when missing: a key that was given and is gone is an error. */
+    makeMissingKey: s.CAPA_AUDIT_SIGNING_KEY_FILE ? undefined : made,
+    /** Where `audit verify` looks for the public key, in order. */
+    publicKeyFiles: [s.CAPA_AUDIT_PUBLIC_KEY_FILE, signingKeyFile, made.publicKey].filter((f): f is string => !!f),
+  };
 }
 
 function withPasswordFile(url: string, file: string | undefined, setting: string): string {

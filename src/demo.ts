@@ -117,6 +117,10 @@ export async function runDemo(): Promise<number> {
     console.log(
       `Batch workflow: ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(handle.workflowId)}`,
     );
+    const keys = config.audit.publicKeyFiles;
+    console.log(
+      `Audit trail: \`capa-sync audit --batch ${batchId}\`; its head is signed with ${config.audit.signingKeyFile} (checked by \`capa-sync audit verify\` with ${keys[keys.length - 1]})`,
+    );
     console.log(
       'Reviewers approve the locked records over the next minutes; capa-sync applies each one. Ctrl-C stops everything.\n',
     );

@@ -9,6 +9,7 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import type { AppConfig } from './config';
+import { commandOrigin } from './command-origin';
 import { batchSummary } from './contracts/workflow-descriptions';
 import { recordQuery } from './contracts/visibility';
 import type { capaBatchWorkflow } from './workflows/batch';
@@ -153,13 +154,15 @@ export async function decide(
 ): Promise<string> {
   const handle = recordHandle(client, config, recordId);
   const updateId = randomUUID();
+  // Where the command runs, beside the operator it declares: what the audit entry attributes the decision to.
+  const origin = { ...commandOrigin(), client: client.options.identity };
   const deadline = Date.now() + config.decisionWaitMs;
   let waiting: PassingCondition | undefined;
   try {
     for (;;) {
       try {
         return await handle.executeUpdate(kind === 'force' ? forceUpdate : cancelUpdate, {
-          args: [decision],
+          args: [{ ...decision, origin }],
           updateId,
         });
       } catch (err) {

@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { AppConfig } from './config';
+import { commandOrigin } from './command-origin';
 
 /** Temporal could not be reached: says where, and which settings to check (instead of the transport's own text). */
 export class TemporalUnreachable extends Error {
@@ -24,10 +25,15 @@ async function reach<T>(config: AppConfig['temporal'], connect: () => Promise<T>
   }
 }
 
-/** A client for starting workflows, schedules and operator messages. */
+/**
+ * A client for starting workflows, schedules and operator messages. Its identity, which Temporal records with each
+ * workflow start, signal and update, names the account, host and process it runs as.
+ */
 export async function connectClient(config: AppConfig['temporal']): Promise<Client> {
   const connection = await reach(config, () => Connection.connect(config.options));
-  return new Client({ connection, namespace: config.namespace });
+  const { account, host } = commandOrigin();
+  const identity = `capa-sync ${account}@${host} pid ${process.pid}`;
+  return new Client({ connection, namespace: config.namespace, identity });
 }
 
 /** The worker's connection. */

@@ -13,6 +13,7 @@ import { installRuntime } from './runtime';
 import { Client } from '@temporalio/client';
 import type { AlertChannel } from './alerts/alert-channel';
 import { openStore, Store } from './store/store';
+import { loadSigner } from './audit/load-signer';
 
 /** The worker's side effects, built once per process: one Vault session and coalescer for all activities. */
 export function buildActivities(
@@ -35,6 +36,7 @@ export function buildActivities(
     mapping: config.mapping,
     recordOptions: config.record,
     store: services.store,
+    signer: loadSigner(config.audit, services.logger),
     reportsDir: path.join(config.dataDir, 'reports'),
     pageSize: config.batch.pageSize,
     updateConcurrency: config.batch.updateConcurrency,

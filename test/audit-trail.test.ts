@@ -1,9 +1,12 @@
-import { AuditEntry } from '../src/store/audit-trail';
+import { AuditEntry, entryHash } from '../src/store/audit-trail';
 import type { Store } from '../src/store/store';
-import type { Pool } from 'pg';
+import crypto from 'node:crypto';
+import type { Pool, PoolClient } from 'pg';
+import { AuditSigner } from '../src/audit/signing-key';
 import { testDatabaseUrl, testSql, testStore } from './helpers/postgres';
 
 const entry = (recordId: string, newValue: string | number, field = 'priority__c'): AuditEntry => ({
+  kind: 'write',
   time: '2026-11-24T02:00:00.000Z',
   object: 'capa__c',
   recordId,
@@ -31,7 +34,7 @@ it('audits a retried or zombie write once: the attempt that comes second adds no
     store.audit.append([entry('R2', 'Medium')], 'w2'),
     store.audit.append([entry('R2', 'Medium')], 'w2'),
   ]);
-  expect((await store.audit.read()).map((e) => [e.recordId, e.field, e.newValue, e.writeId])).toEqual([
+  expect((await store.audit.writes()).map((e) => [e.recordId, e.field, e.newValue, e.writeId])).toEqual([
     ['R1', 'priority__c', 'High', 'w1'],
     ['R1', 'risk_score__c', 7, 'w1'],
     ['R2', 'priority__c', 'Medium', 'w2'],
@@ -39,7 +42,7 @@ it('audits a retried or zombie write once: the attempt that comes second adds no
   expect(await store.audit.lastOwnWrites('capa__c', 'R1', ['priority__c', 'due_date__c'], '2026-11-01')).toEqual({
     priority__c: { value: 'High', sourceTimestamp: '2026-11-24T01:00:00.000Z' },
   });
-  expect(await store.audit.verify()).toEqual({ entries: 3 });
+  expect(await store.audit.verify()).toEqual({ entries: 3, anchors: 0, problems: [] });
 });
 
 it('refuses UPDATE, DELETE and TRUNCATE of the trail', async () => {
@@ -57,17 +60,103 @@ it('audit verify names the first entry edited or removed behind the trigger', as
   for (const [i, id] of ['R1', 'R2', 'R3', 'R4'].entries()) await store.audit.append([entry(id, 'High')], `w${i}`);
   const db = await sql.connect();
   try {
-    // Only someone who can switch the trigger off (a superuser) can change the table; the chain still tells.
+    // Only the owner (or a superuser) can switch the trigger off; the chain still tells.
     await db.query("SET session_replication_role = 'replica'");
     await db.query(`UPDATE audit_entries SET new_value = '"Medium"' WHERE record_id = 'R3'`);
     expect(await store.audit.verify()).toEqual({
       entries: 2,
-      broken: { seq: 3, recordId: 'R3', field: 'priority__c', problem: expect.stringContaining('was changed') },
+      anchors: 0,
+      problems: [expect.stringMatching(/^entry 3 \(R3 priority__c\): its content does not match its hash/)],
     });
     await db.query(`UPDATE audit_entries SET new_value = '"High"' WHERE record_id = 'R3'`);
     await db.query(`DELETE FROM audit_entries WHERE record_id = 'R2'`);
-    expect((await store.audit.verify()).broken).toMatchObject({ seq: 3, problem: expect.stringContaining('removed') });
+    expect((await store.audit.verify()).problems).toEqual([expect.stringMatching(/^entry 3 .*removed or inserted/)]);
   } finally {
     db.release();
   }
+});
+
+describe('signed heads: what the owner of the database can do, and what the anchors show of it', () => {
+  const signer = new AuditSigner(crypto.generateKeyPairSync('ed25519').privateKey);
+  const publicKeys = [signer.publicKey];
+  /** Five entries and the head signed after them, as a batch's end signs it; the anchor as published outside. */
+  const signedTrail = async () => {
+    for (const [i, id] of ['R1', 'R2', 'R3', 'R4', 'R5'].entries())
+      await store.audit.append([entry(id, 'High')], `w${i}`);
+    return store.audit.signHead(signer, 'test batch finished');
+  };
+  /** The owner's statements, as in the report: the trigger switched off for the change, then on again. */
+  const asOwner = async (change: (db: PoolClient) => Promise<void>) => {
+    const db = await sql.connect();
+    try {
+      await db.query('ALTER TABLE audit_entries DISABLE TRIGGER USER');
+      await change(db);
+      await db.query('ALTER TABLE audit_entries ENABLE TRIGGER USER');
+    } finally {
+      db.release();
+    }
+  };
+
+  it('verifies an untouched trail up to its newest signed head', async () => {
+    const anchor = await signedTrail();
+    expect(await store.audit.verify({ publicKeys, anchors: [anchor] })).toEqual({
+      entries: 5,
+      anchors: 1,
+      anchoredTo: anchor,
+      problems: [],
+    });
+  });
+
+  it('names a tail cut with the owner credentials, even with the copy in the store deleted', async () => {
+    const published = await signedTrail();
+    await asOwner(async (db) => {
+      await db.query('DELETE FROM audit_entries WHERE seq > (SELECT max(seq) - 2 FROM audit_entries)');
+      await db.query('DELETE FROM audit_anchors');
+    });
+    const result = await store.audit.verify({ publicKeys, anchors: [published] });
+    expect(result.problems).toEqual([expect.stringMatching(/^entry 5, the head signed .* is gone: the trail was cut/)]);
+  });
+
+  it('names an entry rewritten with the chain recomputed, which the hash chain alone cannot see', async () => {
+    const published = await signedTrail();
+    const entries = await store.audit.writes();
+    await asOwner(async (db) => {
+      let prev = entries[1].prevHash;
+      for (const e of entries.slice(1)) {
+        const forged = e.recordId === 'R2' ? { ...e, newValue: 'Low' } : e;
+        const hash = entryHash(prev, forged);
+        await db.query('UPDATE audit_entries SET new_value = $2, prev_hash = $3, hash = $4 WHERE seq = $1', [
+          e.seq,
+          JSON.stringify(forged.newValue),
+          prev,
+          hash,
+        ]);
+        prev = hash;
+      }
+    });
+    expect((await store.audit.verify()).problems).toEqual([
+      // The copy in the store is checked too: without the public key it proves nothing, and says so.
+      expect.stringMatching(/anchor at entry 5 .* cannot be trusted: signed with key \w+, which is not among/),
+    ]);
+    const result = await store.audit.verify({ publicKeys, anchors: [published] });
+    expect(result.problems).toEqual([
+      expect.stringMatching(/^the trail up to entry 5 is not the one signed .*recomputed/),
+    ]);
+    expect(result.entries).toBe(5); // the chain itself verifies: only the signed head shows the forgery
+  });
+
+  it('refuses an anchor forged with another key or altered', async () => {
+    const anchor = await signedTrail();
+    const other = new AuditSigner(crypto.generateKeyPairSync('ed25519').privateKey).sign(anchor);
+    const altered = { ...anchor, seq: 4, signature: anchor.signature };
+    const result = await store.audit.verify({
+      publicKeys,
+      anchors: [other, { ...altered, signature: `x${anchor.signature.slice(1)}` }],
+    });
+    expect(result.problems).toEqual([
+      expect.stringMatching(/not among the public keys given/),
+      expect.stringMatching(/signature does not verify: it was forged or altered/),
+    ]);
+    expect(result.anchoredTo).toEqual(anchor);
+  });
 });

@@ -12,6 +12,7 @@ import { waitFor } from './helpers/wait';
 import { startRecordWorkflow, testWorker } from './helpers/record-env';
 import { Worker } from '@temporalio/worker';
 import { CAPA_LOCKED_STATES } from '../src/vault/dialect';
+import { defaultKeyFiles } from '../src/audit/signing-key';
 
 const CLI = path.join(__dirname, '../bin/capa-sync.js');
 let env: TestWorkflowEnvironment;
@@ -55,6 +56,8 @@ beforeAll(async () => {
     CAPA_DATABASE_URL: ctx.config.databaseUrl,
     LOG_LEVEL: 'error',
     CAPA_DECISION_WAIT_SECONDS: '4',
+    // An auditor holds the workers' public key, not their private one.
+    CAPA_AUDIT_PUBLIC_KEY_FILE: defaultKeyFiles(ctx.config.dataDir).publicKey,
   };
 });
 
@@ -128,19 +131,73 @@ it('runs a batch, lists waiting records, shows status, forces, cancels and repor
   });
   expect(waitingCsv.split('\r\n').filter(Boolean)).toHaveLength(1 + 3);
   expect(waitingCsv).toMatch(new RegExp(`${first},waiting,.*,applied\r\n`));
-  expect(waitingCsv).toMatch(new RegExp(`${second},waiting,.*,cancelled\r\n`));
+  expect(waitingCsv).toMatch(new RegExp(`${second},waiting,.*,cancelled by qa.lead: obsolete\r\n`));
   const forced = await json('audit', '--record', first);
-  expect(forced.map((e: { field: string }) => e.field).sort()).toEqual(['due_date__c', 'priority__c', 'risk_score__c']);
-  expect(forced.find((e: { field: string }) => e.field === 'priority__c')).toMatchObject({
+  const writes = forced.filter((e: { kind: string }) => e.kind === 'write');
+  expect(writes.map((e: { field: string }) => e.field).sort()).toEqual(['due_date__c', 'priority__c', 'risk_score__c']);
+  expect(writes.find((e: { field: string }) => e.field === 'priority__c')).toMatchObject({
     oldValue: 'Low',
     newValue: 'High',
     actor: 'qa.lead',
     reason: 'board approved',
   });
+  // Both forces are decisions in the trail, the one Vault refused as still locked too, with where they came from.
+  const decisions = forced.filter((e: { kind: string }) => e.kind === 'decision');
+  const origin = { via: 'update', account: os.userInfo().username, host: os.hostname() };
+  expect(decisions).toEqual([
+    expect.objectContaining({
+      decision: 'force',
+      outcome: 'still locked: waiting',
+      actor: 'qa.lead',
+      origin: expect.objectContaining(origin),
+    }),
+    expect.objectContaining({ decision: 'force', outcome: 'applied', reason: 'board approved' }),
+  ]);
+  expect(decisions[0].origin.client).toMatch(new RegExp(`^capa-sync ${origin.account}@${origin.host} pid \\d+$`));
   expect((await json('audit', '--batch', 'cli-1')).length).toBeGreaterThan(27);
-  expect((await cli('audit', '--batch', 'cli-1')).stdout).toMatch(/seq\s+time\s+recordId\s+field\s+change/);
+  expect((await cli('audit', '--record', first)).stdout).toMatch(
+    /seq\s+time\s+recordId\s+what\s+who\s+batchId\n[\s\S]*force \(still locked: waiting\) of .*qa\.lead \(board approved\) from \S+@\S+ via capa-sync/,
+  );
   const verify = await cli('audit', 'verify');
-  expect(verify).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Audit trail intact: \d+ entries/) });
+  expect(verify).toMatchObject({
+    code: 0,
+    stdout: expect.stringMatching(/^Audit trail intact: \d+ entries, hash chain verified; signed heads checked: [1-9]/),
+  });
+});
+
+it("keeps a cancel's who, why and where in the trail after Temporal has deleted the workflow's history", async () => {
+  const recordId = sampleRecordId(1, 'DEL');
+  sim.store.seed([{ id: recordId, state__v: CAPA_LOCKED_STATES[0], fields: { priority__c: 'Low' } }]);
+  const handle = await startRecordWorkflow(env, 'cli', {
+    recordId,
+    desired: { priority__c: 'High' },
+    baseline: { priority__c: 'Low' },
+  });
+  expect(await json('cancel', recordId, '--operator', 'qa.lead', '--reason', 'superseded by CAPA-77')).toEqual({
+    recordId,
+    result: 'cancelled',
+  });
+  await handle.result();
+  // As retention does: the history is gone.
+  await env.client.workflowService.deleteWorkflowExecution({
+    namespace: 'default',
+    workflowExecution: { workflowId: handle.workflowId },
+  });
+  await waitFor(
+    'the history to be deleted',
+    async () => (await handle.describe().catch(() => undefined)) === undefined,
+  );
+  const [entry] = await json('audit', '--record', recordId);
+  expect(entry).toMatchObject({
+    kind: 'decision',
+    decision: 'cancel',
+    outcome: 'cancelled',
+    actor: 'qa.lead',
+    reason: 'superseded by CAPA-77',
+    values: { priority__c: 'High' },
+    workflowId: handle.workflowId,
+    origin: { via: 'update', account: os.userInfo().username, host: os.hostname() },
+  });
 });
 
 it('waits out a failing workflow task, then says plainly whether the decision took effect', async () => {
@@ -189,6 +246,7 @@ it('waits out a failing workflow task, then says plainly whether the decision to
 it('prints a large answer whole into a pipe before it exits', async () => {
   // 3,000 audit entries make about 1.5 MB of JSON: more than a pipe takes before the reader catches up.
   const entries = Array.from({ length: 3000 }, (_, i) => ({
+    kind: 'write' as const,
     time: '2026-11-27T02:00:00.000Z',
     object: 'capa__c',
     recordId: sampleRecordId(i),

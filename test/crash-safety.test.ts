@@ -57,7 +57,7 @@ const changesFrom = (before: ReturnType<typeof fieldsOf>) =>
       .map(([field, value]) => [id, field, fields[field], value]),
   );
 
-const auditOf = (batchId: string) => stack.ctx.store.audit.read({ batchId });
+const auditOf = (batchId: string) => stack.ctx.store.audit.writes({ batchId });
 
 it('reports and audits a page written by an attempt that failed before recording it', async () => {
   const ids = Array.from({ length: RECORDS }, (_, i) => sampleRecordId(i));

@@ -93,7 +93,7 @@ it('writes values that arrive while its write is in flight, and takes its own wr
     ['Low', 'High'],
     ['High', 'Medium'],
   ]);
-  expect((await audit.read()).map((e) => [e.recordId, e.oldValue, e.newValue, e.batchId])).toEqual([
+  expect((await audit.writes()).map((e) => [e.recordId, e.oldValue, e.newValue, e.batchId])).toEqual([
     ['A1', 'Low', 'High', 'batch-1'],
     ['A1', 'High', 'Medium', 'batch-2'],
   ]);

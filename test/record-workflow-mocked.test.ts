@@ -23,6 +23,7 @@ function mockedVault(script: { lockedReads: number; values: FieldValues }) {
   const writes: Array<{ values: FieldValues; actor: string }> = [];
   const alerts: RecordAlert[] = [];
   const settled: string[] = [];
+  const decisions: string[] = [];
   const activities: RecordActivities = {
     async readRecord({ tickAt }): Promise<RecordSnapshot> {
       reads.push({ tickAt });
@@ -42,14 +43,18 @@ function mockedVault(script: { lockedReads: number; values: FieldValues }) {
     async sendRecordAlert(alert) {
       alerts.push(alert);
     },
-    async settleRecord({ state }) {
-      settled.push(state);
+    async settleRecord({ resolution }) {
+      settled.push(resolution);
+    },
+    async recordDecision({ decision, outcome }) {
+      decisions.push(`${decision}: ${outcome}`);
+      return { seq: decisions.length, hash: 'h', signedAt: new Date().toISOString(), keyId: 'k', signature: 's' };
     },
     async lastOwnWrites() {
       return {};
     },
   };
-  return { activities, reads, writes, alerts, settled };
+  return { activities, reads, writes, alerts, settled, decisions };
 }
 
 let queue = 0;
@@ -97,6 +102,7 @@ it('alerts on a hand edit made during the lock, writes nothing, and applies when
   });
   expect(vault.alerts.map((a) => [a.reason, a.recordId])).toEqual([['conflict', 'M2']]);
   expect(vault.writes).toEqual([{ values: { priority__c: 'High', risk_score__c: 16 }, actor: 'qa.lead' }]);
+  expect(vault.decisions).toEqual(['force: applied']);
   expect(vault.settled).toEqual(['applied']);
 });
 
@@ -133,4 +139,7 @@ it('restarts the wait when an operator forces a record that reached the maximum 
     await h.result();
     await saveHistory('max-wait-force-while-locked-then-cancel', h);
   });
+  // Both decisions are audited, the force with its "still locked" outcome; the cancel's rows say who and why.
+  expect(vault.decisions).toEqual(['force: still locked: waiting again, up to the maximum wait', 'cancel: cancelled']);
+  expect(vault.settled).toEqual(['cancelled by qa.lead: review abandoned']);
 });

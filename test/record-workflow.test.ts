@@ -77,7 +77,7 @@ it('waits out a lock that clears after 3 days, then applies the change exactly o
   expect(vaultAudit('L1').map((a) => [a.field, a.oldValue, a.newValue, a.user])).toEqual([
     ['priority__c', 'Low', 'High', 'sync.user@example.com'],
   ]);
-  expect(await audit.read()).toEqual([
+  expect(await audit.writes()).toEqual([
     expect.objectContaining({
       recordId: 'L1',
       field: 'priority__c',
@@ -163,7 +163,7 @@ describe("a reviewer's edit during the lock", () => {
       ['Low', 'Medium', 'reviewer@example.com'],
       ['Medium', 'High', 'sync.user@example.com'],
     ]);
-    expect(await audit.read()).toEqual([
+    expect(await audit.writes()).toEqual([
       expect.objectContaining({ oldValue: 'Medium', newValue: 'High', actor: 'qa.lead', reason: 'risk review wins' }),
     ]);
   });
@@ -178,7 +178,7 @@ describe("a reviewer's edit during the lock", () => {
       await saveHistory('conflict-then-cancel', h);
     });
     expect(vaultAudit('C2').map((a) => a.user)).toEqual(['reviewer@example.com']);
-    expect(await audit.read()).toEqual([]);
+    expect(await audit.writes()).toEqual([]);
   });
 });
 

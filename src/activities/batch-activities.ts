@@ -17,6 +17,7 @@ import type { ValidRow } from '../sources/validate-row';
 import { changeEntries } from '../store/audit-trail';
 import type { HandOff } from '../store/batch-store';
 import type { Store } from '../store/store';
+import type { AuditSigner } from '../audit/signing-key';
 import { isStaged } from '../store/staged-sources';
 import { MAX_ROWS_PER_UPDATE, VaultClient } from '../vault/client';
 import { isLockedState } from '../vault/dialect';
@@ -45,6 +46,7 @@ export interface BatchActivityDeps {
   mapping: Mapping;
   recordOptions: RecordWorkflowOptions;
   store: Store;
+  signer: AuditSigner;
   /** Where the finish step writes the batch's report files (the store holds every row either way). */
   reportsDir: string;
   pageSize: number;
@@ -272,6 +274,9 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
     },
 
     async finishBatch({ batchId }) {
+      // The trail's head with every entry of the batch, signed and published with its result, report and digest.
+      const anchor = await deps.store.audit.signHead(deps.signer, `batch ${batchId} finished`);
+      await deps.store.batches.saveAuditAnchor(batchId, anchor);
       const batch = (await deps.store.batches.batch(batchId))!;
       const summary = await writeBatchReport(deps.store.batches, batch, path.join(deps.reportsDir, batchId));
       const notable = await deps.store.batches.firstResults(batchId, ['waiting', 'failed'], DIGEST_RECORD_LINES);

@@ -1,7 +1,8 @@
 import { asActivityFailure } from './activity-failures';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { AlertChannel } from '../alerts/alert-channel';
-import { changeEntries } from '../store/audit-trail';
+import { changeEntries, type DecisionEntry } from '../store/audit-trail';
+import type { AuditSigner } from '../audit/signing-key';
 import type { Store } from '../store/store';
 import type { Logger } from '../logger';
 import { isLockedState, VaultDialect } from '../vault/dialect';
@@ -13,6 +14,7 @@ export interface RecordActivityDeps {
   coalesced: CoalescingVaultClient;
   dialect: VaultDialect;
   store: Store;
+  signer: AuditSigner;
   alerts: AlertChannel;
   logger: Logger;
 }
@@ -83,8 +85,23 @@ export function createRecordActivities(deps: RecordActivityDeps): RecordActiviti
       return deps.store.audit.lastOwnWrites(object, recordId, fields, since);
     },
 
-    settleRecord({ workflowId, batchId, state }) {
-      return deps.store.batches.settle(workflowId, batchId, state);
+    settleRecord({ workflowId, batchId, resolution }) {
+      return deps.store.batches.settle(workflowId, batchId, resolution);
+    },
+
+    async recordDecision(d) {
+      const info = Context.current().info;
+      const writeId = `${d.workflowId}/${info.workflowExecution?.runId}/${info.activityId}`;
+      const entry: DecisionEntry = {
+        kind: 'decision',
+        time: new Date().toISOString(),
+        ...{ object: d.object, recordId: d.recordId, batchId: d.batchId, workflowId: d.workflowId },
+        ...{ actor: d.operator, reason: d.reason, decision: d.decision, outcome: d.outcome, origin: d.origin },
+        ...{ values: d.values, sourceTimestamp: d.sourceTimestamp },
+      };
+      await deps.store.audit.append([entry], writeId);
+      deps.logger.info('operator decision audited', { ...d, values: undefined });
+      return deps.store.audit.signHead(deps.signer, `${d.decision} of ${d.recordId} by ${d.operator}`);
     },
 
     async sendRecordAlert(alert) {

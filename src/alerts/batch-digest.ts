@@ -5,7 +5,10 @@ import type { Alert } from './alert-channel';
 export const DIGEST_RECORD_LINES = 50;
 
 /** The nightly digest: the batch's counts and its first waiting and failed records. */
-export function batchDigest({ batchId, inputRows, ignoredColumns, counts }: BatchSummary, notable: RowResult[]): Alert {
+export function batchDigest(
+  { batchId, inputRows, ignoredColumns, counts, auditAnchor }: BatchSummary,
+  notable: RowResult[],
+): Alert {
   const line = (r: RowResult) =>
     `row ${r.row} ${r.recordId ?? ''}: ${r.outcome}${r.vaultState ? ` (${r.vaultState})` : ''}${r.errorType ? ` ${r.errorType}` : ''}${r.message ? `: ${r.message}` : ''}`;
   return {
@@ -21,7 +24,13 @@ export function batchDigest({ batchId, inputRows, ignoredColumns, counts }: Batc
       ...(counts.waiting + counts.failed > DIGEST_RECORD_LINES
         ? [`... and ${counts.waiting + counts.failed - DIGEST_RECORD_LINES} more in the report`]
         : []),
+      // A copy of the signed head outside the database: keep it, and `audit verify --anchor` checks the trail by it.
+      ...(auditAnchor
+        ? [
+            `Audit trail head signed at entry ${auditAnchor.seq} (key ${auditAnchor.keyId}): ${JSON.stringify(auditAnchor)}`,
+          ]
+        : []),
     ],
-    fields: { kind: 'batch-digest', batchId, inputRows, counts },
+    fields: { kind: 'batch-digest', batchId, inputRows, counts, ...(auditAnchor ? { auditAnchor } : {}) },
   };
 }

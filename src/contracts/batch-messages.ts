@@ -1,3 +1,4 @@
+import type { AuditAnchor } from './audit-anchor';
 import { defineQuery } from '@temporalio/workflow';
 
 export const batchWorkflowId = (object: string, batchId: string) => `capa-batch:${object}:${batchId}`;
@@ -72,6 +73,8 @@ export interface BatchSummary {
   counts: OutcomeCounts;
   ignoredColumns: string[];
   reports: BatchReportFiles;
+  /** The audit chain's head signed at the batch's end: in the workflow's result, report.json and the digest. */
+  auditAnchor?: AuditAnchor;
 }
 
 export const progressQuery = defineQuery<BatchProgress>('progress');

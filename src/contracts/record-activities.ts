@@ -1,5 +1,7 @@
 import type { FieldValue, FieldValues } from './field-values';
 import type { WriteOutcome } from './write-outcome';
+import type { AuditAnchor } from './audit-anchor';
+import type { DecisionOrigin } from './decisions';
 
 /** Who a write is made for: the nightly integration, or an operator who forced it. */
 export type Actor = { kind: 'integration' } | { kind: 'operator'; operator: string; reason: string };
@@ -43,14 +45,32 @@ export interface RecordAlert {
   detail: string;
 }
 
+/** An operator's decision on the record, for the audit trail, with what it did. */
+export interface DecisionInput {
+  object: string;
+  recordId: string;
+  workflowId: string;
+  batchId: string;
+  decision: 'force' | 'cancel';
+  operator: string;
+  reason: string;
+  origin: DecisionOrigin;
+  outcome: string;
+  /** The values the decision concerned (forced into Vault, or dropped). */
+  values: FieldValues;
+  sourceTimestamp: string;
+}
+
 /** The activities the record workflow calls; implemented in record-activities.ts. */
 export interface RecordActivities {
   /** `tickAt`: the wall-clock tick this read polls at (absent for other reads), so that a tick's reads merge. */
   readRecord(input: { object: string; recordId: string; fields: string[]; tickAt?: number }): Promise<RecordSnapshot>;
   applyChange(input: ApplyChangeInput): Promise<WriteOutcome>;
   sendRecordAlert(alert: RecordAlert): Promise<void>;
+  /** Appends the decision to the audit trail and signs the chain's head after it. */
+  recordDecision(input: DecisionInput): Promise<AuditAnchor>;
   /** Notes in the store what the record workflow finally did with the batch rows handed to it. */
-  settleRecord(input: { workflowId: string; batchId: string; state: string }): Promise<void>;
+  settleRecord(input: { workflowId: string; batchId: string; resolution: string }): Promise<void>;
   /** The newest value capa-sync wrote to each of the fields since the given time, from the audit trail. */
   lastOwnWrites(input: {
     object: string;

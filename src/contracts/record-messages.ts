@@ -1,4 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AuditAnchor } from './audit-anchor';
+import type { DecisionOrigin } from './decisions';
 import type { FieldValues } from './field-values';
 
 /** The record workflow's states, also its `CapaSyncState` search attribute. */
@@ -19,15 +21,19 @@ export const recordWorkflowId = (object: string, recordId: string) => `capa-sync
 export const RECORD_WORKFLOW_TYPE = 'capaRecordWorkflow';
 export type RecordWorkflowType = (input: RecordWorkflowInput) => Promise<unknown>;
 
+/** An operator's force or cancel: who declares it and why, and (from the CLI) where the command ran. */
 export interface OperatorDecision {
   operator: string;
   reason: string;
+  origin?: Omit<DecisionOrigin, 'via'>;
 }
 
 export interface DecisionRecord extends OperatorDecision {
   kind: 'force' | 'cancel';
   at: string;
   result: string;
+  /** The audit chain's head signed after the decision's entry: kept in this workflow's history and result. */
+  auditAnchor?: AuditAnchor;
 }
 
 /** What a record workflow ends with. */
@@ -107,6 +113,7 @@ export interface CarriedState {
 export interface PendingOperation extends OperatorDecision {
   id: number;
   kind: 'force' | 'cancel';
+  via: DecisionOrigin['via'];
 }
 
 export interface RecordStatus {

@@ -19,7 +19,7 @@ const COLUMNS: (keyof RowResult)[] = [
 ];
 
 /** One CSV cell: quoted per RFC 4180, and a leading formula character defused for spreadsheet users. */
-function csvCell(value: unknown): string {
+export function csvCell(value: unknown): string {
   if (value === undefined || value === null) return '';
   let text = String(value);
   if (FORMULA.test(text)) text = `'${text}`;
@@ -68,7 +68,7 @@ export async function writeBatchReport(store: BatchStore, batch: BatchRecord, di
   await fs.promises.mkdir(dir, { recursive: true });
   const files = reportFiles(dir);
   for (const [file, outcomes] of CSV_OUTCOMES) await writeCsv(files[file], store.results(batch.batchId, outcomes));
-  const { batchId, source, inputRows, ignoredColumns, createdAt } = batch;
+  const { batchId, source, inputRows, ignoredColumns, createdAt, auditAnchor } = batch;
   const summary = {
     batchId,
     source,
@@ -77,7 +77,8 @@ export async function writeBatchReport(store: BatchStore, batch: BatchRecord, di
     counts,
     createdAt,
     generatedAt: new Date().toISOString(),
+    ...(auditAnchor ? { auditAnchor } : {}),
   };
   await fs.promises.writeFile(files.json, JSON.stringify(summary, null, 1));
-  return { batchId, inputRows, ignoredColumns, counts, reports: files };
+  return { batchId, inputRows, ignoredColumns, counts, reports: files, ...(auditAnchor ? { auditAnchor } : {}) };
 }

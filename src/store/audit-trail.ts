@@ -1,138 +1,261 @@
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { changedFields, type FieldValue, type FieldValues } from '../contracts/field-values';
 import type { OwnWrite } from '../contracts/record-activities';
+import type { DecisionKind, DecisionOrigin } from '../contracts/decisions';
+import type { AuditAnchor } from '../contracts/audit-anchor';
+import { anchorProblem, type AuditSigner } from '../audit/signing-key';
 import type { Session } from './session';
 
-/** One value written to Vault: what, from what, to what, when, for which batch, and who decided it. */
-export interface AuditEntry {
+interface EntryCommon {
   time: string;
   object: string;
+  batchId: string;
+  /** Who decided: `integration`, or the operator as declared. */
+  actor: string;
+  reason?: string;
+  workflowId?: string;
+  /** The write or decision (a batch page, a record workflow's activity) the entry is for: audited once. */
+  writeId?: string;
+  /** When the risk system produced the values (the batch's start, or the row's own time): newest wins. */
+  sourceTimestamp?: string;
+}
+
+/** One value written to Vault: what, from what, to what, when, for which batch, and who decided it. */
+export interface WriteEntry extends EntryCommon {
+  kind: 'write';
   recordId: string;
   field: string;
   oldValue: FieldValue;
   newValue: FieldValue;
-  batchId: string;
-  actor: string;
-  reason?: string;
-  workflowId?: string;
-  /** The write (a batch page, a record workflow's apply) that set the value: a retried write is audited once. */
-  writeId?: string;
-  /** When the risk system produced the value (the batch's start, or the row's own time): newest wins. */
-  sourceTimestamp?: string;
 }
 
+/** An operator's decision (force, cancel, a batch's approval), with what it did and the values it concerned. */
+export interface DecisionEntry extends EntryCommon {
+  kind: 'decision';
+  /** The record decided on; absent for a decision on a whole batch. */
+  recordId?: string;
+  decision: DecisionKind;
+  outcome: string;
+  values: FieldValues;
+  origin: DecisionOrigin;
+}
+
+export type AuditEntry = WriteEntry | DecisionEntry;
+/** An entry as stored: with its place in the chain. */
+export type StoredEntry = AuditEntry & { seq: number; prevHash: string; hash: string };
+
 /** Audit entries for the fields a write changed. */
-export function changeEntries(
-  common: Omit<AuditEntry, 'field' | 'oldValue' | 'newValue'>,
-  values: FieldValues,
-  before: FieldValues,
-): AuditEntry[] {
-  return changedFields(values, before).map((field) => ({
+export function changeEntries(common: EntryCommon & { recordId: string }, values: FieldValues, before: FieldValues) {
+  return changedFields(values, before).map((field): WriteEntry => ({
     ...common,
+    kind: 'write',
     field,
     oldValue: before[field] ?? null,
     newValue: values[field],
   }));
 }
 
-/** The hash the first entry chains to. */
-const GENESIS = '0'.repeat(64);
+/** The hash the first entry chains to (and the head of an empty trail). */
+export const GENESIS = '0'.repeat(64);
 /** Held while entries are appended: the chain has one order, whatever the number of workers. */
 const CHAIN_LOCK = 4_216_004_202;
 const VERIFY_PAGE = 10_000;
 
-/** An entry's hash: its content and the hash of the entry before, so that no entry changes or goes unseen. */
-function entryHash(prevHash: string, e: AuditEntry): string {
+/** JSON with object keys sorted: the same value hashes the same after a round trip through jsonb. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value ?? null);
+}
+
+/**
+ * An entry's hash: its content and the hash of the entry before, so that no entry changes or goes unseen. The
+ * algorithm is public (an auditor recomputes it): the chain alone shows accidents, the signed heads show forgeries.
+ */
+export function entryHash(prevHash: string, e: AuditEntry): string {
+  const write = e.kind === 'write' ? e : undefined;
+  const decision = e.kind === 'decision' ? e : undefined;
   const content = [
     e.time,
     e.object,
-    e.recordId,
-    e.field,
-    e.oldValue ?? null,
-    e.newValue ?? null,
+    e.recordId ?? null,
+    write?.field ?? null,
+    write?.oldValue ?? null,
+    write ? write.newValue : decision!.values,
     e.batchId,
     e.actor,
     e.reason ?? null,
     e.workflowId ?? null,
     e.writeId ?? null,
     e.sourceTimestamp ?? null,
+    e.kind,
+    decision?.decision ?? null,
+    decision?.outcome ?? null,
+    decision?.origin ?? null,
   ];
-  return createHash('sha256').update(prevHash).update(JSON.stringify(content)).digest('hex');
+  return createHash('sha256').update(prevHash).update(canonical(content)).digest('hex');
 }
 
+/** audit_entries' rows as pg returns them. */
 interface EntryRow {
   seq: string;
   time: Date;
   object: string;
-  record_id: string;
-  field: string;
+  record_id: string | null;
+  field: string | null;
   old_value: FieldValue;
-  new_value: FieldValue;
+  new_value: FieldValue | FieldValues;
   batch_id: string;
   actor: string;
   reason: string | null;
   workflow_id: string | null;
   write_id: string;
   source_timestamp: string | null;
+  kind: 'write' | 'decision';
+  decision: DecisionKind | null;
+  outcome: string | null;
+  origin: DecisionOrigin | null;
   prev_hash: string;
   hash: string;
 }
 
-function toEntry(r: EntryRow): AuditEntry & { seq: number } {
-  return {
+interface AnchorRow {
+  seq: string;
+  hash: string;
+  signed_at: Date;
+  key_id: string;
+  signature: string;
+}
+
+const given = <K extends string, V>(key: K, value: V | null) =>
+  (value === null ? {} : { [key]: value }) as Partial<Record<K, V>>;
+
+function toEntry(r: EntryRow): StoredEntry {
+  const common = {
     seq: Number(r.seq),
+    prevHash: r.prev_hash,
+    hash: r.hash,
     time: r.time.toISOString(),
     object: r.object,
-    recordId: r.record_id,
-    field: r.field,
-    oldValue: r.old_value,
-    newValue: r.new_value,
     batchId: r.batch_id,
     actor: r.actor,
-    ...(r.reason === null ? {} : { reason: r.reason }),
-    ...(r.workflow_id === null ? {} : { workflowId: r.workflow_id }),
+    ...given('reason', r.reason),
+    ...given('workflowId', r.workflow_id),
     writeId: r.write_id,
-    ...(r.source_timestamp === null ? {} : { sourceTimestamp: r.source_timestamp }),
+    ...given('sourceTimestamp', r.source_timestamp),
+  };
+  if (r.kind === 'decision')
+    return {
+      ...common,
+      kind: 'decision',
+      ...given('recordId', r.record_id),
+      decision: r.decision!,
+      outcome: r.outcome!,
+      values: r.new_value as FieldValues,
+      origin: r.origin!,
+    };
+  return {
+    ...common,
+    kind: 'write',
+    recordId: r.record_id!,
+    field: r.field!,
+    oldValue: r.old_value,
+    newValue: r.new_value as FieldValue,
   };
 }
 
-/** The first entry whose content or link does not match its hash, if any. */
+const toAnchor = (r: AnchorRow): AuditAnchor => ({
+  seq: Number(r.seq),
+  hash: r.hash,
+  signedAt: r.signed_at.toISOString(),
+  keyId: r.key_id,
+  signature: r.signature,
+});
+
+export interface EntryFilter {
+  recordId?: string;
+  batchId?: string;
+  /** From this time (inclusive) to that one (exclusive), ISO 8601. */
+  from?: string;
+  to?: string;
+  kind?: AuditEntry['kind'];
+}
+
+/** What `verify` found: the entries that chain, the anchors checked, and every problem, each in one sentence. */
 export interface VerifyResult {
   entries: number;
-  broken?: { seq: number; recordId: string; field: string; problem: string };
+  /** The newest anchor that verified: the trail up to it is the one signed. */
+  anchoredTo?: AuditAnchor;
+  anchors: number;
+  problems: string[];
 }
 
 /**
- * The audit trail: an append-only table (a trigger refuses UPDATE, DELETE and TRUNCATE), one row per field written,
- * each chained to the one before by hash.
+ * The audit trail: an append-only table (a trigger refuses UPDATE, DELETE and TRUNCATE; the workers' role may only
+ * INSERT and SELECT), one row per field written or decision taken, each chained to the one before by hash, with
+ * signed heads (anchors) that show a rewrite even when the chain was recomputed.
  */
 export class AuditTrail {
   constructor(private readonly db: Session) {}
 
   /**
-   * Appends one write's entries (in the store's unit of work when called in one). A write is audited once: entries
-   * the write already has (a retried or zombie attempt) are left out, and the unique key (write, record, field)
-   * backs that up.
+   * Appends one write's or decision's entries (in the store's unit of work when called in one). Each is audited
+   * once: entries the write already has (a retried or zombie attempt) are left out, and unique keys back that up.
    */
   async append(entries: AuditEntry[], writeId: string): Promise<void> {
     if (entries.length) await this.db.transaction((tx) => appendChained(tx, entries, writeId));
   }
 
-  /** The entries of one record or one batch (or all), oldest first. */
-  async read(filter: { recordId?: string; batchId?: string } = {}): Promise<(AuditEntry & { seq: number })[]> {
+  /** Signs the chain's head now and keeps a copy of the anchor (the copies that count are published by the caller). */
+  async signHead(signer: AuditSigner, occasion: string): Promise<AuditAnchor> {
+    return this.db.transaction(async (tx) => {
+      // Under the chain lock: the head is an entry whose predecessors are all written.
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
+      const { rows } = await tx.query<{ seq: string; hash: string }>(
+        'SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1',
+      );
+      const anchor = signer.sign({ seq: Number(rows[0]?.seq ?? 0), hash: rows[0]?.hash ?? GENESIS });
+      await tx.query(
+        `INSERT INTO audit_anchors (signature, seq, hash, signed_at, key_id, occasion) VALUES ($1, $2, $3, $4, $5, $6)`,
+        [anchor.signature, anchor.seq, anchor.hash, anchor.signedAt, anchor.keyId, occasion],
+      );
+      return anchor;
+    });
+  }
+
+  /** The entries of one record or one batch (or all), oldest first, within a time range when given. */
+  async read(filter: EntryFilter = {}): Promise<StoredEntry[]> {
     // Only the conditions given, so that each can use its index.
     const where: string[] = [];
     const params: string[] = [];
-    for (const [column, value] of [
-      ['record_id', filter.recordId],
-      ['batch_id', filter.batchId],
+    for (const [condition, value] of [
+      ['record_id =', filter.recordId],
+      ['batch_id =', filter.batchId],
+      ['time >=', filter.from],
+      ['time <', filter.to],
+      ['kind =', filter.kind],
     ] as const)
-      if (value !== undefined) where.push(`${column} = $${params.push(value)}`);
+      if (value !== undefined) where.push(`${condition} $${params.push(value)}`);
     const { rows } = await this.db.query<EntryRow>(
       `SELECT * FROM audit_entries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`,
       params,
     );
     return rows.map(toEntry);
+  }
+
+  /** The values written (no decisions), as `read` filters them. */
+  async writes(filter: Omit<EntryFilter, 'kind'> = {}): Promise<(StoredEntry & WriteEntry)[]> {
+    return (await this.read({ ...filter, kind: 'write' })) as (StoredEntry & WriteEntry)[];
+  }
+
+  /** The anchors kept in the store, oldest first. */
+  async anchors(): Promise<AuditAnchor[]> {
+    const { rows } = await this.db.query<AnchorRow>('SELECT * FROM audit_anchors ORDER BY seq, signed_at');
+    return rows.map(toAnchor);
   }
 
   /** The newest value capa-sync wrote to each of the record's fields at or after `since` (fields it did not write are absent). */
@@ -144,7 +267,7 @@ export class AuditTrail {
   ): Promise<Record<string, OwnWrite>> {
     const { rows } = await this.db.query<{ field: string; new_value: FieldValue; source_timestamp: string | null }>(
       `SELECT DISTINCT ON (field) field, new_value, source_timestamp FROM audit_entries
-       WHERE object = $1 AND record_id = $2 AND field = ANY($3) AND time >= $4
+       WHERE object = $1 AND record_id = $2 AND field = ANY($3) AND time >= $4 AND kind = 'write'
        ORDER BY field, seq DESC`,
       [object, recordId, fields, since],
     );
@@ -153,11 +276,27 @@ export class AuditTrail {
     );
   }
 
-  /** Recomputes the chain from the first entry, and names the first entry that does not match. */
-  async verify(): Promise<VerifyResult> {
+  /**
+   * Recomputes the chain from the first entry and checks it against every anchor: those kept in the store and those
+   * given (from report files, Temporal, alerts), with the public keys. Names each problem: an entry changed or
+   * removed (the chain), a rewrite with the chain recomputed or a cut tail (an anchor the trail no longer matches
+   * or reaches), an anchor that does not verify.
+   */
+  async verify(options: { publicKeys?: KeyObject[]; anchors?: AuditAnchor[] } = {}): Promise<VerifyResult> {
+    const problems: string[] = [];
+    const anchors = new Map<string, AuditAnchor>();
+    for (const a of [...(await this.anchors()), ...(options.anchors ?? [])]) anchors.set(a.signature, a);
+    const trusted = [...anchors.values()].filter((a) => {
+      const problem = anchorProblem(a, options.publicKeys ?? []);
+      if (problem) problems.push(`the anchor at entry ${a.seq} signed ${a.signedAt} cannot be trusted: ${problem}`);
+      return !problem;
+    });
+    const anchoredHashes = new Map(trusted.map((a) => [a.seq, undefined as string | undefined]));
+
     let prev = GENESIS;
     let after = 0;
     let entries = 0;
+    let chainBroken = false;
     for (;;) {
       const { rows } = await this.db.query<EntryRow>(
         'SELECT * FROM audit_entries WHERE seq > $1 ORDER BY seq LIMIT $2',
@@ -165,31 +304,55 @@ export class AuditTrail {
       );
       for (const row of rows) {
         const e = toEntry(row);
+        if (anchoredHashes.has(e.seq)) anchoredHashes.set(e.seq, row.hash);
+        if (chainBroken) continue;
         const problem =
           row.prev_hash !== prev
             ? 'its link to the entry before does not match (an entry was removed or inserted)'
             : entryHash(prev, e) !== row.hash
               ? 'its content does not match its hash (it was changed)'
               : undefined;
-        if (problem) return { entries, broken: { seq: e.seq, recordId: e.recordId, field: e.field, problem } };
+        if (problem) {
+          const what = e.kind === 'write' ? `${e.recordId} ${e.field}` : `${e.decision} ${e.recordId ?? e.batchId}`;
+          problems.push(`entry ${e.seq} (${what}): ${problem}; the ${entries} entries before it verify`);
+          chainBroken = true;
+          continue;
+        }
         prev = row.hash;
         entries++;
       }
-      if (rows.length < VERIFY_PAGE) return { entries };
+      if (rows.length < VERIFY_PAGE) break;
       after = Number(rows[rows.length - 1].seq);
     }
+
+    let anchoredTo: AuditAnchor | undefined;
+    for (const a of trusted.sort((x, y) => x.seq - y.seq)) {
+      const found = a.seq === 0 ? GENESIS : anchoredHashes.get(a.seq);
+      if (found === undefined)
+        problems.push(
+          `entry ${a.seq}, the head signed ${a.signedAt}, is gone: the trail was cut after it or the entry deleted`,
+        );
+      else if (found !== a.hash)
+        problems.push(
+          `the trail up to entry ${a.seq} is not the one signed ${a.signedAt}: an entry at or before it was rewritten and the chain recomputed`,
+        );
+      else anchoredTo = a;
+    }
+    return { entries, anchors: trusted.length, ...(anchoredTo ? { anchoredTo } : {}), problems };
   }
 }
 
 async function appendChained(db: Session, entries: AuditEntry[], writeId: string): Promise<void> {
   await db.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
-  const { rows: done } = await db.query<{ key: string }>(
-    `SELECT record_id || '/' || field AS key FROM audit_entries WHERE write_id = $1`,
+  const keyOf = (recordId: string | null | undefined, field: string | null | undefined) =>
+    `${recordId ?? ''}/${field ?? '(decision)'}`;
+  const { rows: done } = await db.query<{ record_id: string | null; field: string | null }>(
+    'SELECT record_id, field FROM audit_entries WHERE write_id = $1',
     [writeId],
   );
-  const audited = new Set(done.map((r) => r.key));
+  const audited = new Set(done.map((r) => keyOf(r.record_id, r.field)));
   const fresh = entries
-    .filter((e) => !audited.has(`${e.recordId}/${e.field}`))
+    .filter((e) => !audited.has(keyOf(e.recordId, e.kind === 'write' ? e.field : undefined)))
     .map((e) => ({ ...e, writeId, time: new Date(e.time).toISOString() }));
   if (!fresh.length) return;
   const { rows: last } = await db.query<{ hash: string }>('SELECT hash FROM audit_entries ORDER BY seq DESC LIMIT 1');
@@ -201,30 +364,36 @@ async function appendChained(db: Session, entries: AuditEntry[], writeId: string
     prev = entryHash(prev, e);
     hashes.push(prev);
   }
-  const column = <K extends keyof AuditEntry>(k: K) => fresh.map((e) => e[k] ?? null);
-  const json = (k: 'oldValue' | 'newValue') => fresh.map((e) => JSON.stringify(e[k] ?? null));
+  const column = (f: (e: (typeof fresh)[number]) => unknown) => fresh.map((e) => f(e) ?? null);
+  const write = (e: AuditEntry) => (e.kind === 'write' ? e : undefined);
+  const decision = (e: AuditEntry) => (e.kind === 'decision' ? e : undefined);
   await db.query(
     `INSERT INTO audit_entries (time, object, record_id, field, old_value, new_value, batch_id, actor, reason,
-       workflow_id, write_id, source_timestamp, prev_hash, hash)
-     SELECT t, o, r, f, ov, nv, b, a, rs, w, wr, st, ph, h
+       workflow_id, write_id, source_timestamp, kind, decision, outcome, origin, prev_hash, hash)
+     SELECT t, o, r, f, ov, nv, b, a, rs, w, wr, st, k, d, oc, og, ph, h
      FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::text[],
-       $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
-       WITH ORDINALITY AS x(t, o, r, f, ov, nv, b, a, rs, w, wr, st, ph, h, n)
+       $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
+       $16::jsonb[], $17::text[], $18::text[])
+       WITH ORDINALITY AS x(t, o, r, f, ov, nv, b, a, rs, w, wr, st, k, d, oc, og, ph, h, n)
      ORDER BY n
-     ON CONFLICT (write_id, record_id, field) DO NOTHING`,
+     ON CONFLICT DO NOTHING`,
     [
-      column('time'),
-      column('object'),
-      column('recordId'),
-      column('field'),
-      json('oldValue'),
-      json('newValue'),
-      column('batchId'),
-      column('actor'),
-      column('reason'),
-      column('workflowId'),
-      column('writeId'),
-      column('sourceTimestamp'),
+      column((e) => e.time),
+      column((e) => e.object),
+      column((e) => e.recordId),
+      column((e) => write(e)?.field),
+      column((e) => JSON.stringify(write(e)?.oldValue ?? null)),
+      column((e) => JSON.stringify(write(e)?.newValue ?? decision(e)?.values ?? null)),
+      column((e) => e.batchId),
+      column((e) => e.actor),
+      column((e) => e.reason),
+      column((e) => e.workflowId),
+      column((e) => e.writeId),
+      column((e) => e.sourceTimestamp),
+      column((e) => e.kind),
+      column((e) => decision(e)?.decision),
+      column((e) => decision(e)?.outcome),
+      column((e) => (decision(e) ? JSON.stringify(decision(e)!.origin) : null)),
       prevHashes,
       hashes,
     ],

@@ -5,6 +5,7 @@ import type { PreparedBatch, StagedRow } from '../sources/prepare-batch';
 import type { ValidRow } from '../sources/validate-row';
 import type { FieldValues } from '../contracts/field-values';
 import { OutcomeCounts, ROW_OUTCOMES, RowOutcome, RowResult, zeroCounts } from '../contracts/batch-messages';
+import type { AuditAnchor } from '../contracts/audit-anchor';
 import type { Session } from './session';
 import { StoreRefused } from './store-errors';
 import { copyLine } from './copy';
@@ -34,6 +35,8 @@ export interface BatchRecord {
   pages: number;
   createdAt: string;
   finishedAt?: string;
+  /** The audit chain's head signed when the batch finished. */
+  auditAnchor?: AuditAnchor;
 }
 
 export type BatchStatus = 'preparing' | 'prepared' | 'finished';
@@ -48,6 +51,7 @@ interface BatchesRow {
   ignored_columns: string[] | null;
   created_at: Date;
   finished_at: Date | null;
+  audit_anchor: AuditAnchor | null;
 }
 
 interface BatchRowsRow {
@@ -258,7 +262,7 @@ export class BatchStore {
   async batch(batchId: string): Promise<BatchRecord | undefined> {
     const { rows } = await this.db.query<Omit<BatchesRow, 'run_id'> & { pages: number }>(
       `SELECT batch_id, source, status, coalesce(input_rows, 0) AS input_rows, ignored_columns,
-         coalesce(array_length(page_starts, 1), 0) AS pages, created_at, finished_at
+         coalesce(array_length(page_starts, 1), 0) AS pages, created_at, finished_at, audit_anchor
        FROM batches WHERE batch_id = $1`,
       [batchId],
     );
@@ -273,6 +277,7 @@ export class BatchStore {
       pages: r.pages,
       createdAt: r.created_at.toISOString(),
       ...(r.finished_at ? { finishedAt: r.finished_at.toISOString() } : {}),
+      ...(r.audit_anchor ? { auditAnchor: r.audit_anchor } : {}),
     };
   }
 
@@ -315,6 +320,14 @@ export class BatchStore {
     return rows.map(resultOf);
   }
 
+  /** Keeps the audit head signed at the batch's end, for its report (a retried finish keeps the first). */
+  async saveAuditAnchor(batchId: string, auditAnchor: AuditAnchor): Promise<void> {
+    await this.db.query('UPDATE batches SET audit_anchor = coalesce(audit_anchor, $2) WHERE batch_id = $1', [
+      batchId,
+      JSON.stringify(auditAnchor),
+    ]);
+  }
+
   async finish(batchId: string): Promise<void> {
     await this.db.query(
       `UPDATE batches SET status = 'finished', finished_at = coalesce(finished_at, now()) WHERE batch_id = $1`,
@@ -323,17 +336,17 @@ export class BatchStore {
   }
 
   /**
-   * Records what a record workflow finally did on the waiting rows handed to it: `state` for the batch whose values
-   * it wrote (or dropped), "replaced by batch" for earlier batches' rows whose values it no longer carried.
+   * Records what a record workflow finally did on the waiting rows handed to it: `resolution` for the batch whose
+   * values it wrote (or dropped), "replaced by batch" for earlier batches' rows whose values it no longer carried.
    */
-  async settle(workflowId: string, batchId: string, state: string): Promise<void> {
+  async settle(workflowId: string, batchId: string, resolution: string): Promise<void> {
     await this.db.query(
       `UPDATE batch_rows r SET resolution = CASE WHEN r.batch_id = $2 THEN $3 ELSE 'replaced by batch ' || $2 END,
          resolved_at = now()
        FROM batches b
        WHERE b.batch_id = r.batch_id AND r.workflow_id = $1 AND r.outcome = 'waiting' AND r.resolution IS NULL
          AND b.created_at <= coalesce((SELECT created_at FROM batches WHERE batch_id = $2), now())`,
-      [workflowId, batchId, state],
+      [workflowId, batchId, resolution],
     );
   }
 }

@@ -128,6 +128,9 @@ export const MIGRATIONS: string[] = [
     ALTER COLUMN field DROP NOT NULL;
   CREATE UNIQUE INDEX audit_entries_decision_once ON audit_entries (write_id) WHERE kind = 'decision';
 
+  -- The chain's head signed when the batch finished (see audit_anchors), for its report.
+  ALTER TABLE batches ADD COLUMN audit_anchor jsonb;
+
   -- The chain's head, signed (Ed25519) at each batch's end and each decision: a copy here, the ones that count in
   -- Temporal, the reports and the alerts, where the database's owner cannot rewrite them.
   CREATE TABLE audit_anchors (

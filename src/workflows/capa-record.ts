@@ -97,21 +97,25 @@ export class CapaRecord {
   }
 
   /** An operator's force or cancel, queued for the loop; resolves with what it did. */
-  async submit(kind: PendingOperation['kind'], d: OperatorDecision): Promise<string> {
+  async submit(kind: PendingOperation['kind'], d: OperatorDecision, via: PendingOperation['via'] = 'update') {
     const id = ++this.s.operationSeq;
-    this.s.pending.push({ id, kind, operator: d.operator.trim(), reason: d.reason.trim() });
+    const origin = via === 'update' && d.origin ? { origin: d.origin } : {};
+    this.s.pending.push({ id, kind, operator: d.operator.trim(), reason: d.reason.trim(), via, ...origin });
     await condition(() => this.answers.has(id));
     return this.answers.get(id)!;
   }
 
-  /** The same from a signal, which has no caller to answer: an invalid one is ignored (the Update form says why). */
+  /**
+   * The same from a signal (the Web UI's form), which has no caller to answer and says nothing of where it came
+   * from: an invalid one is ignored (the Update form says why).
+   */
   submitSignal(kind: PendingOperation['kind'], d: OperatorDecision): void {
     try {
       this.validate(d);
     } catch {
       return;
     }
-    void this.submit(kind, d);
+    void this.submit(kind, d, 'signal');
   }
 
   /** Newer values from a later batch; the newest source wins. */
@@ -168,11 +172,21 @@ export class CapaRecord {
   async finish(): Promise<RecordWorkflowInput | undefined> {
     for (const op of this.s.pending.splice(0)) this.answers.set(op.id, `record is already ${this.s.phase}`);
     await condition(allHandlersFinished);
-    await this.acts.settleRecord({ workflowId: this.workflowId, batchId: this.s.batchId, state: this.s.phase });
+    await this.acts.settleRecord({
+      workflowId: this.workflowId,
+      batchId: this.s.batchId,
+      resolution: this.resolution(),
+    });
     if (!this.late) return undefined;
     const written = this.s.phase === 'applied' ? this.s.desired : {};
     const { object, recordId, options } = this.input;
     return { object, recordId, options, ...this.late, baseline: { ...this.late.baseline, ...written } };
+  }
+
+  /** What the batch rows handed to this workflow report: the end state, and for a cancel who and why. */
+  private resolution(): string {
+    const cancel = this.s.phase === 'cancelled' && [...this.s.decisions].reverse().find((d) => d.kind === 'cancel');
+    return cancel ? `cancelled by ${cancel.operator}: ${cancel.reason}` : this.s.phase;
   }
 
   result(): RecordWorkflowResult {
@@ -236,8 +250,14 @@ export class CapaRecord {
         outcome = STILL_LOCKED_AGAIN;
       }
     }
-    const { operator, reason } = op;
-    this.s.decisions.push({ kind: op.kind, operator, reason, at: iso(Date.now())!, result: outcome });
+    // Kept in the audit trail, beyond this workflow's history and Temporal's retention.
+    const { operator, reason, via } = op;
+    const auditAnchor = await this.acts.recordDecision({
+      ...{ object: this.input.object, recordId: this.input.recordId, workflowId: this.workflowId },
+      ...{ batchId: this.s.batchId, decision: op.kind, operator, reason, origin: { via, ...op.origin } },
+      ...{ outcome, values: this.s.desired, sourceTimestamp: this.s.sourceTimestamp },
+    });
+    this.s.decisions.push({ kind: op.kind, operator, reason, at: iso(Date.now())!, result: outcome, auditAnchor });
     this.answers.set(op.id, outcome);
   }
 

@@ -161,7 +161,7 @@ it('carries a batch with locked records when the worker applying a page is SIGKI
     .filter((a) => a.user === 'sync.user@example.com')
     .map((a) => `${a.recordId}/${a.field}`);
   expect(new Set(writes).size).toBe(writes.length);
-  const audited = (await store.audit.read({ batchId: 'night-1' })).map((e) => `${e.recordId}/${e.field}`);
+  const audited = (await store.audit.writes({ batchId: 'night-1' })).map((e) => `${e.recordId}/${e.field}`);
   expect(audited.sort()).toEqual([...writes].sort());
   await startWorker(); // compose's replica count again
 });

@@ -1,0 +1,74 @@
+import crypto, { type KeyObject } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AuditAnchor } from '../contracts/audit-anchor';
+
+const signedText = (a: Pick<AuditAnchor, 'seq' | 'hash' | 'signedAt'>) =>
+  `capa-sync audit head\n${a.seq}\n${a.hash}\n${a.signedAt}`;
+
+export const keyIdOf = (publicKey: KeyObject) =>
+  crypto
+    .createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .slice(0, 16);
+
+/** Signs chain heads with the private key the workers hold. */
+export class AuditSigner {
+  readonly publicKey: KeyObject;
+  readonly keyId: string;
+
+  constructor(private readonly privateKey: KeyObject) {
+    this.publicKey = crypto.createPublicKey(privateKey);
+    this.keyId = keyIdOf(this.publicKey);
+  }
+
+  sign(head: { seq: number; hash: string }, at = new Date()): AuditAnchor {
+    const unsigned = { seq: head.seq, hash: head.hash, signedAt: at.toISOString() };
+    const signature = crypto.sign(null, Buffer.from(signedText(unsigned)), this.privateKey).toString('base64');
+    return { ...unsigned, keyId: this.keyId, signature };
+  }
+}
+
+/** Why an anchor cannot be trusted with these public keys, if it cannot. */
+export function anchorProblem(anchor: AuditAnchor, publicKeys: KeyObject[]): string | undefined {
+  const key = publicKeys.find((k) => keyIdOf(k) === anchor.keyId);
+  if (!key) return `signed with key ${anchor.keyId}, which is not among the public keys given`;
+  const valid = crypto.verify(
+    null,
+    Buffer.from(signedText(anchor)),
+    key,
+    Buffer.from(String(anchor.signature), 'base64'),
+  );
+  return valid ? undefined : 'its signature does not verify: it was forged or altered';
+}
+
+/** The key files of the embedded default, under CAPA_DATA_DIR. */
+export const defaultKeyFiles = (dataDir: string) => ({
+  privateKey: path.join(dataDir, 'audit-signing-key.pem'),
+  publicKey: path.join(dataDir, 'audit-signing-key.pub.pem'),
+});
+
+/**
+ * Writes a new Ed25519 key pair (the private key readable by its owner only); false when the private key exists
+ * already (another process on this folder made it first).
+ */
+export function writeKeyPair(files: { privateKey: string; publicKey: string }): boolean {
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('ed25519');
+  fs.mkdirSync(path.dirname(files.privateKey), { recursive: true });
+  try {
+    fs.writeFileSync(files.privateKey, privateKey.export({ type: 'pkcs8', format: 'pem' }), {
+      mode: 0o600,
+      flag: 'wx',
+    });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  fs.writeFileSync(files.publicKey, publicKey.export({ type: 'spki', format: 'pem' }));
+  return true;
+}
+
+export const readPrivateKey = (file: string) => crypto.createPrivateKey(fs.readFileSync(file));
+/** A public key file, or the public half of a private key file. */
+export const readPublicKey = (file: string) => crypto.createPublicKey(fs.readFileSync(file));

@@ -1,0 +1,21 @@
+/** What an operator decided: on a waiting record (force, cancel), or on a batch held for approval. */
+export type DecisionKind = 'force' | 'cancel' | 'approve' | 'reject';
+
+/**
+ * Where a decision came from, as its sender declared it: the account and host the command ran from and the Temporal
+ * client identity that sent it (the capa-sync CLI fills them in). A signal (the Web UI's form) carries none of this:
+ * `via` says so. Tying them to a person is the deployment's job (Temporal's authorizer and claim mapper).
+ */
+export interface DecisionOrigin {
+  via: 'update' | 'signal';
+  account?: string;
+  host?: string;
+  client?: string;
+}
+
+/** How an origin reads in a report line or the audit listing. */
+export function describeOrigin(o: DecisionOrigin): string {
+  if (o.via === 'signal') return 'a signal (the Web UI form or another signal sender; account and host not known)';
+  if (!o.account && !o.host) return 'an update whose sender did not say its account or host';
+  return `${o.account ?? '?'}@${o.host ?? '?'}${o.client ? ` via ${o.client}` : ''}`;
+}
