@@ -21,8 +21,7 @@ import { REVIEWER, scheduleReviews } from '../src/simulator/reviewers';
 import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
 import { DEFAULT_USERNAME } from '../src/embedded-defaults';
 import { VaultSimulator } from '../src/simulator/server';
-import { ensureDatabase } from '../src/store/embedded-postgres';
-import { startThrowawayPostgres } from '../test/helpers/throwaway-postgres';
+import { migratedDatabase, startThrowawayPostgres } from '../test/helpers/throwaway-postgres';
 import { openStore, Store } from '../src/store/store';
 import { silentLogger } from '../src/logger';
 import { FieldValues, sameFieldValue } from '../src/contracts/field-values';
@@ -164,8 +163,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   );
 
   const postgres = await startThrowawayPostgres();
-  const databaseUrl = postgres.url('capa_sync');
-  await ensureDatabase(databaseUrl);
+  const databaseUrl = await migratedDatabase(postgres, 'capa_sync');
   const store = await openStore(databaseUrl, silentLogger);
   const sim = new VaultSimulator({ seed: o.seed });
   sim.store.seed(sampleRecords({ count: o.records, lockedFraction: LOCKED_FRACTION }));

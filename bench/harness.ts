@@ -10,8 +10,7 @@ import { AppConfig, loadConfig } from '../src/config';
 import { silentLogger } from '../src/logger';
 import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
 import { VaultSimulator } from '../src/simulator/server';
-import { ensureDatabase } from '../src/store/embedded-postgres';
-import { startThrowawayPostgres } from '../test/helpers/throwaway-postgres';
+import { migratedDatabase, startThrowawayPostgres } from '../test/helpers/throwaway-postgres';
 import { openStore, Store } from '../src/store/store';
 import { temporalCliPath } from '../src/temporal-binaries';
 import { WORKER_ENV, WORKER_NODE_ARGS } from '../src/worker-memory';
@@ -40,10 +39,10 @@ export async function startHarness(records: number): Promise<Harness> {
   sim.store.seed(sampleRecords({ count: records, lockedFraction: 0 }));
   await sim.start();
   const postgres = await startThrowawayPostgres();
-  await ensureDatabase(postgres.url('capa_sync'));
-  const store = await openStore(postgres.url('capa_sync'), silentLogger);
+  const databaseUrl = await migratedDatabase(postgres, 'capa_sync');
+  const store = await openStore(databaseUrl, silentLogger);
   const config = loadConfig({
-    CAPA_DATABASE_URL: postgres.url('capa_sync'),
+    CAPA_DATABASE_URL: databaseUrl,
     VAULT_BASE_URL: sim.baseUrl,
     CAPA_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'capa-bench-data-')),
     LOG_LEVEL: 'error',

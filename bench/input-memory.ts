@@ -11,8 +11,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../src/config';
 import { freePort, startDevServer } from '../src/dev-server';
-import { ensureDatabase } from '../src/store/embedded-postgres';
-import { startThrowawayPostgres } from '../test/helpers/throwaway-postgres';
+import { migratedDatabase, startThrowawayPostgres } from '../test/helpers/throwaway-postgres';
 import { startBatch } from '../src/operations';
 import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
 import { VaultSimulator } from '../src/simulator/server';
@@ -53,9 +52,8 @@ async function measure(label: string, source: string, records: number, lockedFra
   const [port, uiPort] = [await freePort(), await freePort()];
   const server = await startDevServer(path.join(dataDir, 'temporal'), port, uiPort);
   const postgres = await startThrowawayPostgres();
-  await ensureDatabase(postgres.url('capa_sync'));
   const env = {
-    CAPA_DATABASE_URL: postgres.url('capa_sync'),
+    CAPA_DATABASE_URL: await migratedDatabase(postgres, 'capa_sync'),
     TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
     TEMPORAL_TASK_QUEUE: 'input-memory',
     VAULT_BASE_URL: sim.baseUrl,

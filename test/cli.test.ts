@@ -200,6 +200,46 @@ it("keeps a cancel's who, why and where in the trail after Temporal has deleted 
   });
 });
 
+it('exports a day of the trail for an auditor with the signed heads that cover it, which verify checks', async () => {
+  const day = new Date().toISOString().slice(0, 10);
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'capa-export-')), 'audit.csv');
+  const done = await json('audit', 'export', '--from', day, '--to', day, '--out', out);
+  const lines = fs.readFileSync(out, 'utf8').trimEnd().split('\r\n');
+  expect(lines[0]).toBe(
+    'seq,time,kind,object,record_id,field,old_value,new_value,decision,outcome,actor,reason,origin,batch_id,workflow_id,write_id,source_timestamp,prev_hash,hash',
+  );
+  expect(lines.length - 1).toBe(done.entries);
+  expect(lines.filter((l) => /,decision,capa__c,/.test(l)).length).toBeGreaterThan(1);
+  expect(lines.filter((l) => l.includes(',cancel,cancelled,qa.lead,superseded by CAPA-77,'))).toHaveLength(1);
+  const anchors = JSON.parse(fs.readFileSync(`${out}.anchors.json`, 'utf8'));
+  expect(anchors).toHaveLength(done.anchors);
+  expect(done.anchors).toBeGreaterThan(0);
+  const newest = JSON.stringify(anchors[anchors.length - 1]);
+  expect((await cli('audit', 'verify', '--anchor', newest)).code).toBe(0);
+  // The same head with another hash is no longer what was signed: refused.
+  const altered = JSON.stringify({ ...anchors[anchors.length - 1], hash: '0'.repeat(64) });
+  const refused = await cli('audit', 'verify', '--anchor', altered);
+  expect([refused.code, refused.stdout]).toEqual([1, expect.stringContaining('signature does not verify')]);
+  const nonsense = await cli('audit', 'verify', '--anchor', '{"seq": "x"}');
+  expect(nonsense).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining('--anchor: the anchor given: not an audit anchor'),
+  });
+});
+
+it('makes an audit signing key pair, and never overwrites one', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capa-keys-'));
+  const made = await json('audit', 'keygen', '--out', dir);
+  expect(fs.statSync(made.privateKey).mode & 0o777).toBe(0o600);
+  const key = fs.readFileSync(made.privateKey, 'utf8');
+  expect(key).toContain('BEGIN PRIVATE KEY');
+  expect(await cli('audit', 'keygen', '--out', dir)).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining('exists already'),
+  });
+  expect(fs.readFileSync(made.privateKey, 'utf8')).toBe(key);
+});
+
 it('waits out a failing workflow task, then says plainly whether the decision took effect', async () => {
   // A locked record of its own, in no batch.
   const recordId = sampleRecordId(0, 'BRK');

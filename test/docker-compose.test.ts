@@ -3,6 +3,9 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig } from '../src/config';
 import { WORKER_ENV, WORKER_NODE_ARGS } from '../src/worker-memory';
+import { loadSigner } from '../src/audit/load-signer';
+import { keyIdOf, readPublicKey } from '../src/audit/signing-key';
+import { silentLogger } from '../src/logger';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/contracts/search-attributes';
 
 // No Docker engine runs in CI: this keeps docker-compose.yml from rotting by checking what it wires together.
@@ -102,13 +105,20 @@ it('gives the worker a configuration the real loader accepts, with the password 
   const env = services['capa-sync-worker'].environment as Record<string, string>;
   const secretFile = path.join(root, (compose.secrets.vault_password as { file: string }).file);
   const dbSecretFile = path.join(root, (compose.secrets.capa_db_password as { file: string }).file);
+  const keyFile = path.join(root, (compose.secrets.capa_audit_signing_key as { file: string }).file);
   const config = loadConfig({
     ...env,
     VAULT_PASSWORD_FILE: secretFile,
     CAPA_DATABASE_PASSWORD_FILE: dbSecretFile,
+    CAPA_AUDIT_SIGNING_KEY_FILE: keyFile,
     CAPA_DATA_DIR: '/tmp/capa-compose-check',
   });
   expect(new URL(config.databaseUrl).password).toBe('capa-sync-local');
+  // Both replicas sign with the one key of the secret: an auditor checks every head with its public half.
+  expect(services['capa-sync-worker'].secrets).toContain('capa_audit_signing_key');
+  expect(loadSigner(config.audit, silentLogger).keyId).toBe(
+    keyIdOf(readPublicKey(keyFile.replace(/\.pem$/, '.pub.pem'))),
+  );
   expect(config.temporal.address).toBe('temporal:7233');
   expect(config.vault.baseUrl).toBe('http://vault-simulator:8100');
   expect(config.vault.password).toBe('simulator');

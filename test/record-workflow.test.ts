@@ -179,6 +179,19 @@ describe("a reviewer's edit during the lock", () => {
     });
     expect(vaultAudit('C2').map((a) => a.user)).toEqual(['reviewer@example.com']);
     expect(await audit.writes()).toEqual([]);
+    expect(await audit.read({ recordId: 'C2' })).toEqual([
+      expect.objectContaining({ kind: 'decision', decision: 'cancel', origin: { via: 'update' } }),
+    ]);
+  });
+
+  it("is audited as a signal when it comes from the Web UI's signal form, which says nothing of its sender", async () => {
+    const { audit } = await runToConflict('C3', async (h) => {
+      await h.signal(cancelSignal, { operator: 'qa.lead', reason: 'from the Web UI' });
+      expect(await h.result()).toMatchObject({ state: 'cancelled' });
+    });
+    expect(await audit.read({ recordId: 'C3' })).toEqual([
+      expect.objectContaining({ decision: 'cancel', actor: 'qa.lead', origin: { via: 'signal' } }),
+    ]);
   });
 });
 

@@ -4,13 +4,11 @@ import { freePort } from '../src/dev-server';
 import { startBatch } from '../src/operations';
 import { sampleRecordId } from '../src/simulator/seed';
 import { ensureDatabase } from '../src/store/embedded-postgres';
-import { startThrowawayPostgres } from './helpers/throwaway-postgres';
+import { migratedDatabase, startThrowawayPostgres } from './helpers/throwaway-postgres';
 import { progressQuery } from '../src/contracts/batch-messages';
 import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
 import { ownerUrlOf, testDatabaseUrl } from './helpers/postgres';
-import { migrateStore } from '../src/store/database';
-import { silentLogger } from '../src/logger';
 import { waitFor } from './helpers/wait';
 import { verifyTrail } from './helpers/audit';
 import { CLI } from './helpers/worker-process';
@@ -68,15 +66,12 @@ describe('a database lost in the middle of a batch', () => {
 
   beforeAll(async () => {
     postgres = await startThrowawayPostgres();
-    const runtime = new URL(postgres.url('capa_sync'));
-    Object.assign(runtime, { username: 'capa_sync', password: 'capa-sync-pw' });
-    await ensureDatabase(postgres.url('capa_sync'), runtime.toString());
-    await migrateStore(postgres.url('capa_sync'), runtime.toString(), silentLogger);
+    const runtime = await migratedDatabase(postgres, 'capa_sync');
     stack = await startDevStack({
       records: RECORDS,
       lockedFraction: 0.05,
       taskQueue: 'lost-db',
-      settings: { CAPA_DATABASE_URL: runtime.toString(), CAPA_PAGE_SIZE: '300' },
+      settings: { CAPA_DATABASE_URL: runtime, CAPA_PAGE_SIZE: '300' },
     });
     stack.sim.setFaults({ latencyMs: 200 });
   });

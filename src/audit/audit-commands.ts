@@ -9,11 +9,12 @@ import { readPublicKey } from './signing-key';
 
 /** An anchor as given to `audit verify --anchor`: its JSON, or a file holding it (or a report.json that carries it). */
 export function anchorsFrom(given: string): AuditAnchor[] {
-  const text = given.trim().startsWith('{') ? given : fs.readFileSync(given, 'utf8');
-  const value = JSON.parse(text) as { auditAnchor?: AuditAnchor } & Partial<AuditAnchor>;
+  const inline = given.trim().startsWith('{');
+  const value = JSON.parse(inline ? given : fs.readFileSync(given, 'utf8')) as { auditAnchor?: AuditAnchor } &
+    Partial<AuditAnchor>;
   const anchor = value.auditAnchor ?? value;
   if (typeof anchor.signature !== 'string' || typeof anchor.seq !== 'number')
-    throw new Error(`${given.length > 80 ? 'the anchor given' : given}: not an audit anchor (seq, hash, signature)`);
+    throw new Error(`${inline ? 'the anchor given' : given}: not an audit anchor (seq, hash, signature)`);
   return [anchor as AuditAnchor];
 }
 

@@ -16,6 +16,8 @@ import { recordWorkflowId } from '../../src/contracts/record-messages';
 import { DEFAULT_SCHEDULE_ID } from '../../src/schedule';
 import { listRecords } from '../../src/operations';
 import { waitFor } from '../helpers/wait';
+import { sqlAs } from '../helpers/postgres';
+import type { BatchSummary } from '../../src/contracts/batch-messages';
 import { writeCsv } from '../helpers/exports';
 import { CLI, startWorkerProcess } from '../helpers/worker-process';
 import { startTemporalCluster, TemporalCluster } from './temporal-cluster';
@@ -33,9 +35,13 @@ let sim: VaultSimulator;
 let client: Client;
 let store: Store;
 let env: Record<string, string>;
+/** The last night's result, as Temporal keeps it: with the audit head signed at its end. */
+let lastNight: BatchSummary;
 const workers: ChildProcess[] = [];
 const folder = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `capa-cluster-${name}-`));
 const cliDir = folder('cli');
+/** The replicas' own folders (where each finish step writes the report of the batches it finished). */
+const workersDir = folder('workers');
 
 /** compose's capa-sync-worker environment, pointed at this machine's addresses and files. */
 function workerEnvironment(): Record<string, string> {
@@ -53,6 +59,7 @@ function workerEnvironment(): Record<string, string> {
     VAULT_PASSWORD_FILE: path.join(ROOT, compose.secrets.vault_password.file),
     CAPA_DATABASE_URL: database.toString(),
     CAPA_DATABASE_PASSWORD_FILE: passwordFile,
+    CAPA_AUDIT_SIGNING_KEY_FILE: path.join(ROOT, compose.secrets.capa_audit_signing_key.file),
     CAPA_SYNC_DIST: '1',
     CAPA_TICK_SECONDS: '5',
     CAPA_PAGE_SIZE: '1000',
@@ -83,15 +90,22 @@ async function migrateAsOwner(): Promise<string> {
 
 /** A worker replica: the compiled worker with its memory settings and a data folder of its own. */
 async function startWorker(): Promise<void> {
-  workers.push((await startWorkerProcess({ ...env, CAPA_DATA_DIR: folder('worker') })).child);
+  const dataDir = fs.mkdtempSync(path.join(workersDir, 'worker-'));
+  workers.push((await startWorkerProcess({ ...env, CAPA_DATA_DIR: dataDir })).child);
 }
 
-/** The compiled CLI, from its own folder. */
+/** The compiled CLI, from its own folder: an operator's or auditor's machine, with the public key only. */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { CAPA_AUDIT_SIGNING_KEY_FILE: key, ...operator } = env;
   try {
     const { stdout, stderr } = await run('node', [CLI, ...args], {
       cwd: cliDir,
-      env: { ...process.env, ...env, CAPA_DATA_DIR: path.join(cliDir, '.data') },
+      env: {
+        ...process.env,
+        ...operator,
+        CAPA_AUDIT_PUBLIC_KEY_FILE: key.replace(/\.pem$/, '.pub.pem'),
+        CAPA_DATA_DIR: path.join(cliDir, '.data'),
+      },
     });
     return { code: 0, stdout, stderr };
   } catch (err) {
@@ -250,7 +264,42 @@ it('runs a batch when the nightly Schedule is triggered', async () => {
     return d.info.recentActions[0]?.action.workflow.workflowId;
   });
   const summary = await client.workflow.getHandle(action).result();
+  lastNight = summary;
   expect(summary.counts).toMatchObject({ updated: 500, failed: 0, waiting: 0 });
   expect(rows(500, {}).filter((r) => sim.store.records.get(r.capa_id)!.fields.priority__c !== 'Low')).toEqual([]);
   expect((await cli('audit', 'verify')).code).toBe(0);
+});
+
+it("refuses the workers' login any change to the trail, and names what the owner's changed", async () => {
+  const entries = Number(/intact: (\d+) entries/.exec((await cli('audit', 'verify')).stdout)![1]);
+  const workersLogin = sqlAs(cluster.databaseUrl);
+  for (const statement of [
+    'ALTER TABLE audit_entries DISABLE TRIGGER USER',
+    'DELETE FROM audit_entries WHERE seq > 1',
+    'TRUNCATE audit_entries',
+    'DELETE FROM audit_anchors',
+  ])
+    await expect(workersLogin.query(statement)).rejects.toThrow(/permission denied|must be owner/);
+
+  // The owner's login, as in the report: the tail cut behind the trigger, and every copy of the heads in the store.
+  const owner = sqlAs(cluster.ownerUrl);
+  await owner.query('ALTER TABLE audit_entries DISABLE TRIGGER USER');
+  await owner.query('DELETE FROM audit_entries WHERE seq > (SELECT max(seq) - 500 FROM audit_entries)');
+  await owner.query('DELETE FROM audit_anchors');
+  await owner.query('ALTER TABLE audit_entries ENABLE TRIGGER USER');
+  // The chain that is left links up: only a head signed outside the database shows the cut.
+  expect((await cli('audit', 'verify')).stdout).toContain(`Audit trail intact: ${entries - 500} entries`);
+  // The last night's result from Temporal, and the report.json files the replicas wrote.
+  const anchorFile = path.join(cliDir, 'last-night.json');
+  fs.writeFileSync(anchorFile, JSON.stringify(lastNight));
+  for (const given of [
+    ['--anchor', anchorFile],
+    ['--reports', workersDir],
+  ]) {
+    const verified = await cli('audit', 'verify', ...given);
+    expect([verified.code, verified.stdout]).toEqual([
+      1,
+      expect.stringMatching(/the head signed .* is gone: the trail was cut/),
+    ]);
+  }
 });

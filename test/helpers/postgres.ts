@@ -1,9 +1,8 @@
 import { Pool } from 'pg';
 import { silentLogger } from '../../src/logger';
-import { EmbeddedPostgres, ensureDatabase } from '../../src/store/embedded-postgres';
-import { startThrowawayPostgres } from './throwaway-postgres';
+import type { EmbeddedPostgres } from '../../src/store/embedded-postgres';
+import { migratedDatabase, startThrowawayPostgres } from './throwaway-postgres';
 import { openStore, Store } from '../../src/store/store';
-import { migrateStore } from '../../src/store/database';
 import { EMBEDDED_SUPERUSER } from '../../src/embedded-defaults';
 
 /** This test file's own PostgreSQL server: started on first use, stopped after the file's tests (see setup.ts). */
@@ -12,22 +11,13 @@ let databases = 0;
 const stores: Store[] = [];
 const pools: Pool[] = [];
 
-/** The runtime role every test store logs in as, as workers do: it owns nothing. */
-const RUNTIME = { user: 'capa_runtime', password: 'capa-runtime-password' };
-
 /**
  * A new, empty database on this file's server, migrated by its owner (the server's superuser): each test setup gets
  * its own store. The URL logs in as the runtime role, as the workers' does.
  */
 export async function testDatabaseUrl(): Promise<string> {
   server ??= startThrowawayPostgres();
-  const owner = (await server).url(`capa_test_${++databases}`);
-  const runtime = new URL(owner);
-  runtime.username = RUNTIME.user;
-  runtime.password = RUNTIME.password;
-  await ensureDatabase(owner, runtime.toString());
-  await migrateStore(owner, runtime.toString(), silentLogger);
-  return runtime.toString();
+  return migratedDatabase(await server, `capa_test_${++databases}`);
 }
 
 /** The same database as its owner's (the server's superuser's) login. */

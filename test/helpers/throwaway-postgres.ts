@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../src/dev-server';
-import { EmbeddedPostgres, startEmbeddedPostgres } from '../../src/store/embedded-postgres';
+import { EmbeddedPostgres, ensureDatabase, startEmbeddedPostgres } from '../../src/store/embedded-postgres';
+import { migrateStore } from '../../src/store/database';
+import { silentLogger } from '../../src/logger';
 
 /**
  * A server of its own for a test file or a benchmark: in a new temporary folder, on a free port, removed when
@@ -28,4 +30,21 @@ export async function startThrowawayPostgres(): Promise<
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The runtime role test and bench stores log in as, as workers do: it owns nothing. */
+const RUNTIME = { user: 'capa_runtime', password: 'capa-runtime-password' };
+
+/**
+ * A database on the server, made and migrated by its owner (the superuser): the URL of the runtime role to it, which
+ * is what the workers and the CLI are given.
+ */
+export async function migratedDatabase(server: EmbeddedPostgres, name: string): Promise<string> {
+  const owner = server.url(name);
+  const runtime = new URL(owner);
+  runtime.username = RUNTIME.user;
+  runtime.password = RUNTIME.password;
+  await ensureDatabase(owner, runtime.toString());
+  await migrateStore(owner, runtime.toString(), silentLogger);
+  return runtime.toString();
 }
