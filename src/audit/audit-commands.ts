@@ -10,8 +10,9 @@ import { readPublicKey } from './signing-key';
 /** An anchor as given to `audit verify --anchor`: its JSON, or a file holding it (or a report.json that carries it). */
 export function anchorsFrom(given: string): AuditAnchor[] {
   const inline = given.trim().startsWith('{');
-  const value = JSON.parse(inline ? given : fs.readFileSync(given, 'utf8')) as { auditAnchor?: AuditAnchor } &
-    Partial<AuditAnchor>;
+  const value = JSON.parse(inline ? given : fs.readFileSync(given, 'utf8')) as {
+    auditAnchor?: AuditAnchor;
+  } & Partial<AuditAnchor>;
   const anchor = value.auditAnchor ?? value;
   if (typeof anchor.signature !== 'string' || typeof anchor.seq !== 'number')
     throw new Error(`${inline ? 'the anchor given' : given}: not an audit anchor (seq, hash, signature)`);
