@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { AppConfig } from './config';
+import type { PlanSummary } from './contracts/plan-messages';
 import { BatchSummary, progressQuery, ROW_OUTCOMES } from './contracts/batch-messages';
 
 /** What the command line and the demo print about batches: tables, the Web UI link, a progress bar. */
@@ -27,6 +28,17 @@ export function summaryTable(summary: BatchSummary): string {
     ...(summary.ignoredColumns.length ? [`Ignored columns (never written): ${summary.ignoredColumns.join(', ')}`] : []),
     'Reports:',
     ...Object.values(summary.reports).map((f) => `  ${f}`),
+  ].join('\n');
+}
+
+export function planTable(plan: PlanSummary): string {
+  const rows = Object.entries(plan.counts).map(([action, n]) => ({ 'the batch would': action, rows: n }));
+  rows.push({ 'the batch would': 'total', rows: plan.inputRows });
+  return [
+    `Plan ${plan.planId} (nothing written to Vault)`,
+    table(rows, ['the batch would', 'rows']),
+    'Reports:',
+    ...Object.values(plan.reports).map((f) => `  ${f}`),
   ].join('\n');
 }
 

@@ -10,6 +10,7 @@ import {
   newBatchId,
   recordStatus,
   startBatch,
+  startPlan,
 } from './operations';
 import { DEFAULT_SCHEDULE_ID, upsertSchedule } from './schedule';
 import { connectClient } from './temporal-connection';
@@ -33,7 +34,8 @@ import { writeKeyPair } from './audit/signing-key';
 import { runWorker } from './worker';
 import { runSimulator, SIMULATOR_OPTIONS, SimulatorOptions } from './simulator/main';
 import { runDemo } from './demo';
-import { followBatch, summaryTable, table } from './batch-output';
+import { followBatch, planTable, summaryTable, table } from './batch-output';
+import { writePlanReport } from './change-control/plan-report';
 import { SYNC_STATES, SyncState } from './contracts/record-messages';
 import type { BatchSummary } from './contracts/batch-messages';
 
@@ -52,6 +54,11 @@ interface RunOptions extends JsonOption {
   batchId?: string;
   out?: string;
   detach?: boolean;
+}
+interface PlanOptions extends JsonOption {
+  source?: string;
+  planId?: string;
+  out?: string;
 }
 interface ListOptions extends JsonOption {
   state?: string;
@@ -167,11 +174,7 @@ export async function main(argv: string[]): Promise<number> {
       const given = required(o.source, '--source');
       return withClient(config, async (client) => {
         const batchId = o.batchId ?? newBatchId();
-        // A file on this machine is staged in the store: the worker that prepares the batch may be on another host.
-        const source = isUrl(given)
-          ? given
-          : await withStore(config, async (store) => store.staged.stage(await localSourceFile(given)));
-        const handle = await startBatch(client, config, { source, batchId });
+        const handle = await startBatch(client, config, { source: await batchSource(config, given), batchId });
         if (o.detach) {
           output(
             json(o),
@@ -194,6 +197,32 @@ export async function main(argv: string[]): Promise<number> {
     .option('--batch-id <id>', 'the batch id (default: from the time)')
     .option('--detach', 'start it and return')
     .option('--out <dir>', 'write the report files there (default: CAPA_DATA_DIR/reports/<batchId>)')
+    .option('--json', 'print JSON');
+
+  command(
+    'plan',
+    'a dry run of a batch on the live vault (needs a running worker): what each row would do, each field old -> new; writes nothing to Vault',
+    async (config, o: PlanOptions) => {
+      const given = required(o.source, '--source');
+      return withClient(config, async (client) => {
+        const planId = o.planId ?? `plan-${newBatchId()}`;
+        const handle = await startPlan(client, config, { source: await batchSource(config, given), planId });
+        await handle.result();
+        const summary = await withStore(config, async (store) =>
+          writePlanReport(
+            store.batches,
+            await batchOf(store, planId),
+            path.resolve(o.out ?? path.join(config.dataDir, 'plans', planId)),
+          ),
+        );
+        output(json(o), summary, planTable(summary));
+        return EXIT.ok;
+      });
+    },
+  )
+    .option('--source <file|url>', 'the export, as `run` takes it')
+    .option('--plan-id <id>', 'the plan id (default: plan- and the time)')
+    .option('--out <dir>', 'write plan.json, plan.csv and plan.html there (default: CAPA_DATA_DIR/plans/<planId>)')
     .option('--json', 'print JSON');
 
   command('list', 'record workflows (default: all running)', async (config, o: ListOptions) =>
@@ -344,6 +373,12 @@ export async function main(argv: string[]): Promise<number> {
   return code;
 }
 
+/** A file on this machine is staged in the store (the worker that reads it may be on another host); a URL is given as is. */
+async function batchSource(config: AppConfig, given: string): Promise<string> {
+  if (isUrl(given)) return given;
+  return withStore(config, async (store) => store.staged.stage(await localSourceFile(given)));
+}
+
 /** A batch from the store, or "not found". */
 async function batchOf(store: Store, batchId: string): Promise<BatchRecord> {
   const batch = await store.batches.batch(batchId);
@@ -353,6 +388,8 @@ async function batchOf(store: Store, batchId: string): Promise<BatchRecord> {
 
 /** A batch's report files from the store, written on this machine: into `out`, or under CAPA_DATA_DIR. */
 function localReport(config: AppConfig, store: Store, batch: BatchRecord, out?: string): Promise<BatchSummary> {
+  if (batch.kind === 'plan')
+    throw new UsageError(`${batch.batchId} is a plan, not a batch: \`capa-sync plan\` wrote its report`);
   const dir = path.resolve(out ?? path.join(config.dataDir, 'reports', batch.batchId));
   return writeBatchReport(store.batches, batch, dir);
 }

@@ -13,6 +13,8 @@ import { commandOrigin } from './command-origin';
 import { batchSummary } from './contracts/workflow-descriptions';
 import { recordQuery } from './contracts/visibility';
 import type { capaBatchWorkflow } from './workflows/batch';
+import type { capaPlanWorkflow } from './workflows/plan';
+import { PLAN_WORKFLOW_TYPE, type PlanInput, planWorkflowId } from './contracts/plan-messages';
 import { BATCH_ID_PATTERN, BATCH_WORKFLOW_TYPE, batchWorkflowId, BatchInput } from './contracts/batch-messages';
 import {
   cancelUpdate,
@@ -34,27 +36,44 @@ export function newBatchId(now = new Date()): string {
 /** A batch id that cannot be used: malformed, or taken by an earlier batch (whose state and report it names). */
 export class BatchIdRefused extends Error {}
 
-/** Starts a batch under an id used by no earlier batch: a rerun is a new batch, never a replay of an old one's state. */
-export async function startBatch(client: Client, config: AppConfig, input: BatchInput & { batchId: string }) {
-  if (!BATCH_ID_PATTERN.test(input.batchId))
+/** Starts a workflow under an id used by no earlier one: a rerun is a new batch (or plan), never a replay of an old one's state. */
+async function startOnce<T>(what: 'batch' | 'plan', id: string, start: () => Promise<T>): Promise<T> {
+  if (!BATCH_ID_PATTERN.test(id))
     throw new BatchIdRefused(
-      `invalid batch id ${JSON.stringify(input.batchId)}: use up to 100 letters, digits, '.', '_' or '-'`,
+      `invalid ${what} id ${JSON.stringify(id)}: use up to 100 letters, digits, '.', '_' or '-'`,
     );
   try {
-    return await client.workflow.start<typeof capaBatchWorkflow>(BATCH_WORKFLOW_TYPE, {
+    return await start();
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError)
+      throw new BatchIdRefused(`${what} id ${id} is already used (capa-sync report ${id}); choose another`);
+    throw err;
+  }
+}
+
+export function startBatch(client: Client, config: AppConfig, input: BatchInput & { batchId: string }) {
+  return startOnce('batch', input.batchId, () =>
+    client.workflow.start<typeof capaBatchWorkflow>(BATCH_WORKFLOW_TYPE, {
       taskQueue: config.temporal.taskQueue,
       workflowId: batchWorkflowId(config.vault.object, input.batchId),
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       args: [input],
       staticSummary: batchSummary(input.batchId, input.source),
-    });
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError)
-      throw new BatchIdRefused(
-        `batch id ${input.batchId} is already used (capa-sync report ${input.batchId}); choose another`,
-      );
-    throw err;
-  }
+    }),
+  );
+}
+
+/** Starts a plan (a dry run of a batch); its id shares the batches' ids, so a plan and a batch never share one. */
+export function startPlan(client: Client, config: AppConfig, input: PlanInput) {
+  return startOnce('plan', input.planId, () =>
+    client.workflow.start<typeof capaPlanWorkflow>(PLAN_WORKFLOW_TYPE, {
+      taskQueue: config.temporal.taskQueue,
+      workflowId: planWorkflowId(config.vault.object, input.planId),
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      args: [input],
+      staticSummary: `capa-sync plan ${input.planId}: what batch of ${input.source} would do (writes nothing)`,
+    }),
+  );
 }
 
 export interface WaitingRecord {

@@ -308,10 +308,10 @@ it('answers bad usage and unknown things with one line and a documented exit cod
   expect((await cli('report', 'no-such-batch')).code).toBe(3);
   expect((await cli('frobnicate')).code).toBe(2);
   // An unknown command is bad usage with or without --help (commander printed the top-level help, exit 0).
-  expect(await cli('plan', '--help')).toMatchObject({
+  expect(await cli('plans', '--help')).toMatchObject({
     code: 2,
     stdout: '',
-    stderr: "capa-sync: unknown command 'plan' (see capa-sync --help)\n",
+    stderr: "capa-sync: unknown command 'plans' (see capa-sync --help)\n",
   });
   // A reader that has gone away ends the output quietly (an EPIPE stack, exit 1, before).
   const stderrFile = path.join(cliEnv.CAPA_DATA_DIR, 'closed-pipe.err');

@@ -26,7 +26,7 @@ beforeAll(async () => {
 /** Prepares a source file into the store as the batch's prepare activity does. */
 const prepareInStore = (batchId: string, file: string, pageSize: number, runId = 'run-1') =>
   batches.prepare(
-    { batchId, runId, source: file, object: 'capa__c', mapping: DEFAULT_MAPPING, pageSize },
+    { batchId, runId, kind: 'batch', source: file, object: 'capa__c', mapping: DEFAULT_MAPPING, pageSize },
     (stage) => prepareBatch({ file }, DEFAULT_MAPPING, pageSize, stage),
     async () => [],
   );
@@ -147,7 +147,15 @@ describe('preparing a batch', () => {
     const file = path.join(dir, 'a.json');
     fs.writeFileSync(file, JSON.stringify([{ capa_id: 'J1', priority: 'High' }]));
     const failing = batches.prepare(
-      { batchId: 'once-1', runId: 'run-1', source: file, object: 'capa__c', mapping: DEFAULT_MAPPING, pageSize: 2 },
+      {
+        batchId: 'once-1',
+        runId: 'run-1',
+        kind: 'batch',
+        source: file,
+        object: 'capa__c',
+        mapping: DEFAULT_MAPPING,
+        pageSize: 2,
+      },
       async (stage) => {
         await stage({ valid: { row: 1, id: 'J1', values: { priority__c: 'High' } } });
         throw new Error('the worker lost its source half-way');

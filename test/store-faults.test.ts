@@ -10,6 +10,7 @@ import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
 import { ownerUrlOf, testDatabaseUrl } from './helpers/postgres';
 import { waitFor } from './helpers/wait';
+import { MIGRATIONS } from '../src/store/schema';
 import { verifyTrail } from './helpers/audit';
 import { CLI } from './helpers/worker-process';
 
@@ -55,7 +56,7 @@ it('stops a worker on a store its owner never migrated, saying which command to 
   const { status, output } = await workerWith(runtime.toString());
   expect(status).toBe(1);
   expect(output).toContain(
-    "the store's schema is at version 0, this release needs 2: run `capa-sync db migrate` with CAPA_DATABASE_OWNER_URL",
+    `the store's schema is at version 0, this release needs ${MIGRATIONS.length}: run \`capa-sync db migrate\` with CAPA_DATABASE_OWNER_URL`,
   );
 });
 

@@ -1,5 +1,5 @@
-import fs from 'node:fs';
-import { Browser, chromium, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './helpers/browser';
 import { listRecords, startBatch } from '../src/operations';
 import { sampleRecordId } from '../src/simulator/seed';
 import { cancelUpdate, recordWorkflowId } from '../src/contracts/record-messages';
@@ -9,30 +9,16 @@ import { writeCsv } from './helpers/exports';
 import { freePort } from '../src/dev-server';
 import { waitFor } from './helpers/wait';
 
-// Debian's Chromium, installed by scripts/setup-browser.sh (npm test runs it); CHROMIUM_PATH names another one.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// Headless as root on a machine without internet: no sandbox, no background calls home.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 let stack: DevStack;
 let browser: Browser;
 let uiUrl: string;
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: run scripts/setup-browser.sh`);
   const uiPort = await freePort();
   uiUrl = `http://127.0.0.1:${uiPort}`;
   const settings = { CAPA_TICK_SECONDS: '2' }; // a reviewer's approval is seen within seconds
   stack = await startDevStack({ records: 20, lockedFraction: 0.2, taskQueue: 'web-ui', uiPort, settings });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -19,6 +19,8 @@ import type { HandOff } from '../store/batch-store';
 import type { Store } from '../store/store';
 import type { AuditSigner } from '../audit/signing-key';
 import { isStaged } from '../store/staged-sources';
+import { planPageRows } from '../change-control/plan-decisions';
+import { writePlanReport } from '../change-control/plan-report';
 import { MAX_ROWS_PER_UPDATE, VaultClient } from '../vault/client';
 import { isLockedState } from '../vault/dialect';
 import type { RecordWriteOutcome } from '../vault/types';
@@ -151,7 +153,7 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
   }
 
   const activities: BatchActivities = {
-    async prepareBatch({ batchId, source }) {
+    async prepareBatch({ batchId, source, kind }) {
       // An attempt Temporal gave up on (its heartbeats timed out) stops; the store's transaction keeps it from
       // leaving half a batch, and a second attempt waits for the first's transaction to end.
       const signal = Context.current().cancellationSignal;
@@ -166,6 +168,7 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
             {
               batchId,
               runId,
+              kind: kind ?? 'batch',
               source: displaySource(source),
               object: deps.object,
               mapping: deps.mapping,
@@ -271,6 +274,27 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
         lines: [reason, `Source: ${displaySource(source)}`, 'Fix the source and run the batch again (a new batch id).'],
         fields: { kind: 'batch-failed', batchId, reason },
       });
+    },
+
+    async planPage({ batchId, page }) {
+      return asActivityFailure(async () => {
+        const { rows } = await deps.store.batches.page(batchId, page);
+        const read = await deps.vault.readStates(
+          deps.object,
+          rows.map((r) => r.id),
+          fields,
+        );
+        const states = new Map(read.map((s) => [s.id, s]));
+        await deps.store.batches.savePlan(
+          batchId,
+          planPageRows(rows, states, (state) => isLockedState(deps.vault.dialect, state)),
+        );
+      });
+    },
+
+    async finishPlan({ batchId }) {
+      const plan = (await deps.store.batches.batch(batchId))!;
+      return writePlanReport(deps.store.batches, plan, path.join(deps.reportsDir, batchId));
     },
 
     async finishBatch({ batchId }) {

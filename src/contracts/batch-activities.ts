@@ -1,4 +1,5 @@
 import type { BatchSummary, OutcomeCounts } from './batch-messages';
+import type { PlanSummary } from './plan-messages';
 
 export interface PreparedSummary {
   inputRows: number;
@@ -9,7 +10,8 @@ export interface PreparedSummary {
 
 /** The activities the batch workflow calls; rows stay in the store, only counts travel through history. */
 export interface BatchActivities {
-  prepareBatch(input: { batchId: string; source: string }): Promise<PreparedSummary>;
+  /** Loads and validates the source into the store; a plan's rows are kept apart from the batches' (`kind`). */
+  prepareBatch(input: { batchId: string; source: string; kind?: 'plan' }): Promise<PreparedSummary>;
   /** Reads states and bulk-writes a page's unlocked records; sets its locked ones aside. */
   applyPage(input: { batchId: string; page: number; sourceTimestamp: string }): Promise<OutcomeCounts>;
   /** Hands a page's locked (and raced, and already waiting) records to their record workflows. */
@@ -17,4 +19,8 @@ export interface BatchActivities {
   finishBatch(input: { batchId: string }): Promise<BatchSummary>;
   /** Tells the operators that a batch failed before any row was applied, and why. */
   alertBatchFailed(input: { batchId: string; source: string; reason: string }): Promise<void>;
+  /** A plan's page: reads the states as applyPage does and notes what each row would do; writes nothing to Vault. */
+  planPage(input: { batchId: string; page: number }): Promise<void>;
+  /** Writes the plan's report files (plan.json, plan.csv, plan.html) and returns its summary. */
+  finishPlan(input: { batchId: string }): Promise<PlanSummary>;
 }

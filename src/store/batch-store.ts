@@ -7,6 +7,7 @@ import type { FieldValues } from '../contracts/field-values';
 import { OutcomeCounts, ROW_OUTCOMES, RowOutcome, RowResult, zeroCounts } from '../contracts/batch-messages';
 import type { AuditAnchor } from '../contracts/audit-anchor';
 import type { Session } from './session';
+import { type PlanCounts, type PlannedAction, type PlannedRow, zeroPlanCounts } from '../contracts/plan-messages';
 import { StoreRefused } from './store-errors';
 import { copyLine } from './copy';
 import { LineWriter } from './line-writer';
@@ -28,6 +29,7 @@ export interface HandOff {
 
 export interface BatchRecord {
   batchId: string;
+  kind: BatchKind;
   source: string;
   status: BatchStatus;
   inputRows: number;
@@ -40,6 +42,8 @@ export interface BatchRecord {
 }
 
 export type BatchStatus = 'preparing' | 'prepared' | 'finished';
+/** A batch writes; a plan (`capa-sync plan`) stops after its reads. */
+export type BatchKind = 'batch' | 'plan';
 
 /** The tables' rows as pg returns them (jsonb parsed, timestamptz as Date). */
 interface BatchesRow {
@@ -47,6 +51,7 @@ interface BatchesRow {
   run_id: string;
   source: string;
   status: BatchStatus;
+  kind: BatchKind;
   input_rows: number | null;
   ignored_columns: string[] | null;
   created_at: Date;
@@ -68,6 +73,9 @@ interface BatchRowsRow {
   values_before: FieldValues | null;
   baseline: FieldValues | null;
   resolution: string | null;
+  planned: PlannedAction | null;
+  planned_before: FieldValues | null;
+  planned_state: string | null;
 }
 
 /** A live row (valid, not superseded): it has a record and values. */
@@ -107,15 +115,23 @@ export class BatchStore {
    * nothing of it; an attempt of another run under the same id is refused.
    */
   async prepare(
-    batch: { batchId: string; runId: string; source: string; object: string; mapping: Mapping; pageSize: number },
+    batch: {
+      batchId: string;
+      runId: string;
+      kind: BatchKind;
+      source: string;
+      object: string;
+      mapping: Mapping;
+      pageSize: number;
+    },
     load: (stage: (row: StagedRow) => Promise<void> | undefined) => Promise<PreparedBatch>,
     running: () => Promise<string[]>,
   ): Promise<{ inputRows: number; pages: number; rejected: number; superseded: number }> {
     return this.db.transaction(async (tx) => {
       await tx.query(
-        `INSERT INTO batches (batch_id, run_id, source, object, mapping, status) VALUES ($1, $2, $3, $4, $5, 'preparing')
-         ON CONFLICT (batch_id) DO NOTHING`,
-        [batch.batchId, batch.runId, batch.source, batch.object, JSON.stringify(batch.mapping)],
+        `INSERT INTO batches (batch_id, run_id, source, object, mapping, status, kind)
+         VALUES ($1, $2, $3, $4, $5, 'preparing', $6) ON CONFLICT (batch_id) DO NOTHING`,
+        [batch.batchId, batch.runId, batch.source, batch.object, JSON.stringify(batch.mapping), batch.kind],
       );
       const { rows: owner } = await tx.query<Pick<BatchesRow, 'run_id' | 'source' | 'status'>>(
         'SELECT run_id, source, status FROM batches WHERE batch_id = $1 FOR UPDATE',
@@ -261,7 +277,7 @@ export class BatchStore {
 
   async batch(batchId: string): Promise<BatchRecord | undefined> {
     const { rows } = await this.db.query<Omit<BatchesRow, 'run_id'> & { pages: number }>(
-      `SELECT batch_id, source, status, coalesce(input_rows, 0) AS input_rows, ignored_columns,
+      `SELECT batch_id, kind, source, status, coalesce(input_rows, 0) AS input_rows, ignored_columns,
          coalesce(array_length(page_starts, 1), 0) AS pages, created_at, finished_at, audit_anchor
        FROM batches WHERE batch_id = $1`,
       [batchId],
@@ -270,6 +286,7 @@ export class BatchStore {
     if (!r) return undefined;
     return {
       batchId: r.batch_id,
+      kind: r.kind,
       source: r.source,
       status: r.status,
       inputRows: r.input_rows ?? 0,
@@ -318,6 +335,48 @@ export class BatchStore {
       [batchId, after, outcomes, limit],
     );
     return rows.map(resultOf);
+  }
+
+  /** What a plan found for a page's rows (a retried page writes the same again). */
+  async savePlan(batchId: string, planned: PlannedRow[]): Promise<void> {
+    await this.db.query(
+      `UPDATE batch_rows r SET planned = x.planned, planned_before = x.before, planned_state = x.state
+       FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[]) AS x(row_no, planned, before, state)
+       WHERE r.batch_id = $1 AND r.row_no = x.row_no`,
+      [
+        batchId,
+        planned.map((p) => p.row),
+        planned.map((p) => p.planned),
+        planned.map((p) => (p.before ? JSON.stringify(p.before) : null)),
+        planned.map((p) => p.vaultState ?? null),
+      ],
+    );
+  }
+
+  /** A plan's rows counted by what they would do. */
+  async planCounts(batchId: string): Promise<PlanCounts> {
+    const { rows } = await this.db.query<{ action: keyof PlanCounts | null; n: number }>(
+      `SELECT coalesce(outcome, planned) AS action, count(*)::int AS n FROM batch_rows WHERE batch_id = $1 GROUP BY 1`,
+      [batchId],
+    );
+    const counts = zeroPlanCounts();
+    for (const r of rows) if (r.action && r.action in counts) counts[r.action] += r.n;
+    return counts;
+  }
+
+  /** A plan's rows in row order, a page at a time. */
+  async *planResults(batchId: string): AsyncGenerator<PlanResult> {
+    for (let after = 0; ;) {
+      const { rows } = await this.db.query<PlanResultRow>(
+        `SELECT row_no, record_id, coalesce(outcome, planned) AS action, planned_state, planned_before, field_values,
+           field, message
+         FROM batch_rows WHERE batch_id = $1 AND row_no > $2 ORDER BY row_no LIMIT $3`,
+        [batchId, after, RESULTS_PAGE],
+      );
+      yield* rows.map(planResultOf);
+      if (rows.length < RESULTS_PAGE) return;
+      after = rows[rows.length - 1].row_no;
+    }
   }
 
   /** Keeps the audit head signed at the batch's end, for its report (a retried finish keeps the first). */
@@ -391,6 +450,42 @@ function countsOf(rows: CountRow[]): OutcomeCounts {
   const counts = zeroCounts();
   for (const r of rows) if (isRowOutcome(r.outcome)) counts[r.outcome] += r.n;
   return counts;
+}
+
+/** One row of a plan: what it would do, and for an update each field's value now and then. */
+export interface PlanResult {
+  row: number;
+  recordId?: string;
+  action: keyof PlanCounts;
+  vaultState?: string;
+  before?: FieldValues;
+  values?: FieldValues;
+  field?: string;
+  message?: string;
+}
+
+type PlanResultRow = Pick<
+  BatchRowsRow,
+  'row_no' | 'record_id' | 'planned_state' | 'planned_before' | 'field' | 'message'
+> & {
+  action: keyof PlanCounts;
+  field_values: FieldValues | null;
+};
+
+function planResultOf(r: PlanResultRow): PlanResult {
+  const optional = {
+    recordId: r.record_id,
+    vaultState: r.planned_state,
+    before: r.planned_before,
+    values: r.field_values,
+    field: r.field,
+    message: r.message,
+  };
+  return {
+    row: r.row_no,
+    action: r.action,
+    ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== null)),
+  };
 }
 
 function validRowOf(r: LiveRow): ValidRow {

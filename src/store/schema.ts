@@ -142,6 +142,14 @@ export const MIGRATIONS: string[] = [
     occasion text NOT NULL
   );
   `,
+  `
+  -- A plan is a batch that stops after its reads: what each row would do, and nothing written.
+  ALTER TABLE batches ADD COLUMN kind text NOT NULL DEFAULT 'batch' CHECK (kind IN ('batch', 'plan'));
+  ALTER TABLE batch_rows
+    ADD COLUMN planned text CHECK (planned IN ('update', 'unchanged', 'wait', 'already-waiting', 'not-found')),
+    ADD COLUMN planned_before jsonb,
+    ADD COLUMN planned_state text;
+  `,
 ];
 
 /**

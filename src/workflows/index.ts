@@ -1,2 +1,3 @@
 export { capaRecordWorkflow } from './record';
 export { capaBatchWorkflow } from './batch';
+export { capaPlanWorkflow } from './plan';

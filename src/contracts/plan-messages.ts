@@ -1,0 +1,48 @@
+import type { FieldValues } from './field-values';
+
+/** What a plan says a row would do, were the batch run now. */
+export const PLANNED_ACTIONS = ['update', 'unchanged', 'wait', 'already-waiting', 'not-found'] as const;
+export type PlannedAction = (typeof PLANNED_ACTIONS)[number];
+
+/** What a row would do, with what Vault holds now (its state, and the values of the fields the row sets). */
+export interface PlannedRow {
+  row: number;
+  planned: PlannedAction;
+  vaultState?: string;
+  before?: FieldValues;
+}
+
+/** A plan's rows: the valid ones by action, and those the batch would refuse or supersede. */
+export type PlanCounts = Record<PlannedAction | 'rejected' | 'superseded', number>;
+
+export const zeroPlanCounts = (): PlanCounts => ({
+  update: 0,
+  unchanged: 0,
+  wait: 0,
+  'already-waiting': 0,
+  'not-found': 0,
+  rejected: 0,
+  superseded: 0,
+});
+
+export const planWorkflowId = (object: string, planId: string) => `capa-plan:${object}:${planId}`;
+export const PLAN_WORKFLOW_TYPE = 'capaPlanWorkflow';
+
+export interface PlanInput {
+  source: string;
+  planId: string;
+}
+
+export interface PlanReportFiles {
+  json: string;
+  csv: string;
+  html: string;
+}
+
+export interface PlanSummary {
+  planId: string;
+  source: string;
+  inputRows: number;
+  counts: PlanCounts;
+  reports: PlanReportFiles;
+}
