@@ -12,6 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../src/config';
 import { freePort, startDevServer } from '../src/dev-server';
 import { migratedDatabase, startThrowawayPostgres } from '../test/helpers/throwaway-postgres';
+import { ONE_VALUE_EXPORTS } from '../test/helpers/gate';
 import { startBatch } from '../src/operations';
 import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
 import { VaultSimulator } from '../src/simulator/server';
@@ -59,6 +60,7 @@ async function measure(label: string, source: string, records: number, lockedFra
     VAULT_BASE_URL: sim.baseUrl,
     CAPA_DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
+    ...ONE_VALUE_EXPORTS,
   };
   const worker = spawn('node', [...WORKER_NODE_ARGS, CLI, 'worker'], {
     env: { ...process.env, ...WORKER_ENV, ...env },

@@ -11,6 +11,8 @@ import {
   recordStatus,
   startBatch,
   startPlan,
+  decideBatch,
+  listBatches,
 } from './operations';
 import { DEFAULT_SCHEDULE_ID, upsertSchedule } from './schedule';
 import { connectClient } from './temporal-connection';
@@ -22,6 +24,7 @@ import { openStore, Store } from './store/store';
 import type { BatchRecord } from './store/batch-store';
 import { databaseRole, migrateStore, StoreUnavailable } from './store/database';
 import { silentLogger } from './logger';
+import { commandOrigin } from './command-origin';
 import {
   anchorsFrom,
   anchorsInReports,
@@ -62,6 +65,7 @@ interface PlanOptions extends JsonOption {
 }
 interface ListOptions extends JsonOption {
   state?: string;
+  batches?: boolean;
 }
 interface DecisionOptions extends JsonOption {
   operator?: string;
@@ -174,7 +178,9 @@ export async function main(argv: string[]): Promise<number> {
       const given = required(o.source, '--source');
       return withClient(config, async (client) => {
         const batchId = o.batchId ?? newBatchId();
-        const handle = await startBatch(client, config, { source: await batchSource(config, given), batchId });
+        const { account, host } = commandOrigin();
+        const source = await batchSource(config, given);
+        const handle = await startBatch(client, config, { source, batchId, startedBy: `${account}@${host}` });
         if (o.detach) {
           output(
             json(o),
@@ -225,23 +231,36 @@ export async function main(argv: string[]): Promise<number> {
     .option('--out <dir>', 'write plan.json, plan.csv and plan.html there (default: CAPA_DATA_DIR/plans/<planId>)')
     .option('--json', 'print JSON');
 
-  command('list', 'record workflows (default: all running)', async (config, o: ListOptions) =>
-    withClient(config, async (client) => {
-      const state = o.state as SyncState | undefined;
-      if (state && !SYNC_STATES.includes(state))
-        throw new UsageError(`--state must be one of ${SYNC_STATES.join(', ')}`);
-      const records = await listRecords(client, config, state);
-      output(
-        json(o),
-        records,
-        records.length
-          ? table(records, ['recordId', 'state', 'vaultState', 'batchId', 'startTime'])
-          : 'No record workflows.',
-      );
-      return EXIT.ok;
-    }),
+  command(
+    'list',
+    'record workflows (default: all running); --batches: running batches',
+    async (config, o: ListOptions) =>
+      withClient(config, async (client) => {
+        if (o.batches) {
+          const batches = await listBatches(client, config);
+          output(
+            json(o),
+            batches,
+            batches.length ? table(batches, ['batchId', 'approval', 'startTime']) : 'No running batches.',
+          );
+          return EXIT.ok;
+        }
+        const state = o.state as SyncState | undefined;
+        if (state && !SYNC_STATES.includes(state))
+          throw new UsageError(`--state must be one of ${SYNC_STATES.join(', ')}`);
+        const records = await listRecords(client, config, state);
+        output(
+          json(o),
+          records,
+          records.length
+            ? table(records, ['recordId', 'state', 'vaultState', 'batchId', 'startTime'])
+            : 'No record workflows.',
+        );
+        return EXIT.ok;
+      }),
   )
     .option('--state <CapaSyncState>', SYNC_STATES.join(' | '))
+    .option('--batches', 'the running batches and where the approval gate has them (CapaBatchState)')
     .option('--json', 'print JSON');
 
   command('status', "one record workflow's status", async (config, recordId: string, o: JsonOption) =>
@@ -275,6 +294,23 @@ export async function main(argv: string[]): Promise<number> {
       });
     })
       .argument('<recordId>')
+      .option('--operator <name>', 'who decides (audited)')
+      .option('--reason <text>', 'why (audited)')
+      .option('--json', 'print JSON');
+
+  for (const [name, description] of [
+    ['approve', 'let a batch the approval gate holds write (not by the one who started it)'],
+    ['reject', 'reject a batch the approval gate holds: nothing of it is written'],
+  ] as const)
+    command(name, description, async (config, batchId: string, o: DecisionOptions) => {
+      const [operator, reason] = [required(o.operator, '--operator'), required(o.reason, '--reason')];
+      return withClient(config, async (client) => {
+        const result = await decideBatch(client, config, name, batchId, { operator, reason }).catch(notFound(batchId));
+        output(json(o), { batchId, result }, `${batchId}: ${result}`);
+        return EXIT.ok;
+      });
+    })
+      .argument('<batchId>')
       .option('--operator <name>', 'who decides (audited)')
       .option('--reason <text>', 'why (audited)')
       .option('--json', 'print JSON');

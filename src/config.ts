@@ -182,6 +182,41 @@ export const SETTINGS = {
     default: '60',
     doc: 'How long `force` / `cancel` wait out a passing Temporal condition (a failing workflow task, unavailable), saying so, before they fail',
   },
+  CAPA_GATE_MAX_CHANGED_RECORDS: {
+    schema: int(0),
+    default: '100000',
+    doc: 'Approval gate: a batch that would change more records than this waits for approval',
+  },
+  CAPA_GATE_MAX_CHANGED_PERCENT: {
+    schema: z.coerce.number().min(0).max(100),
+    default: '100',
+    doc: "Approval gate: a batch that would change more than this % of the object's records in Vault waits (100: off)",
+  },
+  CAPA_GATE_MAX_FIELD_CHANGED_PERCENT: {
+    schema: z.coerce.number().min(0).max(100),
+    default: '100',
+    doc: "Approval gate: a batch that would change a field's value on more than this % of the rows that set it waits (100: off)",
+  },
+  CAPA_GATE_MAX_EMPTIED: {
+    schema: int(0),
+    default: '100',
+    doc: 'Approval gate: a batch that would empty a field on more records than this waits',
+  },
+  CAPA_GATE_MAX_ONE_VALUE_PERCENT: {
+    schema: z.coerce.number().min(0).max(100),
+    default: '95',
+    doc: 'Approval gate: a batch that would set one value of a picklist field on more than this % of the rows that set it waits',
+  },
+  CAPA_GATE_MIN_ROWS: {
+    schema: int(1),
+    default: '1000',
+    doc: 'Approval gate: the percentage rules count only a field set by at least this many rows',
+  },
+  CAPA_APPROVAL_TIMEOUT_HOURS: {
+    schema: z.coerce.number().positive(),
+    default: '24',
+    doc: 'A batch waiting for approval that nobody approves or rejects within this is rejected (nothing written)',
+  },
   CAPA_DATABASE_URL: {
     schema: postgresUrl,
     default: EMBEDDED_DATABASE_URL,
@@ -323,6 +358,15 @@ function configFrom(s: Parsed, temporal: TemporalConnectionSettings) {
     },
     alerts: { channel: s.ALERT_CHANNEL, webhookUrl: s.ALERT_WEBHOOK_URL },
     decisionWaitMs: s.CAPA_DECISION_WAIT_SECONDS * 1000,
+    gate: {
+      maxChangedRecords: s.CAPA_GATE_MAX_CHANGED_RECORDS,
+      maxChangedPercentOfObject: s.CAPA_GATE_MAX_CHANGED_PERCENT,
+      maxFieldChangedPercent: s.CAPA_GATE_MAX_FIELD_CHANGED_PERCENT,
+      maxEmptied: s.CAPA_GATE_MAX_EMPTIED,
+      maxOnePicklistValuePercent: s.CAPA_GATE_MAX_ONE_VALUE_PERCENT,
+      minRows: s.CAPA_GATE_MIN_ROWS,
+    },
+    approvalTimeoutSeconds: Math.round(s.CAPA_APPROVAL_TIMEOUT_HOURS * 3600),
     databaseUrl: withPasswordFile(s.CAPA_DATABASE_URL, s.CAPA_DATABASE_PASSWORD_FILE, 'CAPA_DATABASE_PASSWORD_FILE'),
     databaseOwnerUrl:
       s.CAPA_DATABASE_OWNER_URL &&

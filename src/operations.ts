@@ -15,7 +15,15 @@ import { recordQuery } from './contracts/visibility';
 import type { capaBatchWorkflow } from './workflows/batch';
 import type { capaPlanWorkflow } from './workflows/plan';
 import { PLAN_WORKFLOW_TYPE, type PlanInput, planWorkflowId } from './contracts/plan-messages';
-import { BATCH_ID_PATTERN, BATCH_WORKFLOW_TYPE, batchWorkflowId, BatchInput } from './contracts/batch-messages';
+import {
+  approveUpdate,
+  BATCH_ID_PATTERN,
+  BATCH_WORKFLOW_TYPE,
+  BatchDecision,
+  batchWorkflowId,
+  BatchInput,
+  rejectUpdate,
+} from './contracts/batch-messages';
 import {
   cancelUpdate,
   forceUpdate,
@@ -74,6 +82,51 @@ export function startPlan(client: Client, config: AppConfig, input: PlanInput) {
       staticSummary: `capa-sync plan ${input.planId}: what batch of ${input.source} would do (writes nothing)`,
     }),
   );
+}
+
+/** A running batch workflow, and where the approval gate has it (CapaBatchState; absent: not held). */
+export interface RunningBatch {
+  batchId: string;
+  workflowId: string;
+  approval: string;
+  startTime: string;
+}
+
+export async function listBatches(client: Client, config: AppConfig): Promise<RunningBatch[]> {
+  const query = `WorkflowType = "${BATCH_WORKFLOW_TYPE}" AND ExecutionStatus = "Running"`;
+  const batches: RunningBatch[] = [];
+  const prefix = batchWorkflowId(config.vault.object, '');
+  for await (const wf of client.workflow.list({ query })) {
+    if (!wf.workflowId.startsWith(prefix)) continue;
+    const sa = wf.searchAttributes as Record<string, string[] | undefined>;
+    batches.push({
+      batchId: wf.workflowId.slice(prefix.length),
+      workflowId: wf.workflowId,
+      approval: sa.CapaBatchState?.[0] ?? '-',
+      startTime: wf.startTime.toISOString(),
+    });
+  }
+  return batches;
+}
+
+/** Approves or rejects a batch the gate holds (an Update its validator may refuse), saying where the command ran. */
+export function decideBatch(
+  client: Client,
+  config: AppConfig,
+  kind: 'approve' | 'reject',
+  batchId: string,
+  decision: BatchDecision,
+): Promise<string> {
+  const handle = client.workflow.getHandle(batchWorkflowId(config.vault.object, batchId));
+  const origin = { ...commandOrigin(), client: client.options.identity };
+  return handle
+    .executeUpdate(kind === 'approve' ? approveUpdate : rejectUpdate, { args: [{ ...decision, origin }] })
+    .catch(async (err) => {
+      // The server answers "not found" for a workflow that has ended: say so instead.
+      const ended = err instanceof WorkflowNotFoundError && (await handle.describe().catch(() => undefined));
+      if (ended) throw new Error(`refused: batch ${batchId} has ended (${ended.status.name.toLowerCase()})`);
+      throw err;
+    });
 }
 
 export interface WaitingRecord {

@@ -37,6 +37,8 @@ export function buildActivities(
     recordOptions: config.record,
     store: services.store,
     signer: loadSigner(config.audit, services.logger),
+    gate: config.gate,
+    approvalTimeoutSeconds: config.approvalTimeoutSeconds,
     reportsDir: path.join(config.dataDir, 'reports'),
     pageSize: config.batch.pageSize,
     updateConcurrency: config.batch.updateConcurrency,

@@ -10,6 +10,7 @@ import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
 import { ownerUrlOf, testDatabaseUrl } from './helpers/postgres';
 import { waitFor } from './helpers/wait';
+import { ONE_VALUE_EXPORTS } from './helpers/gate';
 import { MIGRATIONS } from '../src/store/schema';
 import { verifyTrail } from './helpers/audit';
 import { CLI } from './helpers/worker-process';
@@ -72,7 +73,7 @@ describe('a database lost in the middle of a batch', () => {
       records: RECORDS,
       lockedFraction: 0.05,
       taskQueue: 'lost-db',
-      settings: { CAPA_DATABASE_URL: runtime, CAPA_PAGE_SIZE: '300' },
+      settings: { CAPA_DATABASE_URL: runtime, CAPA_PAGE_SIZE: '300', ...ONE_VALUE_EXPORTS },
     });
     stack.sim.setFaults({ latencyMs: 200 });
   });

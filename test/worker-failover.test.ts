@@ -10,6 +10,7 @@ import { HEARTBEAT_TIMEOUT_MS } from '../src/contracts/activity-timeouts';
 import type { RowResult } from '../src/contracts/batch-messages';
 import { testStore } from './helpers/postgres';
 import { testConfig } from './helpers/config';
+import { ONE_VALUE_EXPORTS } from './helpers/gate';
 import { defaultKeyFiles, readPublicKey, writeKeyPair } from '../src/audit/signing-key';
 import { writeCsv } from './helpers/exports';
 import { startDevServer } from './helpers/temporal';
@@ -37,7 +38,12 @@ it('carries a 20,000-row batch on the other worker when the one applying it dies
   env = await startDevServer();
   sim = await startSimulator({ faults: { latencyMs: 1_500 } });
   sim.store.seed(sampleRecords({ count: RECORDS, lockedFraction: 0 }));
-  const settings = { TEMPORAL_ADDRESS: env.address, TEMPORAL_TASK_QUEUE: 'failover', CAPA_PAGE_SIZE: '2000' };
+  const settings = {
+    TEMPORAL_ADDRESS: env.address,
+    TEMPORAL_TASK_QUEUE: 'failover',
+    CAPA_PAGE_SIZE: '2000',
+    ...ONE_VALUE_EXPORTS,
+  };
   const config = await testConfig(sim, settings);
   const store = await testStore(config.databaseUrl);
   const disks = [0, 1].map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'capa-worker-disk-')));

@@ -10,7 +10,7 @@ import { batchDigest, DIGEST_RECORD_LINES } from '../alerts/batch-digest';
 import type { Logger } from '../logger';
 import type { SyncMetrics } from '../metrics';
 import { writeBatchReport } from '../reports/batch-report';
-import { Mapping, writableFields } from '../sources/mapping';
+import { Mapping, picklistFields, writableFields } from '../sources/mapping';
 import { prepareBatch } from '../sources/prepare-batch';
 import { displaySource, downloadSource, isUrl, localSourceFile } from '../sources/read-source';
 import type { ValidRow } from '../sources/validate-row';
@@ -20,6 +20,8 @@ import type { Store } from '../store/store';
 import type { AuditSigner } from '../audit/signing-key';
 import { isStaged } from '../store/staged-sources';
 import { planPageRows } from '../change-control/plan-decisions';
+import { GateFigures, gateFindings, type GateSettings } from '../change-control/approval-gate';
+import { heldAlert } from '../alerts/batch-held';
 import { writePlanReport } from '../change-control/plan-report';
 import { MAX_ROWS_PER_UPDATE, VaultClient } from '../vault/client';
 import { isLockedState } from '../vault/dialect';
@@ -49,6 +51,8 @@ export interface BatchActivityDeps {
   recordOptions: RecordWorkflowOptions;
   store: Store;
   signer: AuditSigner;
+  gate: GateSettings;
+  approvalTimeoutSeconds: number;
   /** Where the finish step writes the batch's report files (the store holds every row either way). */
   reportsDir: string;
   pageSize: number;
@@ -290,6 +294,51 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
           planPageRows(rows, states, (state) => isLockedState(deps.vault.dialect, state)),
         );
       });
+    },
+
+    async checkGate({ batchId }) {
+      return asActivityFailure(async () => {
+        const figures = new GateFigures(picklistFields(deps.mapping));
+        for await (const r of deps.store.batches.planResults(batchId)) figures.add(r);
+        const objectRecords =
+          deps.gate.maxChangedPercentOfObject < 100 ? await deps.vault.countRecords(deps.object) : undefined;
+        const findings = gateFindings(figures, deps.gate, objectRecords);
+        if (findings.length) {
+          const batch = (await deps.store.batches.batch(batchId))!;
+          const plan = await writePlanReport(deps.store.batches, batch, path.join(deps.reportsDir, batchId));
+          deps.logger.warn('batch held for approval', { batchId, findings });
+          await deps.store.sentAlerts.sendOnce(`batch-held/${batchId}`, deps.alerts, heldAlert(plan, findings));
+        }
+        return { findings, timeoutSeconds: deps.approvalTimeoutSeconds };
+      });
+    },
+
+    async recordBatchDecision(d) {
+      const info = Context.current().info;
+      const writeId = `${info.workflowExecution?.workflowId}/${info.workflowExecution?.runId}/${info.activityId}`;
+      await deps.store.audit.append(
+        [
+          {
+            kind: 'decision',
+            time: new Date().toISOString(),
+            ...{ object: deps.object, batchId: d.batchId, workflowId: info.workflowExecution?.workflowId },
+            ...{ actor: d.operator, reason: d.reason, decision: d.decision, outcome: d.outcome, origin: d.origin },
+            values: {},
+          },
+        ],
+        writeId,
+      );
+      return deps.store.audit.signHead(deps.signer, `${d.decision} of batch ${d.batchId} by ${d.operator}`);
+    },
+
+    async rejectBatch({ batchId, reason }) {
+      await deps.store.batches.failUnwritten(batchId, 'BATCH_REJECTED', reason);
+      await deps.store.sentAlerts.sendOnce(`batch-rejected/${batchId}`, deps.alerts, {
+        title: `capa-sync batch ${batchId} rejected: nothing written`,
+        lines: [reason],
+        fields: { kind: 'batch-rejected', batchId },
+      });
+      return (await deps.store.batches.counts(batchId)).counts;
     },
 
     async finishPlan({ batchId }) {

@@ -1,5 +1,16 @@
 import type { BatchSummary, OutcomeCounts } from './batch-messages';
 import type { PlanSummary } from './plan-messages';
+import type { AuditAnchor } from './audit-anchor';
+import type { DecisionOrigin } from './decisions';
+
+export interface BatchDecisionInput {
+  batchId: string;
+  decision: 'approve' | 'reject';
+  operator: string;
+  reason: string;
+  origin: DecisionOrigin;
+  outcome: string;
+}
 
 export interface PreparedSummary {
   inputRows: number;
@@ -21,6 +32,15 @@ export interface BatchActivities {
   alertBatchFailed(input: { batchId: string; source: string; reason: string }): Promise<void>;
   /** A plan's page: reads the states as applyPage does and notes what each row would do; writes nothing to Vault. */
   planPage(input: { batchId: string; page: number }): Promise<void>;
+  /**
+   * The approval gate, on a batch whose pages are planned: why it is unusual (nothing: it writes now), with its plan's
+   * report files, an alert saying how to decide when it is held, and how long it may wait for a decision.
+   */
+  checkGate(input: { batchId: string }): Promise<{ findings: string[]; timeoutSeconds: number }>;
+  /** An approver's (or the time-out's) decision on a held batch, in the audit trail; signs the chain's head. */
+  recordBatchDecision(input: BatchDecisionInput): Promise<AuditAnchor>;
+  /** A rejected batch: its valid rows fail, unwritten, with the reason; an alert says so. */
+  rejectBatch(input: { batchId: string; reason: string }): Promise<OutcomeCounts>;
   /** Writes the plan's report files (plan.json, plan.csv, plan.html) and returns its summary. */
   finishPlan(input: { batchId: string }): Promise<PlanSummary>;
 }

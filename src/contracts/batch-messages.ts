@@ -1,5 +1,6 @@
 import type { AuditAnchor } from './audit-anchor';
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { DecisionOrigin } from './decisions';
 
 export const batchWorkflowId = (object: string, batchId: string) => `capa-batch:${object}:${batchId}`;
 export const BATCH_WORKFLOW_TYPE = 'capaBatchWorkflow';
@@ -42,16 +43,38 @@ export interface BatchInput {
   batchId?: string;
   /** Pages processed by one run before it continues as new (default 200). */
   pagesPerRun?: number;
+  /** Who started it (`account@host`, from the CLI): an approval must come from someone else. Absent for the Schedule. */
+  startedBy?: string;
   /** Set only by continue-as-new. */
   carried?: BatchProgress;
 }
 
+/** An approver's decision on a batch held by the gate. */
+export interface BatchDecision {
+  operator: string;
+  reason: string;
+  origin?: Omit<DecisionOrigin, 'via'>;
+}
+
+export interface BatchApproval {
+  /** Why the gate held the batch. */
+  findings: string[];
+  decision?: BatchDecision & { kind: 'approve' | 'reject'; at: string; auditAnchor?: AuditAnchor };
+}
+
+export const approveUpdate = defineUpdate<string, [BatchDecision]>('approve');
+export const rejectUpdate = defineUpdate<string, [BatchDecision]>('reject');
+
 export interface BatchProgress {
   batchId: string;
   sourceTimestamp: string;
-  phase: 'preparing' | 'applying' | 'handing-off' | 'reporting' | 'done';
+  phase: 'preparing' | 'planning' | 'awaiting-approval' | 'applying' | 'handing-off' | 'reporting' | 'done';
   inputRows: number;
   pages: number;
+  /** Pages whose records' states are read for the approval gate. */
+  pagesPlanned: number;
+  /** Present when the gate held the batch. */
+  approval?: BatchApproval;
   /** Pages whose unlocked records are written. */
   pagesDone: number;
   /** Pages whose locked records are handed to their record workflows. */

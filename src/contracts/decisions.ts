@@ -7,7 +7,8 @@ export type DecisionKind = 'force' | 'cancel' | 'approve' | 'reject';
  * `via` says so. Tying them to a person is the deployment's job (Temporal's authorizer and claim mapper).
  */
 export interface DecisionOrigin {
-  via: 'update' | 'signal';
+  /** `time-out`: nobody decided on a held batch in time, and capa-sync rejected it. */
+  via: 'update' | 'signal' | 'time-out';
   account?: string;
   host?: string;
   client?: string;
@@ -16,6 +17,7 @@ export interface DecisionOrigin {
 /** How an origin reads in a report line or the audit listing. */
 export function describeOrigin(o: DecisionOrigin): string {
   if (o.via === 'signal') return 'a signal (the Web UI form or another signal sender; account and host not known)';
+  if (o.via === 'time-out') return 'capa-sync itself, when nobody decided in time';
   if (!o.account && !o.host) return 'an update whose sender did not say its account or host';
   return `${o.account ?? '?'}@${o.host ?? '?'}${o.client ? ` via ${o.client}` : ''}`;
 }

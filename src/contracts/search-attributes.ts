@@ -5,8 +5,10 @@ export const CapaSyncState = defineSearchAttributeKey('CapaSyncState', 'KEYWORD'
 export const CapaRecordId = defineSearchAttributeKey('CapaRecordId', 'KEYWORD');
 export const CapaVaultState = defineSearchAttributeKey('CapaVaultState', 'KEYWORD');
 export const CapaBatchId = defineSearchAttributeKey('CapaBatchId', 'KEYWORD');
+/** A batch workflow's approval: awaiting-approval, approved or rejected (absent where the gate let it through). */
+export const CapaBatchState = defineSearchAttributeKey('CapaBatchState', 'KEYWORD');
 
-export const ALL_SEARCH_ATTRIBUTES = [CapaSyncState, CapaRecordId, CapaVaultState, CapaBatchId];
+export const ALL_SEARCH_ATTRIBUTES = [CapaSyncState, CapaRecordId, CapaVaultState, CapaBatchId, CapaBatchState];
 
 /** A record workflow's search attributes: its state, the record, the batch that handed it over, Vault's state. */
 export const recordSearchAttributes = (a: {

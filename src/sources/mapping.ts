@@ -30,6 +30,11 @@ export const DEFAULT_MAPPING: Mapping = {
 };
 
 export const writableFields = (mapping: Mapping): string[] => Object.values(mapping.columns).map((r) => r.field);
+/** The fields whose values are categories (the approval gate notices one category set everywhere). */
+export const picklistFields = (mapping: Mapping): string[] =>
+  Object.values(mapping.columns)
+    .filter((r) => r.type === 'picklist')
+    .map((r) => r.field);
 
 /**
  * A mapping file's content, checked: its shape, no Vault system field, no field fed by two columns. A problem is one

@@ -379,6 +379,15 @@ export class BatchStore {
     }
   }
 
+  /** Fails every valid row without an outcome yet (nothing of them written): a batch rejected before it wrote. */
+  async failUnwritten(batchId: string, errorType: string, message: string): Promise<void> {
+    await this.db.query(
+      `UPDATE batch_rows SET outcome = 'failed', error_type = $2, message = $3
+       WHERE batch_id = $1 AND field_values IS NOT NULL AND outcome IS NULL`,
+      [batchId, errorType, message],
+    );
+  }
+
   /** Keeps the audit head signed at the batch's end, for its report (a retried finish keeps the first). */
   async saveAuditAnchor(batchId: string, auditAnchor: AuditAnchor): Promise<void> {
     await this.db.query('UPDATE batches SET audit_anchor = coalesce(audit_anchor, $2) WHERE batch_id = $1', [

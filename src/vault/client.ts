@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { VaultError } from './errors';
 import { OUTCOME_UNKNOWN, VaultHttp } from './http';
 import { classifyRecordError, VaultDialect } from './dialect';
@@ -140,14 +141,7 @@ export class VaultClient implements VaultApi {
         QueryResponse,
       );
       for (;;) {
-        if (page.body.responseStatus === 'FAILURE') {
-          const error = page.body.errors?.[0];
-          throw new VaultError(
-            'permanent',
-            `query failed: ${error?.type ?? 'FAILURE'} ${error?.message ?? ''}`.trim(),
-            error?.type,
-          );
-        }
+        refuseFailedQuery(page.body);
         for (const row of page.body.data ?? []) states.push(toRecordState(row, fields));
         const next = page.body.responseDetails?.next_page;
         if (!next) break;
@@ -155,6 +149,17 @@ export class VaultClient implements VaultApi {
       }
     }
     return states;
+  }
+
+  /** How many records the object holds: the first page's total of one query (the approval gate's object size). */
+  async countRecords(object: string): Promise<number> {
+    assertName('object', object);
+    const page = await this.http.request(
+      { kind: 'query', method: 'POST', path: `${this.http.apiPrefix}/query`, form: { q: `SELECT id FROM ${object}` } },
+      QueryResponse,
+    );
+    refuseFailedQuery(page.body);
+    return page.body.responseDetails?.total ?? page.body.data?.length ?? 0;
   }
 
   /** The customer dialect's lock endpoint: who holds the lock, since when. */
@@ -197,4 +202,14 @@ function toRecordState(row: Record<string, unknown>, fields: string[]): RecordSt
   const values: RecordState['values'] = {};
   for (const f of fields) values[f] = (row[f] ?? null) as RecordState['values'][string];
   return { id: String(row.id), state: String(row.state__v ?? ''), status: String(status ?? ''), values };
+}
+
+function refuseFailedQuery(body: z.infer<typeof QueryResponse>): void {
+  if (body.responseStatus !== 'FAILURE') return;
+  const error = body.errors?.[0];
+  throw new VaultError(
+    'permanent',
+    `query failed: ${error?.type ?? 'FAILURE'} ${error?.message ?? ''}`.trim(),
+    error?.type,
+  );
 }

@@ -1,16 +1,22 @@
 import {
   ActivityFailure,
+  condition,
   continueAsNew,
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { CapaBatchState } from '../contracts/search-attributes';
 import type { BatchActivities } from '../contracts/batch-activities';
 import { HEARTBEAT_TIMEOUT_MS } from '../contracts/activity-timeouts';
 import {
+  approveUpdate,
+  BatchDecision,
   BatchInput,
   BatchProgress,
+  rejectUpdate,
   BatchSummary,
   OutcomeCounts,
   progressQuery,
@@ -44,8 +50,9 @@ const source = proxyActivities<Pick<BatchActivities, 'prepareBatch'>>({
 const batchIdOfSchedule = () => workflowInfo().workflowId.split(':').slice(2).join('');
 
 /**
- * The nightly batch: load and validate the export, then page by page read states in bulk, update unlocked
- * records in bulk and hand locked ones to record workflows; finally write the report and the digest alert.
+ * The nightly batch: load and validate the export; read every record's state in bulk and hold an unusual batch
+ * for a person's approval (the gate); then page by page read states again, update unlocked records in bulk and hand
+ * locked ones to record workflows; finally write the report and the digest alert.
  */
 export async function capaBatchWorkflow(input: BatchInput): Promise<BatchSummary> {
   const progress: BatchProgress = input.carried ?? {
@@ -55,6 +62,7 @@ export async function capaBatchWorkflow(input: BatchInput): Promise<BatchSummary
     phase: 'preparing',
     inputRows: 0,
     pages: 0,
+    pagesPlanned: 0,
     pagesDone: 0,
     pagesHandedOff: 0,
     counts: zeroCounts(),
@@ -62,6 +70,39 @@ export async function capaBatchWorkflow(input: BatchInput): Promise<BatchSummary
   };
   setHandler(progressQuery, () => progress);
   const { batchId } = progress;
+  let deciding = false;
+  /** Why an approval or rejection is refused (an Update's validator). */
+  const decisionProblem = (kind: 'approve' | 'reject', d: BatchDecision): string | undefined => {
+    if (progress.phase !== 'awaiting-approval' || deciding)
+      return `batch ${batchId} is not waiting for approval (it is ${deciding ? 'decided' : progress.phase})`;
+    if (!d || typeof d.operator !== 'string' || !d.operator.trim()) return 'operator is required';
+    if (typeof d.reason !== 'string' || !d.reason.trim()) return 'reason is required';
+    const approver = d.origin && `${d.origin.account}@${d.origin.host}`;
+    if (kind === 'approve' && input.startedBy && approver === input.startedBy)
+      return `the approver must not be the one who started the batch (${input.startedBy})`;
+    return undefined;
+  };
+  const decide = async (kind: 'approve' | 'reject', d: BatchDecision, via: 'update' | 'time-out' = 'update') => {
+    deciding = true;
+    const outcome = kind === 'approve' ? 'approved: the batch writes now' : 'rejected: nothing is written';
+    const [operator, reason] = [d.operator.trim(), d.reason.trim()];
+    const auditAnchor = await acts.recordBatchDecision({
+      ...{ batchId, decision: kind, operator, reason, origin: { via, ...d.origin }, outcome },
+    });
+    progress.approval!.decision = { ...d, operator, reason, kind, at: new Date().toISOString(), auditAnchor };
+    upsertSearchAttributes([{ key: CapaBatchState, value: kind === 'approve' ? 'approved' : 'rejected' }]);
+    return outcome;
+  };
+  for (const [update, kind] of [
+    [approveUpdate, 'approve'],
+    [rejectUpdate, 'reject'],
+  ] as const)
+    setHandler(update, (d) => decide(kind, d), {
+      validator: (d) => {
+        const problem = decisionProblem(kind, d);
+        if (problem) throw new Error(problem);
+      },
+    });
   const publish = () =>
     setCurrentDetails(
       `**${progress.phase}** · ${progress.inputRows} rows in ${progress.pages} pages, ` +
@@ -80,19 +121,19 @@ export async function capaBatchWorkflow(input: BatchInput): Promise<BatchSummary
       }
       throw err;
     });
-    Object.assign(progress, { phase: 'applying', inputRows: prepared.inputRows, pages: prepared.pages });
+    Object.assign(progress, { phase: 'planning', inputRows: prepared.inputRows, pages: prepared.pages });
     progress.counts.rejected = prepared.rejected;
     progress.counts.superseded = prepared.superseded;
     publish();
   }
-  const firstActivityOfRun = progress.pagesDone + progress.pagesHandedOff;
+  const firstActivityOfRun = progress.pagesPlanned + progress.pagesDone + progress.pagesHandedOff;
   /** Runs an activity for each page not yet done, two at a time, continuing as new when the run has done enough. */
   async function eachPage(
-    cursor: 'pagesDone' | 'pagesHandedOff',
+    cursor: 'pagesPlanned' | 'pagesDone' | 'pagesHandedOff',
     work: (page: number) => Promise<OutcomeCounts>,
   ): Promise<void> {
     while (progress[cursor] < progress.pages) {
-      const doneInRun = progress.pagesDone + progress.pagesHandedOff - firstActivityOfRun;
+      const doneInRun = progress.pagesPlanned + progress.pagesDone + progress.pagesHandedOff - firstActivityOfRun;
       if (doneInRun >= (input.pagesPerRun ?? DEFAULT_PAGES_PER_RUN) || workflowInfo().continueAsNewSuggested) {
         progress.runs++;
         await continueAsNew<typeof capaBatchWorkflow>({ ...input, batchId, carried: progress });
@@ -109,23 +150,49 @@ export async function capaBatchWorkflow(input: BatchInput): Promise<BatchSummary
     }
   }
 
-  // Every unlocked record is written first; locked ones get their workflows afterwards (that is slower work).
   const of = (page: number) => `page ${page + 1} of ${progress.pages}`;
-  await eachPage('pagesDone', (page) =>
-    summarised(`${of(page)}: read states, write the unlocked records`).applyPage({
-      batchId,
-      page,
-      sourceTimestamp: progress.sourceTimestamp,
-    }),
-  );
-  progress.phase = 'handing-off';
-  await eachPage('pagesHandedOff', (page) =>
-    summarised(`${of(page)}: hand the locked records to their workflows`).handOffPage({
-      batchId,
-      page,
-      sourceTimestamp: progress.sourceTimestamp,
-    }),
-  );
+  if (progress.phase === 'planning') {
+    await eachPage('pagesPlanned', (page) =>
+      summarised(`${of(page)}: read states for the approval gate`)
+        .planPage({ batchId, page })
+        .then(() => zeroCounts()),
+    );
+    const gate = await acts.checkGate({ batchId });
+    if (gate.findings.length) {
+      progress.approval = { findings: gate.findings };
+      progress.phase = 'awaiting-approval';
+      upsertSearchAttributes([{ key: CapaBatchState, value: 'awaiting-approval' }]);
+      publish();
+      const hours = Math.round((gate.timeoutSeconds / 3600) * 10) / 10;
+      const timeout = { operator: 'capa-sync', reason: `nobody approved or rejected it within ${hours} h` };
+      if (!(await condition(() => !!progress.approval!.decision, gate.timeoutSeconds * 1000)) && !deciding)
+        await decide('reject', timeout, 'time-out');
+      await condition(() => !!progress.approval!.decision);
+    }
+    progress.phase = 'applying';
+  }
+  const rejected = progress.approval?.decision?.kind === 'reject' ? progress.approval.decision : undefined;
+  if (rejected) {
+    const reason = `batch rejected by ${rejected.operator}: ${rejected.reason}`;
+    progress.counts = await acts.rejectBatch({ batchId, reason });
+  } else {
+    // Every unlocked record is written first; locked ones get their workflows afterwards (that is slower work).
+    await eachPage('pagesDone', (page) =>
+      summarised(`${of(page)}: read states, write the unlocked records`).applyPage({
+        batchId,
+        page,
+        sourceTimestamp: progress.sourceTimestamp,
+      }),
+    );
+    progress.phase = 'handing-off';
+    await eachPage('pagesHandedOff', (page) =>
+      summarised(`${of(page)}: hand the locked records to their workflows`).handOffPage({
+        batchId,
+        page,
+        sourceTimestamp: progress.sourceTimestamp,
+      }),
+    );
+  }
   progress.phase = 'reporting';
   publish();
   const summary = await acts.finishBatch({ batchId });

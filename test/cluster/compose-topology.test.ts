@@ -17,6 +17,7 @@ import { DEFAULT_SCHEDULE_ID } from '../../src/schedule';
 import { listRecords } from '../../src/operations';
 import { waitFor } from '../helpers/wait';
 import { sqlAs } from '../helpers/postgres';
+import { ONE_VALUE_EXPORTS } from '../helpers/gate';
 import type { BatchSummary } from '../../src/contracts/batch-messages';
 import { writeCsv } from '../helpers/exports';
 import { CLI, startWorkerProcess } from '../helpers/worker-process';
@@ -62,6 +63,7 @@ function workerEnvironment(): Record<string, string> {
     CAPA_AUDIT_SIGNING_KEY_FILE: path.join(ROOT, compose.secrets.capa_audit_signing_key.file),
     CAPA_SYNC_DIST: '1',
     CAPA_TICK_SECONDS: '5',
+    ...ONE_VALUE_EXPORTS,
     CAPA_PAGE_SIZE: '1000',
     LOG_LEVEL: 'info',
   };

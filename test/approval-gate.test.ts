@@ -1,0 +1,173 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { GateFigures, gateFindings } from '../src/change-control/approval-gate';
+import { loadConfig } from '../src/config';
+import { batchWorkflowId, progressQuery } from '../src/contracts/batch-messages';
+import { commandOrigin } from '../src/command-origin';
+import { startBatch } from '../src/operations';
+import { sampleRecordId } from '../src/simulator/seed';
+import { DevStack, startDevStack } from './helpers/dev-stack';
+import { writeCsv } from './helpers/exports';
+import { waitFor } from './helpers/wait';
+import { CLI } from './helpers/worker-process';
+
+const DEFAULTS = loadConfig({}).gate;
+const PRIORITIES = ['High', 'Medium', 'Low'];
+
+describe('the default gate', () => {
+  /** A night's figures: each row sets these values on a record that held `before`. */
+  const figures = (
+    n: number,
+    values: (i: number) => Record<string, string | number>,
+    before: (i: number) => Record<string, string | number>,
+  ) => {
+    const f = new GateFigures(['priority__c']);
+    for (let i = 0; i < n; i++) f.add({ row: i + 1, action: 'update', values: values(i), before: before(i) });
+    return f;
+  };
+  const seeded = (i: number) => ({ priority__c: PRIORITIES[i % 3], due_date__c: '2027-01-31', risk_score__c: 5 });
+
+  it("lets the chaos harness's nights through: every record changed, priorities spread, one due date for all", () => {
+    const night1 = figures(
+      10_000,
+      (i) => ({ priority__c: PRIORITIES[(i + 1) % 3], due_date__c: '2027-05-31' }),
+      seeded,
+    );
+    expect(gateFindings(night1, DEFAULTS)).toEqual([]);
+  });
+
+  it('holds an export that sets every priority to one value', () => {
+    const oneValue = figures(2_000, () => ({ priority__c: 'High' }), seeded);
+    expect(gateFindings(oneValue, DEFAULTS)).toEqual([
+      'priority__c would be "High" on 2000 of the 2000 rows that set it (more than 95% one value)',
+    ]);
+  });
+
+  it('holds a field emptied on many records, and more changed records than allowed', () => {
+    const emptied = figures(150, () => ({ due_date__c: null as unknown as string }), seeded);
+    expect(gateFindings(emptied, DEFAULTS)).toEqual(['due_date__c would be emptied on 150 records (more than 100)']);
+    const many = figures(120, (i) => ({ risk_score__c: 1000 + i }), seeded);
+    expect(gateFindings(many, { ...DEFAULTS, maxChangedRecords: 100 })).toEqual([
+      '120 records would change (more than 100)',
+    ]);
+    expect(gateFindings(many, { ...DEFAULTS, maxChangedPercentOfObject: 10 }, 1_000)).toEqual([
+      "120 of the object's 1000 records would change (more than 10%)",
+    ]);
+  });
+});
+
+describe('a batch the gate holds', () => {
+  const RECORDS = 1_500;
+  let stack: DevStack;
+  let cliEnv: Record<string, string>;
+  const cli = async (...args: string[]) => {
+    try {
+      const { stdout } = await promisify(execFile)('node', [CLI, ...args], { env: { ...process.env, ...cliEnv } });
+      return { code: 0, stdout, stderr: '' };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return e;
+    }
+  };
+  /** Starts a batch that sets every priority to `priority` (as the Schedule would: no starter), and waits for the hold. */
+  const held = async (batchId: string, priority: string, startedBy?: string) => {
+    const rows = Array.from({ length: RECORDS }, (_, i) => ({ capa_id: sampleRecordId(i), priority }));
+    const handle = await startBatch(stack.env.client, stack.ctx.config, { source: writeCsv(rows), batchId, startedBy });
+    await waitFor(
+      'the batch to be held',
+      async () => (await handle.query(progressQuery)).phase === 'awaiting-approval',
+    );
+    return handle;
+  };
+  const vaultWrites = () => stack.sim.store.audit.filter((a) => a.user === 'sync.user@example.com').length;
+
+  beforeAll(async () => {
+    // A short wait for a decision, so that the time-out is seen within the test.
+    const settings = { CAPA_APPROVAL_TIMEOUT_HOURS: String(20 / 3600) };
+    stack = await startDevStack({ records: RECORDS, lockedFraction: 0, taskQueue: 'gate', settings });
+    cliEnv = {
+      TEMPORAL_ADDRESS: stack.env.address,
+      TEMPORAL_TASK_QUEUE: 'gate',
+      CAPA_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'capa-approver-')),
+      CAPA_DATABASE_URL: stack.ctx.config.databaseUrl,
+      LOG_LEVEL: 'error',
+    };
+  });
+
+  afterAll(() => stack?.stop());
+
+  it('writes nothing until approved, shows it held in list --batches and alerts with the commands; approve writes', async () => {
+    const writes = vaultWrites();
+    const handle = await held('all-high', 'High');
+    expect(vaultWrites()).toBe(writes);
+    const listed = await waitFor('the held batch in visibility', async () => {
+      const r = await cli('list', '--batches', '--json');
+      const found = JSON.parse(r.stdout).find((b: { batchId: string }) => b.batchId === 'all-high');
+      return found?.approval === 'awaiting-approval' ? found : undefined;
+    });
+    expect(listed).toMatchObject({ workflowId: batchWorkflowId('capa__c', 'all-high') });
+    const alert = stack.ctx.alerts.sent.find((a) => a.fields.kind === 'batch-held')!;
+    expect(alert.title).toBe(
+      'capa-sync batch all-high is waiting for approval: nothing is written until someone decides',
+    );
+    expect(alert.lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^Unusual: priority__c would be "High" on 1500 of the 1500 rows/),
+        'Approve: capa-sync approve all-high --operator <you> --reason <why>',
+      ]),
+    );
+    const approved = await cli('approve', 'all-high', '--operator', 'qa.head', '--reason', 'risk board decision RB-12');
+    expect(approved).toMatchObject({ code: 0, stdout: 'all-high: approved: the batch writes now\n' });
+    const summary = await handle.result();
+    expect(summary.counts.updated).toBe(RECORDS - RECORDS / 3); // a third held High already
+    expect(vaultWrites()).toBe(writes + summary.counts.updated);
+    const [decision] = await stack.ctx.store.audit.read({ batchId: 'all-high', kind: 'decision' });
+    expect(decision).toMatchObject({
+      decision: 'approve',
+      actor: 'qa.head',
+      reason: 'risk board decision RB-12',
+      origin: { via: 'update', ...commandOrigin() },
+    });
+    expect(decision.recordId).toBeUndefined();
+  });
+
+  it('writes nothing of a rejected batch, whose rows say who rejected it and why', async () => {
+    const writes = vaultWrites();
+    const handle = await held('all-low', 'Low');
+    const rejected = await cli('reject', 'all-low', '--operator', 'qa.head', '--reason', 'wrong export');
+    expect(rejected).toMatchObject({ code: 0, stdout: 'all-low: rejected: nothing is written\n' });
+    const summary = await handle.result();
+    expect(summary.counts).toMatchObject({ updated: 0, failed: RECORDS });
+    expect(vaultWrites()).toBe(writes);
+    const [row] = await stack.ctx.store.batches.firstResults('all-low', ['failed'], 1);
+    expect(row).toMatchObject({ errorType: 'BATCH_REJECTED', message: 'batch rejected by qa.head: wrong export' });
+    expect(await cli('approve', 'all-low', '--operator', 'late', '--reason', 'x')).toMatchObject({
+      code: 1,
+      stderr: 'capa-sync: refused: batch all-low has ended (completed)\n',
+    });
+  });
+
+  it('refuses an approval from whoever started the batch, and rejects a batch nobody decides in time', async () => {
+    const { account, host } = commandOrigin();
+    const writes = vaultWrites();
+    const handle = await held('all-medium', 'Medium', `${account}@${host}`);
+    const own = await cli('approve', 'all-medium', '--operator', 'me', '--reason', 'mine');
+    expect(own).toMatchObject({
+      code: 1,
+      stderr: `capa-sync: refused: the approver must not be the one who started the batch (${account}@${host})\n`,
+    });
+    const summary = await handle.result(); // the time-out (20 s) rejects it
+    expect(summary.counts).toMatchObject({ updated: 0, failed: RECORDS });
+    expect(vaultWrites()).toBe(writes);
+    const [decision] = await stack.ctx.store.audit.read({ batchId: 'all-medium', kind: 'decision' });
+    expect(decision).toMatchObject({
+      decision: 'reject',
+      origin: { via: 'time-out' },
+      reason: expect.stringMatching(/nobody approved/),
+    });
+    expect(stack.ctx.alerts.sent.map((a) => a.title)).toContain('capa-sync batch all-medium rejected: nothing written');
+  }, 120_000);
+});
