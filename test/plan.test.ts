@@ -11,6 +11,7 @@ import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
 import { launchChromium } from './helpers/browser';
 import { CLI } from './helpers/worker-process';
+import { ONE_VALUE_EXPORTS } from './helpers/gate';
 
 // `capa-sync plan`: a dry run of a batch on the live vault (here the simulator, a dev server and the worker).
 
@@ -31,7 +32,12 @@ const runningRecords = async () =>
   (await stack.env.client.workflow.count(recordQuery({ object: 'capa__c', running: true }))).count;
 
 beforeAll(async () => {
-  stack = await startDevStack({ records: RECORDS, lockedFraction: 0.05, taskQueue: 'plan' });
+  stack = await startDevStack({
+    records: RECORDS,
+    lockedFraction: 0.05,
+    taskQueue: 'plan',
+    settings: ONE_VALUE_EXPORTS,
+  });
   cliEnv = {
     TEMPORAL_ADDRESS: stack.env.address,
     TEMPORAL_TASK_QUEUE: 'plan',
