@@ -152,9 +152,9 @@ describe('signed heads: what the owner of the database can do, and what the anch
     const altered = { ...anchor, seq: anchor.seq - 1 };
     const result = await store.audit.verify({ publicKeys, anchors: [other, altered] });
     expect(result.problems).toEqual([
-      expect.stringMatching(/not among the public keys given/),
-      expect.stringMatching(/signature does not verify: it was forged or altered/),
+      expect.stringMatching(/^the anchor at entry 5 .* not among the public keys given$/),
+      expect.stringMatching(/^the anchor at entry 4 .* signature does not verify: it was forged or altered$/),
     ]);
-    expect(result.anchoredTo).toEqual(anchor);
+    expect(result).toMatchObject({ anchors: 1, anchoredTo: anchor });
   });
 });

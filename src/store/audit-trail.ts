@@ -285,7 +285,9 @@ export class AuditTrail {
   async verify(options: { publicKeys?: KeyObject[]; anchors?: AuditAnchor[] } = {}): Promise<VerifyResult> {
     const problems: string[] = [];
     const anchors = new Map<string, AuditAnchor>();
-    for (const a of [...(await this.anchors()), ...(options.anchors ?? [])]) anchors.set(a.signature, a);
+    // The same anchor from several places counts once; one that differs in any part is another anchor.
+    for (const a of [...(await this.anchors()), ...(options.anchors ?? [])])
+      anchors.set([a.seq, a.hash, a.signedAt, a.keyId, a.signature].join('/'), a);
     const trusted = [...anchors.values()].filter((a) => {
       const problem = anchorProblem(a, options.publicKeys ?? []);
       if (problem) problems.push(`the anchor at entry ${a.seq} signed ${a.signedAt} cannot be trusted: ${problem}`);
