@@ -13,6 +13,9 @@ import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
 import { waitFor } from './helpers/wait';
 import { CLI } from './helpers/worker-process';
+import type { Browser } from 'playwright-core';
+import { launchChromium, waitForText } from './helpers/browser';
+import { freePort } from '../src/dev-server';
 
 const DEFAULTS = loadConfig({}).gate;
 const PRIORITIES = ['High', 'Medium', 'Low'];
@@ -63,6 +66,8 @@ describe('a batch the gate holds', () => {
   const RECORDS = 1_500;
   let stack: DevStack;
   let cliEnv: Record<string, string>;
+  let browser: Browser;
+  let uiUrl: string;
   const cli = async (...args: string[]) => {
     try {
       const { stdout } = await promisify(execFile)('node', [CLI, ...args], { env: { ...process.env, ...cliEnv } });
@@ -87,7 +92,10 @@ describe('a batch the gate holds', () => {
   beforeAll(async () => {
     // A short wait for a decision, so that the time-out is seen within the test.
     const settings = { CAPA_APPROVAL_TIMEOUT_HOURS: String(20 / 3600) };
-    stack = await startDevStack({ records: RECORDS, lockedFraction: 0, taskQueue: 'gate', settings });
+    const uiPort = await freePort();
+    uiUrl = `http://127.0.0.1:${uiPort}`;
+    stack = await startDevStack({ records: RECORDS, lockedFraction: 0, taskQueue: 'gate', settings, uiPort });
+    browser = await launchChromium();
     cliEnv = {
       TEMPORAL_ADDRESS: stack.env.address,
       TEMPORAL_TASK_QUEUE: 'gate',
@@ -97,7 +105,10 @@ describe('a batch the gate holds', () => {
     };
   });
 
-  afterAll(() => stack?.stop());
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
 
   it('writes nothing until approved, shows it held in list --batches and alerts with the commands; approve writes', async () => {
     const writes = vaultWrites();
@@ -109,6 +120,11 @@ describe('a batch the gate holds', () => {
       return found?.approval === 'awaiting-approval' ? found : undefined;
     });
     expect(listed).toMatchObject({ workflowId: batchWorkflowId('capa__c', 'all-high') });
+    // The Web UI finds it by its search attribute.
+    const page = await browser.newPage();
+    const query = encodeURIComponent('CapaBatchState="awaiting-approval"');
+    await waitForText(page, `${uiUrl}/namespaces/default/workflows?query=${query}`, listed.workflowId);
+    await page.close();
     const alert = stack.ctx.alerts.sent.find((a) => a.fields.kind === 'batch-held')!;
     expect(alert.title).toBe(
       'capa-sync batch all-high is waiting for approval: nothing is written until someone decides',

@@ -1,5 +1,5 @@
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './helpers/browser';
+import type { Browser } from 'playwright-core';
+import { launchChromium, waitForText } from './helpers/browser';
 import { listRecords, startBatch } from '../src/operations';
 import { sampleRecordId } from '../src/simulator/seed';
 import { cancelUpdate, recordWorkflowId } from '../src/contracts/record-messages';
@@ -25,21 +25,6 @@ afterAll(async () => {
   await browser?.close();
   await stack?.stop();
 });
-
-/** Reloads the page until it shows the text: the UI lists what visibility has indexed, a moment after the fact. */
-async function waitForText(page: Page, url: string, text: string): Promise<void> {
-  await waitFor(`"${text}" in the Web UI at ${url}`, async () => {
-    await page.goto(url);
-    return page
-      .getByText(text, { exact: true })
-      .first()
-      .waitFor({ timeout: 5_000 })
-      .then(
-        () => true,
-        () => false,
-      );
-  });
-}
 
 it('lets an operator find the waiting record workflows in the Web UI by their CapaSyncState', async () => {
   const { env, ctx } = stack;
