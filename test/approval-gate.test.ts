@@ -135,10 +135,27 @@ describe('a batch the gate holds', () => {
         'Approve: capa-sync approve all-high --operator <you> --reason <why>',
       ]),
     );
+    // While it waits, a reviewer locks one record and sets another to High by hand: the write finds Vault changed.
+    const [lockedId, editedId] = [sampleRecordId(1), sampleRecordId(2)];
+    stack.sim.store.moveState(stack.sim.store.records.get(lockedId)!, 'under_review_state__c');
+    stack.sim.store.editByHand(editedId, { priority__c: 'High' }, 'reviewer@example.com');
     const approved = await cli('approve', 'all-high', '--operator', 'qa.head', '--reason', 'risk board decision RB-12');
     expect(approved).toMatchObject({ code: 0, stdout: 'all-high: approved: the batch writes now\n' });
     const summary = await handle.result();
-    expect(summary.counts.updated).toBe(RECORDS - RECORDS / 3); // a third held High already
+    expect(summary.counts).toMatchObject({
+      updated: RECORDS - RECORDS / 3 - 2,
+      unchanged: RECORDS / 3 + 1,
+      waiting: 1,
+    });
+    // The report says where the write went otherwise than the plan the approver saw.
+    const report = JSON.parse(fs.readFileSync(summary.reports.json, 'utf8'));
+    expect(report.differencesFromPlan).toEqual({
+      count: 2,
+      rows: [
+        { row: 2, recordId: lockedId, planned: 'update', outcome: 'waiting' },
+        { row: 3, recordId: editedId, planned: 'update', outcome: 'unchanged' },
+      ],
+    });
     expect(vaultWrites()).toBe(writes + summary.counts.updated);
     const [decision] = await stack.ctx.store.audit.read({ batchId: 'all-high', kind: 'decision' });
     expect(decision).toMatchObject({

@@ -6,6 +6,9 @@ import { FORMULA } from '../sources/validate-row';
 import { LineWriter } from '../store/line-writer';
 import { BatchReportFiles, BatchSummary, ROW_OUTCOMES, RowOutcome, RowResult } from '../contracts/batch-messages';
 
+/** The rows report.json lists that went otherwise than planned (it counts them all). */
+const PLAN_DIFFERENCES_SHOWN = 100;
+
 const COLUMNS: (keyof RowResult)[] = [
   'row',
   'recordId',
@@ -77,6 +80,8 @@ export async function writeBatchReport(store: BatchStore, batch: BatchRecord, di
     counts,
     createdAt,
     generatedAt: new Date().toISOString(),
+    // Where the write found Vault otherwise than the gate's read (and an approver's plan) had it.
+    differencesFromPlan: await store.planDifferences(batchId, PLAN_DIFFERENCES_SHOWN),
     ...(auditAnchor ? { auditAnchor } : {}),
   };
   await fs.promises.writeFile(files.json, JSON.stringify(summary, null, 1));

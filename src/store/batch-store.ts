@@ -379,6 +379,31 @@ export class BatchStore {
     }
   }
 
+  /**
+   * The rows whose outcome is not what the batch's gate read planned (Vault changed between the read and the write:
+   * a record locked, edited or written meanwhile), the first `limit` of them, and how many there are.
+   */
+  async planDifferences(batchId: string, limit: number): Promise<{ count: number; rows: PlanDifference[] }> {
+    const { rows } = await this.db.query<{
+      row_no: number;
+      record_id: string;
+      planned: PlannedAction;
+      outcome: RowOutcome;
+      total: number;
+    }>(
+      `SELECT row_no, record_id, planned, outcome, count(*) OVER ()::int AS total FROM batch_rows
+       WHERE batch_id = $1 AND planned IS NOT NULL AND error_type IS DISTINCT FROM 'BATCH_REJECTED'
+         AND outcome IS DISTINCT FROM CASE planned WHEN 'update' THEN 'updated' WHEN 'unchanged' THEN 'unchanged'
+           WHEN 'not-found' THEN 'failed' ELSE 'waiting' END
+       ORDER BY row_no LIMIT $2`,
+      [batchId, limit],
+    );
+    return {
+      count: rows[0]?.total ?? 0,
+      rows: rows.map((r) => ({ row: r.row_no, recordId: r.record_id, planned: r.planned, outcome: r.outcome })),
+    };
+  }
+
   /** Fails every valid row without an outcome yet (nothing of them written): a batch rejected before it wrote. */
   async failUnwritten(batchId: string, errorType: string, message: string): Promise<void> {
     await this.db.query(
@@ -459,6 +484,14 @@ function countsOf(rows: CountRow[]): OutcomeCounts {
   const counts = zeroCounts();
   for (const r of rows) if (isRowOutcome(r.outcome)) counts[r.outcome] += r.n;
   return counts;
+}
+
+/** A row the batch did otherwise than its gate's read planned. */
+export interface PlanDifference {
+  row: number;
+  recordId: string;
+  planned: PlannedAction;
+  outcome: RowOutcome;
 }
 
 /** One row of a plan: what it would do, and for an update each field's value now and then. */
