@@ -73,6 +73,7 @@ interface DecisionOptions extends JsonOption {
 }
 interface ReportOptions extends JsonOption {
   out?: string;
+  plan?: boolean;
 }
 interface AuditOptions extends JsonOption {
   record?: string;
@@ -321,6 +322,13 @@ export async function main(argv: string[]): Promise<number> {
     async (config, batchId: string, o: ReportOptions) =>
       withStore(config, async (store) => {
         const batch = await batchOf(store, batchId);
+        if (o.plan) {
+          // What its gate's read found, for an approver of a held batch: plan.json, plan.csv and plan.html.
+          const dir = path.resolve(o.out ?? path.join(config.dataDir, 'plans', batchId));
+          const plan = await writePlanReport(store.batches, batch, dir);
+          output(json(o), plan, planTable(plan));
+          return EXIT.ok;
+        }
         if (batch.status !== 'finished' && !o.out) {
           const { counts } = await store.batches.counts(batchId);
           output(json(o), { ...batch, counts }, `Batch ${batchId} is ${batch.status}: ${JSON.stringify(counts)}`);
@@ -333,6 +341,10 @@ export async function main(argv: string[]): Promise<number> {
   )
     .argument('<batchId>')
     .option('--out <dir>', 'write report.json and the success, waiting and failure CSVs there')
+    .option(
+      '--plan',
+      'write the plan its approval gate read instead (plan.html for an approver), to --out or CAPA_DATA_DIR/plans/<batchId>',
+    )
     .option('--json', 'print JSON');
 
   command(

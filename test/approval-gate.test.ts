@@ -135,6 +135,12 @@ describe('a batch the gate holds', () => {
         'Approve: capa-sync approve all-high --operator <you> --reason <why>',
       ]),
     );
+    // An approver writes the plan's page on their own machine, from the store.
+    const local = await cli('report', 'all-high', '--plan', '--json');
+    const plan = JSON.parse(local.stdout);
+    expect(plan.reports.html.startsWith(path.join(cliEnv.CAPA_DATA_DIR, 'plans', 'all-high'))).toBe(true);
+    expect(plan.counts).toMatchObject({ update: RECORDS - RECORDS / 3, unchanged: RECORDS / 3 });
+    expect(fs.readFileSync(plan.reports.html, 'utf8')).toContain('<h1>Plan all-high</h1>');
     // While it waits, a reviewer locks one record and sets another to High by hand: the write finds Vault changed.
     const [lockedId, editedId] = [sampleRecordId(1), sampleRecordId(2)];
     stack.sim.store.moveState(stack.sim.store.records.get(lockedId)!, 'under_review_state__c');

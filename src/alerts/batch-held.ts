@@ -11,7 +11,7 @@ export function heldAlert(plan: PlanSummary, findings: string[]): Alert {
       `The plan: ${Object.entries(plan.counts)
         .map(([action, n]) => `${n} ${action}`)
         .join(', ')} (of ${plan.inputRows} rows)`,
-      `Plan page (on the worker that checked it): ${plan.reports.html}`,
+      `Plan page: ${plan.reports.html} on the worker that checked it, or on your machine: capa-sync report ${id} --plan`,
       `Approve: capa-sync approve ${id} --operator <you> --reason <why>`,
       `Reject:  capa-sync reject ${id} --operator <you> --reason <why>`,
     ],
