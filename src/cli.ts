@@ -39,7 +39,7 @@ import { runSimulator, SIMULATOR_OPTIONS, SimulatorOptions } from './simulator/m
 import { runDemo } from './demo';
 import { followBatch, planTable, summaryTable, table } from './batch-output';
 import { writePlanReport } from './change-control/plan-report';
-import { SYNC_STATES, SyncState } from './contracts/record-messages';
+import { type OperatorDecision, SYNC_STATES, SyncState } from './contracts/record-messages';
 import type { BatchSummary } from './contracts/batch-messages';
 
 /** Exit codes: 0 done, 1 the operation failed, 2 bad usage or configuration, 3 not found. */
@@ -280,41 +280,38 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<recordId>')
     .option('--json', 'print JSON');
 
-  for (const [name, description] of [
+  /** An operator's decision on a record or a batch: who and why are required (and audited). */
+  const decisionCommand = (
+    name: string,
+    description: string,
+    subject: 'recordId' | 'batchId',
+    send: (client: Client, config: AppConfig, id: string, decision: OperatorDecision) => Promise<string>,
+  ) =>
+    command(name, description, async (config, id: string, o: DecisionOptions) => {
+      const decision = { operator: required(o.operator, '--operator'), reason: required(o.reason, '--reason') };
+      return withClient(config, async (client) => {
+        const result = await send(client, config, id, decision).catch(notFound(id));
+        output(json(o), { [subject]: id, result }, `${id}: ${result}`);
+        return EXIT.ok;
+      });
+    })
+      .argument(`<${subject}>`)
+      .option('--operator <name>', 'who decides (audited)')
+      .option('--reason <text>', 'why (audited)')
+      .option('--json', 'print JSON');
+  const onWait = (message: string) => console.error(`capa-sync: ${message}`);
+  for (const [kind, description] of [
     ['force', 'apply now, past the conflict guard; if Vault still locks the record, says so and keeps waiting'],
     ['cancel', 'drop the pending change'],
   ] as const)
-    command(name, description, async (config, recordId: string, o: DecisionOptions) => {
-      const [operator, reason] = [required(o.operator, '--operator'), required(o.reason, '--reason')];
-      return withClient(config, async (client) => {
-        const result = await decide(client, config, name, recordId, { operator, reason }, (message) =>
-          console.error(`capa-sync: ${message}`),
-        ).catch(notFound(recordId));
-        output(json(o), { recordId, result }, `${recordId}: ${result}`);
-        return EXIT.ok;
-      });
-    })
-      .argument('<recordId>')
-      .option('--operator <name>', 'who decides (audited)')
-      .option('--reason <text>', 'why (audited)')
-      .option('--json', 'print JSON');
-
-  for (const [name, description] of [
+    decisionCommand(kind, description, 'recordId', (client, config, id, d) =>
+      decide(client, config, kind, id, d, onWait),
+    );
+  for (const [kind, description] of [
     ['approve', 'let a batch the approval gate holds write (not by the one who started it)'],
     ['reject', 'reject a batch the approval gate holds: nothing of it is written'],
   ] as const)
-    command(name, description, async (config, batchId: string, o: DecisionOptions) => {
-      const [operator, reason] = [required(o.operator, '--operator'), required(o.reason, '--reason')];
-      return withClient(config, async (client) => {
-        const result = await decideBatch(client, config, name, batchId, { operator, reason }).catch(notFound(batchId));
-        output(json(o), { batchId, result }, `${batchId}: ${result}`);
-        return EXIT.ok;
-      });
-    })
-      .argument('<batchId>')
-      .option('--operator <name>', 'who decides (audited)')
-      .option('--reason <text>', 'why (audited)')
-      .option('--json', 'print JSON');
+    decisionCommand(kind, description, 'batchId', (client, config, id, d) => decideBatch(client, config, kind, id, d));
 
   command(
     'report',

@@ -10,11 +10,9 @@ import {
 } from '@temporalio/client';
 import type { AppConfig } from './config';
 import { commandOrigin } from './command-origin';
-import { batchSummary } from './contracts/workflow-descriptions';
+import { batchSummary, planSummary } from './contracts/workflow-descriptions';
 import { recordQuery } from './contracts/visibility';
-import type { capaBatchWorkflow } from './workflows/batch';
-import type { capaPlanWorkflow } from './workflows/plan';
-import { PLAN_WORKFLOW_TYPE, type PlanInput, planWorkflowId } from './contracts/plan-messages';
+import { PLAN_WORKFLOW_TYPE, type PlanInput, type PlanSummary, planWorkflowId } from './contracts/plan-messages';
 import {
   approveUpdate,
   BATCH_ID_PATTERN,
@@ -22,6 +20,7 @@ import {
   BatchDecision,
   batchWorkflowId,
   BatchInput,
+  type BatchSummary,
   rejectUpdate,
 } from './contracts/batch-messages';
 import {
@@ -44,44 +43,54 @@ export function newBatchId(now = new Date()): string {
 /** A batch id that cannot be used: malformed, or taken by an earlier batch (whose state and report it names). */
 export class BatchIdRefused extends Error {}
 
-/** Starts a workflow under an id used by no earlier one: a rerun is a new batch (or plan), never a replay of an old one's state. */
-async function startOnce<T>(what: 'batch' | 'plan', id: string, start: () => Promise<T>): Promise<T> {
-  if (!BATCH_ID_PATTERN.test(id))
+/**
+ * Starts a batch or a plan under an id used by no earlier one: a rerun is a new batch, never a replay of an old
+ * one's state. (A plan and a batch never share an id either: the store refuses the second.)
+ */
+async function startOnce<I, R>(
+  client: Client,
+  config: AppConfig,
+  what: 'batch' | 'plan',
+  start: { type: string; id: string; workflowId: string; input: I; summary: string },
+) {
+  if (!BATCH_ID_PATTERN.test(start.id))
     throw new BatchIdRefused(
-      `invalid ${what} id ${JSON.stringify(id)}: use up to 100 letters, digits, '.', '_' or '-'`,
+      `invalid ${what} id ${JSON.stringify(start.id)}: use up to 100 letters, digits, '.', '_' or '-'`,
     );
   try {
-    return await start();
+    return await client.workflow.start<(input: I) => Promise<R>>(start.type, {
+      taskQueue: config.temporal.taskQueue,
+      workflowId: start.workflowId,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      args: [start.input],
+      staticSummary: start.summary,
+    });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError)
-      throw new BatchIdRefused(`${what} id ${id} is already used (capa-sync report ${id}); choose another`);
+      throw new BatchIdRefused(`${what} id ${start.id} is already used (capa-sync report ${start.id}); choose another`);
     throw err;
   }
 }
 
 export function startBatch(client: Client, config: AppConfig, input: BatchInput & { batchId: string }) {
-  return startOnce('batch', input.batchId, () =>
-    client.workflow.start<typeof capaBatchWorkflow>(BATCH_WORKFLOW_TYPE, {
-      taskQueue: config.temporal.taskQueue,
-      workflowId: batchWorkflowId(config.vault.object, input.batchId),
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      args: [input],
-      staticSummary: batchSummary(input.batchId, input.source),
-    }),
-  );
+  return startOnce<BatchInput, BatchSummary>(client, config, 'batch', {
+    type: BATCH_WORKFLOW_TYPE,
+    id: input.batchId,
+    workflowId: batchWorkflowId(config.vault.object, input.batchId),
+    input,
+    summary: batchSummary(input.batchId, input.source),
+  });
 }
 
-/** Starts a plan (a dry run of a batch); its id shares the batches' ids, so a plan and a batch never share one. */
+/** Starts a plan: a dry run of a batch. */
 export function startPlan(client: Client, config: AppConfig, input: PlanInput) {
-  return startOnce('plan', input.planId, () =>
-    client.workflow.start<typeof capaPlanWorkflow>(PLAN_WORKFLOW_TYPE, {
-      taskQueue: config.temporal.taskQueue,
-      workflowId: planWorkflowId(config.vault.object, input.planId),
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      args: [input],
-      staticSummary: `capa-sync plan ${input.planId}: what batch of ${input.source} would do (writes nothing)`,
-    }),
-  );
+  return startOnce<PlanInput, PlanSummary>(client, config, 'plan', {
+    type: PLAN_WORKFLOW_TYPE,
+    id: input.planId,
+    workflowId: planWorkflowId(config.vault.object, input.planId),
+    input,
+    summary: planSummary(input.planId, input.source),
+  });
 }
 
 /** A running batch workflow, and where the approval gate has it (CapaBatchState; absent: not held). */
@@ -109,6 +118,9 @@ export async function listBatches(client: Client, config: AppConfig): Promise<Ru
   return batches;
 }
 
+/** Where a decision's command runs, beside the operator it declares: what its audit entry attributes it to. */
+const senderOf = (client: Client) => ({ ...commandOrigin(), client: client.options.identity });
+
 /** Approves or rejects a batch the gate holds (an Update its validator may refuse), saying where the command ran. */
 export function decideBatch(
   client: Client,
@@ -118,7 +130,7 @@ export function decideBatch(
   decision: BatchDecision,
 ): Promise<string> {
   const handle = client.workflow.getHandle(batchWorkflowId(config.vault.object, batchId));
-  const origin = { ...commandOrigin(), client: client.options.identity };
+  const origin = senderOf(client);
   return handle
     .executeUpdate(kind === 'approve' ? approveUpdate : rejectUpdate, { args: [{ ...decision, origin }] })
     .catch(async (err) => {
@@ -226,8 +238,7 @@ export async function decide(
 ): Promise<string> {
   const handle = recordHandle(client, config, recordId);
   const updateId = randomUUID();
-  // Where the command runs, beside the operator it declares: what the audit entry attributes the decision to.
-  const origin = { ...commandOrigin(), client: client.options.identity };
+  const origin = senderOf(client);
   const deadline = Date.now() + config.decisionWaitMs;
   let waiting: PassingCondition | undefined;
   try {

@@ -20,6 +20,8 @@ export const recordSummary = (recordId: string, batchId: string, desired: FieldV
 /** A batch workflow's summary. */
 export const batchSummary = (batchId: string, source: string) =>
   `capa-sync batch ${plain(batchId)} from ${plain(source)}`;
+export const planSummary = (planId: string, source: string) =>
+  `capa-sync plan ${plain(planId)} of ${plain(source)}: what its batch would do (writes nothing)`;
 
 /** A record workflow's current details: its state, Vault's, the next check and, waiting for a decision, why. */
 export function recordDetails(s: RecordStatus): string {
