@@ -4,6 +4,7 @@ import type { OwnWrite } from '../contracts/record-activities';
 import type { DecisionKind, DecisionOrigin } from '../contracts/decisions';
 import type { AuditAnchor } from '../contracts/audit-anchor';
 import { anchorProblem, type AuditSigner } from '../audit/signing-key';
+import { inPages, present } from './rows';
 import type { Session } from './session';
 
 interface EntryCommon {
@@ -131,9 +132,6 @@ interface AnchorRow {
   signature: string;
 }
 
-const given = <K extends string, V>(key: K, value: V | null) =>
-  (value === null ? {} : { [key]: value }) as Partial<Record<K, V>>;
-
 function toEntry(r: EntryRow): StoredEntry {
   const common = {
     seq: Number(r.seq),
@@ -143,16 +141,14 @@ function toEntry(r: EntryRow): StoredEntry {
     object: r.object,
     batchId: r.batch_id,
     actor: r.actor,
-    ...given('reason', r.reason),
-    ...given('workflowId', r.workflow_id),
     writeId: r.write_id,
-    ...given('sourceTimestamp', r.source_timestamp),
+    ...present({ reason: r.reason, workflowId: r.workflow_id, sourceTimestamp: r.source_timestamp }),
   };
   if (r.kind === 'decision')
     return {
       ...common,
       kind: 'decision',
-      ...given('recordId', r.record_id),
+      ...present({ recordId: r.record_id }),
       decision: r.decision!,
       outcome: r.outcome!,
       values: r.new_value as FieldValues,
@@ -296,35 +292,32 @@ export class AuditTrail {
     const anchoredHashes = new Map(trusted.map((a) => [a.seq, undefined as string | undefined]));
 
     let prev = GENESIS;
-    let after = 0;
     let entries = 0;
     let chainBroken = false;
-    for (;;) {
+    const page = async (after: number) => {
       const { rows } = await this.db.query<EntryRow>(
         'SELECT * FROM audit_entries WHERE seq > $1 ORDER BY seq LIMIT $2',
         [after, VERIFY_PAGE],
       );
-      for (const row of rows) {
-        const e = toEntry(row);
-        if (anchoredHashes.has(e.seq)) anchoredHashes.set(e.seq, row.hash);
-        if (chainBroken) continue;
-        const problem =
-          row.prev_hash !== prev
-            ? 'its link to the entry before does not match (an entry was removed or inserted)'
-            : entryHash(prev, e) !== row.hash
-              ? 'its content does not match its hash (it was changed)'
-              : undefined;
-        if (problem) {
-          const what = e.kind === 'write' ? `${e.recordId} ${e.field}` : `${e.decision} ${e.recordId ?? e.batchId}`;
-          problems.push(`entry ${e.seq} (${what}): ${problem}; the ${entries} entries before it verify`);
-          chainBroken = true;
-          continue;
-        }
-        prev = row.hash;
-        entries++;
+      return rows.map(toEntry);
+    };
+    for await (const e of inPages(VERIFY_PAGE, page, (entry) => entry.seq)) {
+      if (anchoredHashes.has(e.seq)) anchoredHashes.set(e.seq, e.hash);
+      if (chainBroken) continue;
+      const problem =
+        e.prevHash !== prev
+          ? 'its link to the entry before does not match (an entry was removed or inserted)'
+          : entryHash(prev, e) !== e.hash
+            ? 'its content does not match its hash (it was changed)'
+            : undefined;
+      if (problem) {
+        const what = e.kind === 'write' ? `${e.recordId} ${e.field}` : `${e.decision} ${e.recordId ?? e.batchId}`;
+        problems.push(`entry ${e.seq} (${what}): ${problem}; the ${entries} entries before it verify`);
+        chainBroken = true;
+        continue;
       }
-      if (rows.length < VERIFY_PAGE) break;
-      after = Number(rows[rows.length - 1].seq);
+      prev = e.hash;
+      entries++;
     }
 
     let anchoredTo: AuditAnchor | undefined;

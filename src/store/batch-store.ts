@@ -6,6 +6,7 @@ import type { ValidRow } from '../sources/validate-row';
 import type { FieldValues } from '../contracts/field-values';
 import { OutcomeCounts, ROW_OUTCOMES, RowOutcome, RowResult, zeroCounts } from '../contracts/batch-messages';
 import type { AuditAnchor } from '../contracts/audit-anchor';
+import { inPages, present } from './rows';
 import type { Session } from './session';
 import { type PlanCounts, type PlannedAction, type PlannedRow, zeroPlanCounts } from '../contracts/plan-messages';
 import { StoreRefused } from './store-errors';
@@ -309,13 +310,12 @@ export class BatchStore {
   }
 
   /** The batch's row results in row order, a page at a time (a large batch is never held whole). */
-  async *results(batchId: string, outcomes: readonly RowOutcome[] = ROW_OUTCOMES): AsyncGenerator<RowResult> {
-    for (let after = 0; ;) {
-      const rows = await this.resultsAfter(batchId, after, outcomes, RESULTS_PAGE);
-      yield* rows;
-      if (rows.length < RESULTS_PAGE) return;
-      after = rows[rows.length - 1].row;
-    }
+  results(batchId: string, outcomes: readonly RowOutcome[] = ROW_OUTCOMES): AsyncGenerator<RowResult> {
+    return inPages(
+      RESULTS_PAGE,
+      (after) => this.resultsAfter(batchId, after, outcomes, RESULTS_PAGE),
+      (r) => r.row,
+    );
   }
 
   /** The first `limit` rows with one of the outcomes, in row order. */
@@ -365,18 +365,17 @@ export class BatchStore {
   }
 
   /** A plan's rows in row order, a page at a time. */
-  async *planResults(batchId: string): AsyncGenerator<PlanResult> {
-    for (let after = 0; ;) {
+  planResults(batchId: string): AsyncGenerator<PlanResult> {
+    const page = async (after: number) => {
       const { rows } = await this.db.query<PlanResultRow>(
         `SELECT row_no, record_id, coalesce(outcome, planned) AS action, planned_state, planned_before, field_values,
            field, message
          FROM batch_rows WHERE batch_id = $1 AND row_no > $2 ORDER BY row_no LIMIT $3`,
         [batchId, after, RESULTS_PAGE],
       );
-      yield* rows.map(planResultOf);
-      if (rows.length < RESULTS_PAGE) return;
-      after = rows[rows.length - 1].row_no;
-    }
+      return rows.map(planResultOf);
+    };
+    return inPages(RESULTS_PAGE, page, (r) => r.row);
   }
 
   /**
@@ -515,18 +514,17 @@ type PlanResultRow = Pick<
 };
 
 function planResultOf(r: PlanResultRow): PlanResult {
-  const optional = {
-    recordId: r.record_id,
-    vaultState: r.planned_state,
-    before: r.planned_before,
-    values: r.field_values,
-    field: r.field,
-    message: r.message,
-  };
   return {
     row: r.row_no,
     action: r.action,
-    ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== null)),
+    ...present({
+      recordId: r.record_id,
+      vaultState: r.planned_state,
+      before: r.planned_before,
+      values: r.field_values,
+      field: r.field,
+      message: r.message,
+    }),
   };
 }
 
@@ -545,15 +543,17 @@ type ResultRow = Pick<
 > & { outcome: RowOutcome };
 
 function resultOf(r: ResultRow): RowResult {
-  const optional = {
-    recordId: r.record_id,
-    workflowId: r.workflow_id,
-    vaultState: r.vault_state,
-    field: r.field,
-    errorType: r.error_type,
-    message: r.message,
-    resolution: r.resolution,
+  return {
+    row: r.row_no,
+    outcome: r.outcome,
+    ...present({
+      recordId: r.record_id,
+      workflowId: r.workflow_id,
+      vaultState: r.vault_state,
+      field: r.field,
+      errorType: r.error_type,
+      message: r.message,
+      resolution: r.resolution,
+    }),
   };
-  const given = Object.entries(optional).filter(([, v]) => v !== null);
-  return { row: r.row_no, outcome: r.outcome, ...Object.fromEntries(given) };
 }
