@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
+import { operatorEnv, runCli } from './helpers/cli';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { GateFigures, gateFindings } from '../src/change-control/approval-gate';
 import { loadConfig } from '../src/config';
 import { batchWorkflowId, progressQuery } from '../src/contracts/batch-messages';
@@ -12,7 +10,6 @@ import { sampleRecordId } from '../src/simulator/seed';
 import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
 import { waitFor } from './helpers/wait';
-import { CLI } from './helpers/worker-process';
 import type { Browser } from 'playwright-core';
 import { launchChromium, waitForText } from './helpers/browser';
 import { freePort } from '../src/dev-server';
@@ -68,15 +65,7 @@ describe('a batch the gate holds', () => {
   let cliEnv: Record<string, string>;
   let browser: Browser;
   let uiUrl: string;
-  const cli = async (...args: string[]) => {
-    try {
-      const { stdout } = await promisify(execFile)('node', [CLI, ...args], { env: { ...process.env, ...cliEnv } });
-      return { code: 0, stdout, stderr: '' };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return e;
-    }
-  };
+  const cli = (...args: string[]) => runCli(cliEnv, args);
   /** Starts a batch that sets every priority to `priority` (as the Schedule would: no starter), and waits for the hold. */
   const held = async (batchId: string, priority: string, startedBy?: string) => {
     const rows = Array.from({ length: RECORDS }, (_, i) => ({ capa_id: sampleRecordId(i), priority }));
@@ -96,13 +85,7 @@ describe('a batch the gate holds', () => {
     uiUrl = `http://127.0.0.1:${uiPort}`;
     stack = await startDevStack({ records: RECORDS, lockedFraction: 0, taskQueue: 'gate', settings, uiPort });
     browser = await launchChromium();
-    cliEnv = {
-      TEMPORAL_ADDRESS: stack.env.address,
-      TEMPORAL_TASK_QUEUE: 'gate',
-      CAPA_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'capa-approver-')),
-      CAPA_DATABASE_URL: stack.ctx.config.databaseUrl,
-      LOG_LEVEL: 'error',
-    };
+    cliEnv = operatorEnv(stack, 'gate');
   });
 
   afterAll(async () => {

@@ -1,3 +1,4 @@
+import { operatorEnv, runCli } from './helpers/cli';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,30 +15,15 @@ import { Worker } from '@temporalio/worker';
 import { CAPA_LOCKED_STATES } from '../src/vault/dialect';
 import { defaultKeyFiles } from '../src/audit/signing-key';
 
-const CLI = path.join(__dirname, '../bin/capa-sync.js');
+import { CLI } from './helpers/worker-process';
 let env: TestWorkflowEnvironment;
 let sim: VaultSimulator;
 let ctx: DevStack['ctx'];
 let stack: DevStack;
 let cliEnv: Record<string, string>;
 
-/** Runs the CLI as its own process, as an operator would. */
 const cli = (...args: string[]) => cliWith({}, ...args);
-async function cliWith(
-  settings: Record<string, string>,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', [CLI, ...args], {
-      env: { ...process.env, ...cliEnv, ...settings },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cliWith = (settings: Record<string, string>, ...args: string[]) => runCli({ ...cliEnv, ...settings }, args);
 const json = async (...args: string[]) => {
   const r = await cli(...args, '--json');
   expect([r.code, r.stderr]).toEqual([0, '']);
@@ -48,13 +34,8 @@ beforeAll(async () => {
   stack = await startDevStack({ records: 30, lockedFraction: 0.1, taskQueue: 'cli' });
   ({ env, sim, ctx } = stack);
   cliEnv = {
-    TEMPORAL_ADDRESS: env.address,
-    TEMPORAL_TASK_QUEUE: 'cli',
+    ...operatorEnv(stack, 'cli'),
     VAULT_BASE_URL: sim.baseUrl,
-    // The operator's machine: none of the worker's files.
-    CAPA_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'capa-operator-')),
-    CAPA_DATABASE_URL: ctx.config.databaseUrl,
-    LOG_LEVEL: 'error',
     CAPA_DECISION_WAIT_SECONDS: '4',
     // An auditor holds the workers' public key, not their private one.
     CAPA_AUDIT_PUBLIC_KEY_FILE: defaultKeyFiles(ctx.config.dataDir).publicKey,

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
+import { operatorEnv, runCli } from './helpers/cli';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Browser } from 'playwright-core';
 import { sampleRecordId } from '../src/simulator/seed';
 import type { PlanSummary } from '../src/contracts/plan-messages';
@@ -10,7 +8,6 @@ import { recordQuery } from '../src/contracts/visibility';
 import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
 import { launchChromium } from './helpers/browser';
-import { CLI } from './helpers/worker-process';
 import { ONE_VALUE_EXPORTS } from './helpers/gate';
 
 // `capa-sync plan`: a dry run of a batch on the live vault (here the simulator, a dev server and the worker).
@@ -22,11 +19,9 @@ let cliEnv: Record<string, string>;
 let plan: PlanSummary;
 
 const json = async (...args: string[]) => {
-  const { stdout } = await promisify(execFile)('node', [CLI, ...args, '--json'], {
-    env: { ...process.env, ...cliEnv },
-    maxBuffer: 64 << 20,
-  });
-  return JSON.parse(stdout);
+  const r = await runCli(cliEnv, [...args, '--json']);
+  expect([r.code, r.stderr]).toEqual([0, '']);
+  return JSON.parse(r.stdout);
 };
 const runningRecords = async () =>
   (await stack.env.client.workflow.count(recordQuery({ object: 'capa__c', running: true }))).count;
@@ -38,13 +33,7 @@ beforeAll(async () => {
     taskQueue: 'plan',
     settings: ONE_VALUE_EXPORTS,
   });
-  cliEnv = {
-    TEMPORAL_ADDRESS: stack.env.address,
-    TEMPORAL_TASK_QUEUE: 'plan',
-    CAPA_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'capa-planner-')),
-    CAPA_DATABASE_URL: stack.ctx.config.databaseUrl,
-    LOG_LEVEL: 'error',
-  };
+  cliEnv = operatorEnv(stack, 'plan');
   browser = await launchChromium();
 });
 
