@@ -11,6 +11,7 @@ import {
   recordStatus,
   startBatch,
   startPlan,
+  startRevert,
   decideBatch,
   listBatches,
 } from './operations';
@@ -39,6 +40,7 @@ import { runSimulator, SIMULATOR_OPTIONS, SimulatorOptions } from './simulator/m
 import { runDemo } from './demo';
 import { followBatch, planTable, summaryTable, table } from './batch-output';
 import { writePlanReport } from './change-control/plan-report';
+import { revertRefusal } from './change-control/revert';
 import { type OperatorDecision, SYNC_STATES, SyncState } from './contracts/record-messages';
 import type { BatchSummary } from './contracts/batch-messages';
 
@@ -57,6 +59,13 @@ interface RunOptions extends JsonOption {
   batchId?: string;
   out?: string;
   detach?: boolean;
+}
+interface RevertOptions extends JsonOption {
+  operator?: string;
+  reason?: string;
+  record?: string[];
+  batchId?: string;
+  out?: string;
 }
 interface PlanOptions extends JsonOption {
   source?: string;
@@ -92,6 +101,8 @@ interface ScheduleOptions extends JsonOption {
   catchup: string;
   id: string;
 }
+
+const json = (o: JsonOption) => o.json === true;
 
 function output(json: boolean, data: unknown, human: string): void {
   console.log(json ? JSON.stringify(data, null, 2) : human);
@@ -145,7 +156,6 @@ export async function main(argv: string[]): Promise<number> {
         // Commander passes the declared arguments, then the options object: what each action's types say.
         code = await action(loadConfig(), ...(args as Args));
       });
-  const json = (o: JsonOption) => o.json === true;
 
   program
     .command('demo')
@@ -190,19 +200,41 @@ export async function main(argv: string[]): Promise<number> {
           );
           return EXIT.ok;
         }
-        await followBatch(client, handle.workflowId, !json(o) && process.stdout.isTTY);
-        // The worker that finished it wrote its report files on its own disk: these are written here.
-        const summary = await withStore(config, async (store) =>
-          localReport(config, store, await batchOf(store, batchId), o.out),
-        );
-        output(json(o), summary, summaryTable(summary));
-        return EXIT.ok;
+        return followAndReport(config, client, handle.workflowId, batchId, o);
       });
     },
   )
     .option('--source <file|url>', 'the export: a file here (staged in the store, so any worker can read it) or a URL')
     .option('--batch-id <id>', 'the batch id (default: from the time)')
     .option('--detach', 'start it and return')
+    .option('--out <dir>', 'write the report files there (default: CAPA_DATA_DIR/reports/<batchId>)')
+    .option('--json', 'print JSON');
+
+  command(
+    'revert',
+    'restore the values a batch wrote (from the audit trail), as a batch of its own; records changed since are left as they are',
+    async (config, of: string, o: RevertOptions) => {
+      const operator = required(o.operator, '--operator');
+      const reason = required(o.reason, '--reason');
+      return withClient(config, async (client) => {
+        const refusal = await withStore(config, async (store) => revertRefusal(of, await store.batches.batch(of)));
+        if (refusal) throw new UsageError(refusal);
+        const batchId = o.batchId ?? `revert-${newBatchId()}`;
+        const { account, host } = commandOrigin();
+        const handle = await startRevert(client, config, {
+          batchId,
+          startedBy: `${account}@${host}`,
+          revert: { of, operator, reason, ...(o.record?.length ? { records: o.record } : {}) },
+        });
+        return followAndReport(config, client, handle.workflowId, batchId, o);
+      });
+    },
+  )
+    .argument('<batchId>', 'the batch to revert')
+    .option('--operator <name>', 'who asks (audited)')
+    .option('--reason <text>', 'why (audited)')
+    .option('--record <id...>', 'revert these records only')
+    .option('--batch-id <id>', "the revert's own batch id (default: revert- and the time)")
     .option('--out <dir>', 'write the report files there (default: CAPA_DATA_DIR/reports/<batchId>)')
     .option('--json', 'print JSON');
 
@@ -422,6 +454,22 @@ export async function main(argv: string[]): Promise<number> {
 async function batchSource(config: AppConfig, given: string): Promise<string> {
   if (isUrl(given)) return given;
   return withStore(config, async (store) => store.staged.stage(await localSourceFile(given)));
+}
+
+/** Follows a batch to its end and writes its report here (the worker that finished it wrote its own on its disk). */
+async function followAndReport(
+  config: AppConfig,
+  client: Client,
+  workflowId: string,
+  batchId: string,
+  o: JsonOption & { out?: string },
+): Promise<number> {
+  await followBatch(client, workflowId, !json(o) && process.stdout.isTTY);
+  const summary = await withStore(config, async (store) =>
+    localReport(config, store, await batchOf(store, batchId), o.out),
+  );
+  output(json(o), summary, summaryTable(summary));
+  return EXIT.ok;
 }
 
 /** A batch from the store, or "not found". */

@@ -22,6 +22,8 @@ import {
   BatchInput,
   type BatchSummary,
   rejectUpdate,
+  type RevertRequest,
+  revertSource,
 } from './contracts/batch-messages';
 import {
   cancelUpdate,
@@ -80,6 +82,19 @@ export function startBatch(client: Client, config: AppConfig, input: BatchInput 
     input,
     summary: batchSummary(input.batchId, input.source),
   });
+}
+
+/**
+ * Starts a revert: a batch that restores what batch `revert.of` wrote, from the audit trail, saying who asks, why,
+ * and where the command ran.
+ */
+export function startRevert(
+  client: Client,
+  config: AppConfig,
+  input: { batchId: string; startedBy: string; revert: Omit<RevertRequest, 'origin'> },
+) {
+  const revert = { ...input.revert, origin: senderOf(client) };
+  return startBatch(client, config, { ...input, source: revertSource(revert.of), revert });
 }
 
 /** Starts a plan: a dry run of a batch. */

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
-import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
+import { Client, WorkflowIdReusePolicy, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import pLimit from 'p-limit';
 import type { AlertChannel } from '../alerts/alert-channel';
 import { batchDigest, DIGEST_RECORD_LINES } from '../alerts/batch-digest';
@@ -27,8 +27,12 @@ import { MAX_ROWS_PER_UPDATE, VaultClient } from '../vault/client';
 import { isLockedState } from '../vault/dialect';
 import type { RecordWriteOutcome } from '../vault/types';
 import { classifyPage, settleUpdates } from './page-decisions';
-import { type RowResult, zeroCounts } from '../contracts/batch-messages';
+import { type RevertRequest, type RowResult, zeroCounts } from '../contracts/batch-messages';
+import { revertRefusal, stageRevert } from '../change-control/revert';
+import { StoreRefused } from '../store/store-errors';
 import {
+  cancelUpdate,
+  type OperatorDecision,
   RECORD_WORKFLOW_TYPE,
   recordWorkflowId,
   RecordWorkflowOptions,
@@ -89,6 +93,34 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
     const ids: string[] = [];
     for await (const wf of deps.temporal.workflow.list({ query })) ids.push(wf.workflowId.slice(prefix.length));
     return ids;
+  }
+
+  /**
+   * Cancels the record workflows still waiting to write a batch's values (those of some records, where given), each
+   * with the operator's decision: the same update id on a retry, so each is cancelled once. One that ended meanwhile
+   * is passed over; the count is of those cancelled now.
+   */
+  async function cancelWaitingOf(revertId: string, revert: RevertRequest, decision: OperatorDecision): Promise<number> {
+    const query = recordQuery({ object: deps.object, running: true, batchId: revert.of });
+    const only = revert.records && new Set(revert.records);
+    const prefix = recordWorkflowId(deps.object, '');
+    const ids: string[] = [];
+    for await (const wf of deps.temporal.workflow.list({ query })) {
+      const recordId = wf.workflowId.slice(prefix.length);
+      if (!only || only.has(recordId)) ids.push(wf.workflowId);
+    }
+    let cancelled = 0;
+    await inParallel(ids, START_CONCURRENCY, async (workflowId) => {
+      const handle = deps.temporal.workflow.getHandle(workflowId);
+      const outcome = await handle
+        .executeUpdate(cancelUpdate, { args: [decision], updateId: `${revertId}/cancel` })
+        .catch((err) => {
+          if (err instanceof WorkflowNotFoundError || err instanceof WorkflowUpdateFailedError) return undefined;
+          throw err;
+        });
+      if (outcome === 'cancelled') cancelled++;
+    });
+    return cancelled;
   }
 
   /** Hands a record to its workflow: signal-with-start, so a waiting one gets the new values and none is doubled. */
@@ -157,7 +189,7 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
   }
 
   const activities: BatchActivities = {
-    async prepareBatch({ batchId, source, kind }) {
+    async prepareBatch({ batchId, source, kind, revert }) {
       // An attempt Temporal gave up on (its heartbeats timed out) stops; the store's transaction keeps it from
       // leaving half a batch, and a second attempt waits for the first's transaction to end.
       const signal = Context.current().cancellationSignal;
@@ -177,15 +209,18 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
               object: deps.object,
               mapping: deps.mapping,
               pageSize: deps.pageSize,
+              reverts: revert?.of,
             },
             async (stage) =>
-              prepareBatch(
-                await localSource(source, scratch, deps, signal),
-                deps.mapping,
-                deps.pageSize,
-                stage,
-                signal,
-              ),
+              revert
+                ? stageRevert(deps.store.audit.writtenBy(revert.of, revert.records), deps.pageSize, stage)
+                : prepareBatch(
+                    await localSource(source, scratch, deps, signal),
+                    deps.mapping,
+                    deps.pageSize,
+                    stage,
+                    signal,
+                  ),
             () => running,
           ),
         );
@@ -195,6 +230,36 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
       } finally {
         await fs.promises.rm(scratch, { recursive: true, force: true });
       }
+    },
+
+    async beginRevert({ batchId, revert }) {
+      return asActivityFailure(async () => {
+        const refusal = revertRefusal(revert.of, await deps.store.batches.batch(revert.of));
+        if (refusal) throw new StoreRefused(refusal);
+        const reason = `revert ${batchId} of batch ${revert.of}: ${revert.reason}`;
+        const cancelled = await cancelWaitingOf(batchId, revert, {
+          operator: revert.operator,
+          reason,
+          origin: revert.origin,
+        });
+        const info = Context.current().info;
+        const records = revert.records ? `records ${revert.records.join(', ')} of ` : '';
+        await deps.store.audit.append(
+          [
+            {
+              kind: 'decision',
+              time: new Date().toISOString(),
+              ...{ object: deps.object, batchId, workflowId: info.workflowExecution?.workflowId },
+              ...{ actor: revert.operator, reason: revert.reason, decision: 'revert', values: {} },
+              outcome: `restores what batch ${revert.of} wrote to ${records || 'every record of it'}; ${cancelled} of its waiting record workflows cancelled`,
+              origin: { via: 'start', ...revert.origin },
+            },
+          ],
+          `${batchId}/revert`,
+        );
+        deps.logger.info('revert begun', { batchId, of: revert.of, cancelled });
+        return { cancelled };
+      });
     },
 
     async applyPage({ batchId, page, sourceTimestamp }) {

@@ -4,6 +4,7 @@ import type { WriteOutcome } from '../contracts/write-outcome';
 import type { ValidRow } from '../sources/validate-row';
 import type { HandOff, PageRow } from '../store/batch-store';
 import type { RecordState } from '../vault/types';
+import { changedSince } from '../change-control/revert';
 
 // What a batch page does with each of its rows, as pure functions of the rows, Vault's states and the bulk update's
 // outcomes: applyPage (batch-activities.ts) reads, writes and stores around them; test/page-decisions.test.ts
@@ -32,7 +33,8 @@ const handOff = (row: ValidRow, state: RecordState): HandOff => ({
 /**
  * Before the bulk update: a record Vault does not have fails; one an earlier attempt already wrote (it died after
  * Vault took its values) counts as written with the values that attempt saw before; a locked record, or one whose
- * workflow is running, goes to its workflow; the others are updated.
+ * workflow is running, goes to its workflow; the others are updated. A revert's row whose record no longer holds what
+ * the reverted batch wrote (a reviewer or a later batch changed it since) fails, and is left as it is.
  */
 export function classifyPage(
   rows: PageRow[],
@@ -56,6 +58,12 @@ export function classifyPage(
       !holdsValues(row.valuesBefore, row.values)
     ) {
       classes.written.push({ row, state: { ...state, values: row.valuesBefore } });
+    } else if (row.expected && changedSince(row.expected, state.values)) {
+      const { field, message } = changedSince(row.expected, state.values)!;
+      classes.results.push({
+        ...{ row: row.row, recordId: row.id, outcome: 'failed', vaultState: state.state },
+        ...{ field, errorType: 'CHANGED_SINCE', message },
+      });
     } else if (row.running || isLocked(state.state)) {
       classes.toHandOff.push(handOff(row, state));
     } else {

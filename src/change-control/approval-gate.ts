@@ -33,7 +33,14 @@ export class GateFigures {
   constructor(readonly picklists: string[]) {}
 
   add(r: PlanResult): void {
-    if (!r.values || r.action === 'not-found' || r.action === 'rejected' || r.action === 'superseded') return;
+    if (
+      !r.values ||
+      r.action === 'not-found' ||
+      r.action === 'changed-since' ||
+      r.action === 'rejected' ||
+      r.action === 'superseded'
+    )
+      return;
     const changed = new Set(r.action === 'unchanged' ? [] : changedFields(r.values, r.before ?? {}));
     if (changed.size && r.action === 'update') this.changedRecords++;
     for (const [field, value] of Object.entries(r.values)) {

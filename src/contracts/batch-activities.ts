@@ -1,4 +1,4 @@
-import type { BatchSummary, OutcomeCounts } from './batch-messages';
+import type { BatchSummary, OutcomeCounts, RevertRequest } from './batch-messages';
 import type { PlanSummary } from './plan-messages';
 import type { AuditAnchor } from './audit-anchor';
 import type { DecisionOrigin } from './decisions';
@@ -21,8 +21,21 @@ export interface PreparedSummary {
 
 /** The activities the batch workflow calls; rows stay in the store, only counts travel through history. */
 export interface BatchActivities {
-  /** Loads and validates the source into the store; a plan's rows are kept apart from the batches' (`kind`). */
-  prepareBatch(input: { batchId: string; source: string; kind?: 'plan' }): Promise<PreparedSummary>;
+  /**
+   * Loads and validates the source into the store; a plan's rows are kept apart from the batches' (`kind`). A
+   * revert's rows come from the audit trail instead: what the reverted batch wrote, record by record.
+   */
+  prepareBatch(input: {
+    batchId: string;
+    source: string;
+    kind?: 'plan';
+    revert?: RevertRequest;
+  }): Promise<PreparedSummary>;
+  /**
+   * A revert's first step: the reverted batch must have finished; its record workflows still waiting to write its
+   * values are cancelled (each with its audit entry), and the revert itself is audited with who asked and why.
+   */
+  beginRevert(input: { batchId: string; revert: RevertRequest }): Promise<{ cancelled: number }>;
   /** Reads states and bulk-writes a page's unlocked records; sets its locked ones aside. */
   applyPage(input: { batchId: string; page: number; sourceTimestamp: string }): Promise<OutcomeCounts>;
   /** Hands a page's locked (and raced, and already waiting) records to their record workflows. */

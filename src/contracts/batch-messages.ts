@@ -45,9 +45,23 @@ export interface BatchInput {
   pagesPerRun?: number;
   /** Who started it (`account@host`, from the CLI): an approval must come from someone else. Absent for the Schedule. */
   startedBy?: string;
+  /** Present for `capa-sync revert`: the batch restores what another batch wrote, from the audit trail. */
+  revert?: RevertRequest;
   /** Set only by continue-as-new. */
   carried?: BatchProgress;
 }
+
+/** What `capa-sync revert` asks: restore the values batch `of` wrote (on these records only, where given). */
+export interface RevertRequest {
+  of: string;
+  operator: string;
+  reason: string;
+  records?: string[];
+  origin?: Omit<DecisionOrigin, 'via'>;
+}
+
+/** The source a revert batch names in its reports and the Web UI. */
+export const revertSource = (of: string) => `revert of batch ${of}`;
 
 /** An approver's decision on a batch held by the gate. */
 export interface BatchDecision {

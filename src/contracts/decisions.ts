@@ -1,5 +1,5 @@
-/** What an operator decided: on a waiting record (force, cancel), or on a batch held for approval. */
-export type DecisionKind = 'force' | 'cancel' | 'approve' | 'reject';
+/** What an operator decided: on a waiting record (force, cancel), on a batch held for approval, or to revert one. */
+export type DecisionKind = 'force' | 'cancel' | 'approve' | 'reject' | 'revert';
 
 /**
  * Where a decision came from, as its sender declared it: the account and host the command ran from and the Temporal
@@ -7,8 +7,8 @@ export type DecisionKind = 'force' | 'cancel' | 'approve' | 'reject';
  * `via` says so. Tying them to a person is the deployment's job (Temporal's authorizer and claim mapper).
  */
 export interface DecisionOrigin {
-  /** `time-out`: nobody decided on a held batch in time, and capa-sync rejected it. */
-  via: 'update' | 'signal' | 'time-out';
+  /** `time-out`: nobody decided on a held batch in time, and capa-sync rejected it; `start`: a workflow's start. */
+  via: 'update' | 'signal' | 'time-out' | 'start';
   account?: string;
   host?: string;
   client?: string;

@@ -1,7 +1,14 @@
 import type { FieldValues } from './field-values';
 
 /** What a plan says a row would do, were the batch run now. */
-export const PLANNED_ACTIONS = ['update', 'unchanged', 'wait', 'already-waiting', 'not-found'] as const;
+export const PLANNED_ACTIONS = [
+  'update',
+  'unchanged',
+  'wait',
+  'already-waiting',
+  'not-found',
+  'changed-since',
+] as const;
 export type PlannedAction = (typeof PLANNED_ACTIONS)[number];
 
 /** What a row would do, with what Vault holds now (its state, and the values of the fields the row sets). */
@@ -21,6 +28,7 @@ export const zeroPlanCounts = (): PlanCounts => ({
   wait: 0,
   'already-waiting': 0,
   'not-found': 0,
+  'changed-since': 0,
   rejected: 0,
   superseded: 0,
 });

@@ -10,6 +10,8 @@ export interface ValidRow {
   id: string;
   values: FieldValues;
   sourceTimestamp?: string;
+  /** A revert's row: what the record must still hold (what the reverted batch wrote), or it is left as it is. */
+  expected?: FieldValues;
 }
 
 export interface Rejection {

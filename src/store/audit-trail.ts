@@ -56,11 +56,19 @@ export function changeEntries(common: EntryCommon & { recordId: string }, values
   }));
 }
 
+/** One record as a batch left it: the values it held before the batch wrote, and those the batch wrote. */
+export interface BatchWrite {
+  recordId: string;
+  before: FieldValues;
+  after: FieldValues;
+}
+
 /** The hash the first entry chains to (and the head of an empty trail). */
 export const GENESIS = '0'.repeat(64);
 /** Held while entries are appended: the chain has one order, whatever the number of workers. */
 const CHAIN_LOCK = 4_216_004_202;
 const VERIFY_PAGE = 10_000;
+const WRITTEN_PAGE = 5_000;
 
 /** JSON with object keys sorted: the same value hashes the same after a round trip through jsonb. */
 function canonical(value: unknown): string {
@@ -246,6 +254,32 @@ export class AuditTrail {
   /** The values written (no decisions), as `read` filters them. */
   async writes(filter: Omit<EntryFilter, 'kind'> = {}): Promise<(StoredEntry & WriteEntry)[]> {
     return (await this.read({ ...filter, kind: 'write' })) as (StoredEntry & WriteEntry)[];
+  }
+
+  /**
+   * What one batch wrote to each record (its page writes, its record workflows' and operators' forced ones): per
+   * record, each field's value before the batch's first write and after its last, a page of records at a time.
+   */
+  async *writtenBy(batchId: string, records?: string[]): AsyncGenerator<BatchWrite> {
+    for (let after = ''; ;) {
+      const { rows } = await this.db.query<{ record_id: string; before: FieldValues; after: FieldValues }>(
+        `WITH page AS (
+           SELECT DISTINCT record_id FROM audit_entries
+           WHERE batch_id = $1 AND kind = 'write' AND record_id > $2 AND ($3::text[] IS NULL OR record_id = ANY($3))
+           ORDER BY record_id LIMIT $4),
+         fields AS (
+           SELECT e.record_id, e.field, (array_agg(e.old_value ORDER BY e.seq))[1] AS before,
+             (array_agg(e.new_value ORDER BY e.seq DESC))[1] AS after
+           FROM audit_entries e JOIN page USING (record_id)
+           WHERE e.batch_id = $1 AND e.kind = 'write' GROUP BY e.record_id, e.field)
+         SELECT record_id, jsonb_object_agg(field, before) AS before, jsonb_object_agg(field, after) AS after
+         FROM fields GROUP BY record_id ORDER BY record_id`,
+        [batchId, after, records ?? null, WRITTEN_PAGE],
+      );
+      for (const r of rows) yield { recordId: r.record_id, before: r.before, after: r.after };
+      if (rows.length < WRITTEN_PAGE) return;
+      after = rows[rows.length - 1].record_id;
+    }
   }
 
   /** The anchors kept in the store, oldest first. */

@@ -40,6 +40,8 @@ export interface BatchRecord {
   finishedAt?: string;
   /** The audit chain's head signed when the batch finished. */
   auditAnchor?: AuditAnchor;
+  /** A revert's: the batch whose values it restores. */
+  reverts?: string;
 }
 
 export type BatchStatus = 'preparing' | 'prepared' | 'finished';
@@ -58,12 +60,14 @@ interface BatchesRow {
   created_at: Date;
   finished_at: Date | null;
   audit_anchor: AuditAnchor | null;
+  reverts: string | null;
 }
 
 interface BatchRowsRow {
   row_no: number;
   record_id: string | null;
   field_values: FieldValues | null;
+  expected_values: FieldValues | null;
   source_timestamp: string | null;
   outcome: RowOutcome | 'hand-off' | null;
   field: string | null;
@@ -80,22 +84,25 @@ interface BatchRowsRow {
 }
 
 /** A live row (valid, not superseded): it has a record and values. */
-type LiveRow = Pick<BatchRowsRow, 'row_no' | 'source_timestamp'> & { record_id: string; field_values: FieldValues };
+type LiveRow = Pick<BatchRowsRow, 'row_no' | 'source_timestamp'> & {
+  record_id: string;
+  field_values: FieldValues;
+  expected_values?: FieldValues | null;
+};
 
 interface CountRow {
   outcome: BatchRowsRow['outcome'];
   n: number;
 }
 
-const COPY_ROWS = `COPY batch_rows (batch_id, row_no, record_id, field_values, source_timestamp, outcome, field, message)
-  FROM STDIN`;
+const COPY_ROWS = `COPY batch_rows
+  (batch_id, row_no, record_id, field_values, expected_values, source_timestamp, outcome, field, message) FROM STDIN`;
 
 function stagedLine(batchId: string, r: StagedRow): string {
-  const cells =
-    'valid' in r
-      ? [batchId, r.valid.row, r.valid.id, JSON.stringify(r.valid.values), r.valid.sourceTimestamp, null, null, null]
-      : [batchId, r.row, null, null, null, 'rejected', r.field, r.reason];
-  return copyLine(cells);
+  if (!('valid' in r)) return copyLine([batchId, r.row, null, null, null, null, 'rejected', r.field, r.reason]);
+  const { row, id, values, expected, sourceTimestamp } = r.valid;
+  const json = (v: FieldValues | undefined) => (v ? JSON.stringify(v) : null);
+  return copyLine([batchId, row, id, json(values), json(expected), sourceTimestamp, null, null, null]);
 }
 
 /** Row results are read this many at a time. */
@@ -124,15 +131,19 @@ export class BatchStore {
       object: string;
       mapping: Mapping;
       pageSize: number;
+      reverts?: string;
     },
     load: (stage: (row: StagedRow) => Promise<void> | undefined) => Promise<PreparedBatch>,
     running: () => Promise<string[]>,
   ): Promise<{ inputRows: number; pages: number; rejected: number; superseded: number }> {
     return this.db.transaction(async (tx) => {
       await tx.query(
-        `INSERT INTO batches (batch_id, run_id, source, object, mapping, status, kind)
-         VALUES ($1, $2, $3, $4, $5, 'preparing', $6) ON CONFLICT (batch_id) DO NOTHING`,
-        [batch.batchId, batch.runId, batch.source, batch.object, JSON.stringify(batch.mapping), batch.kind],
+        `INSERT INTO batches (batch_id, run_id, source, object, mapping, status, kind, reverts)
+         VALUES ($1, $2, $3, $4, $5, 'preparing', $6, $7) ON CONFLICT (batch_id) DO NOTHING`,
+        [
+          ...[batch.batchId, batch.runId, batch.source, batch.object, JSON.stringify(batch.mapping)],
+          ...[batch.kind, batch.reverts ?? null],
+        ],
       );
       const { rows: owner } = await tx.query<Pick<BatchesRow, 'run_id' | 'source' | 'status'>>(
         'SELECT run_id, source, status FROM batches WHERE batch_id = $1 FOR UPDATE',
@@ -191,7 +202,7 @@ export class BatchStore {
     );
     if (rowCount) return { applied: true, rows: [] };
     const { rows } = await this.db.query<LiveRow & Pick<BatchRowsRow, 'values_before'> & { running: boolean }>(
-      `SELECT r.row_no, r.record_id, r.field_values, r.source_timestamp, r.values_before,
+      `SELECT r.row_no, r.record_id, r.field_values, r.expected_values, r.source_timestamp, r.values_before,
          EXISTS (SELECT 1 FROM batch_running_records x WHERE x.batch_id = r.batch_id AND x.record_id = r.record_id)
            AS running
        FROM batch_rows r JOIN batches b USING (batch_id) WHERE ${PAGE_RANGE} ORDER BY r.row_no`,
@@ -279,7 +290,7 @@ export class BatchStore {
   async batch(batchId: string): Promise<BatchRecord | undefined> {
     const { rows } = await this.db.query<Omit<BatchesRow, 'run_id'> & { pages: number }>(
       `SELECT batch_id, kind, source, status, coalesce(input_rows, 0) AS input_rows, ignored_columns,
-         coalesce(array_length(page_starts, 1), 0) AS pages, created_at, finished_at, audit_anchor
+         coalesce(array_length(page_starts, 1), 0) AS pages, created_at, finished_at, audit_anchor, reverts
        FROM batches WHERE batch_id = $1`,
       [batchId],
     );
@@ -295,7 +306,7 @@ export class BatchStore {
       pages: r.pages,
       createdAt: r.created_at.toISOString(),
       ...(r.finished_at ? { finishedAt: r.finished_at.toISOString() } : {}),
-      ...(r.audit_anchor ? { auditAnchor: r.audit_anchor } : {}),
+      ...present({ auditAnchor: r.audit_anchor, reverts: r.reverts }),
     };
   }
 
@@ -393,7 +404,7 @@ export class BatchStore {
       `SELECT row_no, record_id, planned, outcome, count(*) OVER ()::int AS total FROM batch_rows
        WHERE batch_id = $1 AND planned IS NOT NULL AND error_type IS DISTINCT FROM 'BATCH_REJECTED'
          AND outcome IS DISTINCT FROM CASE planned WHEN 'update' THEN 'updated' WHEN 'unchanged' THEN 'unchanged'
-           WHEN 'not-found' THEN 'failed' ELSE 'waiting' END
+           WHEN 'not-found' THEN 'failed' WHEN 'changed-since' THEN 'failed' ELSE 'waiting' END
        ORDER BY row_no LIMIT $2`,
       [batchId, limit],
     );
@@ -468,11 +479,14 @@ async function saveOutcomes(db: Session, batchId: string, results: RowResult[]):
   const col = <K extends keyof RowResult>(k: K) => results.map((r) => r[k] ?? null);
   await db.query(
     `UPDATE batch_rows r SET outcome = x.outcome, vault_state = x.vault_state, error_type = x.error_type,
-       message = x.message, workflow_id = x.workflow_id
-     FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-       AS x(row_no, outcome, vault_state, error_type, message, workflow_id)
+       message = x.message, workflow_id = x.workflow_id, field = x.field
+     FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+       AS x(row_no, outcome, vault_state, error_type, message, workflow_id, field)
      WHERE r.batch_id = $1 AND r.row_no = x.row_no`,
-    [batchId, col('row'), col('outcome'), col('vaultState'), col('errorType'), col('message'), col('workflowId')],
+    [
+      ...[batchId, col('row'), col('outcome'), col('vaultState'), col('errorType'), col('message')],
+      ...[col('workflowId'), col('field')],
+    ],
   );
 }
 
@@ -534,6 +548,7 @@ function validRowOf(r: LiveRow): ValidRow {
     id: r.record_id,
     values: r.field_values,
     ...(r.source_timestamp ? { sourceTimestamp: r.source_timestamp } : {}),
+    ...(r.expected_values ? { expected: r.expected_values } : {}),
   };
 }
 

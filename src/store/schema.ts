@@ -150,6 +150,17 @@ export const MIGRATIONS: string[] = [
     ADD COLUMN planned_before jsonb,
     ADD COLUMN planned_state text;
   `,
+  `
+  -- A revert (capa-sync revert) is a batch that restores what another wrote: each row says what its record must
+  -- still hold, or it is left as it is.
+  ALTER TABLE batches ADD COLUMN reverts text;
+  ALTER TABLE batch_rows ADD COLUMN expected_values json;
+  -- A revert reads what one batch wrote, record by record.
+  CREATE INDEX audit_entries_batch_record ON audit_entries (batch_id, record_id) WHERE kind = 'write';
+  ALTER TABLE batch_rows DROP CONSTRAINT batch_rows_planned_check,
+    ADD CONSTRAINT batch_rows_planned_check
+      CHECK (planned IN ('update', 'unchanged', 'wait', 'already-waiting', 'not-found', 'changed-since'));
+  `,
 ];
 
 /**

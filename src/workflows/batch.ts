@@ -37,8 +37,11 @@ const PAGE_ACTIVITY_OPTIONS = {
 const acts = proxyActivities<BatchActivities>(PAGE_ACTIVITY_OPTIONS);
 /** The same activities, each call with the one-line summary the Web UI shows for it. */
 const summarised = (summary: string) => proxyActivities<BatchActivities>({ ...PAGE_ACTIVITY_OPTIONS, summary });
-/** Reading the source: a bad source fails at once (non-retryable); an unreachable URL is tried for about 2 minutes. */
-const source = proxyActivities<Pick<BatchActivities, 'prepareBatch'>>({
+/**
+ * Reading the source (or, for a revert, the audit trail): a bad source fails at once (non-retryable); an unreachable
+ * URL is tried for about 2 minutes.
+ */
+const source = proxyActivities<Pick<BatchActivities, 'prepareBatch' | 'beginRevert'>>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
@@ -50,7 +53,7 @@ const source = proxyActivities<Pick<BatchActivities, 'prepareBatch'>>({
 const batchIdOfSchedule = () => workflowInfo().workflowId.split(':').slice(2).join('');
 
 /**
- * The nightly batch: load and validate the export; read every record's state in bulk and hold an unusual batch
+ * The nightly batch (or a revert of one): load and validate the export; read every record's state in bulk and hold an unusual batch
  * for a person's approval (the gate); then page by page read states again, update unlocked records in bulk and hand
  * locked ones to record workflows; finally write the report and the digest alert.
  */
@@ -114,7 +117,13 @@ export async function capaBatchWorkflow(input: BatchInput): Promise<BatchSummary
   publish();
 
   if (progress.phase === 'preparing') {
-    const prepared = await source.prepareBatch({ batchId, source: input.source }).catch(async (err) => {
+    const { revert } = input;
+    const prepare = async () => {
+      // A revert first stops the reverted batch's waiting writes, so that the trail it reads is final.
+      if (revert) await source.beginRevert({ batchId, revert });
+      return source.prepareBatch({ batchId, source: input.source, revert });
+    };
+    const prepared = await prepare().catch(async (err) => {
       if (err instanceof ActivityFailure) {
         const reason = err.cause?.message ?? err.message;
         await acts.alertBatchFailed({ batchId, source: input.source, reason });
