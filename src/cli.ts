@@ -343,7 +343,9 @@ export async function main(argv: string[]): Promise<number> {
     ['approve', 'let a batch the approval gate holds write (not by the one who started it)'],
     ['reject', 'reject a batch the approval gate holds: nothing of it is written'],
   ] as const)
-    decisionCommand(kind, description, 'batchId', (client, config, id, d) => decideBatch(client, config, kind, id, d));
+    decisionCommand(kind, description, 'batchId', (client, config, id, d) =>
+      decideBatch(client, config, kind, id, d, onWait),
+    );
 
   command(
     'report',

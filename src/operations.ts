@@ -6,8 +6,10 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowIdReusePolicy,
   WorkflowNotFoundError,
+  WorkflowHandle,
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { AppConfig } from './config';
 import { commandOrigin } from './command-origin';
 import { batchSummary, planSummary } from './contracts/workflow-descriptions';
@@ -136,24 +138,39 @@ export async function listBatches(client: Client, config: AppConfig): Promise<Ru
 /** Where a decision's command runs, beside the operator it declares: what its audit entry attributes it to. */
 const senderOf = (client: Client) => ({ ...commandOrigin(), client: client.options.identity });
 
-/** Approves or rejects a batch the gate holds (an Update its validator may refuse), saying where the command ran. */
-export function decideBatch(
+/**
+ * Approves or rejects a batch the gate holds (an Update its validator may refuse), saying where the command ran and
+ * waiting out passing conditions as a record's decision does.
+ */
+export async function decideBatch(
   client: Client,
   config: AppConfig,
   kind: 'approve' | 'reject',
   batchId: string,
   decision: BatchDecision,
+  onWait: (message: string) => void = () => undefined,
 ): Promise<string> {
   const handle = client.workflow.getHandle(batchWorkflowId(config.vault.object, batchId));
-  const origin = senderOf(client);
-  return handle
-    .executeUpdate(kind === 'approve' ? approveUpdate : rejectUpdate, { args: [{ ...decision, origin }] })
-    .catch(async (err) => {
-      // The server answers "not found" for a workflow that has ended: say so instead.
-      const ended = err instanceof WorkflowNotFoundError && (await handle.describe().catch(() => undefined));
-      if (ended) throw new Error(`refused: batch ${batchId} has ended (${ended.status.name.toLowerCase()})`);
-      throw err;
-    });
+  const update = kind === 'approve' ? approveUpdate : rejectUpdate;
+  try {
+    return await deliverUpdate(
+      config,
+      handle,
+      update,
+      { ...decision, origin: senderOf(client) },
+      {
+        what: `the ${kind}`,
+        to: `batch ${batchId}'s workflow`,
+        check: 'capa-sync list --batches shows where the gate has it',
+        onWait,
+      },
+    );
+  } catch (err) {
+    // The server answers "not found" for a workflow that has ended: say so instead.
+    const ended = err instanceof WorkflowNotFoundError && (await handle.describe().catch(() => undefined));
+    if (ended) throw new Error(`refused: batch ${batchId} has ended (${ended.status.name.toLowerCase()})`);
+    throw err;
+  }
 }
 
 export interface WaitingRecord {
@@ -240,9 +257,42 @@ function passingCondition(err: unknown): PassingCondition | undefined {
 }
 
 /**
- * Sends an operator's force or cancel as an Update, waiting out passing conditions for up to CAPA_DECISION_WAIT_SECONDS
- * (`onWait` is told once). Each retry carries the same update id, so Temporal applies the decision at most once.
+ * Sends a decision as an Update, waiting out passing conditions for up to CAPA_DECISION_WAIT_SECONDS (`onWait` is
+ * told once). Each retry carries the same update id, so Temporal applies the decision at most once.
  */
+async function deliverUpdate<A>(
+  config: AppConfig,
+  handle: WorkflowHandle,
+  update: UpdateDefinition<string, [A]>,
+  arg: A,
+  say: { what: string; to: string; check: string; onWait: (message: string) => void },
+): Promise<string> {
+  const updateId = randomUUID();
+  const deadline = Date.now() + config.decisionWaitMs;
+  let waiting: PassingCondition | undefined;
+  for (;;) {
+    try {
+      return await handle.executeUpdate(update, { args: [arg], updateId });
+    } catch (err) {
+      const condition = passingCondition(err);
+      if (!condition) throw err;
+      const seconds = Math.round(config.decisionWaitMs / 1000);
+      if (waiting !== condition) say.onWait(`${condition.what}; waiting for it to pass (at most ${seconds} s)...`);
+      if (Date.now() > deadline) {
+        throw new DecisionNotDelivered(
+          `${say.what} did not reach ${say.to} within ${seconds} s (${condition.what}): ` +
+            (condition.mayHaveTakenEffect
+              ? `it may have taken effect; ${say.check}`
+              : 'it did not take effect; try again once the workflow runs (see it in the Web UI)'),
+        );
+      }
+      waiting = condition;
+      await sleep(2_000);
+    }
+  }
+}
+
+/** Sends an operator's force or cancel to a record's workflow (see deliverUpdate), saying where the command ran. */
 export async function decide(
   client: Client,
   config: AppConfig,
@@ -252,34 +302,22 @@ export async function decide(
   onWait: (message: string) => void = () => undefined,
 ): Promise<string> {
   const handle = recordHandle(client, config, recordId);
-  const updateId = randomUUID();
-  const origin = senderOf(client);
-  const deadline = Date.now() + config.decisionWaitMs;
-  let waiting: PassingCondition | undefined;
   try {
-    for (;;) {
-      try {
-        return await handle.executeUpdate(kind === 'force' ? forceUpdate : cancelUpdate, {
-          args: [{ ...decision, origin }],
-          updateId,
-        });
-      } catch (err) {
-        const condition = passingCondition(err);
-        if (!condition) throw err;
-        const seconds = Math.round(config.decisionWaitMs / 1000);
-        if (waiting !== condition) onWait(`${condition.what}; waiting for it to pass (at most ${seconds} s)...`);
-        if (Date.now() > deadline) {
-          throw new DecisionNotDelivered(
-            `the ${kind} did not reach record ${recordId}'s workflow within ${seconds} s (${condition.what}): ` +
-              (condition.mayHaveTakenEffect
-                ? `it may have taken effect; capa-sync status ${recordId} lists the decisions`
-                : 'it did not take effect; try again once the workflow runs (see it in the Web UI)'),
-          );
-        }
-        waiting = condition;
-        await sleep(2_000);
-      }
-    }
+    return await deliverUpdate(
+      config,
+      handle,
+      kind === 'force' ? forceUpdate : cancelUpdate,
+      {
+        ...decision,
+        origin: senderOf(client),
+      },
+      {
+        what: `the ${kind}`,
+        to: `record ${recordId}'s workflow`,
+        check: `capa-sync status ${recordId} lists the decisions`,
+        onWait,
+      },
+    );
   } catch (err) {
     // The server answers "not found" for a workflow that has already ended: say how it ended instead.
     const status = err instanceof WorkflowNotFoundError ? await statusOf(handle) : undefined;
