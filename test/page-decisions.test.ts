@@ -62,3 +62,28 @@ it("settles the bulk update's outcomes: locked and transient go to their workflo
     ['R1', 'updated', undefined],
   ]);
 });
+
+it("leaves a revert's row whose record changed since the reverted batch; a locked one that did not goes to its workflow", () => {
+  // Each row restores Low where the reverted batch wrote High (`expected`).
+  const revertRow = (n: number) => row(n, { values: { priority__c: 'Low' }, expected: { priority__c: 'High' } });
+  const rows = [1, 2, 3].map(revertRow);
+  const states = new Map(
+    [
+      state(1, 'in_progress_state__c', { priority__c: 'Medium' }), // a reviewer changed it since
+      state(2, 'under_review_state__c', { priority__c: 'High' }),
+      state(3, 'in_progress_state__c', { priority__c: 'High' }),
+    ].map((s) => [s.id, s]),
+  );
+  const classes = classifyPage(rows, states, isLocked);
+  expect(classes.results).toEqual([
+    {
+      ...{ row: 1, recordId: 'R1', outcome: 'failed', vaultState: 'in_progress_state__c', field: 'priority__c' },
+      ...{
+        errorType: 'CHANGED_SINCE',
+        message: 'not reverted: priority__c holds "Medium" now, the batch wrote "High"',
+      },
+    },
+  ]);
+  expect(classes.toHandOff.map((h) => [h.row.id, h.baseline])).toEqual([['R2', { priority__c: 'High' }]]);
+  expect(classes.toUpdate.map((r) => r.id)).toEqual(['R3']);
+});
