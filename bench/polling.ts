@@ -3,6 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startBatch } from '../src/operations';
 import { sampleRecordId } from '../src/simulator/seed';
 import {
+  lastWrites,
+  UNLOCKED,
   busyCpu,
   exportFile,
   Harness,
@@ -16,6 +18,7 @@ import {
 
 export interface PollingFigures {
   waiting: number;
+  workers: number;
   tickSeconds: number;
   /** Vault calls, workflow tasks and sticky-cache misses per tick, with the machine idle and then busy. */
   idle: TickCost;
@@ -23,6 +26,8 @@ export interface PollingFigures {
   rssMb: number;
   /** Record workflows started by the batch's hand-offs, per second. */
   startsPerSecond: number;
+  /** Reviewers approve `approved` records at once: the bulk updates that wrote them, and how long it took. */
+  approval: { approved: number; updates: number; seconds: number };
 }
 
 interface TickCost {
@@ -30,26 +35,35 @@ interface TickCost {
   workflowTasks: number;
 }
 
-/** Seconds between ticks for W waiting records: time for one 2-core worker to wake them all (300: the default). */
-export const tickSecondsFor = (waiting: number) => (waiting <= 500 ? 20 : waiting <= 5_000 ? 30 : 300);
+/** Seconds between ticks for W waiting records: what the watcher's listing takes on a dev server, and more. */
+export const tickSecondsFor = (waiting: number) => (waiting <= 5_000 ? 20 : 300);
+const APPROVED = 500;
 
 /**
- * W records waiting on one capa-sync worker process (records from `first` on, apart from the large batches'):
- * what a tick costs, idle and with another process spinning a core, and the worker's memory.
+ * W records waiting on `workers` capa-sync worker processes (records from `first` on, apart from the large
+ * batches'): what a tick costs, idle and with another process spinning a core, the first worker's memory, and a
+ * mass approval's writes.
  */
 export async function pollingCost(
   h: Harness,
   waiting: number,
   ticks: number,
-  { first, last }: { first: number; last: boolean },
+  { first, last, workers }: { first: number; last: boolean; workers: number },
 ): Promise<PollingFigures> {
   const tickSeconds = tickSecondsFor(waiting);
-  const taskQueue = `bench-waiting-${waiting}`;
-  const metricsPort = await freePort();
-  const worker = MeasuredProcess.capaWorker(h, taskQueue, {
-    CAPA_TICK_SECONDS: String(tickSeconds),
-    METRICS_PORT: String(metricsPort),
-  });
+  const taskQueue = `bench-waiting-${waiting}-${workers}`;
+  const ports = await Promise.all(Array.from({ length: workers }, freePort));
+  const processes = ports.map((port) =>
+    MeasuredProcess.capaWorker(h, taskQueue, {
+      CAPA_TICK_SECONDS: String(tickSeconds),
+      METRICS_PORT: String(port),
+      CAPA_GATE_MAX_ONE_VALUE_PERCENT: '100',
+    }),
+  );
+  const tasks = async () =>
+    (await Promise.all(ports.map((p) => metric(p, 'temporal_workflow_task_execution_latency_count')))).reduce(
+      (a, b) => a + b,
+    );
   try {
     const ids = Array.from({ length: waiting }, (_, i) => sampleRecordId(first + i));
     for (const id of ids) h.sim.store.records.get(id)!.state__v = LOCKED;
@@ -60,28 +74,42 @@ export async function pollingCost(
       h.env.client,
       `TaskQueue = '${taskQueue}' AND WorkflowType = 'capaRecordWorkflow'`,
     );
-    // The first aligned tick sets the count the next ones wait for; measuring starts after it.
+    // Measuring starts once the watcher has listed every waiting record (their first steps done).
+    for (;;) {
+      const seen = await h.store.watchers.last(config.vault.object);
+      if (seen?.waiting === waiting && seen.told === 0) break;
+      await sleep(1_000);
+    }
     await untilTick(tickSeconds, 0.5);
     const measure = async (): Promise<TickCost> => {
       const calls = vaultCalls(h.sim).reads;
-      const tasks = await metric(metricsPort, 'temporal_workflow_task_execution_latency_count');
+      const before = await tasks();
       await sleep(ticks * tickSeconds * 1000);
-      return {
-        calls: (vaultCalls(h.sim).reads - calls) / ticks,
-        workflowTasks: ((await metric(metricsPort, 'temporal_workflow_task_execution_latency_count')) - tasks) / ticks,
-      };
+      return { calls: (vaultCalls(h.sim).reads - calls) / ticks, workflowTasks: ((await tasks()) - before) / ticks };
     };
     const idle = await measure();
-    const rssMb = worker.rssMb();
+    const rssMb = processes[0].rssMb();
     const spinner = busyCpu();
     const busy = await measure().finally(() => spinner.stop());
-    return { waiting, tickSeconds, idle, busy, rssMb, startsPerSecond };
+    const approval = await massApproval(h, ids.slice(0, APPROVED));
+    return { waiting, workers, tickSeconds, idle, busy, rssMb, startsPerSecond, approval };
   } finally {
-    await worker.stop();
+    await Promise.all(processes.map((p) => p.stop()));
     // The next run starts with none waiting; after the last, the bench tears the dev server down (terminating
     // 50,000 workflows took it 13 minutes).
     if (!last) await terminateAll(h, `TaskQueue = '${taskQueue}'`);
   }
+}
+
+/** Reviewers approve these records at once: the bulk updates until every one holds the batch's values. */
+async function massApproval(h: Harness, ids: string[]) {
+  const updates = vaultCalls(h.sim).updates;
+  const seq = h.sim.store.audit.length;
+  const started = Date.now();
+  for (const id of ids) h.sim.store.records.get(id)!.state__v = UNLOCKED;
+  const wanted = new Set(ids);
+  while (lastWrites(h.sim, seq, wanted).size < ids.length) await sleep(500);
+  return { approved: ids.length, updates: vaultCalls(h.sim).updates - updates, seconds: (Date.now() - started) / 1000 };
 }
 
 /** Sleeps until `fraction` of the way into the next tick. */

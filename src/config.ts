@@ -147,9 +147,14 @@ export const SETTINGS = {
   CAPA_TICK_SECONDS: {
     schema: seconds,
     default: '300,900,1800,3600',
-    doc: 'Lock polling intervals, backing off left to right',
+    doc: "Lock polling intervals: the lock watcher reads every waiting record on the first; a record polls by itself, backing off left to right, only while the watcher's ticks stop",
   },
   CAPA_TICKS_PER_STEP: { schema: int(1), default: '12', doc: 'Ticks on each interval before backing off' },
+  CAPA_SAFETY_CHECK_HOURS: {
+    schema: z.coerce.number().positive(),
+    default: '6',
+    doc: 'While the lock watcher ticks, a waiting record wakes by itself this often, to see that it still does',
+  },
   CAPA_MAX_WAIT_HOURS: {
     schema: z.coerce.number().positive(),
     default: '720',
@@ -347,6 +352,7 @@ function configFrom(s: Parsed, temporal: TemporalConnectionSettings) {
       tickScheduleSeconds: s.CAPA_TICK_SECONDS,
       ticksPerStep: s.CAPA_TICKS_PER_STEP,
       maxWaitSeconds: Math.round(s.CAPA_MAX_WAIT_HOURS * 3600),
+      safetyCheckSeconds: Math.round(s.CAPA_SAFETY_CHECK_HOURS * 3600),
       historyEventLimit: s.CAPA_HISTORY_EVENT_LIMIT,
       activityMaxIntervalSeconds: s.CAPA_ACTIVITY_MAX_RETRY_SECONDS,
     },

@@ -14,6 +14,7 @@ import type { AppConfig } from './config';
 import { commandOrigin } from './command-origin';
 import { batchSummary, planSummary } from './contracts/workflow-descriptions';
 import { recordQuery } from './contracts/visibility';
+import { LOCK_WATCHER_TYPE, type LockWatcherInput, lockWatcherId } from './contracts/lock-watch';
 import { PLAN_WORKFLOW_TYPE, type PlanInput, type PlanSummary, planWorkflowId } from './contracts/plan-messages';
 import {
   approveUpdate,
@@ -97,6 +98,24 @@ export function startRevert(
 ) {
   const revert = { ...input.revert, origin: senderOf(client) };
   return startBatch(client, config, { ...input, source: revertSource(revert.of), revert });
+}
+
+/**
+ * Starts the object's lock watcher unless it runs (each worker at its start, each batch that hands records over):
+ * one per object, however many workers.
+ */
+export async function ensureLockWatcher(
+  client: Client,
+  o: { object: string; taskQueue: string; tickSeconds: number },
+): Promise<void> {
+  await client.workflow.start<(input: LockWatcherInput) => Promise<never>>(LOCK_WATCHER_TYPE, {
+    taskQueue: o.taskQueue,
+    workflowId: lockWatcherId(o.object),
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+    args: [{ object: o.object, tickSeconds: o.tickSeconds }],
+    staticSummary: `Lock watcher of ${o.object}: reads every waiting record's state each ${o.tickSeconds} s`,
+  });
 }
 
 /** Starts a plan: a dry run of a batch. */

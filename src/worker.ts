@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { sampleGauges, syncMetrics } from './metrics';
@@ -14,11 +16,19 @@ import { Client } from '@temporalio/client';
 import type { AlertChannel } from './alerts/alert-channel';
 import { openStore, Store } from './store/store';
 import { loadSigner } from './audit/load-signer';
+import { ensureLockWatcher } from './operations';
+
+/** The configured object's lock watcher: on the worker's task queue, ticking on the first polling interval. */
+export const watcherOf = (config: AppConfig) => ({
+  object: config.vault.object,
+  taskQueue: config.temporal.taskQueue,
+  tickSeconds: config.record.tickScheduleSeconds[0],
+});
 
 /** The worker's side effects, built once per process: one Vault session and coalescer for all activities. */
 export function buildActivities(
   config: AppConfig,
-  services: { logger: Logger; temporal: Client; store: Store; alerts?: AlertChannel },
+  services: { logger: Logger; temporal: Client; store: Store; alerts?: AlertChannel; ownTaskQueue?: string },
 ) {
   const alerts = services.alerts ?? createAlertChannel(config.alerts, services.logger);
   const http = new VaultHttp(config.vault, services.logger, (message) => {
@@ -46,6 +56,7 @@ export function buildActivities(
     alerts,
     logger: services.logger,
     metrics: syncMetrics(Runtime.instance().metricMeter),
+    ownTaskQueue: services.ownTaskQueue,
   });
   return { activities, vaultStats: http.stats };
 }
@@ -66,15 +77,26 @@ export const WORKER_TUNING = {
 /** dist/workflow-bundle.js, written by `npm run build`: the compiled worker (CAPA_SYNC_DIST=1, from dist/src) uses it. */
 const PREBUILT_BUNDLE = path.join(__dirname, '..', 'workflow-bundle.js');
 
+/** A worker process's own task queue: where the writes of the watcher ticks it ran come to its coalescer. */
+export const ownTaskQueueOf = (taskQueue: string) =>
+  `${taskQueue}/writes/${os.hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+
+/** A capa-sync worker: the configured task queue's, and the activity worker of its own queue beside it. */
+export interface CapaWorker {
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
 /** Creates the worker that runs every capa-sync workflow and activity on the configured task queue. */
 export async function createWorker(
   config: AppConfig,
   services: { connection: NativeConnection; temporal: Client; store: Store; logger: Logger },
-): Promise<Worker> {
+): Promise<CapaWorker> {
   const { connection, temporal } = services;
-  const { activities, vaultStats } = buildActivities(config, services);
+  const ownTaskQueue = ownTaskQueueOf(config.temporal.taskQueue);
+  const { activities, vaultStats } = buildActivities(config, { ...services, ownTaskQueue });
   sampleGauges(Runtime.instance().metricMeter, vaultStats, temporal, config.vault.object);
-  return Worker.create({
+  const main = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
@@ -84,7 +106,30 @@ export async function createWorker(
     activities,
     ...WORKER_TUNING,
   });
+  const own = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: ownTaskQueue,
+    activities: { applyChange: activities.applyChange },
+    // A tick's writes wait in the coalescer, each holding a slot: 1,000 fill two bulk updates.
+    maxConcurrentActivityTaskExecutions: WORKER_TUNING.maxConcurrentActivityTaskExecutions,
+  });
+  return bothWorkers(main, own);
 }
+
+/** Runs two workers as one: both run until both are shut down, and either's shutdown stops the other. */
+export function bothWorkers(main: Worker, own: Worker): CapaWorker {
+  return {
+    async run() {
+      await Promise.all([main.run().finally(() => stop(own)), own.run().finally(() => stop(main))]);
+    },
+    shutdown: () => [main, own].forEach(stop),
+  };
+}
+
+const stop = (w: Worker) => {
+  if (w.getState() === 'RUNNING') w.shutdown();
+};
 
 export async function runWorker(config: AppConfig = loadConfig()): Promise<void> {
   const logger = jsonLogger(config.logLevel);
@@ -93,6 +138,7 @@ export async function runWorker(config: AppConfig = loadConfig()): Promise<void>
   const connection = await connectWorker(config.temporal);
   const temporal = await connectClient(config.temporal);
   const worker = await createWorker(config, { connection, temporal, store, logger });
+  await ensureLockWatcher(temporal, watcherOf(config));
   logger.info('worker started', { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace });
   await worker.run(); // until SIGINT or SIGTERM
   await temporal.connection.close();

@@ -21,7 +21,7 @@ function recorder(maxPerRequest = 1000, windowMs = 10, maxDelayMs = 1500) {
 async function tick(coalescer: Coalescer<number, string>, tickAt: number, n: number, gapMs: number) {
   const calls: Promise<string[]>[] = [];
   for (let i = 0; i < n; i++) {
-    calls.push(coalescer.submit([i], tickAt));
+    calls.push(coalescer.submit([i], { at: tickAt }));
     await sleep(gapMs);
   }
   return Promise.all(calls);
@@ -59,7 +59,7 @@ it('sends a full request at once, and keeps a late caller of an earlier tick apa
   const full = await tick(coalescer, 1_000, 10, 0);
   expect(Date.now() - start).toBeLessThan(1_000);
   expect(full).toHaveLength(10);
-  const [late, current] = await Promise.all([coalescer.submit([99], 500), tick(coalescer, 2_000, 3, 0)]);
+  const [late, current] = await Promise.all([coalescer.submit([99], { at: 500 }), tick(coalescer, 2_000, 3, 0)]);
   expect(late).toEqual(['result 99']);
   expect(current.flat()).toEqual(['result 0', 'result 1', 'result 2']);
   expect(requests.map((r) => r.items.length)).toEqual([10, 1, 3]);
@@ -71,4 +71,27 @@ it('debounces unscheduled callers on quiet time, as before', async () => {
   await sleep(30);
   await coalescer.submit([3]);
   expect(requests.map((r) => r.items)).toEqual([[1, 2], [3]]);
+});
+
+it("sends a watcher's tick once as many callers have come as it told, and closes a tick on quiet where asked", async () => {
+  const { coalescer, requests } = recorder();
+  // The tick before had 20 callers; the watcher says 5 come at this one: they go at once, not at the deadline.
+  await tick(coalescer, 1_000, 20, 1);
+  const start = Date.now();
+  await Promise.all([0, 1, 2, 3, 4].map((i) => coalescer.submit([i], { at: 2_000, expected: 5 })));
+  expect(Date.now() - start).toBeLessThan(1_000);
+  expect(requests.map((r) => r.items.length)).toEqual([20, 5]);
+
+  const quiet = new Coalescer<number, string>({
+    windowMs: 50,
+    maxDelayMs: 60_000,
+    tickQuietMs: 200,
+    maxPerRequest: 500,
+    send: async (items) => items.map((i) => `result ${i}`),
+  });
+  // Told 10, 7 come (three did not write): the group goes after 200 ms of quiet, long before its deadline.
+  const t0 = Date.now();
+  const results = await Promise.all([...Array(7).keys()].map((i) => quiet.submit([i], { at: 3_000, expected: 10 })));
+  expect(results.flat()).toHaveLength(7);
+  expect(Date.now() - t0).toBeLessThan(2_000);
 });

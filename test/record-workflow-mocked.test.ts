@@ -25,8 +25,8 @@ function mockedVault(script: { lockedReads: number; values: FieldValues }) {
   const settled: string[] = [];
   const decisions: string[] = [];
   const activities: RecordActivities = {
-    async readRecord({ tickAt }): Promise<RecordSnapshot> {
-      reads.push({ tickAt });
+    async readRecord({ tick }): Promise<RecordSnapshot> {
+      reads.push({ tickAt: tick?.at });
       const locked = reads.length <= script.lockedReads;
       return {
         found: true,

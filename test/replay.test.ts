@@ -11,7 +11,7 @@ import { quietRuntime } from './helpers/temporal';
 quietRuntime();
 const files = fs.readdirSync(HISTORY_DIR).filter((f) => f.endsWith('.json'));
 
-it('has saved histories of both workflows', () => {
+it('has saved histories of every workflow', () => {
   expect(files).toEqual(
     expect.arrayContaining([
       'lock-clears.json',
@@ -22,6 +22,9 @@ it('has saved histories of both workflows', () => {
       'continue-as-new-first-run.json',
       'max-wait-force-while-locked-then-cancel.json',
       'batch-1000-rows.json',
+      'revert-batch.json',
+      'watched-unlock.json',
+      'lock-watcher.json',
     ]),
   );
 });

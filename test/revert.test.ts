@@ -8,6 +8,8 @@ import { operatorEnv, runCli } from './helpers/cli';
 import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
 import { waitFor } from './helpers/wait';
+import { saveHistory } from './helpers/histories';
+import { batchWorkflowId } from '../src/contracts/batch-messages';
 
 // A bad night undone with one command: `capa-sync revert` restores what a batch wrote, from the audit trail, as a
 // batch of its own, and leaves alone what changed since; on the dev server, with Vault failing now and then.
@@ -90,6 +92,7 @@ it('restores what a bad batch wrote, leaves records changed since, waits out loc
     message: 'not reverted: risk_score__c holds 10 now, the batch wrote 90.5',
   });
   expect(byRecord(6)).toMatchObject({ outcome: 'waiting' });
+  await saveHistory('revert-batch', stack.env.client.workflow.getHandle(batchWorkflowId('capa__c', 'undo-bad-night')));
   unlock(6);
   await waitFor(
     'record 6 reverted by its workflow',

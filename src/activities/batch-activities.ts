@@ -44,6 +44,7 @@ import { recordQuery } from '../contracts/visibility';
 import { asActivityFailure } from './activity-failures';
 import type { BatchActivities } from '../contracts/batch-activities';
 import { recordSummary } from '../contracts/workflow-descriptions';
+import { ensureLockWatcher } from '../operations';
 
 export interface BatchActivityDeps {
   /** Direct (not coalesced): the batch already sends full requests. */
@@ -314,6 +315,11 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
 
     async handOffPage({ batchId, page, sourceTimestamp }) {
       const handOffs = await deps.store.batches.handOffs(batchId, page);
+      if (handOffs.length)
+        await ensureLockWatcher(deps.temporal, {
+          ...{ object: deps.object, taskQueue: deps.taskQueue },
+          tickSeconds: deps.recordOptions.tickScheduleSeconds[0],
+        });
       const waiting: RowResult[] = [];
       await inParallel(handOffs, START_CONCURRENCY, async (handOff) => {
         const workflowId = await deferToRecordWorkflow(handOff, batchId, sourceTimestamp);

@@ -1,10 +1,16 @@
 import { BatchActivityDeps, createBatchActivities } from './batch-activities';
 import { withHeartbeats } from './heartbeats';
 import { createRecordActivities, RecordActivityDeps } from './record-activities';
+import { createWatchActivities } from './watch-activities';
+import { writableFields } from '../sources/mapping';
 
-export type ActivityDeps = RecordActivityDeps & BatchActivityDeps;
+export type ActivityDeps = RecordActivityDeps & BatchActivityDeps & { ownTaskQueue?: string };
 
 /** Every activity the worker serves, bound to its dependencies (Vault clients, Temporal client, audit, alerts). */
 export function createActivities(deps: ActivityDeps) {
-  return withHeartbeats({ ...createRecordActivities(deps), ...createBatchActivities(deps) });
+  return withHeartbeats({
+    ...createRecordActivities(deps),
+    ...createBatchActivities(deps),
+    ...createWatchActivities({ ...deps, fields: writableFields(deps.mapping) }),
+  });
 }

@@ -5,7 +5,8 @@ import { changeEntries, type DecisionEntry } from '../store/audit-trail';
 import type { AuditSigner } from '../audit/signing-key';
 import type { Store } from '../store/store';
 import type { Logger } from '../logger';
-import { isLockedState, VaultDialect } from '../vault/dialect';
+import type { VaultDialect } from '../vault/dialect';
+import { snapshotOf } from './record-snapshot';
 import type { CoalescingVaultClient } from '../vault/coalescing-client';
 import type { RecordActivities } from '../contracts/record-activities';
 
@@ -28,30 +29,20 @@ const ALERT_TITLES = {
 
 export function createRecordActivities(deps: RecordActivityDeps): RecordActivities {
   return {
-    async readRecord({ object, recordId, fields, tickAt }) {
+    async readRecord({ object, recordId, fields, tick, unlessWatched }) {
       return asActivityFailure(async () => {
-        const [state] = await deps.coalesced.readStates(object, [recordId], fields, tickAt);
-        if (!state) return { found: false, values: {}, locked: false };
-        const lockedByState = isLockedState(deps.dialect, state.state);
-        // The lock endpoint (customer dialect) is asked only when state__v says unlocked, so that waiting
-        // records keep costing one coalesced query per tick.
-        const lock =
-          !lockedByState && deps.dialect.lockEndpoint ? await deps.coalesced.readLock(object, recordId) : undefined;
-        return {
-          found: true,
-          state: state.state,
-          values: state.values,
-          locked: lockedByState || !!lock?.locked,
-          lockedBy: lock?.lockedBy,
-        };
+        if (unlessWatched && (await deps.store.watchers.covers(object)))
+          return { watched: true, found: true, values: {}, locked: true };
+        const [state] = await deps.coalesced.readStates(object, [recordId], fields, tick);
+        return snapshotOf(state, deps.dialect, (id) => deps.coalesced.readLock(object, id));
       });
     },
 
-    async applyChange({ object, recordId, workflowId, values, previous, batchId, sourceTimestamp, actor }) {
+    async applyChange({ object, recordId, workflowId, values, previous, batchId, sourceTimestamp, actor, tick }) {
       return asActivityFailure(async () => {
         const info = Context.current().info;
         const retried = info.attempt > 1;
-        const [outcome] = await deps.coalesced.bulkUpdate(object, [{ id: recordId, values }]);
+        const [outcome] = await deps.coalesced.bulkUpdate(object, [{ id: recordId, values }], tick);
         deps.logger.info('record update', {
           recordId,
           batchId,

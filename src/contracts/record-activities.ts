@@ -3,10 +3,18 @@ import type { WriteOutcome } from './write-outcome';
 import type { AuditAnchor } from './audit-anchor';
 import type { DecisionOrigin } from './decisions';
 
+/** A tick a read or write belongs to, and how many will come for it where the watcher told them (else guessed). */
+export interface ReadTick {
+  at: number;
+  expected?: number;
+}
+
 /** Who a write is made for: the nightly integration, or an operator who forced it. */
 export type Actor = { kind: 'integration' } | { kind: 'operator'; operator: string; reason: string };
 
 export interface RecordSnapshot {
+  /** The lock watcher ticks for this object: nothing was read (a read asked `unlessWatched`). */
+  watched?: boolean;
   found: boolean;
   state?: string;
   values: FieldValues;
@@ -63,9 +71,19 @@ export interface DecisionInput {
 
 /** The activities the record workflow calls; implemented in record-activities.ts. */
 export interface RecordActivities {
-  /** `tickAt`: the wall-clock tick this read polls at (absent for other reads), so that a tick's reads merge. */
-  readRecord(input: { object: string; recordId: string; fields: string[]; tickAt?: number }): Promise<RecordSnapshot>;
-  applyChange(input: ApplyChangeInput): Promise<WriteOutcome>;
+  /**
+   * `tick`: the wall-clock tick this read polls at, or the watcher's tick that told it to read (absent for other
+   * reads), so that a tick's reads merge. `unlessWatched`: read nothing where the lock watcher ticks for the object.
+   */
+  readRecord(input: {
+    object: string;
+    recordId: string;
+    fields: string[];
+    tick?: ReadTick;
+    unlessWatched?: boolean;
+  }): Promise<RecordSnapshot>;
+  /** `tick`: the watcher's tick, so that the records it found unlocked share bulk updates. */
+  applyChange(input: ApplyChangeInput & { tick?: ReadTick }): Promise<WriteOutcome>;
   sendRecordAlert(alert: RecordAlert): Promise<void>;
   /** Appends the decision to the audit trail and signs the chain's head after it. */
   recordDecision(input: DecisionInput): Promise<AuditAnchor>;

@@ -1,3 +1,4 @@
+import type { LockChange } from './lock-watch';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AuditAnchor } from './audit-anchor';
 import type { DecisionOrigin } from './decisions';
@@ -59,6 +60,8 @@ export interface RecordWorkflowOptions {
   /** Ticks spent on each interval before backing off to the next. */
   ticksPerStep: number;
   maxWaitSeconds: number;
+  /** While the lock watcher ticks, a waiting record wakes by itself only this often (to see that it still does). */
+  safetyCheckSeconds: number;
   /** Continue-as-new once a run's history has this many events (or when Temporal suggests it). */
   historyEventLimit: number;
   activityMaxIntervalSeconds: number;
@@ -68,6 +71,7 @@ export const DEFAULT_RECORD_OPTIONS: RecordWorkflowOptions = {
   tickScheduleSeconds: [300, 900, 1800, 3600],
   ticksPerStep: 12,
   maxWaitSeconds: 30 * 24 * 3600,
+  safetyCheckSeconds: 6 * 3600,
   historyEventLimit: 1000,
   activityMaxIntervalSeconds: 300,
 };
@@ -102,6 +106,10 @@ export interface CarriedState {
   waitingSince: number;
   lastCheck?: number;
   nextCheck?: number;
+  /** The object's lock watcher reads this record's state on its ticks (as last seen): it wakes only when told. */
+  watched?: boolean;
+  /** What the watcher last told, not yet acted on. */
+  lockChange?: LockChange;
   attempts: number;
   decisions: DecisionRecord[];
   pending: PendingOperation[];
@@ -131,6 +139,8 @@ export interface RecordStatus {
   waitingSince: string;
   lastCheck?: string;
   nextCheck?: string;
+  /** Read by the lock watcher on its ticks (nextCheck is then its safety check). */
+  watched?: boolean;
   attempts: number;
   decisions: DecisionRecord[];
   runs: number;

@@ -29,8 +29,10 @@ export function recordDetails(s: RecordStatus): string {
     ? `Vault state \`${s.vaultState}\`${s.lockedBy ? `, locked by ${plain(s.lockedBy)}` : ''}`
     : 'Vault not read yet';
   const lines = [`**${s.state}** · ${vault}`];
-  if (s.nextCheck)
-    lines.push(`Next check ${s.nextCheck} (${s.attempts} so far${s.lastCheck ? `, last ${s.lastCheck}` : ''})`);
+  const last = s.lastCheck ? `, last ${s.lastCheck}` : '';
+  if (s.nextCheck && s.watched)
+    lines.push(`Read by the lock watcher on its ticks; own check ${s.nextCheck} (${s.attempts} reads so far${last})`);
+  else if (s.nextCheck) lines.push(`Next check ${s.nextCheck} (${s.attempts} so far${last})`);
   lines.push(`Batch ${plain(s.batchId)} writes ${describeValues(s.desired)}`);
   if (s.state === 'needs-decision' && s.needsDecision) {
     const { reason, fields, now = {} } = s.needsDecision;

@@ -161,6 +161,16 @@ export const MIGRATIONS: string[] = [
     ADD CONSTRAINT batch_rows_planned_check
       CHECK (planned IN ('update', 'unchanged', 'wait', 'already-waiting', 'not-found', 'changed-since'));
   `,
+  `
+  -- Each object's lock watcher's last tick: while it is recent, waiting records leave the reading to the watcher.
+  CREATE TABLE lock_watchers (
+    object text PRIMARY KEY,
+    ticked_at timestamptz NOT NULL,
+    tick_seconds integer NOT NULL,
+    waiting integer NOT NULL,
+    told integer NOT NULL
+  );
+  `,
 ];
 
 /**
@@ -173,7 +183,7 @@ export const runtimeGrants = (role: string): string[] => {
   return [
     `GRANT USAGE ON SCHEMA public TO ${r}`,
     `GRANT SELECT ON schema_migrations TO ${r}`,
-    `GRANT SELECT, INSERT, UPDATE ON batches, batch_rows, batch_pages TO ${r}`,
+    `GRANT SELECT, INSERT, UPDATE ON batches, batch_rows, batch_pages, lock_watchers TO ${r}`,
     `GRANT SELECT, INSERT ON batch_running_records, staged_sources, staged_source_chunks, sent_alerts,
        audit_entries, audit_anchors TO ${r}`,
   ];

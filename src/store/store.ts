@@ -3,15 +3,17 @@ import { AuditTrail } from './audit-trail';
 import { BatchStore } from './batch-store';
 import { openDatabase } from './database';
 import { SentAlerts } from './sent-alerts';
+import { LockWatchers } from './lock-watchers';
 import { type Session, poolSession } from './session';
 import { StagedSources } from './staged-sources';
 
-/** capa-sync's shared state in PostgreSQL: batches and their rows, the audit trail, and the alerts sent. */
+/** capa-sync's shared state in PostgreSQL: batches and their rows, the audit trail, the alerts sent, the watchers' ticks. */
 export interface StoreOperations {
   batches: BatchStore;
   staged: StagedSources;
   audit: AuditTrail;
   sentAlerts: SentAlerts;
+  watchers: LockWatchers;
 }
 
 export interface Store extends StoreOperations {
@@ -26,6 +28,7 @@ function operationsOn(db: Session): StoreOperations {
     staged: new StagedSources(db),
     audit: new AuditTrail(db),
     sentAlerts: new SentAlerts(db),
+    watchers: new LockWatchers(db),
   };
 }
 

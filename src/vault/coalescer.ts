@@ -7,6 +7,7 @@ interface Pending<Item, Result> {
 interface Group<Item, Result> {
   queue: Pending<Item, Result>[];
   timer?: NodeJS.Timeout;
+  quiet?: NodeJS.Timeout;
   firstArrival: number;
 }
 
@@ -15,6 +16,8 @@ export interface CoalescerOptions<Item, Result> {
   windowMs: number;
   /** ...or this long after its first caller, whichever comes first (default 20 windows); a tick's always waits it. */
   maxDelayMs?: number;
+  /** A tick's group also goes out once no caller has joined for this long (its callers have all come, or won't). */
+  tickQuietMs?: number;
   maxPerRequest: number;
   /** Items with the same key never share a request (e.g. two updates of one record). */
   keyOf?: (item: Item) => string;
@@ -28,10 +31,11 @@ export interface CoalescerOptions<Item, Result> {
  * overtakes an earlier one. Hand-written because this merge is the product: it is what makes 5,000 waiting records
  * cost five Vault queries a tick.
  *
- * Callers may name the tick they belong to (wall-clock-aligned polling). A tick's callers arrive spread over
- * seconds on a busy worker, with gaps longer than any quiet window, so a tick's group is not closed by quiet
- * time: it goes out once as many callers have come as came at the previous tick, once it fills a request, or at
- * its deadline, whichever is first.
+ * Callers may name the tick they belong to (wall-clock-aligned polling, or the lock watcher's tick). A tick's
+ * callers arrive spread over seconds on a busy worker, with gaps longer than any quiet window, so a tick's group is
+ * not closed by the quiet window: it goes out once as many callers have come as the tick expects (the watcher says
+ * how many it told; else as many as came at the previous tick), once it fills a request, after `tickQuietMs` of
+ * quiet where set, or at its deadline, whichever is first.
  */
 export class Coalescer<Item, Result> {
   private readonly groups = new Map<string, Group<Item, Result>>();
@@ -44,8 +48,8 @@ export class Coalescer<Item, Result> {
     return this.options.maxDelayMs ?? this.options.windowMs * 20;
   }
 
-  submit(items: Item[], tickAt?: number): Promise<Result[]> {
-    const groupKey = tickAt === undefined ? 'unscheduled' : `tick ${tickAt}`;
+  submit(items: Item[], tick?: { at: number; expected?: number }): Promise<Result[]> {
+    const groupKey = tick === undefined ? 'unscheduled' : `tick ${tick.at}`;
     let group = this.groups.get(groupKey);
     const now = Date.now();
     if (!group) this.groups.set(groupKey, (group = { queue: [], firstArrival: now }));
@@ -53,10 +57,10 @@ export class Coalescer<Item, Result> {
       (item) => new Promise<Result>((resolve, reject) => group.queue.push({ item, resolve, reject })),
     );
     // Counted first: a caller that fills a request is one of its tick's callers too.
-    const tickComplete = tickAt !== undefined && this.completes(tickAt, items);
+    const tickComplete = tick !== undefined && this.completes(tick, items);
     if (group.queue.length >= this.options.maxPerRequest || tickComplete) {
       this.flush(groupKey);
-    } else if (tickAt === undefined) {
+    } else if (tick === undefined) {
       clearTimeout(group.timer);
       const deadline = group.firstArrival + this.maxDelayMs;
       group.timer = setTimeout(
@@ -65,14 +69,19 @@ export class Coalescer<Item, Result> {
       );
     } else {
       group.timer ??= setTimeout(() => this.flush(groupKey), this.maxDelayMs);
+      const { tickQuietMs } = this.options;
+      if (tickQuietMs !== undefined) {
+        clearTimeout(group.quiet);
+        group.quiet = setTimeout(() => this.flush(groupKey), tickQuietMs);
+      }
     }
     return Promise.all(promises);
   }
 
-  /** Counts a tick's items; true when they just reached the count of the tick before. */
-  private completes(tickAt: number, items: Item[]): boolean {
-    if (tickAt > this.tick.at) this.tick = { at: tickAt, count: 0, expected: this.tick.count };
-    if (tickAt !== this.tick.at) return false; // a late caller of an earlier tick
+  /** Counts a tick's items; true when they just reached the count the tick expects. */
+  private completes(tick: { at: number; expected?: number }, items: Item[]): boolean {
+    if (tick.at > this.tick.at) this.tick = { at: tick.at, count: 0, expected: tick.expected ?? this.tick.count };
+    if (tick.at !== this.tick.at) return false; // a late caller of an earlier tick
     const before = this.tick.count;
     this.tick.count += items.length;
     return before < this.tick.expected && this.tick.count >= this.tick.expected;
@@ -83,6 +92,7 @@ export class Coalescer<Item, Result> {
     if (!group) return;
     this.groups.delete(groupKey);
     clearTimeout(group.timer);
+    clearTimeout(group.quiet);
     void this.send(group.queue);
   }
 

@@ -2,6 +2,7 @@ import { Coalescer } from './coalescer';
 import { assertWritableRows, MAX_ROWS_PER_UPDATE, VaultApi } from './client';
 import { assertRecordId, MAX_IDS_PER_QUERY } from './vql';
 import type { LockInfo, RecordState, RecordWriteOutcome, UpdateRow } from './types';
+import type { ReadTick } from '../contracts/record-activities';
 
 export interface CoalescingWindows {
   /**
@@ -14,6 +15,8 @@ export interface CoalescingWindows {
 }
 
 export const DEFAULT_WINDOWS: CoalescingWindows = { readMs: 500, updateMs: 25 };
+const TICK_WRITES_WAIT_MS = 300_000;
+const TICK_WRITES_QUIET_MS = 5_000;
 
 /**
  * A VaultApi that merges concurrent calls from many record workflows' activities: all waiting records that
@@ -28,8 +31,8 @@ export class CoalescingVaultClient implements VaultApi {
     private readonly windows: CoalescingWindows = DEFAULT_WINDOWS,
   ) {}
 
-  /** `tickAt`: the wall-clock tick the caller polls at, so that its reads wait for the rest of that tick's. */
-  async readStates(object: string, ids: string[], fields: string[], tickAt?: number): Promise<RecordState[]> {
+  /** `tick`: the tick the caller polls at (or was told to read at), so that its reads wait for the rest of that tick's. */
+  async readStates(object: string, ids: string[], fields: string[], tick?: ReadTick): Promise<RecordState[]> {
     // Validated here, so that one caller's bad id cannot fail the merged request of the others.
     ids.forEach(assertRecordId);
     const key = `${object}|${[...fields].sort().join(',')}`;
@@ -45,23 +48,29 @@ export class CoalescingVaultClient implements VaultApi {
       });
       this.readers.set(key, reader);
     }
-    const states = await reader.submit(ids, tickAt);
+    const states = await reader.submit(ids, tick);
     return states.filter((s): s is RecordState => s !== undefined);
   }
 
-  async bulkUpdate(object: string, rows: UpdateRow[]): Promise<RecordWriteOutcome[]> {
+  /** `tick`: the watcher's tick that found the record unlocked, so that that tick's writes share requests. */
+  async bulkUpdate(object: string, rows: UpdateRow[], tick?: ReadTick): Promise<RecordWriteOutcome[]> {
     assertWritableRows(rows);
     let writer = this.writers.get(object);
     if (!writer) {
       writer = new Coalescer({
         windowMs: this.windows.updateMs,
+        // A tick's writes come as fast as their workflows decide (a mass approval of 500 on a busy 2-core machine:
+        // over half a minute, seconds apart at worst); some records do not write (a reviewer's edit), so quiet
+        // closes the group once the rest have come, and a full request goes at once.
+        maxDelayMs: TICK_WRITES_WAIT_MS,
+        tickQuietMs: TICK_WRITES_QUIET_MS,
         maxPerRequest: MAX_ROWS_PER_UPDATE,
         keyOf: (row) => row.id,
         send: (batch) => this.inner.bulkUpdate(object, batch),
       });
       this.writers.set(object, writer);
     }
-    return writer.submit(rows);
+    return writer.submit(rows, tick);
   }
 
   readLock(object: string, id: string): Promise<LockInfo> {

@@ -1,4 +1,7 @@
 import {
+  ActivityFailure,
+  type ActivityOptions,
+  TimeoutFailure,
   allHandlersFinished,
   condition,
   proxyActivities,
@@ -7,11 +10,18 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { FieldValues } from '../contracts/field-values';
-import type { Actor, RecordActivities, RecordAlertReason, RecordSnapshot } from '../contracts/record-activities';
+import type {
+  Actor,
+  ApplyChangeInput,
+  RecordActivities,
+  RecordAlertReason,
+  RecordSnapshot,
+} from '../contracts/record-activities';
 import type { WriteOutcome } from '../contracts/write-outcome';
 import { HEARTBEAT_TIMEOUT_MS } from '../contracts/activity-timeouts';
 import { recordSearchAttributes } from '../contracts/search-attributes';
 import { recordDetails } from '../contracts/workflow-descriptions';
+import type { LockChange, WatchTick } from '../contracts/lock-watch';
 import {
   CarriedState,
   DesiredValues,
@@ -33,6 +43,7 @@ import {
   iso,
   nextTickAt,
   ownWrites,
+  safetyCheckAt,
   STILL_LOCKED_AGAIN,
   statusView,
 } from './record-policy';
@@ -57,6 +68,7 @@ export class CapaRecord {
   /** The tick a timer woke this workflow for: its read says so, to merge with the other records' of that tick. */
   private tickDue?: number;
   private readonly acts: RecordActivities;
+  private readonly activityOptions: ActivityOptions;
 
   constructor(private readonly input: RecordWorkflowInput) {
     this.s = input.carried ?? {
@@ -73,7 +85,7 @@ export class CapaRecord {
       operationSeq: 0,
       runs: 0,
     };
-    this.acts = proxyActivities<RecordActivities>({
+    this.activityOptions = {
       startToCloseTimeout: '2 minutes',
       heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
       retry: {
@@ -81,7 +93,8 @@ export class CapaRecord {
         backoffCoefficient: 2,
         maximumInterval: `${input.options.activityMaxIntervalSeconds} seconds`,
       },
-    });
+    };
+    this.acts = proxyActivities<RecordActivities>(this.activityOptions);
     this.publish();
   }
 
@@ -116,6 +129,18 @@ export class CapaRecord {
       return;
     }
     void this.submit(kind, d, 'signal');
+  }
+
+  /**
+   * The lock watcher saw the record's state change: the waiting step acts on it at once. A record that is not
+   * waiting for an unlock (it waits for a decision, or writes) drops it: the watcher listed it a moment too early,
+   * and a read kept for later would be stale. Told again before it acted (a busy worker), it keeps the newest read
+   * and the first tick, whose writes it goes with.
+   */
+  lockChanged(change: LockChange): void {
+    const s = this.s;
+    s.watched = true;
+    if (s.phase === 'waiting-for-unlock') s.lockChange = { ...change, tick: s.lockChange?.tick ?? change.tick };
   }
 
   /** Newer values from a later batch; the newest source wins. */
@@ -202,7 +227,8 @@ export class CapaRecord {
       const hours = Math.round(options.maxWaitSeconds / 3600);
       return this.needDecision('max-wait', [], `still locked after ${hours} h (Vault state ${s.vaultState})`);
     }
-    const snapshot = await this.read();
+    const { snapshot, tick } = await this.watchedOrRead();
+    if (snapshot.watched) return this.sleepUntilNextTick();
     if (!snapshot.found) {
       this.setPhase('failed');
       return this.alert('not-found', 'record no longer found in Vault');
@@ -226,7 +252,7 @@ export class CapaRecord {
       const detail = conflictDetail(conflicts, s, snapshot.values);
       return this.needDecision('conflict', conflicts, `changed by hand during the lock: ${detail}`, snapshot.values);
     }
-    const result = await this.apply(snapshot, { kind: 'integration' });
+    const result = await this.apply(snapshot, { kind: 'integration' }, tick);
     if (result.status === 'locked') await this.sleepUntilNextTick(); // raced with a new lock
   }
 
@@ -261,12 +287,37 @@ export class CapaRecord {
     this.answers.set(op.id, outcome);
   }
 
-  private async read(): Promise<RecordSnapshot> {
+  /**
+   * What the waiting step acts on: the watcher's read where it told this record of a change (the record's values
+   * when it unlocked, so that the guard checks what the watcher read with the tick's others), else this record's
+   * own read, or nothing (`watched`) where the watcher ticks for the object; with the watcher's tick, whose writes
+   * go together.
+   */
+  private async watchedOrRead(): Promise<{ snapshot: RecordSnapshot; tick?: WatchTick }> {
     const s = this.s;
-    const tickAt = this.tickDue;
+    const change = s.lockChange;
+    s.lockChange = undefined;
+    if (!change) return { snapshot: await this.read({ unlessWatched: true }) };
+    const { snapshot, tick } = change;
+    const complete = Object.keys(s.desired).every((f) => f in snapshot.values);
+    if (!snapshot.locked && snapshot.found && !complete) return { snapshot: await this.read({ tick }), tick };
+    return { snapshot: this.saw(snapshot), tick };
+  }
+
+  private async read(o: { tick?: WatchTick; unlessWatched?: boolean } = {}): Promise<RecordSnapshot> {
+    const s = this.s;
+    const tick = o.tick ?? (this.tickDue === undefined ? undefined : { at: this.tickDue });
     this.tickDue = undefined;
     const { object, recordId } = this.input;
-    const snapshot = await this.acts.readRecord({ object, recordId, fields: Object.keys(s.desired), tickAt });
+    const fields = Object.keys(s.desired);
+    const snapshot = await this.acts.readRecord({ object, recordId, fields, tick, unlessWatched: o.unlessWatched });
+    if (o.unlessWatched) s.watched = !!snapshot.watched;
+    return snapshot.watched ? snapshot : this.saw(snapshot);
+  }
+
+  /** Notes a read of the record (its own, or the watcher's). */
+  private saw(snapshot: RecordSnapshot): RecordSnapshot {
+    const s = this.s;
     s.attempts++;
     s.lastCheck = Date.now();
     const changed = snapshot.state !== s.vaultState;
@@ -277,16 +328,14 @@ export class CapaRecord {
     return snapshot;
   }
 
-  private async apply(snapshot: RecordSnapshot, actor: Actor): Promise<WriteOutcome> {
+  private async apply(snapshot: RecordSnapshot, actor: Actor, tick?: WatchTick): Promise<WriteOutcome> {
     const s = this.s;
     this.setPhase('applying');
     const { desired: values, sourceTimestamp } = s;
     const previous = Object.fromEntries(Object.keys(values).map((f) => [f, snapshot.values[f] ?? null]));
     const { object, recordId } = this.input;
-    const result = await this.acts.applyChange({
-      ...{ object, recordId, workflowId: this.workflowId, values, previous },
-      ...{ batchId: s.batchId, sourceTimestamp, actor },
-    });
+    const change = { object, recordId, workflowId: this.workflowId, values, previous, batchId: s.batchId };
+    const result = await this.write({ ...change, sourceTimestamp, actor }, tick);
     if (result.status === 'updated' || result.status === 'unchanged') {
       // Newer values came while this write was in flight: they are written next, and what Vault now holds is
       // our own write, not a reviewer's edit.
@@ -302,12 +351,39 @@ export class CapaRecord {
     return result;
   }
 
+  /**
+   * Waits for the next check: a watched record for the watcher's word (or its safety check), any other for its own
+   * next tick; an operator's decision wakes either.
+   */
+  /**
+   * Writes: where a watcher's tick found the record unlocked, on that tick's worker process, with the tick's other
+   * writes; if that process is gone (nobody takes the write within a minute), here like any other write.
+   */
+  private async write(change: ApplyChangeInput, tick?: WatchTick): Promise<WriteOutcome> {
+    if (!tick?.taskQueue) return this.acts.applyChange({ ...change, tick });
+    const onTickWorker = proxyActivities<RecordActivities>({
+      ...this.activityOptions,
+      taskQueue: tick.taskQueue,
+      scheduleToStartTimeout: '1 minute',
+    });
+    try {
+      return await onTickWorker.applyChange({ ...change, tick });
+    } catch (err) {
+      const timeout = err instanceof ActivityFailure && err.cause instanceof TimeoutFailure ? err.cause : undefined;
+      if (timeout?.timeoutType !== 'SCHEDULE_TO_START') throw err;
+      return this.acts.applyChange(change);
+    }
+  }
+
   private async sleepUntilNextTick(): Promise<void> {
+    const s = this.s;
+    const { options } = this.input;
     const now = Date.now();
-    const next = nextTickAt(now, this.s.attempts, this.input.options);
-    this.s.nextCheck = next;
+    const next = s.watched ? safetyCheckAt(now, s.waitingSince, options) : nextTickAt(now, s.attempts, options);
+    s.nextCheck = next;
     this.describe();
-    if (!(await condition(() => this.s.pending.length > 0, next - now))) this.tickDue = next;
+    const woken = await condition(() => s.pending.length > 0 || s.lockChange !== undefined, next - now);
+    if (!woken && !s.watched) this.tickDue = next;
   }
 
   private async needDecision(

@@ -26,6 +26,13 @@ export function nextTickAt(now: number, attempts: number, options: RecordWorkflo
   return (Math.floor(now / intervalMs) + 1) * intervalMs;
 }
 
+/**
+ * When a watched record wakes by itself: after the safety interval, or when it has waited the maximum, whichever is
+ * first. The watcher tells it of any change before.
+ */
+export const safetyCheckAt = (now: number, waitingSince: number, options: RecordWorkflowOptions): number =>
+  Math.min(now + options.safetyCheckSeconds * 1000, Math.max(now, waitingSince + options.maxWaitSeconds * 1000));
+
 /** Fields a person changed since the batch saw them, to something other than what we want to write. */
 export function conflictingFields(current: FieldValues, baseline: FieldValues, desired: FieldValues): string[] {
   return Object.keys(desired).filter(
@@ -93,6 +100,7 @@ export function statusView(
     waitingSince: iso(s.waitingSince)!,
     lastCheck: iso(s.lastCheck),
     nextCheck: s.phase === 'waiting-for-unlock' ? iso(s.nextCheck) : undefined, // no tick is planned otherwise
+    watched: s.watched,
     attempts: s.attempts,
     decisions: s.decisions,
     runs: s.runs,

@@ -11,6 +11,7 @@ import {
   setDesiredValuesSignal,
   statusQuery,
 } from '../contracts/record-messages';
+import { lockChangedSignal } from '../contracts/lock-watch';
 
 /**
  * One CAPA record whose update Vault refused because a lifecycle workflow locks it: waits out the lock, guards
@@ -25,6 +26,7 @@ export async function capaRecordWorkflow(input: RecordWorkflowInput): Promise<Re
   setHandler(forceSignal, (d) => record.submitSignal('force', d));
   setHandler(cancelSignal, (d) => record.submitSignal('cancel', d));
   setHandler(setDesiredValuesSignal, (values) => record.setDesiredValues(values));
+  setHandler(lockChangedSignal, (change) => record.lockChanged(change));
   setHandler(statusQuery, () => record.status());
 
   while (!record.ended) {

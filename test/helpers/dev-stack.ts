@@ -4,6 +4,7 @@ import { sampleRecords } from '../../src/simulator/seed';
 import { startDevServer } from './temporal';
 import { startSimulator } from './vault';
 import { testWorker } from './record-env';
+import { bothWorkers } from '../../src/worker';
 
 export interface DevStack {
   env: TestWorkflowEnvironment;
@@ -35,13 +36,14 @@ export async function startDevStack(o: {
     await env.teardown();
     throw err;
   });
-  const running = ctx.worker.run();
+  const worker = bothWorkers(ctx.worker, ctx.own);
+  const running = worker.run();
   return {
     env,
     sim,
     ctx,
     async stop() {
-      ctx.worker.shutdown();
+      worker.shutdown();
       await running;
       await sim.stop();
       await env.teardown();

@@ -5,7 +5,7 @@ import { AppConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
 import { VaultSimulator } from '../../src/simulator/server';
 import type { FieldValues } from '../../src/contracts/field-values';
-import { buildActivities } from '../../src/worker';
+import { buildActivities, ownTaskQueueOf, WORKER_TUNING } from '../../src/worker';
 import { capaRecordWorkflow } from '../../src/workflows/record';
 import { DEFAULT_RECORD_OPTIONS, recordWorkflowId, RecordWorkflowOptions } from '../../src/contracts/record-messages';
 import { createTestWorker } from './temporal';
@@ -32,15 +32,25 @@ export async function testWorker(
   // Alerts are captured, unless the test exercises the configured channel (the webhook).
   const alerts = new CapturedAlerts();
   const captured = config.alerts.channel === 'log' ? alerts : undefined;
+  const ownTaskQueue = ownTaskQueueOf(taskQueue);
   const { activities, vaultStats } = buildActivities(config, {
     logger: silentLogger,
     temporal: env.client,
     store,
     alerts: captured,
+    ownTaskQueue,
   });
   // Tests tick every second or so: a cache that holds every test workflow spares replaying them at each tick.
   const worker: Worker = await createTestWorker(env, { taskQueue, activities, maxCachedWorkflows: 1000, ...tuning });
-  return { worker, alerts, store, audit: store.audit, vaultStats, config };
+  // The writes of the watcher ticks this worker runs come to its own queue (run with `worker` by the dev stack).
+  const own = await Worker.create({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue: ownTaskQueue,
+    activities: { applyChange: activities.applyChange },
+    maxConcurrentActivityTaskExecutions: WORKER_TUNING.maxConcurrentActivityTaskExecutions,
+  });
+  return { worker, own, alerts, store, audit: store.audit, vaultStats, config };
 }
 
 export interface StartRecordOptions {

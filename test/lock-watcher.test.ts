@@ -1,0 +1,113 @@
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { lockWatcherId } from '../src/contracts/lock-watch';
+import { recordWorkflowId, statusQuery } from '../src/contracts/record-messages';
+import { startBatch } from '../src/operations';
+import { sampleRecordId } from '../src/simulator/seed';
+import { DevStack, startDevStack } from './helpers/dev-stack';
+import { writeCsv } from './helpers/exports';
+import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
+import { waitFor } from './helpers/wait';
+import { saveHistory } from './helpers/histories';
+import { ONE_VALUE_EXPORTS } from './helpers/gate';
+
+// The lock watcher on a dev server with two workers: what a tick costs with 1,200 records waiting, what a mass
+// approval costs, and that a record still sees its unlock when the watcher stops.
+
+const WAITING = 1_200;
+const TICK_SECONDS = 2;
+const QUEUE = 'watch';
+const id = (i: number) => sampleRecordId(i);
+
+let stack: DevStack;
+let second: WorkerProcess;
+const settings = {
+  CAPA_TICK_SECONDS: String(TICK_SECONDS),
+  CAPA_SAFETY_CHECK_HOURS: String(30 / 3600),
+  ...ONE_VALUE_EXPORTS,
+};
+const calls = () => ({ ...stack.sim.calls });
+const record = (i: number) => stack.sim.store.records.get(id(i))!;
+const handle = (i: number) => stack.env.client.workflow.getHandle(recordWorkflowId('capa__c', id(i)));
+const historyLength = async (i: number) => (await handle(i).describe()).historyLength;
+const watcher = () => stack.ctx.store.watchers.last('capa__c');
+
+beforeAll(async () => {
+  stack = await startDevStack({ records: WAITING + 100, lockedFraction: 0, taskQueue: QUEUE, settings });
+  // A second worker process on the same task queue and store, as compose runs them.
+  second = await startWorkerProcess({
+    ...settings,
+    TEMPORAL_ADDRESS: stack.env.address,
+    TEMPORAL_TASK_QUEUE: QUEUE,
+    VAULT_BASE_URL: stack.sim.baseUrl,
+    CAPA_DATA_DIR: stack.ctx.config.dataDir,
+    CAPA_DATABASE_URL: stack.ctx.config.databaseUrl,
+  });
+  for (let i = 0; i < WAITING; i++) stack.sim.store.moveState(record(i), 'under_review_state__c');
+  const rows = Array.from({ length: WAITING + 100 }, (_, i) => ({ capa_id: id(i), priority: 'High', risk_score: 42 }));
+  const batch = await startBatch(stack.env.client, stack.ctx.config, { source: writeCsv(rows), batchId: 'watched' });
+  expect((await batch.result()).counts).toMatchObject({ waiting: WAITING });
+  await waitFor('the watcher to see every waiting record', async () => (await watcher())?.waiting === WAITING, 120_000);
+}, 300_000);
+
+afterAll(async () => {
+  second?.child.kill('SIGTERM');
+  if (second && second.child.exitCode === null) await once(second.child, 'exit');
+  await stack?.stop();
+});
+
+it('reads 1,200 waiting records in two queries a tick, whatever the workers, and wakes none of them', async () => {
+  const sample = [0, 299, 600, 1_199];
+  const before = { calls: calls(), lengths: await Promise.all(sample.map(historyLength)) };
+  // The watcher's ticks, as the store notes them, over ten seconds.
+  const ticks = new Set<string>();
+  for (const end = Date.now() + 10_000; Date.now() < end; await sleep(100)) ticks.add((await watcher())!.tickedAt);
+  expect(ticks.size).toBeGreaterThanOrEqual(3);
+  // Each tick read 1,200 states: ceil(1,200 / 1,000) queries (the first tick seen may have read before `before`).
+  expect(calls().query - before.calls.query).toBeLessThanOrEqual(2 * ticks.size);
+  expect(calls().query - before.calls.query).toBeGreaterThanOrEqual(2 * (ticks.size - 1));
+  // No workflow task a tick for a record whose state did not change: at most its own safety check (every 30 s
+  // here: one wake, 11 events), where a wake a tick would have added 11 events a tick.
+  const grown = (await Promise.all(sample.map(historyLength))).map((n, i) => n - before.lengths[i]);
+  grown.forEach((n) => expect(n).toBeLessThanOrEqual(11));
+  expect((await handle(0).query(statusQuery)).watched).toBe(true);
+});
+
+it('writes 500 records approved at once in ceil(500 / 500) + 1 updates, and a reviewer edit still needs a decision', async () => {
+  const edited = [0, 1, 2];
+  for (const i of edited) stack.sim.store.editByHand(id(i), { risk_score__c: 77 }, 'reviewer@example.com');
+  const sizesBefore = stack.sim.updateRequestSizes.length;
+  const approved = Array.from({ length: 500 }, (_, i) => i);
+  for (const i of approved) stack.sim.store.moveState(record(i), 'closed_state__c');
+  const written = approved.filter((i) => !edited.includes(i));
+  await waitFor(
+    'the approved records written',
+    async () => written.every((i) => record(i).fields.risk_score__c === 42),
+    120_000,
+  );
+  await waitFor('the edited records to need a decision', async () => {
+    const states = await Promise.all(edited.map((i) => handle(i).query(statusQuery)));
+    return states.every((s) => s.state === 'needs-decision');
+  });
+  const sizes = stack.sim.updateRequestSizes.slice(sizesBefore);
+  expect({ requests: sizes.length, records: sizes.reduce((a, b) => a + b, 0) }).toEqual({
+    requests: expect.any(Number),
+    records: written.length,
+  });
+  expect(sizes.length <= 2 ? [] : sizes).toEqual([]); // ceil(497 / 500) + 1 requests at most
+  await saveHistory('watched-unlock', handle(10));
+  expect(written.every((i) => record(i).fields.priority__c === 'High')).toBe(true);
+  expect(edited.every((i) => record(i).fields.risk_score__c === 77)).toBe(true);
+});
+
+it('leaves a record to see its unlock by itself once the watcher stops ticking', async () => {
+  const watcherHandle = stack.env.client.workflow.getHandle(lockWatcherId('capa__c'));
+  await watcherHandle.terminate('test: the watcher stops');
+  await saveHistory('lock-watcher', watcherHandle);
+  await waitFor('the watcher to be stale', async () => (await watcher())?.current === false, 120_000);
+  const i = WAITING - 1;
+  stack.sim.store.moveState(record(i), 'closed_state__c');
+  // Its safety check (30 s here) finds the watcher stale: it reads Vault itself, and writes.
+  await waitFor('the record written by itself', async () => record(i).fields.risk_score__c === 42, 60_000);
+  expect((await handle(i).query(statusQuery)).state).toBe('applied');
+}, 300_000);
