@@ -109,5 +109,5 @@ it('leaves a record to see its unlock by itself once the watcher stops ticking',
   stack.sim.store.moveState(record(i), 'closed_state__c');
   // Its safety check (30 s here) finds the watcher stale: it reads Vault itself, and writes.
   await waitFor('the record written by itself', async () => record(i).fields.risk_score__c === 42, 60_000);
-  expect((await handle(i).query(statusQuery)).state).toBe('applied');
+  await waitFor('its workflow to end applied', async () => (await handle(i).query(statusQuery)).state === 'applied');
 }, 300_000);

@@ -31,12 +31,12 @@ export async function startDevStack(o: {
   });
   sim.store.seed(sampleRecords({ count: o.records, lockedFraction: o.lockedFraction }));
   // A setup that fails stops what it had started: a dev server left behind outlives the test run.
-  const ctx = await testWorker(env, sim, o.taskQueue, { settings: o.settings }).catch(async (err) => {
+  const ctx = await testWorker(env, sim, o.taskQueue, { settings: o.settings, ownQueue: true }).catch(async (err) => {
     await sim.stop();
     await env.teardown();
     throw err;
   });
-  const worker = bothWorkers(ctx.worker, ctx.own);
+  const worker = bothWorkers(ctx.worker, ctx.own!);
   const running = worker.run();
   return {
     env,

@@ -25,14 +25,19 @@ export async function testWorker(
   env: TestWorkflowEnvironment,
   sim: VaultSimulator,
   taskQueue: string,
-  { tuning = {}, settings = {} }: { tuning?: Partial<WorkerOptions>; settings?: Record<string, string> } = {},
+  {
+    tuning = {},
+    settings = {},
+    ownQueue = false,
+  }: { tuning?: Partial<WorkerOptions>; settings?: Record<string, string>; ownQueue?: boolean } = {},
 ) {
   const config: AppConfig = await testConfig(sim, { TEMPORAL_TASK_QUEUE: taskQueue, ...settings });
   const store = await testStore(config.databaseUrl);
   // Alerts are captured, unless the test exercises the configured channel (the webhook).
   const alerts = new CapturedAlerts();
   const captured = config.alerts.channel === 'log' ? alerts : undefined;
-  const ownTaskQueue = ownTaskQueueOf(taskQueue);
+  // The dev stack's worker runs beside it the activity worker of its own queue, as a worker process does.
+  const ownTaskQueue = ownQueue ? ownTaskQueueOf(taskQueue) : undefined;
   const { activities, vaultStats } = buildActivities(config, {
     logger: silentLogger,
     temporal: env.client,
@@ -42,14 +47,15 @@ export async function testWorker(
   });
   // Tests tick every second or so: a cache that holds every test workflow spares replaying them at each tick.
   const worker: Worker = await createTestWorker(env, { taskQueue, activities, maxCachedWorkflows: 1000, ...tuning });
-  // The writes of the watcher ticks this worker runs come to its own queue (run with `worker` by the dev stack).
-  const own = await Worker.create({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue: ownTaskQueue,
-    activities: { applyChange: activities.applyChange },
-    maxConcurrentActivityTaskExecutions: WORKER_TUNING.maxConcurrentActivityTaskExecutions,
-  });
+  const own = ownTaskQueue
+    ? await Worker.create({
+        connection: env.nativeConnection,
+        namespace: env.namespace ?? 'default',
+        taskQueue: ownTaskQueue,
+        activities: { applyChange: activities.applyChange },
+        maxConcurrentActivityTaskExecutions: WORKER_TUNING.maxConcurrentActivityTaskExecutions,
+      })
+    : undefined;
   return { worker, own, alerts, store, audit: store.audit, vaultStats, config };
 }
 
