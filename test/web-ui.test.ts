@@ -117,7 +117,7 @@ it('explains each record in its summary and current details, and each batch and 
     `CAPA ${waiting} · batch ui-1 · writes priority__c = "High", risk_score__c = 5, due_date__c = "2027-05-01"`,
     /waiting-for-unlock · Vault state (under_review|pending_approval)_state__c/,
   );
-  expect(waitingDetails).toMatch(/Next check \d{4}-\d\d-\d\dT/);
+  expect(waitingDetails).toMatch(/Read by the lock watcher on its ticks; own check \d{4}-\d\d-\d\dT/);
 
   const decision = await metadata(recordWorkflowId('capa__c', conflicted), `CAPA ${conflicted}`, /needs-decision/);
   expect(decision).toMatch(/needs-decision · Vault state approved_state__c/);

@@ -140,7 +140,7 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
     await deps.temporal.workflow.signalWithStart<RecordWorkflowType, [typeof desired]>(RECORD_WORKFLOW_TYPE, {
       workflowId,
       taskQueue: deps.taskQueue,
-      args: [{ object: deps.object, recordId: row.id, options: deps.recordOptions, ...desired }],
+      args: [{ object: deps.object, recordId: row.id, options: deps.recordOptions, vaultState, ...desired }],
       signal: setDesiredValuesSignal,
       signalArgs: [desired],
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,

@@ -80,6 +80,8 @@ export interface RecordWorkflowInput extends DesiredValues {
   object: string;
   recordId: string;
   options: RecordWorkflowOptions;
+  /** The Vault state the batch saw (until the record's first read: the watcher may do all its reading). */
+  vaultState?: string;
   /** Set only by continue-as-new. */
   carried?: CarriedState;
 }

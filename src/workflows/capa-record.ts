@@ -77,6 +77,7 @@ export class CapaRecord {
       baseline: input.baseline,
       sourceTimestamp: input.sourceTimestamp,
       batchId: input.batchId,
+      vaultState: input.vaultState,
       waitingSince: Date.now(),
       attempts: 0,
       decisions: [],
