@@ -353,10 +353,6 @@ export class CapaRecord {
   }
 
   /**
-   * Waits for the next check: a watched record for the watcher's word (or its safety check), any other for its own
-   * next tick; an operator's decision wakes either.
-   */
-  /**
    * Writes: where a watcher's tick found the record unlocked, on that tick's worker process, with the tick's other
    * writes; if that process is gone (nobody takes the write within a minute), here like any other write.
    */
@@ -376,6 +372,10 @@ export class CapaRecord {
     }
   }
 
+  /**
+   * Waits for the next check: a watched record for the watcher's word (or its safety check), any other for its own
+   * next tick; an operator's decision wakes either.
+   */
   private async sleepUntilNextTick(): Promise<void> {
     const s = this.s;
     const { options } = this.input;
