@@ -25,7 +25,7 @@ export interface WatchActivityDeps {
   ownTaskQueue?: string;
 }
 
-const SIGNAL_CONCURRENCY = 50;
+const CONCURRENCY = 50;
 
 /** A waiting record as visibility lists it: its workflow and the Vault state it last saw. */
 interface Waiting {
@@ -69,15 +69,17 @@ export function createWatchActivities(deps: WatchActivityDeps): WatchActivities 
           deps.fields,
         );
         const values = new Map(read.map((s) => [s.id, s]));
+        // Calls to Vault (the customer dialect's lock endpoint) and Temporal, a few dozen at once.
+        const limit = pLimit(CONCURRENCY);
+        const readLock = (id: string) => limit(() => deps.vault.readLock(object, id));
         const changes: [Waiting, RecordSnapshot][] = await Promise.all(
           changed.map(async (w): Promise<[Waiting, RecordSnapshot]> => {
             const state = states.get(w.recordId);
             if (locked(state)) return [w, { found: true, state, values: {}, locked: true }];
-            return [w, await snapshotOf(values.get(w.recordId), deps.dialect, (id) => deps.vault.readLock(object, id))];
+            return [w, await snapshotOf(values.get(w.recordId), deps.dialect, readLock)];
           }),
         );
         const tick = { at: tickAt, expected: unlocked.length, ...present({ taskQueue: deps.ownTaskQueue ?? null }) };
-        const limit = pLimit(SIGNAL_CONCURRENCY);
         await Promise.all(
           changes.map(([w, snapshot]) =>
             limit(() =>
