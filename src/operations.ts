@@ -202,14 +202,25 @@ export interface WaitingRecord {
 }
 
 /** Record workflows by CapaSyncState, from Temporal visibility (what the Web UI shows). */
-export async function listRecords(client: Client, config: AppConfig, state?: SyncState): Promise<WaitingRecord[]> {
-  const query = recordQuery({ object: config.vault.object, state, running: !state });
+export function listRecords(client: Client, config: AppConfig, state?: SyncState): Promise<WaitingRecord[]> {
+  return recordWorkflows(client, { object: config.vault.object, state, running: !state });
+}
+
+/**
+ * An object's record workflows as visibility lists them (by state, running or not, handed over by a batch), with
+ * what their search attributes say: the one listing the CLI, the batch, a revert and the lock watcher share.
+ */
+export async function recordWorkflows(
+  client: Client,
+  filter: Parameters<typeof recordQuery>[0],
+): Promise<WaitingRecord[]> {
+  const prefix = recordWorkflowId(filter.object, '');
   const records: WaitingRecord[] = [];
-  for await (const wf of client.workflow.list({ query })) {
+  for await (const wf of client.workflow.list({ query: recordQuery(filter), pageSize: 1000 })) {
     const sa = wf.searchAttributes as Record<string, string[] | undefined>;
     records.push({
       workflowId: wf.workflowId,
-      recordId: sa.CapaRecordId?.[0] ?? wf.workflowId.split(':').pop()!,
+      recordId: wf.workflowId.slice(prefix.length),
       state: sa.CapaSyncState?.[0] ?? 'unknown',
       vaultState: sa.CapaVaultState?.[0],
       batchId: sa.CapaBatchId?.[0],

@@ -40,11 +40,10 @@ import {
   setDesiredValuesSignal,
 } from '../contracts/record-messages';
 import { recordSearchAttributes } from '../contracts/search-attributes';
-import { recordQuery } from '../contracts/visibility';
 import { asActivityFailure } from './activity-failures';
 import type { BatchActivities } from '../contracts/batch-activities';
 import { recordSummary } from '../contracts/workflow-descriptions';
-import { ensureLockWatcher } from '../operations';
+import { ensureLockWatcher, recordWorkflows } from '../operations';
 
 export interface BatchActivityDeps {
   /** Direct (not coalesced): the batch already sends full requests. */
@@ -89,11 +88,7 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
 
   /** Record ids of this object's record workflows that are still running (they get new values, not a bulk write). */
   async function runningRecordIds(): Promise<string[]> {
-    const prefix = recordWorkflowId(deps.object, '');
-    const query = recordQuery({ object: deps.object, running: true });
-    const ids: string[] = [];
-    for await (const wf of deps.temporal.workflow.list({ query })) ids.push(wf.workflowId.slice(prefix.length));
-    return ids;
+    return (await recordWorkflows(deps.temporal, { object: deps.object, running: true })).map((r) => r.recordId);
   }
 
   /**
@@ -102,14 +97,10 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
    * is passed over; the count is of those cancelled now.
    */
   async function cancelWaitingOf(revertId: string, revert: RevertRequest, decision: OperatorDecision): Promise<number> {
-    const query = recordQuery({ object: deps.object, running: true, batchId: revert.of });
     const only = revert.records && new Set(revert.records);
-    const prefix = recordWorkflowId(deps.object, '');
-    const ids: string[] = [];
-    for await (const wf of deps.temporal.workflow.list({ query })) {
-      const recordId = wf.workflowId.slice(prefix.length);
-      if (!only || only.has(recordId)) ids.push(wf.workflowId);
-    }
+    const ids = (await recordWorkflows(deps.temporal, { object: deps.object, running: true, batchId: revert.of }))
+      .filter((r) => !only || only.has(r.recordId))
+      .map((r) => r.workflowId);
     let cancelled = 0;
     await inParallel(ids, START_CONCURRENCY, async (workflowId) => {
       const handle = deps.temporal.workflow.getHandle(workflowId);

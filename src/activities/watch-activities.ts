@@ -2,14 +2,12 @@ import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import pLimit from 'p-limit';
 import { lockChangedSignal, type WatchActivities } from '../contracts/lock-watch';
 import type { RecordSnapshot } from '../contracts/record-activities';
-import { recordQuery } from '../contracts/visibility';
-import { recordWorkflowId } from '../contracts/record-messages';
+import { recordWorkflows, type WaitingRecord } from '../operations';
 import type { Logger } from '../logger';
 import type { Store } from '../store/store';
 import type { VaultClient } from '../vault/client';
 import { isLockedState, type VaultDialect } from '../vault/dialect';
 import { snapshotOf } from './record-snapshot';
-import { present } from '../store/rows';
 import { asActivityFailure } from './activity-failures';
 
 export interface WatchActivityDeps {
@@ -27,34 +25,11 @@ export interface WatchActivityDeps {
 
 const CONCURRENCY = 50;
 
-/** A waiting record as visibility lists it: its workflow and the Vault state it last saw. */
-interface Waiting {
-  workflowId: string;
-  recordId: string;
-  vaultState?: string;
-}
-
 export function createWatchActivities(deps: WatchActivityDeps): WatchActivities {
-  /** The object's record workflows waiting for an unlock (visibility: what the Web UI lists). */
-  async function waitingRecords(object: string): Promise<Waiting[]> {
-    const prefix = recordWorkflowId(object, '');
-    const query = recordQuery({ object, state: 'waiting-for-unlock', running: true });
-    const waiting: Waiting[] = [];
-    for await (const wf of deps.temporal.workflow.list({ query, pageSize: 1000 })) {
-      const sa = wf.searchAttributes as Record<string, string[] | undefined>;
-      waiting.push({
-        workflowId: wf.workflowId,
-        recordId: wf.workflowId.slice(prefix.length),
-        vaultState: sa.CapaVaultState?.[0],
-      });
-    }
-    return waiting;
-  }
-
   return {
     async watchLocks({ object, tickAt, tickSeconds }) {
       return asActivityFailure(async () => {
-        const waiting = await waitingRecords(object);
+        const waiting = await recordWorkflows(deps.temporal, { object, state: 'waiting-for-unlock', running: true });
         const ids = waiting.map((w) => w.recordId);
         const states = new Map((await deps.vault.readStates(object, ids, [])).map((s) => [s.id, s.state]));
         const locked = (state: string | undefined) => state !== undefined && isLockedState(deps.dialect, state);
@@ -72,14 +47,18 @@ export function createWatchActivities(deps: WatchActivityDeps): WatchActivities 
         // Calls to Vault (the customer dialect's lock endpoint) and Temporal, a few dozen at once.
         const limit = pLimit(CONCURRENCY);
         const readLock = (id: string) => limit(() => deps.vault.readLock(object, id));
-        const changes: [Waiting, RecordSnapshot][] = await Promise.all(
-          changed.map(async (w): Promise<[Waiting, RecordSnapshot]> => {
+        const changes: [WaitingRecord, RecordSnapshot][] = await Promise.all(
+          changed.map(async (w): Promise<[WaitingRecord, RecordSnapshot]> => {
             const state = states.get(w.recordId);
             if (locked(state)) return [w, { found: true, state, values: {}, locked: true }];
             return [w, await snapshotOf(values.get(w.recordId), deps.dialect, readLock)];
           }),
         );
-        const tick = { at: tickAt, expected: unlocked.length, ...present({ taskQueue: deps.ownTaskQueue ?? null }) };
+        const tick = {
+          at: tickAt,
+          expected: unlocked.length,
+          ...(deps.ownTaskQueue ? { taskQueue: deps.ownTaskQueue } : {}),
+        };
         await Promise.all(
           changes.map(([w, snapshot]) =>
             limit(() =>
