@@ -14,7 +14,7 @@ import { Mapping, picklistFields, writableFields } from '../sources/mapping';
 import { prepareBatch } from '../sources/prepare-batch';
 import { displaySource, downloadSource, isUrl, localSourceFile } from '../sources/read-source';
 import type { ValidRow } from '../sources/validate-row';
-import { changeEntries } from '../store/audit-trail';
+import { changeEntries, type DecisionEntry } from '../store/audit-trail';
 import type { HandOff } from '../store/batch-store';
 import type { Store } from '../store/store';
 import type { AuditSigner } from '../audit/signing-key';
@@ -113,6 +113,23 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
       if (outcome === 'cancelled') cancelled++;
     });
     return cancelled;
+  }
+
+  /** A decision on a whole batch (its approval, rejection, revert) in the audit trail, once per `writeId`. */
+  async function appendBatchDecision(
+    d: Pick<DecisionEntry, 'batchId' | 'actor' | 'reason' | 'decision' | 'outcome' | 'origin'>,
+    writeId: string,
+  ): Promise<void> {
+    const workflowId = Context.current().info.workflowExecution?.workflowId;
+    const entry: DecisionEntry = {
+      kind: 'decision',
+      time: new Date().toISOString(),
+      object: deps.object,
+      workflowId,
+      values: {},
+      ...d,
+    };
+    await deps.store.audit.append([entry], writeId);
   }
 
   /** Hands a record to its workflow: signal-with-start, so a waiting one gets the new values and none is doubled. */
@@ -234,19 +251,14 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
           reason,
           origin: revert.origin,
         });
-        const info = Context.current().info;
         const records = revert.records ? `records ${revert.records.join(', ')} of ` : '';
-        await deps.store.audit.append(
-          [
-            {
-              kind: 'decision',
-              time: new Date().toISOString(),
-              ...{ object: deps.object, batchId, workflowId: info.workflowExecution?.workflowId },
-              ...{ actor: revert.operator, reason: revert.reason, decision: 'revert', values: {} },
-              outcome: `restores what batch ${revert.of} wrote to ${records || 'every record of it'}; ${cancelled} of its waiting record workflows cancelled`,
-              origin: { via: 'start', ...revert.origin },
-            },
-          ],
+        await appendBatchDecision(
+          {
+            batchId,
+            ...{ actor: revert.operator, reason: revert.reason, decision: 'revert' },
+            outcome: `restores what batch ${revert.of} wrote to ${records || 'every record of it'}; ${cancelled} of its waiting record workflows cancelled`,
+            origin: { via: 'start', ...revert.origin },
+          },
           `${batchId}/revert`,
         );
         deps.logger.info('revert begun', { batchId, of: revert.of, cancelled });
@@ -378,18 +390,8 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
     async recordBatchDecision(d) {
       const info = Context.current().info;
       const writeId = `${info.workflowExecution?.workflowId}/${info.workflowExecution?.runId}/${info.activityId}`;
-      await deps.store.audit.append(
-        [
-          {
-            kind: 'decision',
-            time: new Date().toISOString(),
-            ...{ object: deps.object, batchId: d.batchId, workflowId: info.workflowExecution?.workflowId },
-            ...{ actor: d.operator, reason: d.reason, decision: d.decision, outcome: d.outcome, origin: d.origin },
-            values: {},
-          },
-        ],
-        writeId,
-      );
+      const { batchId, operator: actor, reason, decision, outcome, origin } = d;
+      await appendBatchDecision({ batchId, actor, reason, decision, outcome, origin }, writeId);
       return deps.store.audit.signHead(deps.signer, `${d.decision} of batch ${d.batchId} by ${d.operator}`);
     },
 
