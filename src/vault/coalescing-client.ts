@@ -16,7 +16,7 @@ export interface CoalescingWindows {
 
 export const DEFAULT_WINDOWS: CoalescingWindows = { readMs: 500, updateMs: 25 };
 const TICK_WRITES_WAIT_MS = 300_000;
-const TICK_WRITES_QUIET_MS = 5_000;
+const TICK_WRITES_QUIET_MS = 15_000;
 
 /**
  * A VaultApi that merges concurrent calls from many record workflows' activities: all waiting records that
@@ -60,8 +60,8 @@ export class CoalescingVaultClient implements VaultApi {
       writer = new Coalescer({
         windowMs: this.windows.updateMs,
         // A tick's writes come as fast as their workflows decide (a mass approval of 500 on a busy 2-core machine:
-        // over half a minute, seconds apart at worst); some records do not write (a reviewer's edit), so quiet
-        // closes the group once the rest have come, and a full request goes at once.
+        // over half a minute, with gaps past 5 s when the machine is loaded); some records do not write (a reviewer's
+        // edit), so 15 s of quiet closes the group once the rest have come, and a full request goes at once.
         maxDelayMs: TICK_WRITES_WAIT_MS,
         tickQuietMs: TICK_WRITES_QUIET_MS,
         maxPerRequest: MAX_ROWS_PER_UPDATE,
