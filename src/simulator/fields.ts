@@ -41,3 +41,12 @@ export function fieldProblem(def: FieldDefinition, value: FieldValue): string | 
         : `not text of at most ${def.maxLength} characters`;
   }
 }
+
+/**
+ * A CSV cell as a field value. CSV has only text: a number field's cell reads as a number, an empty cell as null
+ * (clearing the field), anything else stays text and meets the same validation as JSON.
+ */
+export function fromCsvCell(def: FieldDefinition | undefined, text: string): FieldValue {
+  if (text === '') return null;
+  return def?.type === 'number' && /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
+}

@@ -9,7 +9,10 @@ export interface SampleOptions {
 
 const PRIORITIES = ['High', 'Medium', 'Low'];
 
-export const sampleRecordId = (i: number, prefix = 'V7T') => `${prefix}${String(i + 1).padStart(9, '0')}`;
+/** The CAPA object's record id prefix (Vault's ids start with their object's). */
+export const CAPA_ID_PREFIX = 'V7T';
+
+export const sampleRecordId = (i: number, prefix = CAPA_ID_PREFIX) => `${prefix}${String(i + 1).padStart(9, '0')}`;
 
 /** Deterministic sample CAPA records: every 1/lockedFraction-th record is Under Review or Pending Approval. */
 export function sampleRecords({

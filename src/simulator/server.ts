@@ -6,9 +6,11 @@ import { FaultConfig, FaultKind, NO_FAULTS, pickFault, seededRandom } from './fa
 import { LARGE_FIELDS } from './fields';
 import { ScriptedUnlock, SimRecord, VaultStore } from './store';
 import { DEFAULT_PASSWORD, DEFAULT_USERNAME } from '../embedded-defaults';
-import { CAPA_LOCKED_STATES } from '../vault/dialect';
+import { CAPA_LOCKED_STATES, DIALECTS } from '../vault/dialect';
 import { parseVql, VqlQuery, VqlSyntaxError } from './vql';
 import { PortInUse } from '../port-holder';
+import { readBulkBody, UnreadableBody } from './bulk-body';
+import { CAPA_ID_PREFIX } from './seed';
 
 export interface SimulatorOptions {
   port?: number;
@@ -29,6 +31,7 @@ export interface SimulatorOptions {
 }
 
 interface Session {
+  id: string;
   user: string;
   calls: number;
 }
@@ -36,6 +39,8 @@ interface Session {
 interface Reply {
   status: number;
   body: unknown;
+  /** Vault answers JSON; a gateway's own error pages are plain text or HTML, and are labelled so. */
+  contentType?: 'text/plain' | 'text/html';
 }
 
 class HttpError extends Error {
@@ -49,6 +54,21 @@ class HttpError extends Error {
 }
 
 const failure = (type: string, message: string) => ({ responseStatus: 'FAILURE', errors: [{ type, message }] });
+
+/** The simulated integration user's Vault user id. */
+const USER_ID = 12021;
+
+/** An error page as a gateway in front of Vault sends it. */
+const gatewayPage = (status: number, title: string): Reply => ({
+  status,
+  contentType: 'text/html',
+  body: `<html><head><title>${status} ${title}</title></head><body><h1>${title}</h1></body></html>`,
+});
+
+/** The address a request came to (http://host:port, from its Host header): Vault's answers name its own. */
+function originOf(req: http.IncomingMessage, fallback: string): string {
+  return req.headers.host ? `http://${req.headers.host}` : fallback;
+}
 
 /**
  * A Veeva Vault simulator: a real HTTP server speaking both API dialects, with records in lifecycle states,
@@ -148,7 +168,7 @@ export class VaultSimulator {
     const body = reply.body as { responseStatus?: string };
     res.setHeader('X-VaultAPI-ExecutionId', executionId);
     if (body?.responseStatus) res.setHeader('X-VaultAPI-Status', body.responseStatus);
-    res.writeHead(reply.status, { 'Content-Type': 'application/json' });
+    res.writeHead(reply.status, { 'Content-Type': reply.contentType ?? 'application/json' });
     res.end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
   }
 
@@ -168,9 +188,10 @@ export class VaultSimulator {
     executionId: string,
     res: http.ServerResponse,
   ): Promise<Reply> {
-    const m = /^\/api\/(v\d+\.\d+)\/(.*)$/.exec(url.pathname);
+    const m = /^\/api\/(v\d+\.\d+)(?:\/(.*))?$/.exec(url.pathname);
     if (!m) throw new HttpError(404, 'MALFORMED_URL', `unknown path ${url.pathname}`);
-    const [, version, rest] = m;
+    const [, version, rest = ''] = m;
+    const origin = originOf(req, this.baseUrl);
     const method = req.method ?? 'GET';
     const endpoint = this.endpointName(method, rest);
     this.count(endpoint);
@@ -178,25 +199,28 @@ export class VaultSimulator {
     if (this.faults.latencyMs) await sleep(this.faults.latencyMs);
     if (this.faults.spikeRate > 0 && this.random() < this.faults.spikeRate) await sleep(this.faults.spikeMs);
 
-    if (endpoint === 'auth') return this.auth(raw, req.headers['content-type']);
+    if (endpoint === 'auth') return this.auth(raw, req.headers['content-type'], origin);
     const fault = pickFault(this.faults, this.random, endpoint === 'bulkUpdate');
     if (fault) this.noteFault(fault);
     const faulted = await this.faultReply(fault, res);
     if (faulted) return faulted;
     const session = this.session(req.headers.authorization, fault === 'expire-session');
+    this.nameSession(res, session);
 
     switch (endpoint) {
+      case 'resources':
+        return this.resources(`${origin}/api/${version}`);
       case 'keepAlive':
         return { status: 200, body: { responseStatus: 'SUCCESS' } };
       case 'bulkUpdate': {
-        const reply = this.bulkUpdate(raw, session.user, executionId);
+        const reply = await this.bulkUpdate(raw, req.headers['content-type'], url.pathname, session.user, executionId);
         if (fault !== 'lost-answer') return reply;
         // Applied, but the answer arrives after the client gave up (as a gateway timeout would lose it).
         await this.hold();
-        return { status: 504, body: 'gateway timeout' };
+        return gatewayPage(504, 'Gateway Time-out');
       }
       case 'getRecord':
-        return this.getRecord(rest.split('/')[2]);
+        return this.getRecord(rest.split('/')[2], url.pathname, version);
       case 'lock':
         return this.lock(rest.split('/')[2]);
       case 'query':
@@ -211,6 +235,7 @@ export class VaultSimulator {
   private endpointName(method: string, rest: string): string {
     const parts = rest.split('/');
     const objectPath = (parts[0] === 'vobjects' || parts[0] === 'objects') && parts[1] === this.options.object;
+    if (method === 'GET' && rest === '') return 'resources';
     if (method === 'POST' && rest === 'auth') return 'auth';
     if (method === 'POST' && rest === 'keep-alive') return 'keepAlive';
     if (method === 'POST' && rest === 'query') return 'query';
@@ -241,9 +266,9 @@ export class VaultSimulator {
   private async faultReply(fault: FaultKind | undefined, res: http.ServerResponse): Promise<Reply | undefined> {
     switch (fault) {
       case 'http500':
-        return { status: 500, body: 'Internal Server Error' };
+        return { status: 500, contentType: 'text/plain', body: 'Internal Server Error' };
       case 'http503':
-        return { status: 503, body: 'Service Unavailable' };
+        return gatewayPage(503, 'Service Unavailable');
       case 'malformed':
         return { status: 200, body: '{"responseStatus": "SUCCESS", "data": [' };
       case 'http429':
@@ -256,7 +281,7 @@ export class VaultSimulator {
         };
       case 'hang':
         await this.hold();
-        return { status: 503, body: 'gateway timeout' };
+        return gatewayPage(504, 'Gateway Time-out');
       default:
         return undefined;
     }
@@ -267,7 +292,7 @@ export class VaultSimulator {
     return sleep(this.faults.hangMs, undefined, { ref: false });
   }
 
-  private auth(raw: string, contentType: string | undefined): Reply {
+  private auth(raw: string, contentType: string | undefined, origin: string): Reply {
     const form = new URLSearchParams(contentType?.includes('json') ? '' : raw);
     if (this.failedAuths >= 5)
       return { status: 200, body: failure('API_LIMIT_EXCEEDED', 'too many failed authentications') };
@@ -276,7 +301,7 @@ export class VaultSimulator {
       return { status: 200, body: failure('USERNAME_OR_PASSWORD_INCORRECT', 'Authentication failed for user') };
     }
     const sessionId = randomUUID().replace(/-/g, '').toUpperCase();
-    this.sessions.set(sessionId, { user: this.options.username, calls: 0 });
+    this.sessions.set(sessionId, { id: sessionId, user: this.options.username, calls: 0 });
     this.issued.push(sessionId);
     const { vaultId } = this.options;
     return {
@@ -284,9 +309,9 @@ export class VaultSimulator {
       body: {
         responseStatus: 'SUCCESS',
         sessionId,
-        userId: 12021,
+        userId: USER_ID,
         vaultId,
-        vaultIds: [{ id: vaultId, name: 'Simulated QMS', url: 'http://simulator' }],
+        vaultIds: [{ id: vaultId, name: 'Simulated QMS', url: `${origin}/api` }],
       },
     };
   }
@@ -308,12 +333,36 @@ export class VaultSimulator {
     return live;
   }
 
-  private bulkUpdate(raw: string, user: string, executionId: string): Reply {
+  /** Vault names the user, the vault and a shortened session id on every answer to a session. */
+  private nameSession(res: http.ServerResponse, session: Session): void {
+    res.setHeader('X-VaultAPI-UserId', String(USER_ID));
+    res.setHeader('X-VaultAPI-VaultId', String(this.options.vaultId));
+    res.setHeader('X-VaultAPI-TruncatedSessionId', session.id.slice(0, 8));
+  }
+
+  /** GET /api/{version}: the resources this vault serves, by name, with their URLs in the version asked. */
+  private resources(apiUrl: string): Reply {
+    const names = ['auth', 'keep-alive', 'query', DIALECTS[this.options.dialect].objectPath];
+    return {
+      status: 200,
+      body: { responseStatus: 'SUCCESS', values: Object.fromEntries(names.map((n) => [n, `${apiUrl}/${n}`])) },
+    };
+  }
+
+  /** A bulk update at `path` (the object's URL as requested: each record's URL extends it). */
+  private async bulkUpdate(
+    raw: string,
+    contentType: string | undefined,
+    path: string,
+    user: string,
+    executionId: string,
+  ): Promise<Reply> {
     let rows: unknown;
     try {
-      rows = JSON.parse(raw);
-    } catch {
-      return { status: 400, body: failure('MALFORMED_URL', 'body is not JSON') };
+      rows = await readBulkBody(raw, contentType);
+    } catch (err) {
+      if (err instanceof UnreadableBody) return { status: 400, body: failure('MALFORMED_URL', err.message) };
+      throw err;
     }
     if (!Array.isArray(rows)) return { status: 200, body: failure('INVALID_DATA', 'body must be a JSON array') };
     if (rows.length > 500)
@@ -326,32 +375,42 @@ export class VaultSimulator {
       if (race) this.noteFault('raceCondition');
       return race;
     });
+    const record = (id: string) => ({ id, url: `${path}/${id}` });
     const data = results.map((r) => {
-      if (r.kind === 'updated')
-        return {
-          responseStatus: 'SUCCESS',
-          data: { id: r.id, url: `/api/v23.2/vobjects/${this.options.object}/${r.id}` },
-        };
+      if (r.kind === 'updated') return { responseStatus: 'SUCCESS', data: record(r.id) };
       if (r.kind === 'unchanged')
         return {
           responseStatus: 'WARNING',
           warnings: [{ warning_type: 'NO_DATA_CHANGES', message: 'No changes in values - record not updated' }],
-          data: { id: r.id },
+          data: record(r.id),
         };
       return { responseStatus: 'FAILURE', errors: [{ type: r.type, message: r.message }] };
     });
     const allLocked = results.length > 0 && results.every((r) => r.kind === 'failed' && r.locked);
-    return { status: customer && allLocked ? 423 : 200, body: { responseStatus: 'SUCCESS', data } };
+    // A record that warned makes the whole answer a WARNING (Vault's v24.3 example); failures alone leave SUCCESS.
+    const responseStatus = results.some((r) => r.kind === 'unchanged') ? 'WARNING' : 'SUCCESS';
+    return { status: customer && allLocked ? 423 : 200, body: { responseStatus, data } };
   }
 
-  private getRecord(id: string): Reply {
+  /** One record at `path` (its URL as requested), with the object it belongs to. */
+  private getRecord(id: string, path: string, version: string): Reply {
     const rec = this.store.read(id);
     if (!rec) return { status: 200, body: failure('INVALID_DATA', `record ${id} not found`) };
+    const { object } = this.options;
     return {
       status: 200,
       body: {
         responseStatus: 'SUCCESS',
-        responseDetails: { url: `/api/v23.2/vobjects/${this.options.object}/${id}` },
+        responseDetails: {
+          url: path,
+          object: {
+            url: `/api/${version}/metadata/vobjects/${object}`,
+            label: 'CAPA',
+            label_plural: 'CAPAs',
+            name: object,
+            prefix: CAPA_ID_PREFIX,
+          },
+        },
         data: toRow(rec),
       },
     };
@@ -388,9 +447,11 @@ export class VaultSimulator {
       const full = toRow(rec);
       return Object.fromEntries(query.fields.map((f) => [f, full[f] ?? null]));
     });
-    const pageSize = query.fields.some((f) => LARGE_FIELDS.has(f))
+    const largestPage = query.fields.some((f) => LARGE_FIELDS.has(f))
       ? this.options.largeRowPageSize
       : this.options.pageSize;
+    // Vault shrinks the pages of large rows, PAGESIZE or not.
+    const pageSize = Math.min(query.pageSize ?? largestPage, largestPage);
     const cursor = randomUUID();
     this.cursors.set(cursor, { rows, pageSize });
     return this.queryPage(cursor, 0, version);

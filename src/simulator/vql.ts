@@ -6,22 +6,32 @@ export interface VqlQuery {
   fields: string[];
   object: string;
   where?: VqlFilter;
+  /** Rows per page the query asked for (PAGESIZE). */
+  pageSize?: number;
 }
 
 export class VqlSyntaxError extends Error {}
 
 const NAME = '[a-z][a-z0-9_]*';
-const SELECT = new RegExp(`^\\s*SELECT\\s+(.+?)\\s+FROM\\s+(${NAME})\\s*(?:WHERE\\s+(.+?))?\\s*$`, 'is');
+const SELECT = new RegExp(
+  `^\\s*SELECT\\s+(.+?)\\s+FROM\\s+(${NAME})(?:\\s+WHERE\\s+(.+?))?(?:\\s+PAGESIZE\\s+([1-9]\\d*))?\\s*$`,
+  'is',
+);
 const CONTAINS = new RegExp(`^(${NAME})\\s+CONTAINS\\s*\\((.*)\\)$`, 'is');
 const EQUALS = new RegExp(`^(${NAME})\\s*=\\s*'((?:[^'\\\\]|\\\\.)*)'$`, 's');
 const QUOTED_LIST = /^\s*'((?:[^'\\]|\\.)*)'\s*(?:,|$)/s;
 
 export function parseVql(q: string): VqlQuery {
   const m = SELECT.exec(q);
-  if (!m) throw new VqlSyntaxError('expected SELECT <fields> FROM <object> [WHERE ...]');
+  if (!m) throw new VqlSyntaxError('expected SELECT <fields> FROM <object> [WHERE ...] [PAGESIZE n]');
   const fields = m[1].split(',').map((f) => f.trim());
   if (fields.some((f) => !new RegExp(`^${NAME}$`).test(f))) throw new VqlSyntaxError(`invalid field list: ${m[1]}`);
-  return { fields, object: m[2], where: m[3] === undefined ? undefined : parseWhere(m[3]) };
+  return {
+    fields,
+    object: m[2],
+    where: m[3] === undefined ? undefined : parseWhere(m[3]),
+    pageSize: m[4] === undefined ? undefined : Number(m[4]),
+  };
 }
 
 function parseWhere(where: string): VqlFilter {

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { DEFAULT_PASSWORD, DEFAULT_USERNAME } from '../../src/embedded-defaults';
 import { VaultSimulator, SimulatorOptions } from '../../src/simulator/server';
 import { VaultClient } from '../../src/vault/client';
@@ -41,4 +42,41 @@ export function clientFor(
     new VaultHttp(connectionSettings(sim, options.settings), options.logger ?? silentLogger),
     dialect,
   );
+}
+
+/** One raw HTTP answer from the simulator: status, headers and body as sent, for tests of the wire format. */
+export interface RawAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+}
+
+/** Sends one request with node:http (which, unlike fetch, lets a test choose the Host header). */
+export function rawCall(
+  sim: VaultSimulator,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; body?: string } = {},
+): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(sim.baseUrl + path, { method, headers: options.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** Logs in with the simulator's default credentials at an API version; returns the session id. */
+export async function rawLogin(sim: VaultSimulator, version: string): Promise<string> {
+  const answer = await rawCall(sim, 'POST', `/api/${version}/auth`, {
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ username: DEFAULT_USERNAME, password: DEFAULT_PASSWORD }).toString(),
+  });
+  return (JSON.parse(answer.text) as { sessionId: string }).sessionId;
 }
