@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_PASSWORD, DEFAULT_USERNAME } from '../src/embedded-defaults';
 import { VaultSimulator } from '../src/simulator/server';
 import { CoalescingVaultClient } from '../src/vault/coalescing-client';
 import { VaultError } from '../src/vault/errors';
@@ -8,7 +7,7 @@ import { AuthResponse, BulkUpdateResponse, QueryResponse } from '../src/vault/sc
 import { CUSTOMER_DIALECT, DOCUMENTED_DIALECT } from '../src/vault/dialect';
 import { jsonLogger } from '../src/logger';
 import { buildStateQueries } from '../src/vault/vql';
-import { clientFor, startSimulator } from './helpers/vault';
+import { clientFor, rawCall, rawLogin, startSimulator } from './helpers/vault';
 
 const LOCKED = 'under_review_state__c';
 
@@ -143,6 +142,26 @@ describe('Vault client resilience', () => {
     expect(sim.calls.query).toBe(2);
   });
 
+  it.each([
+    ['http500', 'HTTP 500 with a text/plain body'],
+    ['http503', 'HTTP 503 with a text/html body'],
+  ] as const)('fails a read after a gateway %s page with a one-line transient reason', async (fault, reason) => {
+    sim.setFaults({ next: [fault] });
+    const err = await clientFor(sim, { settings: { maxRetries: 0 } })
+      .readStates('capa__c', ['R1'], [])
+      .catch((e) => e);
+    expect(err).toMatchObject({ kind: 'transient', message: `query: ${reason} (gave up after 1 attempts)` });
+  });
+
+  it('reads a top-level WARNING (every record unchanged) as per-record outcomes', async () => {
+    const outcomes = await clientFor(sim).bulkUpdate('capa__c', [
+      { id: 'R1', values: { priority__c: 'Low' } },
+      { id: 'R2', values: { priority__c: 'High' } },
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['unchanged', 'unchanged']);
+    expect(sim.calls.bulkUpdate).toBe(1);
+  });
+
   it('gives up after bounded retries with a transient error', async () => {
     sim.setFaults({ serverErrorRate: 1 });
     const client = clientFor(sim, { settings: { maxRetries: 2 } });
@@ -227,17 +246,15 @@ describe('bulk splitting, VQL chunking and coalescing', () => {
     'follows next_page with %s (Veeva documents POST, its Java library uses GET)',
     async (method) => {
       type Page = { responseDetails: { next_page: string }; data: { id: string }[] };
-      const call = async <T>(path: string, init: RequestInit) =>
-        (await (await fetch(sim.baseUrl + path, init)).json()) as T;
-      const form = (fields: Record<string, string>) => new URLSearchParams(fields);
-      const auth = await call<{ sessionId: string }>('/api/v23.2/auth', {
-        method: 'POST',
-        body: form({ username: DEFAULT_USERNAME, password: DEFAULT_PASSWORD }),
-      });
-      const headers = { Authorization: auth.sessionId };
+      const headers = {
+        Authorization: await rawLogin(sim, 'v23.2'),
+        'Content-Type': 'application/x-www-form-urlencoded',
+      };
+      const call = async (m: string, path: string, body?: string) =>
+        JSON.parse((await rawCall(sim, m, path, { headers, body })).text) as Page;
       const q = 'SELECT id, description__c FROM capa__c';
-      const first = await call<Page>('/api/v23.2/query', { method: 'POST', headers, body: form({ q }) });
-      const next = await call<Page>(first.responseDetails.next_page, { method, headers });
+      const first = await call('POST', '/api/v23.2/query', new URLSearchParams({ q }).toString());
+      const next = await call(method, first.responseDetails.next_page);
       expect(next).toMatchObject({ responseStatus: 'SUCCESS', responseDetails: { pageoffset: 200 } });
       expect(next.data[0].id).not.toBe(first.data[0].id);
     },

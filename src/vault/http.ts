@@ -189,12 +189,13 @@ export class VaultHttp {
       const retryAfter = Number(res.headers['retry-after']);
       return { kind: 'rate-limited', waitMs: Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined };
     }
-    if (res.status >= 500) return { kind: 'retry', reason: `HTTP ${res.status}`, delivered: true };
+    if (res.status >= 500) return { kind: 'retry', reason: httpFailure(res), delivered: true };
     let body: unknown;
     try {
       body = JSON.parse(res.data);
     } catch {
-      return { kind: 'retry', reason: `malformed JSON (HTTP ${res.status})`, delivered: true };
+      const reason = labelledNotJson(res) ? httpFailure(res) : `malformed JSON (HTTP ${res.status})`;
+      return { kind: 'retry', reason, delivered: true };
     }
     const envelope = Envelope.safeParse(body);
     if (!envelope.success)
@@ -288,6 +289,20 @@ export class VaultHttp {
       await this.retryOrThrow(req, attempt, reason);
     }
   }
+}
+
+/** The content type of a body labelled as something other than JSON (a gateway's text or HTML page), if any. */
+function labelledNotJson(res: AxiosResponse<string>): string | undefined {
+  const type = String(res.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim();
+  return type && !type.includes('json') ? type : undefined;
+}
+
+/** A failed answer in one line: its status, and what its body is when it is not Vault's JSON. */
+function httpFailure(res: AxiosResponse<string>): string {
+  const type = labelledNotJson(res);
+  return type ? `HTTP ${res.status} with a ${type} body` : `HTTP ${res.status}`;
 }
 
 function outcomeUnknown(req: VaultRequest, reason: string): VaultError {
