@@ -10,6 +10,7 @@ import os from 'node:os';
 import { compareDesigns, Design, DesignFigures, DESIGNS } from './compare';
 import { startHarness } from './harness';
 import { pollingCost, PollingFigures } from './polling';
+import { SETTINGS } from '../src/config';
 import { scaleRun, ScaleFigures } from './scale';
 
 function option(name: string, fallback: string): number[] {
@@ -119,9 +120,10 @@ function printPolling(figures: PollingFigures[]) {
       'approved at once',
       'bulk updates',
       'target',
-      'written in',
+      'unlock to write (first / last)',
+      'bound (a tick + the group hold)',
     ],
-    ['---', '---', '---', '---', '---', '---', '---', '---', '---', '---', '---', '---'],
+    ['---', '---', '---', '---', '---', '---', '---', '---', '---', '---', '---', '---', '---'],
     ...figures.map((p) => [
       String(p.waiting),
       String(p.workers),
@@ -134,7 +136,8 @@ function printPolling(figures: PollingFigures[]) {
       String(p.approval.approved),
       String(p.approval.updates),
       String(Math.ceil(p.approval.approved / 500) + 1),
-      `${p.approval.seconds.toFixed(0)} s`,
+      `${p.approval.firstSeconds.toFixed(0)} s / ${p.approval.seconds.toFixed(0)} s`,
+      `${p.tickSeconds + Number(SETTINGS.VAULT_GROUP_HOLD_MS.default) / 1000} s`,
     ]),
   ]);
 }

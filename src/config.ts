@@ -134,15 +134,15 @@ export const SETTINGS = {
     doc: 'Pause when X-VaultAPI-BurstLimitRemaining falls below this',
   },
   VAULT_BURST_PAUSE_MS: { schema: int(0), default: '1000', doc: 'Pause before each call while below the threshold' },
-  VAULT_READ_COALESCE_MS: {
-    schema: int(0),
-    default: '500',
-    doc: "Quiet time before merged unscheduled state reads go out (one query per 1,000); a tick's reads wait at most 20 times this",
+  VAULT_GROUP_QUIET_MS: {
+    schema: int(1),
+    default: '1000',
+    doc: "Waiting records' guarded writes that come this close together share one read and one bulk update (500 at most)",
   },
-  VAULT_UPDATE_COALESCE_MS: {
-    schema: int(0),
-    default: '25',
-    doc: "Quiet time before record workflows' merged updates go out (one request per 500)",
+  VAULT_GROUP_HOLD_MS: {
+    schema: int(1),
+    default: '5000',
+    doc: 'The longest a guarded write waits for others to join its group: its read is at most this old when it writes',
   },
   CAPA_TICK_SECONDS: {
     schema: seconds,
@@ -337,7 +337,7 @@ function configFrom(s: Parsed, temporal: TemporalConnectionSettings) {
       burstLimitThreshold: s.VAULT_BURST_THRESHOLD,
       burstPauseMs: s.VAULT_BURST_PAUSE_MS,
       object: s.VAULT_OBJECT,
-      coalesce: { readMs: s.VAULT_READ_COALESCE_MS, updateMs: s.VAULT_UPDATE_COALESCE_MS },
+      groupWindow: { quietMs: s.VAULT_GROUP_QUIET_MS, maxHoldMs: s.VAULT_GROUP_HOLD_MS },
       dialect: {
         objectPath: s.VAULT_OBJECT_PATH ?? preset.objectPath,
         lockedErrorTypes: s.VAULT_LOCKED_ERROR_TYPES ?? preset.lockedErrorTypes,

@@ -7,13 +7,23 @@ import type { OutcomeCounts } from './contracts/batch-messages';
 /** capa-sync's own metrics, exported with the Temporal runtime's on the worker's Prometheus endpoint. */
 export interface SyncMetrics {
   rowsProcessed(counts: Partial<OutcomeCounts>): void;
+  /** Waiting records the lock watcher passed over at a tick (their lock endpoint or signal failed). */
+  watcherSkipped(records: number): void;
 }
 
 export function syncMetrics(meter: MetricMeter): SyncMetrics {
   const rows = meter.createCounter('capa_sync_rows', 'rows', 'Input rows by outcome');
+  const skipped = meter.createCounter(
+    'capa_sync_watcher_skipped',
+    'records',
+    'Waiting records the lock watcher passed over at a tick (lock endpoint or signal failed)',
+  );
   return {
     rowsProcessed(counts) {
       for (const [outcome, n] of Object.entries(counts)) if (n) rows.add(n, { outcome });
+    },
+    watcherSkipped(records) {
+      skipped.add(records);
     },
   };
 }

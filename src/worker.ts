@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import os from 'node:os';
 import path from 'node:path';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { sampleGauges, syncMetrics } from './metrics';
@@ -8,7 +6,6 @@ import { createActivities } from './activities';
 import { createAlertChannel } from './alerts/create-alert-channel';
 import { jsonLogger, Logger } from './logger';
 import { VaultClient } from './vault/client';
-import { CoalescingVaultClient } from './vault/coalescing-client';
 import { VaultHttp } from './vault/http';
 import { connectClient, connectWorker } from './temporal-connection';
 import { installRuntime } from './runtime';
@@ -25,10 +22,10 @@ export const watcherOf = (config: AppConfig) => ({
   tickSeconds: config.record.tickScheduleSeconds[0],
 });
 
-/** The worker's side effects, built once per process: one Vault session and coalescer for all activities. */
+/** The worker's side effects, built once per process: one Vault session and write group for all activities. */
 export function buildActivities(
   config: AppConfig,
-  services: { logger: Logger; temporal: Client; store: Store; alerts?: AlertChannel; ownTaskQueue?: string },
+  services: { logger: Logger; temporal: Client; store: Store; alerts?: AlertChannel },
 ) {
   const alerts = services.alerts ?? createAlertChannel(config.alerts, services.logger);
   const http = new VaultHttp(config.vault, services.logger, (message) => {
@@ -38,7 +35,7 @@ export function buildActivities(
   const vault = new VaultClient(http, config.vault.dialect);
   const activities = createActivities({
     vault,
-    coalesced: new CoalescingVaultClient(vault, config.vault.coalesce),
+    groupWindow: config.vault.groupWindow,
     dialect: config.vault.dialect,
     temporal: services.temporal,
     taskQueue: config.temporal.taskQueue,
@@ -56,17 +53,15 @@ export function buildActivities(
     alerts,
     logger: services.logger,
     metrics: syncMetrics(Runtime.instance().metricMeter),
-    ownTaskQueue: services.ownTaskQueue,
   });
   return { activities, vaultStats: http.stats };
 }
 
 /**
- * Waiting records' reads must be in flight together to share a Vault query: 1,000 slots fill one query (the most
- * ids a query takes), which the coalescer sends at once, so a tick of W records costs ceil(W / 1,000) queries
- * whatever the slots. Waiting records wake every few minutes at most and replay a short history on a cache miss,
- * so a small workflow cache costs little CPU; with 1,000 slots instead of 2,000 and 20 cached workflows instead of
- * 100, a worker with 5,000 waiting records fell from 236 to 212 MB RSS (with src/worker-memory.ts's settings).
+ * Waiting records cost no workflow task a tick (the lock watcher reads them), and wake every few hours by themselves
+ * at most, replaying a short history on a cache miss: a small workflow cache costs little CPU; with 20 cached
+ * workflows instead of 100, a worker with 5,000 waiting records fell from 236 to 212 MB RSS (with
+ * src/worker-memory.ts's settings). A write group holds up to 500 records' activities: 1,000 slots hold two.
  */
 export const WORKER_TUNING = {
   maxConcurrentActivityTaskExecutions: 1000,
@@ -77,26 +72,15 @@ export const WORKER_TUNING = {
 /** dist/workflow-bundle.js, written by `npm run build`: the compiled worker (CAPA_SYNC_DIST=1, from dist/src) uses it. */
 const PREBUILT_BUNDLE = path.join(__dirname, '..', 'workflow-bundle.js');
 
-/** A worker process's own task queue: where the writes of the watcher ticks it ran come to its coalescer. */
-export const ownTaskQueueOf = (taskQueue: string) =>
-  `${taskQueue}/writes/${os.hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
-
-/** A capa-sync worker: the configured task queue's, and the activity worker of its own queue beside it. */
-export interface CapaWorker {
-  run(): Promise<void>;
-  shutdown(): void;
-}
-
 /** Creates the worker that runs every capa-sync workflow and activity on the configured task queue. */
 export async function createWorker(
   config: AppConfig,
   services: { connection: NativeConnection; temporal: Client; store: Store; logger: Logger },
-): Promise<CapaWorker> {
+): Promise<Worker> {
   const { connection, temporal } = services;
-  const ownTaskQueue = ownTaskQueueOf(config.temporal.taskQueue);
-  const { activities, vaultStats } = buildActivities(config, { ...services, ownTaskQueue });
+  const { activities, vaultStats } = buildActivities(config, services);
   sampleGauges(Runtime.instance().metricMeter, vaultStats, temporal, config.vault.object);
-  const main = await Worker.create({
+  return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
@@ -106,30 +90,7 @@ export async function createWorker(
     activities,
     ...WORKER_TUNING,
   });
-  const own = await Worker.create({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: ownTaskQueue,
-    activities: { applyChange: activities.applyChange },
-    // A tick's writes wait in the coalescer, each holding a slot: 1,000 fill two bulk updates.
-    maxConcurrentActivityTaskExecutions: WORKER_TUNING.maxConcurrentActivityTaskExecutions,
-  });
-  return bothWorkers(main, own);
 }
-
-/** Runs two workers as one: both run until both are shut down, and either's shutdown stops the other. */
-export function bothWorkers(main: Worker, own: Worker): CapaWorker {
-  return {
-    async run() {
-      await Promise.all([main.run().finally(() => stop(own)), own.run().finally(() => stop(main))]);
-    },
-    shutdown: () => [main, own].forEach(stop),
-  };
-}
-
-const stop = (w: Worker) => {
-  if (w.getState() === 'RUNNING') w.shutdown();
-};
 
 export async function runWorker(config: AppConfig = loadConfig()): Promise<void> {
   const logger = jsonLogger(config.logLevel);

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { lockWatcherId } from '../src/contracts/lock-watch';
 import { recordWorkflowId, statusQuery } from '../src/contracts/record-messages';
 import { startBatch } from '../src/operations';
+import { SETTINGS } from '../src/config';
 import { sampleRecordId } from '../src/simulator/seed';
 import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
@@ -23,6 +24,9 @@ let stack: DevStack;
 let second: WorkerProcess;
 const settings = {
   CAPA_TICK_SECONDS: String(TICK_SECONDS),
+  // The production write-group window, whose bulk updates the mass approval counts.
+  VAULT_GROUP_QUIET_MS: SETTINGS.VAULT_GROUP_QUIET_MS.default,
+  VAULT_GROUP_HOLD_MS: SETTINGS.VAULT_GROUP_HOLD_MS.default,
   CAPA_SAFETY_CHECK_HOURS: String(30 / 3600),
   ...ONE_VALUE_EXPORTS,
 };
@@ -69,14 +73,14 @@ it('reads 1,200 waiting records in two queries a tick, whatever the workers, and
   expect(calls().query - before.calls.query).toBeLessThanOrEqual(2 * ticks.size);
   expect(calls().query - before.calls.query).toBeGreaterThanOrEqual(2 * (ticks.size - 1));
   // No workflow task a tick for a record whose state did not change: only its own safety checks (every 30 s here,
-  // 11 events each), where a wake a tick would have added 11 events a tick.
+  // 11 events each, and the patch marker of its first), where a wake a tick would have added 11 events a tick.
   const safetyChecks = Math.ceil((Date.now() - start) / 30_000);
   const grown = (await Promise.all(sample.map(historyLength))).map((n, i) => n - before.lengths[i]);
-  grown.forEach((n) => expect(n).toBeLessThanOrEqual(11 * safetyChecks));
+  grown.forEach((n) => expect(n).toBeLessThanOrEqual(11 * safetyChecks + 1));
   expect((await handle(0).query(statusQuery)).watched).toBe(true);
 });
 
-it('writes 500 records approved at once in ceil(500 / 500) + 1 updates, and a reviewer edit still needs a decision', async () => {
+it('writes 500 records approved at once in merged bulk updates, and a reviewer edit still needs a decision', async () => {
   const edited = [0, 1, 2];
   for (const i of edited) stack.sim.store.editByHand(id(i), { risk_score__c: 77 }, 'reviewer@example.com');
   const sizesBefore = stack.sim.updateRequestSizes.length;
@@ -97,8 +101,11 @@ it('writes 500 records approved at once in ceil(500 / 500) + 1 updates, and a re
     requests: expect.any(Number),
     records: written.length,
   });
-  expect(sizes.length <= 2 ? [] : sizes).toEqual([]); // ceil(497 / 500) + 1 requests at most
-  await saveHistory('watched-unlock', handle(10));
+  // Merged by the write groups' short window (how many requests depends on how fast the workflows react: the bench
+  // prints that figure); never more than 500 a request, and on average tens of records each.
+  expect(sizes.filter((n) => n > 500)).toEqual([]);
+  expect(sizes.length <= written.length / 10 ? [] : sizes).toEqual([]);
+  await saveHistory('guarded-watched-unlock', handle(10));
   expect(written.every((i) => record(i).fields.priority__c === 'High')).toBe(true);
   expect(edited.every((i) => record(i).fields.risk_score__c === 77)).toBe(true);
 });

@@ -75,18 +75,15 @@ it('writes values that arrive while its write is in flight, and takes its own wr
       baseline: { priority__c: 'Low' },
       options: FAST_TICKS,
     });
-    await waitFor(
-      'the write to be in flight',
-      async () => (await h.query(statusQuery)).state === 'applying',
-      10_000,
-      20,
-    );
+    // Its guarded write reads (a second), then writes (another): the new values come while it is in flight.
+    const reads = stack.sim.calls.query ?? 0;
+    await waitFor('the write to be in flight', async () => (stack.sim.calls.query ?? 0) > reads, 10_000, 20);
     // Batch 2 read the record before this write landed: its baseline is the old value.
     await h.signal(setDesiredValuesSignal, batch2({ priority__c: 'Medium' }, { priority__c: 'Low' }));
     stack.sim.setFaults({ latencyMs: 0 });
     expect(await h.result()).toMatchObject({ state: 'applied' });
     expect(await h.query(statusQuery)).toMatchObject({ desired: { priority__c: 'Medium' }, batchId: 'batch-2' });
-    await saveHistory('newer-values-during-apply', h);
+    await saveHistory('guarded-newer-values-during-apply', h);
   });
   expect(stack.sim.store.records.get('A1')!.fields.priority__c).toBe('Medium');
   expect(integrationWrites('A1').map((a) => [a.oldValue, a.newValue])).toEqual([
@@ -123,7 +120,7 @@ describe('a new run for a record whose last run has ended', () => {
       duringReview();
       stack.sim.store.moveState(rec, APPROVED);
       const settledStatus = await settled(h);
-      await saveHistory(`second-night-${settledStatus.state}`, h);
+      await saveHistory(`guarded-second-night-${settledStatus.state}`, h);
       return settledStatus;
     });
     return { status, alerts: ctx.alerts.sent, fields: stack.sim.store.records.get(id)!.fields };
@@ -185,7 +182,7 @@ it('writes values that arrive after the run reached its end but before it closed
       await waitFor('the next run to apply', async () => (await next.query(statusQuery)).state === 'applied');
       expect(await next.query(statusQuery)).toMatchObject({ batchId: 'batch-2', desired: { priority__c: 'Medium' } });
       await saveHistory(
-        'late-values-new-run',
+        'guarded-late-values-new-run',
         stack.env.client.workflow.getHandle(h.workflowId, h.firstExecutionRunId),
       );
     });

@@ -1,13 +1,12 @@
 import {
   alertDue,
   conflictDetail,
-  conflictingFields,
   decisionProblem,
   forceOutcome,
   nextTickAt,
-  ownWrites,
   statusView,
 } from '../src/workflows/record-policy';
+import { conflictingFields, ownWrites } from '../src/contracts/conflict-guard';
 import { CarriedState, DEFAULT_RECORD_OPTIONS } from '../src/contracts/record-messages';
 
 // The record workflow's decisions, without a server: a policy change is caught here in milliseconds.

@@ -1,6 +1,6 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { VaultSimulator } from '../src/simulator/server';
-import { DEFAULT_WINDOWS } from '../src/vault/coalescing-client';
+import { SETTINGS } from '../src/config';
 import { cancelSignal, statusQuery } from '../src/contracts/record-messages';
 import { startTimeSkippingServer } from './helpers/temporal';
 import { startSimulator } from './helpers/vault';
@@ -24,8 +24,12 @@ it('reads 200 waiting records with one Vault query per tick', async () => {
   const ids = Array.from({ length: 200 }, (_, i) => `W${i}`);
   sim.store.seed(ids.map((id) => ({ id, state__v: LOCKED, fields: { priority__c: 'Low' } })));
   const taskQueue = 'polling-cost';
+  // The production window: a tick's timer-woken checks come within it, and share one read.
   const { worker } = await testWorker(env, sim, taskQueue, {
-    settings: { VAULT_READ_COALESCE_MS: String(DEFAULT_WINDOWS.readMs) },
+    settings: {
+      VAULT_GROUP_QUIET_MS: SETTINGS.VAULT_GROUP_QUIET_MS.default,
+      VAULT_GROUP_HOLD_MS: SETTINGS.VAULT_GROUP_HOLD_MS.default,
+    },
   });
   await worker.runUntil(async () => {
     const handles = await Promise.all(

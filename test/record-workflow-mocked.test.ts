@@ -1,5 +1,12 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { RecordActivities, RecordAlert, RecordSnapshot } from '../src/contracts/record-activities';
+import type {
+  GuardedWriteResult,
+  RecordActivities,
+  RecordAlert,
+  RecordSnapshot,
+} from '../src/contracts/record-activities';
+import type { WriteOutcome } from '../src/contracts/write-outcome';
+import { conflictingFields } from '../src/contracts/conflict-guard';
 import type { FieldValues } from '../src/contracts/field-values';
 import { cancelUpdate, forceUpdate, statusQuery } from '../src/contracts/record-messages';
 import { saveHistory } from './helpers/histories';
@@ -19,26 +26,27 @@ const TICK_MS = 300_000;
 
 /** Activities that answer from a scripted Vault record and note what the workflow asked. */
 function mockedVault(script: { lockedReads: number; values: FieldValues }) {
-  const reads: Array<{ tickAt?: number }> = [];
+  const reads: Array<{ unlessWatched: boolean }> = [];
   const writes: Array<{ values: FieldValues; actor: string }> = [];
   const alerts: RecordAlert[] = [];
   const settled: string[] = [];
   const decisions: string[] = [];
   const activities: RecordActivities = {
-    async readRecord({ tick }): Promise<RecordSnapshot> {
-      reads.push({ tickAt: tick?.at });
-      const locked = reads.length <= script.lockedReads;
-      return {
-        found: true,
-        state: locked ? 'under_review_state__c' : 'closed_state__c',
-        values: script.values,
-        locked,
-      };
+    // Reads, guards and writes as the real activity does, on the scripted record: locked for the first reads.
+    async guardedWrite({ desired, baseline, actor, unlessReadSince }): Promise<GuardedWriteResult> {
+      reads.push({ unlessWatched: unlessReadSince !== undefined });
+      if (reads.length <= script.lockedReads) return { status: 'locked', state: 'under_review_state__c' };
+      const state = 'closed_state__c';
+      const fields = actor.kind === 'integration' ? conflictingFields(script.values, baseline, desired) : [];
+      if (fields.length) return { status: 'conflict', state, fields, values: script.values };
+      writes.push({ values: desired, actor: actor.kind === 'operator' ? actor.operator : 'integration' });
+      return { status: 'written', state, changed: true, stale: [] };
     },
-    async applyChange({ values, actor }) {
-      writes.push({ values, actor: actor.kind === 'operator' ? actor.operator : 'integration' });
-      // Vault refuses a write to a record that is still locked.
-      return reads.length <= script.lockedReads ? { status: 'locked' } : { status: 'updated' };
+    async readRecord(): Promise<RecordSnapshot> {
+      throw new Error('runs started before GUARDED_WRITES only');
+    },
+    async applyChange(): Promise<WriteOutcome> {
+      throw new Error('runs started before GUARDED_WRITES only');
     },
     async sendRecordAlert(alert) {
       alerts.push(alert);
@@ -64,7 +72,7 @@ async function run<T>(activities: RecordActivities, body: (taskQueue: string) =>
   return worker.runUntil(body(taskQueue));
 }
 
-it('waits out the lock on wall-clock ticks, each timer-woken read naming its tick, then applies once', async () => {
+it('waits out the lock on its own ticks (no watcher), reading and writing in one activity, then applies once', async () => {
   const vault = mockedVault({ lockedReads: 3, values: { priority__c: 'Low' } });
   const result = await run(vault.activities, async (taskQueue) => {
     const h = await startRecordWorkflow(env, taskQueue, {
@@ -75,8 +83,8 @@ it('waits out the lock on wall-clock ticks, each timer-woken read naming its tic
     return h.result();
   });
   expect(result).toMatchObject({ state: 'applied', attempts: 4 });
-  expect(vault.reads[0].tickAt).toBeUndefined(); // the first read follows the hand-off, not a tick
-  for (const { tickAt } of vault.reads.slice(1)) expect(tickAt! % TICK_MS).toBe(0);
+  // Every check was woken by a timer: each may be spared where the watcher read the record lately.
+  expect(vault.reads).toEqual(Array(4).fill({ unlessWatched: true }));
   expect(vault.writes).toEqual([{ values: { priority__c: 'High' }, actor: 'integration' }]);
   expect(vault.settled).toEqual(['applied']);
 });
@@ -137,7 +145,7 @@ it('restarts the wait when an operator forces a record that reached the maximum 
     expect(vault.alerts.map((a) => a.reason)).toEqual(['max-wait', 'max-wait']);
     await h.executeUpdate(cancelUpdate, { args: [{ operator: 'qa.lead', reason: 'review abandoned' }] });
     await h.result();
-    await saveHistory('max-wait-force-while-locked-then-cancel', h);
+    await saveHistory('guarded-max-wait-force-while-locked-then-cancel', h);
   });
   // Both decisions are audited, the force with its "still locked" outcome; the cancel's rows say who and why.
   expect(vault.decisions).toEqual(['force: still locked: waiting again, up to the maximum wait', 'cancel: cancelled']);

@@ -72,7 +72,7 @@ it('waits out a lock that clears after 3 days, then applies the change exactly o
     sim.store.moveState(rec, APPROVED);
     expect(await h.result()).toMatchObject({ state: 'applied' });
     expect(await searchAttributes(h)).toMatchObject({ CapaSyncState: ['applied'], CapaVaultState: [APPROVED] });
-    await saveHistory('lock-clears', h);
+    await saveHistory('guarded-lock-clears', h);
   });
   expect(vaultAudit('L1').map((a) => [a.field, a.oldValue, a.newValue, a.user])).toEqual([
     ['priority__c', 'Low', 'High', 'sync.user@example.com'],
@@ -111,7 +111,7 @@ it('answers a force while Vault still locks the record, writes nothing and keeps
     expect(vaultAudit('F1')).toHaveLength(0);
     sim.store.moveState(rec, APPROVED);
     expect(await h.result()).toMatchObject({ state: 'applied' });
-    await saveHistory('force-while-locked', h);
+    await saveHistory('guarded-force-while-locked', h);
   });
 });
 
@@ -157,7 +157,7 @@ describe("a reviewer's edit during the lock", () => {
         state: 'applied',
         decisions: [expect.objectContaining({ kind: 'force', result: 'applied' })],
       });
-      await saveHistory('conflict-then-force', h);
+      await saveHistory('guarded-conflict-then-force', h);
     });
     expect(vaultAudit('C1').map((a) => [a.oldValue, a.newValue, a.user])).toEqual([
       ['Low', 'Medium', 'reviewer@example.com'],
@@ -175,7 +175,7 @@ describe("a reviewer's edit during the lock", () => {
       ).resolves.toBe('cancelled');
       expect(await h.result()).toMatchObject({ state: 'cancelled' });
       expect(await searchAttributes(h)).toMatchObject({ CapaSyncState: ['cancelled'] });
-      await saveHistory('conflict-then-cancel', h);
+      await saveHistory('guarded-conflict-then-cancel', h);
     });
     expect(vaultAudit('C2').map((a) => a.user)).toEqual(['reviewer@example.com']);
     expect(await audit.writes()).toEqual([]);
@@ -224,7 +224,7 @@ it('applies the newest signalled values and ignores older ones', async () => {
     expect(await h.query(statusQuery)).toMatchObject({ desired: newer.desired, batchId: 'batch-2' });
     sim.store.moveState(rec, APPROVED);
     expect(await h.result()).toMatchObject({ state: 'applied' });
-    await saveHistory('newer-values', h);
+    await saveHistory('guarded-newer-values', h);
   });
   expect(rec.fields).toMatchObject({ priority__c: 'High', risk_score__c: 80 });
 });
@@ -280,8 +280,11 @@ it('continues as new over hundreds of ticks, keeping state and decisions, with e
     });
 
     // The first run, which ends in continue-as-new, and the last, which applies.
-    await saveHistory('continue-as-new-first-run', env.client.workflow.getHandle(h.workflowId, h.firstExecutionRunId));
-    await saveHistory('continue-as-new-last-run', h);
+    await saveHistory(
+      'guarded-continue-as-new-first-run',
+      env.client.workflow.getHandle(h.workflowId, h.firstExecutionRunId),
+    );
+    await saveHistory('guarded-continue-as-new-last-run', h);
     const lengths = await runLengths(env.client, 'capa-sync:capa__c:H1');
     expect(lengths.length).toBe(status.runs + 1);
     lengths.forEach((n) => expect(n).toBeLessThanOrEqual(limit + 20));

@@ -13,7 +13,8 @@ import { waitFor } from './helpers/wait';
 import { ONE_VALUE_EXPORTS } from './helpers/gate';
 import { MIGRATIONS } from '../src/store/schema';
 import { verifyTrail } from './helpers/audit';
-import { CLI } from './helpers/worker-process';
+import { CLI, startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
+import { once } from 'node:events';
 
 // The store failing: absent when the worker starts, refusing its password, or lost in the middle of a batch.
 
@@ -65,6 +66,8 @@ describe('a database lost in the middle of a batch', () => {
   const RECORDS = 3000;
   let postgres: Awaited<ReturnType<typeof startThrowawayPostgres>>;
   let stack: DevStack;
+  // A plain \`capa-sync worker\` process beside the test's own worker, with no supervisor to start it again.
+  let worker: WorkerProcess;
 
   beforeAll(async () => {
     postgres = await startThrowawayPostgres();
@@ -76,14 +79,27 @@ describe('a database lost in the middle of a batch', () => {
       settings: { CAPA_DATABASE_URL: runtime, CAPA_PAGE_SIZE: '300', ...ONE_VALUE_EXPORTS },
     });
     stack.sim.setFaults({ latencyMs: 200 });
+    worker = await startWorkerProcess({
+      TEMPORAL_ADDRESS: stack.env.address,
+      TEMPORAL_TASK_QUEUE: 'lost-db',
+      VAULT_BASE_URL: stack.sim.baseUrl,
+      CAPA_DATA_DIR: stack.ctx.config.dataDir,
+      CAPA_DATABASE_URL: runtime,
+      CAPA_PAGE_SIZE: '300',
+      ...ONE_VALUE_EXPORTS,
+    });
   });
 
   afterAll(async () => {
+    if (worker && worker.child.exitCode === null) {
+      worker.child.kill('SIGTERM');
+      await once(worker.child, 'exit');
+    }
     await stack?.stop();
     await postgres?.stop();
   });
 
-  it('retries its activities until the database is back, then finishes with every row accounted for', async () => {
+  it('retries its activities until the database is back, then finishes with every row accounted for, and no worker dies', async () => {
     const rows = Array.from({ length: RECORDS }, (_, i) => ({ capa_id: sampleRecordId(i), priority: 'Medium' }));
     const handle = await startBatch(stack.env.client, stack.ctx.config, { source: writeCsv(rows), batchId: 'lost-1' });
     await waitFor('a page applied', async () => (await handle.query(progressQuery)).pagesDone >= 1);
@@ -109,5 +125,11 @@ describe('a database lost in the middle of a batch', () => {
     const audited = (await stack.ctx.store.audit.writes({ batchId: 'lost-1' })).map((e) => `${e.recordId}/${e.field}`);
     expect(audited.sort()).toEqual(vaultWrites);
     expect(await verifyTrail(stack.ctx.store, stack.ctx.config)).toMatchObject({ problems: [] });
+    // The worker process lived through the restart: its connections that died were only failed queries.
+    expect({ exitCode: worker.child.exitCode, signal: worker.child.signalCode }).toEqual({
+      exitCode: null,
+      signal: null,
+    });
+    expect(worker.log()).not.toContain('Error: Connection terminated unexpectedly\n');
   }, 240_000);
 });

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { VaultSimulator } from '../src/simulator/server';
-import { CoalescingVaultClient } from '../src/vault/coalescing-client';
 import { VaultError } from '../src/vault/errors';
 import { AuthResponse, BulkUpdateResponse, QueryResponse } from '../src/vault/schemas';
 import { CUSTOMER_DIALECT, DOCUMENTED_DIALECT } from '../src/vault/dialect';
@@ -209,7 +208,7 @@ describe('Vault client resilience', () => {
   });
 });
 
-describe('bulk splitting, VQL chunking and coalescing', () => {
+describe('bulk splitting and VQL chunking', () => {
   let sim: VaultSimulator;
   beforeAll(async () => {
     sim = await startSimulator();
@@ -268,30 +267,6 @@ describe('bulk splitting, VQL chunking and coalescing', () => {
     expect(queries).toHaveLength(2);
     queries.forEach((q) => expect(q.length).toBeLessThanOrEqual(50_000));
     expect(queries.join(' ').match(/'ID\d+'/g)).toHaveLength(1000);
-  });
-
-  it('answers 100 concurrent readStates calls with one Vault request, each caller getting its own records', async () => {
-    const coalescing = new CoalescingVaultClient(clientFor(sim));
-    await coalescing.readStates('capa__c', ['C1'], ['priority__c']); // opens the session
-    const before = sim.calls.query;
-    const results = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => coalescing.readStates('capa__c', [`C${i}`], ['priority__c'])),
-    );
-    expect(sim.calls.query - before).toBe(1);
-    results.forEach((states, i) => expect(states.map((s) => s.id)).toEqual([`C${i}`]));
-  });
-
-  it('merges concurrent updates, never two rows of one record in one request', async () => {
-    const coalescing = new CoalescingVaultClient(clientFor(sim));
-    sim.updateRequestSizes.length = 0;
-    const [a, b, c] = await Promise.all([
-      coalescing.bulkUpdate('capa__c', [{ id: 'C2001', values: { priority__c: 'High' } }]),
-      coalescing.bulkUpdate('capa__c', [{ id: 'C2002', values: { priority__c: 'High' } }]),
-      coalescing.bulkUpdate('capa__c', [{ id: 'C2001', values: { priority__c: 'Low' } }]),
-    ]);
-    expect(sim.updateRequestSizes).toEqual([2, 1]);
-    expect([a[0].status, b[0].status, c[0].status]).toEqual(['updated', 'updated', 'updated']);
-    expect(sim.store.records.get('C2001')!.fields.priority__c).toBe('Low');
   });
 
   it("refuses an id like x') OR id CONTAINS ('y before any call", async () => {

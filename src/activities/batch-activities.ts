@@ -335,11 +335,20 @@ export function createBatchActivities(deps: BatchActivityDeps): BatchActivities 
           vaultState: handOff.vaultState,
         });
       });
-      // Only the page's waiting rows: its other outcomes were counted when it was applied.
-      const counts = {
-        ...zeroCounts(),
-        waiting: (await deps.store.batches.saveHandedOff(batchId, page, waiting)).waiting,
-      };
+      // Only the page's waiting rows: its other outcomes were counted when it was applied. The lock watcher starts
+      // from the page's read of each record.
+      const handedOff = await deps.store.transaction(async (tx) => {
+        // A record Vault refused although it reads unlocked (raced, or locked by an error type) is told at once.
+        const locked = (state?: string) => state !== undefined && isLockedState(deps.vault.dialect, state);
+        const reads = waiting.map((r) => ({
+          recordId: r.recordId!,
+          state: r.vaultState,
+          ...(locked(r.vaultState) ? { told: r.vaultState } : {}),
+        }));
+        await tx.watchers.noteReads(deps.object, reads);
+        return tx.batches.saveHandedOff(batchId, page, waiting);
+      });
+      const counts = { ...zeroCounts(), waiting: handedOff.waiting };
       deps.metrics.rowsProcessed({ waiting: waiting.length });
       deps.logger.info('batch page handed off', { batchId, page, waiting: waiting.length });
       return counts;

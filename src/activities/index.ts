@@ -2,15 +2,14 @@ import { BatchActivityDeps, createBatchActivities } from './batch-activities';
 import { withHeartbeats } from './heartbeats';
 import { createRecordActivities, RecordActivityDeps } from './record-activities';
 import { createWatchActivities } from './watch-activities';
-import { writableFields } from '../sources/mapping';
 
-export type ActivityDeps = RecordActivityDeps & BatchActivityDeps & { ownTaskQueue?: string };
+export type ActivityDeps = RecordActivityDeps & BatchActivityDeps;
 
 /** Every activity the worker serves, bound to its dependencies (Vault clients, Temporal client, audit, alerts). */
 export function createActivities(deps: ActivityDeps) {
   return withHeartbeats({
     ...createRecordActivities(deps),
     ...createBatchActivities(deps),
-    ...createWatchActivities({ ...deps, fields: writableFields(deps.mapping) }),
+    ...createWatchActivities(deps),
   });
 }

@@ -1,23 +1,26 @@
 import { asActivityFailure } from './activity-failures';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import type { AlertChannel } from '../alerts/alert-channel';
-import { changeEntries, type DecisionEntry } from '../store/audit-trail';
+import type { DecisionEntry } from '../store/audit-trail';
 import type { AuditSigner } from '../audit/signing-key';
 import type { Store } from '../store/store';
 import type { Logger } from '../logger';
 import type { VaultDialect } from '../vault/dialect';
 import { snapshotOf } from './record-snapshot';
-import type { CoalescingVaultClient } from '../vault/coalescing-client';
+import type { VaultClient } from '../vault/client';
+import { createGuardedWrites, type GroupWindow } from './guarded-writes';
 import type { RecordActivities } from '../contracts/record-activities';
 
 export interface RecordActivityDeps {
-  /** Coalescing: all waiting records' reads at one tick share a query. */
-  coalesced: CoalescingVaultClient;
+  /** Direct: a waiting record's read and write go through its write group (guarded-writes.ts). */
+  vault: VaultClient;
   dialect: VaultDialect;
   store: Store;
   signer: AuditSigner;
   alerts: AlertChannel;
   logger: Logger;
+  /** The write group's window. */
+  groupWindow: GroupWindow;
 }
 
 const ALERT_TITLES = {
@@ -28,56 +31,45 @@ const ALERT_TITLES = {
 } as const;
 
 export function createRecordActivities(deps: RecordActivityDeps): RecordActivities {
+  const guardedWrite = createGuardedWrites({ ...deps, window: deps.groupWindow });
   return {
-    async readRecord({ object, recordId, fields, tick, unlessWatched }) {
+    guardedWrite,
+
+    // Before GUARDED_WRITES: what runs started earlier still call, until their next step takes the new path.
+    async readRecord({ object, recordId, fields, unlessWatched }) {
       return asActivityFailure(async () => {
         if (unlessWatched && (await deps.store.watchers.covers(object)))
           return { watched: true, found: true, values: {}, locked: true };
-        const [state] = await deps.coalesced.readStates(object, [recordId], fields, tick);
-        return snapshotOf(state, deps.dialect, (id) => deps.coalesced.readLock(object, id));
+        const [state] = await deps.vault.readStates(object, [recordId], fields);
+        return snapshotOf(state, deps.dialect, (id) => deps.vault.readLock(object, id));
       });
     },
 
-    async applyChange({ object, recordId, workflowId, values, previous, batchId, sourceTimestamp, actor, tick }) {
-      return asActivityFailure(async () => {
-        const info = Context.current().info;
-        const retried = info.attempt > 1;
-        const [outcome] = await deps.coalesced.bulkUpdate(object, [{ id: recordId, values }], tick);
-        deps.logger.info('record update', {
-          recordId,
-          batchId,
-          workflowId,
-          status: outcome.status,
-          errorType: outcome.errorType,
-        });
-        if (outcome.status === 'transient') {
-          throw ApplicationFailure.retryable(
-            `Vault answered ${outcome.errorType ?? 'a transient error'}`,
-            'Vault.transient',
-          );
-        }
-        const who =
-          actor.kind === 'operator' ? { actor: actor.operator, reason: actor.reason } : { actor: 'integration' };
-        const time = new Date().toISOString();
-        const common = { time, object, recordId, batchId, workflowId, sourceTimestamp, ...who };
-        const entries = changeEntries(common, values, previous);
-        // An attempt that died after Vault took its write leaves Vault holding our values: the retry hears
-        // NO_DATA_CHANGES, yet the change was ours and is reported and audited as such.
-        const wrote = outcome.status === 'updated' || (outcome.status === 'unchanged' && retried && entries.length > 0);
-        if (wrote) {
-          const writeId = `${workflowId}/${info.workflowExecution?.runId}/${info.activityId}`;
-          await deps.store.audit.append(entries, writeId);
-        }
-        return { status: wrote ? 'updated' : outcome.status, errorType: outcome.errorType, message: outcome.message };
+    /**
+     * Before GUARDED_WRITES: a write of values its workflow read in an earlier activity. It goes through the guard
+     * again against that read (a change since is a person's edit): such a record is answered `locked`, and its next
+     * step, on the new path, reads again and stops for a decision.
+     */
+    async applyChange({ object, recordId, values, previous, batchId, sourceTimestamp, actor }) {
+      const result = await guardedWrite({
+        ...{ object, recordId, batchId, sourceTimestamp, actor },
+        ...{ desired: values, baseline: previous, ownWritesSince: sourceTimestamp },
       });
+      if (result.status === 'written') return { status: result.changed ? 'updated' : 'unchanged' };
+      if (result.status === 'permanent')
+        return { status: 'permanent', errorType: result.errorType, message: result.message };
+      if (result.status === 'not-found')
+        return { status: 'permanent', errorType: 'NOT_FOUND', message: 'record no longer found' };
+      return { status: 'locked' };
     },
 
     lastOwnWrites({ object, recordId, fields, since }) {
       return deps.store.audit.lastOwnWrites(object, recordId, fields, since);
     },
 
-    settleRecord({ workflowId, batchId, resolution }) {
-      return deps.store.batches.settle(workflowId, batchId, resolution);
+    async settleRecord({ workflowId, batchId, resolution, object, recordId }) {
+      await deps.store.batches.settle(workflowId, batchId, resolution);
+      if (object && recordId) await deps.store.watchers.forget(object, recordId);
     },
 
     async recordDecision(d) {

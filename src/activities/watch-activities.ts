@@ -1,84 +1,125 @@
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import pLimit from 'p-limit';
-import { lockChangedSignal, type WatchActivities } from '../contracts/lock-watch';
-import type { RecordSnapshot } from '../contracts/record-activities';
-import { recordWorkflows, type WaitingRecord } from '../operations';
+import { lockChangedSignal, type LockNews, type WatchActivities } from '../contracts/lock-watch';
 import type { Logger } from '../logger';
+import type { SyncMetrics } from '../metrics';
+import type { WaitingRecordRow, WatcherRead } from '../store/lock-watchers';
 import type { Store } from '../store/store';
 import type { VaultClient } from '../vault/client';
-import { isLockedState, type VaultDialect } from '../vault/dialect';
-import { snapshotOf } from './record-snapshot';
+import { isLockedState } from '../vault/dialect';
+import { MAX_IDS_PER_QUERY } from '../vault/vql';
 import { asActivityFailure } from './activity-failures';
 
 export interface WatchActivityDeps {
   /** Direct: the watcher's reads are full queries of 1,000 ids already. */
   vault: VaultClient;
-  dialect: VaultDialect;
   temporal: Client;
   store: Store;
   logger: Logger;
-  /** The fields batches write: read for the records found unlocked. */
-  fields: string[];
-  /** This worker process's own task queue (see WatchTick.taskQueue), where it runs one. */
-  ownTaskQueue?: string;
+  metrics: SyncMetrics;
 }
 
+/** Lock-endpoint reads and signals in flight at once. */
 const CONCURRENCY = 50;
 
+/** What the watcher saw of one record: the news to tell, and the state as the store keeps it (a lock is part of it). */
+interface Seen {
+  row: WaitingRecordRow;
+  news: Omit<LockNews, 'tickAt'>;
+  seenState: string;
+}
+
+/** A record's news from its state__v alone: gone, or its state and whether that state locks it. */
+const stateNews = (state: string | undefined, locked: (state: string) => boolean): Omit<LockNews, 'tickAt'> =>
+  state === undefined ? { found: false, locked: false } : { found: true, state, locked: locked(state) };
+
 export function createWatchActivities(deps: WatchActivityDeps): WatchActivities {
+  const dialect = deps.vault.dialect;
+
+  /** Where state__v says unlocked, the customer dialect's lock endpoint may still say locked: part of the state seen. */
+  async function withLock(object: string, seen: Seen): Promise<Seen> {
+    const lock = await deps.vault.readLock(object, seen.row.recordId);
+    if (!lock.locked) return seen;
+    const news = { ...seen.news, locked: true, lockedBy: lock.lockedBy };
+    return { ...seen, news, seenState: `${seen.seenState} (locked)` };
+  }
+
+  /** Reads one page of waiting records (one query), tells those whose state changed, and notes the reads. */
+  async function watchPage(object: string, page: WaitingRecordRow[], tickAt: number) {
+    const states = new Map(
+      (
+        await deps.vault.readStates(
+          object,
+          page.map((r) => r.recordId),
+          [],
+        )
+      ).map((s) => [s.id, s.state]),
+    );
+    const limit = pLimit(CONCURRENCY);
+    const failures: string[] = [];
+    const seen = await Promise.all(
+      page.map(async (row): Promise<Seen | undefined> => {
+        const news = stateNews(states.get(row.recordId), (state) => isLockedState(dialect, state));
+        const first = { row, news, seenState: news.state ?? '(gone)' };
+        if (!news.found || news.locked || !dialect.lockEndpoint) return first;
+        // A record whose lock endpoint fails is passed over this tick; the others go on.
+        return limit(() => withLock(object, first)).catch((err: Error) => {
+          failures.push(`${row.recordId}: ${err.message}`);
+          return undefined;
+        });
+      }),
+    );
+    const read = seen.filter((s): s is Seen => s !== undefined);
+    const changed = read.filter((s) => s.seenState !== s.row.toldState);
+    // Every signal settles before the tick goes on: none of this attempt arrives after a later attempt's.
+    const sent = await Promise.allSettled(
+      changed.map((s) =>
+        limit(() =>
+          deps.temporal.workflow
+            .getHandle(s.row.workflowId)
+            .signal(lockChangedSignal, { tickAt, ...s.news })
+            .catch((err) => {
+              if (!(err instanceof WorkflowNotFoundError)) throw err; // ended since it was listed
+            }),
+        ),
+      ),
+    );
+    const told = new Set(changed.filter((_, i) => sent[i].status === 'fulfilled'));
+    sent.forEach((r, i) => {
+      if (r.status === 'rejected') failures.push(`${changed[i].row.recordId}: signal: ${(r.reason as Error).message}`);
+    });
+    const reads = read.map((s): WatcherRead => ({
+      recordId: s.row.recordId,
+      state: s.seenState,
+      ...(told.has(s) ? { told: s.seenState } : {}),
+    }));
+    await deps.store.watchers.noteReads(object, reads);
+    if (failures.length) {
+      deps.metrics.watcherSkipped(failures.length);
+      deps.logger.warn('lock watcher passed over records this tick', { object, records: failures.slice(0, 20) });
+    }
+    const unlocked = [...told].filter((s) => s.news.found && !s.news.locked).length;
+    return { told: told.size, unlocked, skipped: failures.length };
+  }
+
   return {
     async watchLocks({ object, tickAt, tickSeconds }) {
       return asActivityFailure(async () => {
-        const waiting = await recordWorkflows(deps.temporal, { object, state: 'waiting-for-unlock', running: true });
-        const ids = waiting.map((w) => w.recordId);
-        const states = new Map((await deps.vault.readStates(object, ids, [])).map((s) => [s.id, s.state]));
-        const locked = (state: string | undefined) => state !== undefined && isLockedState(deps.dialect, state);
-        const changed = waiting.filter(
-          (w) => !locked(states.get(w.recordId)) || states.get(w.recordId) !== w.vaultState,
-        );
-        // The values of those that are no longer locked, read together: what their conflict guard checks.
-        const unlocked = changed.filter((w) => !locked(states.get(w.recordId)));
-        const read = await deps.vault.readStates(
-          object,
-          unlocked.map((w) => w.recordId),
-          deps.fields,
-        );
-        const values = new Map(read.map((s) => [s.id, s]));
-        // Calls to Vault (the customer dialect's lock endpoint) and Temporal, a few dozen at once.
-        const limit = pLimit(CONCURRENCY);
-        const readLock = (id: string) => limit(() => deps.vault.readLock(object, id));
-        const changes: [WaitingRecord, RecordSnapshot][] = await Promise.all(
-          changed.map(async (w): Promise<[WaitingRecord, RecordSnapshot]> => {
-            const state = states.get(w.recordId);
-            if (locked(state)) return [w, { found: true, state, values: {}, locked: true }];
-            return [w, await snapshotOf(values.get(w.recordId), deps.dialect, readLock)];
-          }),
-        );
-        const tick = {
-          at: tickAt,
-          expected: unlocked.length,
-          ...(deps.ownTaskQueue ? { taskQueue: deps.ownTaskQueue } : {}),
-        };
-        await Promise.all(
-          changes.map(([w, snapshot]) =>
-            limit(() =>
-              deps.temporal.workflow
-                .getHandle(w.workflowId)
-                .signal(lockChangedSignal, { snapshot, tick })
-                .catch((err) => {
-                  if (!(err instanceof WorkflowNotFoundError)) throw err; // ended since it was listed
-                }),
-            ),
-          ),
-        );
-        await deps.store.watchers.ticked(object, tickSeconds, waiting.length, changes.length);
-        deps.logger.info('lock watcher tick', {
-          object,
-          waiting: waiting.length,
-          told: changes.length,
-          unlocked: tick.expected,
-        });
-        return { waiting: waiting.length, told: changes.length, unlocked: tick.expected };
+        const totals = { waiting: 0, told: 0, unlocked: 0, skipped: 0 };
+        // The waiting records come from the store, a page of 1,000 at a time: memory stays flat at any count.
+        for (let after = ''; ;) {
+          const page = await deps.store.watchers.waitingPage(object, after, MAX_IDS_PER_QUERY);
+          if (!page.length) break;
+          const done = await watchPage(object, page, tickAt);
+          totals.waiting += page.length;
+          totals.told += done.told;
+          totals.unlocked += done.unlocked;
+          totals.skipped += done.skipped;
+          after = page[page.length - 1].recordId;
+        }
+        await deps.store.watchers.ticked(object, tickSeconds, totals.waiting, totals.told);
+        deps.logger.info('lock watcher tick', { object, ...totals });
+        return totals;
       });
     },
   };

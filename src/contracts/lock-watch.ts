@@ -2,8 +2,8 @@ import { defineSignal } from '@temporalio/workflow';
 import type { RecordSnapshot } from './record-activities';
 
 // The lock watcher: one workflow per object that reads the state of every waiting record on each tick, in queries
-// of 1,000 ids, and tells only the records whose state changed. Waiting records then cost no workflow task a tick,
-// and the values of those it finds unlocked are read together too (one more query per 1,000 of them).
+// of 1,000 ids, and tells only the records whose state changed. Waiting records then cost no workflow task a tick.
+// Its word is a trigger, never the conflict guard's evidence: a record told of an unlock reads again as it writes.
 
 export const LOCK_WATCHER_TYPE = 'capaLockWatcherWorkflow';
 export const lockWatcherId = (object: string) => `capa-lock-watcher:${object}`;
@@ -14,45 +14,55 @@ export interface LockWatcherInput {
   tickSeconds: number;
 }
 
-/** The tick a watcher's signal comes from: the records it finds unlocked read and write together. */
+/**
+ * What the watcher tells a waiting record whose Vault state changed since it last told it: only a trigger. The
+ * record reads Vault again, in the same activity as its write (guardedWrite), before it writes anything.
+ */
+export interface LockNews {
+  tickAt: number;
+  /** False: the record is gone from Vault. */
+  found: boolean;
+  state?: string;
+  /** Locked by its state, or (customer dialect) by the lock endpoint. */
+  locked: boolean;
+  lockedBy?: string;
+}
+
+/** The watcher's word before GUARDED_WRITES (runs started earlier replay it): its tick, for the writes it grouped. */
 export interface WatchTick {
   at: number;
-  /** How many records this tick found unlocked: their writes go out once that many have come (or quiet falls). */
   expected: number;
-  /**
-   * The task queue of the worker process that ran the tick, where the records it found unlocked send their writes:
-   * one process's coalescer sees them all, however many workers run.
-   */
   taskQueue?: string;
 }
 
-/**
- * What the watcher read of one waiting record that changed: gone from Vault, locked in another state, or unlocked
- * with the values it holds (the conflict guard's read: the record writes on it without reading again).
- */
+/** The watcher's word before GUARDED_WRITES: a read that the record wrote on. */
 export interface LockChange {
   snapshot: RecordSnapshot;
   tick: WatchTick;
 }
 
-export const lockChangedSignal = defineSignal<[LockChange]>('lockChanged');
+export const isLockNews = (change: LockNews | LockChange): change is LockNews => !('snapshot' in change);
+
+export const lockChangedSignal = defineSignal<[LockNews | LockChange]>('lockChanged');
 
 export interface WatchActivities {
   /**
-   * One tick of an object's lock watcher: reads the state of every waiting record in queries of 1,000 ids and tells
-   * only the records to act on: gone from Vault, unlocked (they read and write now), or in another locked state than
-   * they last saw (they show it). The others cost nothing this tick.
+   * One tick of an object's lock watcher: lists the waiting records from the store, reads their states in queries of
+   * 1,000 ids, and tells only those whose state changed since it last told them (gone, unlocked, another lock). A
+   * record whose lock endpoint fails is passed over this tick (logged and counted); the others are read and told.
    */
   watchLocks(input: { object: string; tickAt: number; tickSeconds: number }): Promise<{
     waiting: number;
     told: number;
     unlocked: number;
+    /** Records passed over this tick (their lock endpoint failed, or a signal did). */
+    skipped?: number;
   }>;
 }
 
 /**
- * A watcher that ticked within this many of its intervals, and a minute more (a tick's own reads and signals take
- * seconds), covers the waiting records: they need not read.
+ * A record the watcher read within this many of its intervals, and a minute more (a tick's own reads and signals
+ * take seconds), need not read Vault itself when its timer wakes it.
  */
 export const WATCHER_HEALTHY_TICKS = 3;
 export const WATCHER_SLACK_SECONDS = 60;

@@ -34,6 +34,44 @@ export interface ApplyChangeInput {
   actor: Actor;
 }
 
+/**
+ * A waiting record's write: read Vault, run the conflict guard (for the integration; an operator's force passes it)
+ * and write, in one activity, seconds apart at most. The records that come within a short window share the read and
+ * the bulk update, and their audit entries are stored together.
+ */
+export interface GuardedWriteInput {
+  object: string;
+  recordId: string;
+  batchId: string;
+  /** The values to write, and those the batch saw (the guard's baseline). */
+  desired: FieldValues;
+  baseline: FieldValues;
+  sourceTimestamp: string;
+  /** capa-sync's own writes since this time are not a reviewer's edit (see ownWrites). */
+  ownWritesSince: string;
+  actor: Actor;
+  /**
+   * A timer woke the record: read nothing where the lock watcher read it since this time (ms), or where the record's
+   * own last read (`ownReadAt`, ms) is as recent and the watcher ticks (it reads the record from now on).
+   */
+  unlessReadSince?: number;
+  ownReadAt?: number;
+}
+
+export type GuardedWriteResult =
+  /** The watcher read the record lately: nothing was read here. */
+  | { status: 'watched' }
+  | { status: 'not-found' }
+  | { status: 'locked'; state: string; lockedBy?: string }
+  /** A person changed these fields since the batch saw them: nothing was written. */
+  | { status: 'conflict'; state: string; fields: string[]; values: FieldValues }
+  /**
+   * Vault holds the values now: `changed` where this write changed any. `stale`: fields left out because Vault holds
+   * a newer value capa-sync wrote itself.
+   */
+  | { status: 'written'; state: string; changed: boolean; stale: string[] }
+  | { status: 'permanent'; state: string; errorType?: string; message?: string };
+
 /** The newest value capa-sync wrote to a field, from the audit trail. */
 export interface OwnWrite {
   value: FieldValue;
@@ -82,13 +120,21 @@ export interface RecordActivities {
     tick?: ReadTick;
     unlessWatched?: boolean;
   }): Promise<RecordSnapshot>;
-  /** `tick`: the watcher's tick, so that the records it found unlocked share bulk updates. */
+  /** Read, guard and write together (see GuardedWriteInput). */
+  guardedWrite(input: GuardedWriteInput): Promise<GuardedWriteResult>;
+  /** Before GUARDED_WRITES (runs started earlier): a write of values read by an earlier activity, guarded again. */
   applyChange(input: ApplyChangeInput & { tick?: ReadTick }): Promise<WriteOutcome>;
   sendRecordAlert(alert: RecordAlert): Promise<void>;
   /** Appends the decision to the audit trail and signs the chain's head after it. */
   recordDecision(input: DecisionInput): Promise<AuditAnchor>;
   /** Notes in the store what the record workflow finally did with the batch rows handed to it. */
-  settleRecord(input: { workflowId: string; batchId: string; resolution: string }): Promise<void>;
+  settleRecord(input: {
+    workflowId: string;
+    batchId: string;
+    resolution: string;
+    object?: string;
+    recordId?: string;
+  }): Promise<void>;
   /** The newest value capa-sync wrote to each of the fields since the given time, from the audit trail. */
   lastOwnWrites(input: {
     object: string;

@@ -1,4 +1,4 @@
-import type { LockChange } from './lock-watch';
+import type { LockChange, LockNews } from './lock-watch';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AuditAnchor } from './audit-anchor';
 import type { DecisionOrigin } from './decisions';
@@ -110,8 +110,12 @@ export interface CarriedState {
   nextCheck?: number;
   /** The object's lock watcher reads this record's state on its ticks (as last seen): it wakes only when told. */
   watched?: boolean;
-  /** What the watcher last told, not yet acted on. */
+  /** What the watcher last told, not yet acted on (a trigger). */
+  told?: LockNews;
+  /** Before GUARDED_WRITES: what the watcher last told, with its read. */
   lockChange?: LockChange;
+  /** Check at once, without the watcher's word: new values to write, or newer values came during a write. */
+  recheck?: boolean;
   attempts: number;
   decisions: DecisionRecord[];
   pending: PendingOperation[];

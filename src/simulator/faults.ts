@@ -29,6 +29,8 @@ export interface FaultConfig {
   latencyMs: number;
   /** Faults for the next calls, in order, before any random ones. */
   next: FaultKind[];
+  /** Records whose lock endpoint (customer dialect) answers HTTP 500, every time. */
+  failingLocks: string[];
 }
 
 export type FaultKind =
@@ -52,6 +54,7 @@ export const NO_FAULTS: FaultConfig = {
   burstDelayMs: 500,
   latencyMs: 0,
   next: [],
+  failingLocks: [],
 };
 
 /** A small seeded PRNG (mulberry32) so that fault runs can be repeated exactly. */

@@ -419,6 +419,7 @@ export class VaultSimulator {
   private lock(id: string): Reply {
     if (this.options.dialect !== 'customer')
       throw new HttpError(404, 'MALFORMED_URL', 'no lock endpoint in the documented API');
+    if (this.faults.failingLocks.includes(id)) throw new HttpError(500, 'EXCEPTION', `lock of ${id} failed`);
     const rec = this.store.read(id);
     if (!rec) return { status: 200, body: failure('INVALID_DATA', `record ${id} not found`) };
     const locked = this.store.isLocked(rec);

@@ -10,6 +10,16 @@ export interface ScriptedUnlock {
   toState: string;
   /** ...after a reviewer edited these fields by hand during the review. */
   edit?: { fields: FieldValues; user: string };
+  /** A reviewer's edit this long after the integration's first read of the record unlocked (an edit after the read). */
+  editAfterRead?: { afterMs: number; fields: FieldValues; user: string };
+}
+
+/** An edit due after the integration read the record unlocked: armed by that read, made once due. */
+interface LateEdit {
+  afterMs: number;
+  atMs?: number;
+  fields: FieldValues;
+  user: string;
 }
 
 export interface SimRecord {
@@ -20,6 +30,7 @@ export interface SimRecord {
   lockedBy?: string;
   lockedSince?: string;
   unlock?: ScriptedUnlock;
+  lateEdit?: LateEdit;
   reads: number;
 }
 
@@ -72,23 +83,32 @@ export class VaultStore {
   /** Looks a record up, first moving it out of its locked state if its scripted unlock is due. */
   get(id: string): SimRecord | undefined {
     const rec = this.records.get(id);
+    const now = this.options.now();
     if (rec?.unlock && this.isLocked(rec)) {
       const { atMs, afterReads, toState } = rec.unlock;
-      if ((atMs !== undefined && this.options.now() >= atMs) || (afterReads !== undefined && rec.reads >= afterReads)) {
-        const { edit } = rec.unlock;
+      if ((atMs !== undefined && now >= atMs) || (afterReads !== undefined && rec.reads >= afterReads)) {
+        const { edit, editAfterRead } = rec.unlock;
         if (edit) this.write(rec, Object.entries(edit.fields), edit.user, 'manual-edit');
         this.moveState(rec, toState);
+        if (editAfterRead) rec.lateEdit = { ...editAfterRead };
       }
+    }
+    if (rec?.lateEdit?.atMs !== undefined && now >= rec.lateEdit.atMs) {
+      this.write(rec, Object.entries(rec.lateEdit.fields), rec.lateEdit.user, 'manual-edit');
+      rec.lateEdit = undefined;
     }
     return rec;
   }
 
-  /** A read by the integration (counts towards unlocks scripted "after N reads"). */
+  /** A read by the integration (counts towards unlocks scripted "after N reads", arms an edit after the read). */
   read(id: string): SimRecord | undefined {
     const rec = this.get(id);
     if (rec) {
       rec.reads++;
-      return this.get(id);
+      const after = this.get(id)!;
+      if (after.lateEdit && after.lateEdit.atMs === undefined && !this.isLocked(after))
+        after.lateEdit.atMs = this.options.now() + after.lateEdit.afterMs;
+      return after;
     }
     return undefined;
   }

@@ -207,10 +207,11 @@ export class AuditTrail {
   constructor(private readonly db: Session) {}
 
   /**
-   * Appends one write's or decision's entries (in the store's unit of work when called in one). Each is audited
-   * once: entries the write already has (a retried or zombie attempt) are left out, and unique keys back that up.
+   * Appends writes' or decisions' entries (in the store's unit of work when called in one), each under its own
+   * `writeId` or the one given. Each is audited once: entries their write already has (a retried or zombie attempt)
+   * are left out, and unique keys back that up.
    */
-  async append(entries: AuditEntry[], writeId: string): Promise<void> {
+  async append(entries: AuditEntry[], writeId?: string): Promise<void> {
     if (entries.length) await this.db.transaction((tx) => appendChained(tx, entries, writeId));
   }
 
@@ -371,18 +372,23 @@ export class AuditTrail {
   }
 }
 
-async function appendChained(db: Session, entries: AuditEntry[], writeId: string): Promise<void> {
+async function appendChained(db: Session, entries: AuditEntry[], writeId?: string): Promise<void> {
   await db.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
-  const keyOf = (recordId: string | null | undefined, field: string | null | undefined) =>
-    `${recordId ?? ''}/${field ?? '(decision)'}`;
-  const { rows: done } = await db.query<{ record_id: string | null; field: string | null }>(
-    'SELECT record_id, field FROM audit_entries WHERE write_id = $1',
-    [writeId],
+  const keyOf = (write: string, recordId: string | null | undefined, field: string | null | undefined) =>
+    `${write}|${recordId ?? ''}/${field ?? '(decision)'}`;
+  const withIds = entries.map((e) => {
+    const id = e.writeId ?? writeId;
+    if (!id) throw new Error('an audit entry needs the write it belongs to');
+    return { ...e, writeId: id, time: new Date(e.time).toISOString() };
+  });
+  const { rows: done } = await db.query<{ write_id: string; record_id: string | null; field: string | null }>(
+    'SELECT write_id, record_id, field FROM audit_entries WHERE write_id = ANY($1)',
+    [[...new Set(withIds.map((e) => e.writeId))]],
   );
-  const audited = new Set(done.map((r) => keyOf(r.record_id, r.field)));
-  const fresh = entries
-    .filter((e) => !audited.has(keyOf(e.recordId, e.kind === 'write' ? e.field : undefined)))
-    .map((e) => ({ ...e, writeId, time: new Date(e.time).toISOString() }));
+  const audited = new Set(done.map((r) => keyOf(r.write_id, r.record_id, r.field)));
+  const fresh = withIds.filter(
+    (e) => !audited.has(keyOf(e.writeId, e.recordId, e.kind === 'write' ? e.field : undefined)),
+  );
   if (!fresh.length) return;
   const { rows: last } = await db.query<{ hash: string }>('SELECT hash FROM audit_entries ORDER BY seq DESC LIMIT 1');
   let prev = last[0]?.hash ?? GENESIS;

@@ -146,6 +146,7 @@ export async function ensureDatabase(ownerUrl: string, runtimeUrl?: string): Pro
   const name = decodeURIComponent(target.pathname.slice(1));
   target.pathname = '/postgres';
   const admin = new Client({ connectionString: target.toString() });
+  admin.on('error', () => undefined); // a connection lost mid-query fails that query: the start reports it
   await admin.connect();
   try {
     const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);

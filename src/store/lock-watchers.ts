@@ -8,7 +8,25 @@ export interface WatcherTick {
   current: boolean;
 }
 
-/** Each object's lock watcher's last tick, in the store: a waiting record reads Vault itself only if it is stale. */
+/** A waiting record as the store lists it for its object's lock watcher. */
+export interface WaitingRecordRow {
+  recordId: string;
+  workflowId: string;
+  /** The Vault state the watcher last told the record (or the batch saw locked when it handed it over); else none. */
+  toldState?: string;
+}
+
+/** What the watcher read of one record this tick; `told` where it told the record (a change). */
+export interface WatcherRead {
+  recordId: string;
+  state?: string;
+  told?: string;
+}
+
+/**
+ * Each object's lock watcher in the store: its last tick, and per waiting record the tick that last read it and the
+ * state it last told the record. A waiting record reads Vault itself only when the watcher has not read it lately.
+ */
 export class LockWatchers {
   constructor(private readonly db: Session) {}
 
@@ -32,8 +50,67 @@ export class LockWatchers {
     return r && { tickedAt: r.ticked_at.toISOString(), waiting: r.waiting, told: r.told, current: r.current };
   }
 
-  /** Whether the object's watcher ticks: its waiting records need not read Vault themselves. */
+  /** Whether the object's watcher ticks: it will read the records handed to it. */
   async covers(object: string): Promise<boolean> {
     return (await this.last(object))?.current ?? false;
+  }
+
+  /**
+   * The object's records waiting in a record workflow, from their batch rows (not from Temporal's visibility, which
+   * lags and may miss one), ordered by id: the page after `after`.
+   */
+  async waitingPage(object: string, after: string, limit: number): Promise<WaitingRecordRow[]> {
+    const { rows } = await this.db.query<{ record_id: string; workflow_id: string; told_state: string | null }>(
+      `SELECT DISTINCT ON (r.record_id) r.record_id, r.workflow_id, w.told_state
+       FROM batch_rows r JOIN batches b ON b.batch_id = r.batch_id
+       LEFT JOIN watched_records w ON w.object = b.object AND w.record_id = r.record_id
+       WHERE b.object = $1 AND r.outcome = 'waiting' AND r.resolution IS NULL AND r.record_id > $2
+       ORDER BY r.record_id, b.created_at DESC
+       LIMIT $3`,
+      [object, after, limit],
+    );
+    return rows.map((r) => ({
+      recordId: r.record_id,
+      workflowId: r.workflow_id,
+      ...(r.told_state === null ? {} : { toldState: r.told_state }),
+    }));
+  }
+
+  /** Notes this tick's reads of records (one statement for them all): when, what state, and what was told. */
+  async noteReads(object: string, reads: WatcherRead[]): Promise<void> {
+    if (!reads.length) return;
+    await this.db.query(
+      `INSERT INTO watched_records (object, record_id, read_at, vault_state, told_state)
+       SELECT $1, r, now(), s, t FROM unnest($2::text[], $3::text[], $4::text[]) AS x(r, s, t)
+       ON CONFLICT (object, record_id) DO UPDATE SET read_at = now(), vault_state = EXCLUDED.vault_state,
+         told_state = coalesce(EXCLUDED.told_state, watched_records.told_state)`,
+      [object, reads.map((r) => r.recordId), reads.map((r) => r.state ?? null), reads.map((r) => r.told ?? null)],
+    );
+  }
+
+  /** Whether the watcher read the record since the given time. */
+  async readSince(object: string, recordId: string, since: Date): Promise<boolean> {
+    const { rows } = await this.db.query(
+      'SELECT 1 FROM watched_records WHERE object = $1 AND record_id = $2 AND read_at >= $3',
+      [object, recordId, since],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Records whose write Vault refused as locked though they read unlocked: the watcher tells them again at its next
+   * tick (it tells only a state other than the one it told), so that they try again a tick later.
+   */
+  async untell(object: string, recordIds: string[]): Promise<void> {
+    if (!recordIds.length) return;
+    await this.db.query('UPDATE watched_records SET told_state = NULL WHERE object = $1 AND record_id = ANY($2)', [
+      object,
+      recordIds,
+    ]);
+  }
+
+  /** A record whose workflow ended: the watcher no longer tracks it. */
+  async forget(object: string, recordId: string): Promise<void> {
+    await this.db.query('DELETE FROM watched_records WHERE object = $1 AND record_id = $2', [object, recordId]);
   }
 }

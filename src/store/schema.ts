@@ -171,6 +171,31 @@ export const MIGRATIONS: string[] = [
     told integer NOT NULL
   );
   `,
+  `
+  -- Each waiting record as its object's lock watcher last read it: when (a record whose last read is older reads
+  -- Vault itself), the state it saw, and the state it last told the record (it tells only a change).
+  CREATE TABLE watched_records (
+    object text NOT NULL,
+    record_id text NOT NULL,
+    read_at timestamptz NOT NULL,
+    vault_state text,
+    told_state text,
+    PRIMARY KEY (object, record_id)
+  );
+  -- The watcher lists an object's waiting records from their batch rows, a page of ids at a time.
+  CREATE INDEX batch_rows_waiting_records ON batch_rows (record_id) WHERE outcome = 'waiting' AND resolution IS NULL;
+
+  -- A record workflow's write, saved with the values Vault held just before it and before it is sent: an attempt
+  -- that died after Vault took the write leaves it here, and the retry audits it with these values.
+  CREATE TABLE write_intents (
+    write_id text PRIMARY KEY,
+    attempt integer NOT NULL,
+    record_id text NOT NULL,
+    field_values jsonb NOT NULL,
+    values_before jsonb NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+  );
+  `,
 ];
 
 /**
@@ -184,6 +209,7 @@ export const runtimeGrants = (role: string): string[] => {
     `GRANT USAGE ON SCHEMA public TO ${r}`,
     `GRANT SELECT ON schema_migrations TO ${r}`,
     `GRANT SELECT, INSERT, UPDATE ON batches, batch_rows, batch_pages, lock_watchers TO ${r}`,
+    `GRANT SELECT, INSERT, UPDATE, DELETE ON watched_records, write_intents TO ${r}`,
     `GRANT SELECT, INSERT ON batch_running_records, staged_sources, staged_source_chunks, sent_alerts,
        audit_entries, audit_anchors TO ${r}`,
   ];

@@ -24,11 +24,18 @@ function transactionOn(client: PoolClient): Transaction {
   return tx;
 }
 
+/**
+ * A connection that dies while checked out (a database restart mid-transaction) emits 'error': without a listener
+ * that would end the process. Its queries fail on their own, and the activity that ran them is retried.
+ */
+const ignoreLostConnection = () => undefined;
+
 export function poolSession(pool: Pool): Session {
   return {
     query: (text, values) => pool.query(text, values),
     async transaction(work) {
       const client = await pool.connect();
+      client.on('error', ignoreLostConnection);
       try {
         await client.query('BEGIN');
         const result = await work(transactionOn(client));
@@ -38,6 +45,7 @@ export function poolSession(pool: Pool): Session {
         await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
+        client.off('error', ignoreLostConnection);
         client.release();
       }
     },

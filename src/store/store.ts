@@ -6,14 +6,16 @@ import { SentAlerts } from './sent-alerts';
 import { LockWatchers } from './lock-watchers';
 import { type Session, poolSession } from './session';
 import { StagedSources } from './staged-sources';
+import { WriteIntents } from './write-intents';
 
-/** capa-sync's shared state in PostgreSQL: batches and their rows, the audit trail, the alerts sent, the watchers' ticks. */
+/** capa-sync's shared state in PostgreSQL: batches and their rows, the audit trail, the alerts sent, the watchers' reads, the writes in flight. */
 export interface StoreOperations {
   batches: BatchStore;
   staged: StagedSources;
   audit: AuditTrail;
   sentAlerts: SentAlerts;
   watchers: LockWatchers;
+  intents: WriteIntents;
 }
 
 export interface Store extends StoreOperations {
@@ -29,6 +31,7 @@ function operationsOn(db: Session): StoreOperations {
     audit: new AuditTrail(db),
     sentAlerts: new SentAlerts(db),
     watchers: new LockWatchers(db),
+    intents: new WriteIntents(db),
   };
 }
 

@@ -4,120 +4,79 @@ interface Pending<Item, Result> {
   reject: (error: unknown) => void;
 }
 
-interface Group<Item, Result> {
-  queue: Pending<Item, Result>[];
-  timer?: NodeJS.Timeout;
-  quiet?: NodeJS.Timeout;
-  firstArrival: number;
-}
-
 export interface CoalescerOptions<Item, Result> {
-  /** An unscheduled request goes out once no caller has joined for this long... */
-  windowMs: number;
-  /** ...or this long after its first caller, whichever comes first (default 20 windows); a tick's always waits it. */
-  maxDelayMs?: number;
-  /** A tick's group also goes out once no caller has joined for this long (its callers have all come, or won't). */
-  tickQuietMs?: number;
-  maxPerRequest: number;
-  /** Items with the same key never share a request (e.g. two updates of one record). */
+  /** A group goes out once nobody has joined it for this long... */
+  quietMs: number;
+  /** ...or this long after its first member came, whichever is first: nobody waits longer. */
+  maxHoldMs: number;
+  /** ...or at once when it is full. */
+  maxPerGroup: number;
+  /** Items with the same key never share a group (e.g. two writes of one record): the later waits for the next. */
   keyOf?: (item: Item) => string;
-  /** Sends one request; returns one result per item, in order. */
+  /** Handles one group; returns one result per item, in order. */
   send: (items: Item[]) => Promise<Result[]>;
 }
 
 /**
- * Merges items submitted by concurrent callers into as few requests as the limits allow, and hands each caller
- * exactly its own items' results. Requests of one flush go out in order, so a later update of a record never
- * overtakes an earlier one. Hand-written because this merge is the product: it is what makes 5,000 waiting records
- * cost five Vault queries a tick.
- *
- * Callers may name the tick they belong to (wall-clock-aligned polling, or the lock watcher's tick). A tick's
- * callers arrive spread over seconds on a busy worker, with gaps longer than any quiet window, so a tick's group is
- * not closed by the quiet window: it goes out once as many callers have come as the tick expects (the watcher says
- * how many it told; else as many as came at the previous tick), once it fills a request, after `tickQuietMs` of
- * quiet where set, or at its deadline, whichever is first.
+ * Merges items submitted by concurrent callers into groups by a short time window, and hands each caller exactly its
+ * own item's result. Groups are handled one after another, so a later write of a record never overtakes an earlier
+ * one. The window is short and bounded: what a group reads before it writes is seconds old at most.
  */
 export class Coalescer<Item, Result> {
-  private readonly groups = new Map<string, Group<Item, Result>>();
-  /** The newest tick seen, how many items came for it, and how many came for the tick before it. */
-  private tick = { at: -Infinity, count: 0, expected: 0 };
+  private queue: Pending<Item, Result>[] = [];
+  private quiet?: NodeJS.Timeout;
+  private hold?: NodeJS.Timeout;
+  private sending: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: CoalescerOptions<Item, Result>) {}
 
-  private get maxDelayMs(): number {
-    return this.options.maxDelayMs ?? this.options.windowMs * 20;
-  }
-
-  submit(items: Item[], tick?: { at: number; expected?: number }): Promise<Result[]> {
-    const groupKey = tick === undefined ? 'unscheduled' : `tick ${tick.at}`;
-    let group = this.groups.get(groupKey);
-    const now = Date.now();
-    if (!group) this.groups.set(groupKey, (group = { queue: [], firstArrival: now }));
-    const promises = items.map(
-      (item) => new Promise<Result>((resolve, reject) => group.queue.push({ item, resolve, reject })),
-    );
-    // Counted first: a caller that fills a request is one of its tick's callers too.
-    const tickComplete = tick !== undefined && this.completes(tick, items);
-    if (group.queue.length >= this.options.maxPerRequest || tickComplete) {
-      this.flush(groupKey);
-    } else if (tick === undefined) {
-      clearTimeout(group.timer);
-      const deadline = group.firstArrival + this.maxDelayMs;
-      group.timer = setTimeout(
-        () => this.flush(groupKey),
-        Math.max(0, Math.min(this.options.windowMs, deadline - now)),
-      );
-    } else {
-      group.timer ??= setTimeout(() => this.flush(groupKey), this.maxDelayMs);
-      const { tickQuietMs } = this.options;
-      if (tickQuietMs !== undefined) {
-        clearTimeout(group.quiet);
-        group.quiet = setTimeout(() => this.flush(groupKey), tickQuietMs);
-      }
+  submit(item: Item): Promise<Result> {
+    const result = new Promise<Result>((resolve, reject) => this.queue.push({ item, resolve, reject }));
+    if (this.queue.length >= this.options.maxPerGroup) this.flush();
+    else {
+      clearTimeout(this.quiet);
+      this.quiet = setTimeout(() => this.flush(), this.options.quietMs);
+      this.hold ??= setTimeout(() => this.flush(), this.options.maxHoldMs);
     }
-    return Promise.all(promises);
+    return result;
   }
 
-  /** Counts a tick's items; true when they just reached the count the tick expects. */
-  private completes(tick: { at: number; expected?: number }, items: Item[]): boolean {
-    if (tick.at > this.tick.at) this.tick = { at: tick.at, count: 0, expected: tick.expected ?? this.tick.count };
-    if (tick.at !== this.tick.at) return false; // a late caller of an earlier tick
-    const before = this.tick.count;
-    this.tick.count += items.length;
-    return before < this.tick.expected && this.tick.count >= this.tick.expected;
+  private flush(): void {
+    clearTimeout(this.quiet);
+    clearTimeout(this.hold);
+    this.quiet = this.hold = undefined;
+    const { group, rest } = this.split(this.queue);
+    this.queue = [];
+    rest.forEach((p) => this.requeue(p));
+    if (group.length) this.sending = this.sending.then(() => this.send(group));
   }
 
-  private flush(groupKey: string): void {
-    const group = this.groups.get(groupKey);
-    if (!group) return;
-    this.groups.delete(groupKey);
-    clearTimeout(group.timer);
-    clearTimeout(group.quiet);
-    void this.send(group.queue);
-  }
-
-  private async send(queue: Pending<Item, Result>[]): Promise<void> {
-    for (const request of this.split(queue)) {
-      try {
-        const results = await this.options.send(request.map((p) => p.item));
-        request.forEach((p, i) => p.resolve(results[i]));
-      } catch (err) {
-        request.forEach((p) => p.reject(err));
-      }
-    }
-  }
-
-  private split(queue: Pending<Item, Result>[]): Pending<Item, Result>[][] {
-    const requests: { members: Pending<Item, Result>[]; keys: Set<string> }[] = [];
+  /** One group at most `maxPerGroup`, one item per key; the rest wait for the next group. */
+  private split(queue: Pending<Item, Result>[]) {
+    const keys = new Set<string>();
+    const group: Pending<Item, Result>[] = [];
+    const rest: Pending<Item, Result>[] = [];
     for (const p of queue) {
       const key = this.options.keyOf?.(p.item);
-      let target = requests.find(
-        (r) => r.members.length < this.options.maxPerRequest && (key === undefined || !r.keys.has(key)),
-      );
-      if (!target) requests.push((target = { members: [], keys: new Set() }));
-      target.members.push(p);
-      if (key !== undefined) target.keys.add(key);
+      if (group.length >= this.options.maxPerGroup || (key !== undefined && keys.has(key))) rest.push(p);
+      else {
+        group.push(p);
+        if (key !== undefined) keys.add(key);
+      }
     }
-    return requests.map((r) => r.members);
+    return { group, rest };
+  }
+
+  private requeue(p: Pending<Item, Result>): void {
+    this.submit(p.item).then(p.resolve, p.reject);
+  }
+
+  private async send(group: Pending<Item, Result>[]): Promise<void> {
+    try {
+      const results = await this.options.send(group.map((p) => p.item));
+      group.forEach((p, i) => p.resolve(results[i]));
+    } catch (err) {
+      group.forEach((p) => p.reject(err));
+    }
   }
 }

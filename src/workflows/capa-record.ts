@@ -4,6 +4,7 @@ import {
   TimeoutFailure,
   allHandlersFinished,
   condition,
+  patched,
   proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
@@ -13,6 +14,7 @@ import type { FieldValues } from '../contracts/field-values';
 import type {
   Actor,
   ApplyChangeInput,
+  GuardedWriteResult,
   RecordActivities,
   RecordAlertReason,
   RecordSnapshot,
@@ -21,7 +23,15 @@ import type { WriteOutcome } from '../contracts/write-outcome';
 import { HEARTBEAT_TIMEOUT_MS } from '../contracts/activity-timeouts';
 import { recordSearchAttributes } from '../contracts/search-attributes';
 import { recordDetails } from '../contracts/workflow-descriptions';
-import type { LockChange, WatchTick } from '../contracts/lock-watch';
+import {
+  type LockChange,
+  type LockNews,
+  type WatchTick,
+  isLockNews,
+  WATCHER_HEALTHY_TICKS,
+  WATCHER_SLACK_SECONDS,
+} from '../contracts/lock-watch';
+import { conflictingFields, ownWrites } from '../contracts/conflict-guard';
 import {
   CarriedState,
   DesiredValues,
@@ -37,16 +47,20 @@ import {
 import {
   alertDue,
   conflictDetail,
-  conflictingFields,
   decisionProblem,
   forceOutcome,
   iso,
   nextTickAt,
-  ownWrites,
   safetyCheckAt,
   STILL_LOCKED_AGAIN,
   statusView,
 } from './record-policy';
+
+/**
+ * From this patch on, a waiting record reads, guards and writes in one activity (guardedWrite), the watcher's word
+ * being only a trigger; runs started before replay their earlier steps on the old path (kept below, marked so).
+ */
+export const GUARDED_WRITES = 'guarded-writes';
 
 /**
  * One CAPA record whose update Vault refused because a lifecycle workflow locks it: its state (carried over
@@ -133,15 +147,16 @@ export class CapaRecord {
   }
 
   /**
-   * The lock watcher saw the record's state change: the waiting step acts on it at once. A record that is not
-   * waiting for an unlock (it waits for a decision, or writes) drops it: the watcher listed it a moment too early,
-   * and a read kept for later would be stale. Told again before it acted (a busy worker), it keeps the newest read
-   * and the first tick, whose writes it goes with.
+   * The lock watcher saw the record's state change: the waiting step acts on it at once, reading Vault again before
+   * it writes. A record that is not waiting for an unlock (it waits for a decision, or writes) drops it: the
+   * watcher listed it a moment too early. Told again before it acted, it keeps the newest word.
    */
-  lockChanged(change: LockChange): void {
+  lockChanged(change: LockNews | LockChange): void {
     const s = this.s;
     s.watched = true;
-    if (s.phase === 'waiting-for-unlock') s.lockChange = { ...change, tick: s.lockChange?.tick ?? change.tick };
+    if (s.phase !== 'waiting-for-unlock') return;
+    if (isLockNews(change)) s.told = change;
+    else s.lockChange = { ...change, tick: s.lockChange?.tick ?? change.tick }; // before GUARDED_WRITES
   }
 
   /** Newer values from a later batch; the newest source wins. */
@@ -156,7 +171,10 @@ export class CapaRecord {
     s.baseline = { ...update.baseline, ...s.baseline }; // the first baseline seen for a field is what a reviewer changed
     s.sourceTimestamp = update.sourceTimestamp;
     s.batchId = update.batchId;
-    if (s.needsDecision?.reason === 'conflict') this.setPhase('waiting-for-unlock'); // re-check against the new values
+    if (s.needsDecision?.reason === 'conflict') {
+      this.setPhase('waiting-for-unlock');
+      s.recheck = true; // against the new values, at once
+    }
   }
 
   status(): RecordStatus {
@@ -198,14 +216,13 @@ export class CapaRecord {
   async finish(): Promise<RecordWorkflowInput | undefined> {
     for (const op of this.s.pending.splice(0)) this.answers.set(op.id, `record is already ${this.s.phase}`);
     await condition(allHandlersFinished);
+    const { object, recordId, options } = this.input;
     await this.acts.settleRecord({
-      workflowId: this.workflowId,
-      batchId: this.s.batchId,
-      resolution: this.resolution(),
+      ...{ workflowId: this.workflowId, batchId: this.s.batchId, resolution: this.resolution() },
+      ...{ object, recordId },
     });
     if (!this.late) return undefined;
     const written = this.s.phase === 'applied' ? this.s.desired : {};
-    const { object, recordId, options } = this.input;
     return { object, recordId, options, ...this.late, baseline: { ...this.late.baseline, ...written } };
   }
 
@@ -223,11 +240,86 @@ export class CapaRecord {
   // ---- locked -> wait -> apply --------------------------------------------------------------------------------------
   private async waitingStep(): Promise<void> {
     const s = this.s;
-    const { options, object, recordId } = this.input;
+    const { options } = this.input;
     if (Date.now() - s.waitingSince >= options.maxWaitSeconds * 1000) {
       const hours = Math.round(options.maxWaitSeconds / 3600);
       return this.needDecision('max-wait', [], `still locked after ${hours} h (Vault state ${s.vaultState})`);
     }
+    if (patched(GUARDED_WRITES)) return this.guardedStep();
+    return this.snapshotStep();
+  }
+
+  /**
+   * Acts on the watcher's word, a re-check (new values), or a timer: a new lock state is only shown; anything else
+   * is one guarded write, which reads Vault right before it writes (and, woken by a timer, reads nothing where the
+   * watcher read the record lately).
+   */
+  private async guardedStep(): Promise<void> {
+    const s = this.s;
+    const news = s.told;
+    s.told = undefined;
+    if (news?.found && news.locked) {
+      this.noteState(news.state, news.lockedBy);
+      return this.sleepUntilNextTick();
+    }
+    const byTimer = !news && !s.recheck;
+    s.recheck = false;
+    if (!byTimer) this.setPhase('applying'); // told of an unlock, or new values to write: a write is likely
+    const result = await this.guardedWrite({ kind: 'integration' }, byTimer);
+    if (result.status === 'watched' || news) s.watched = true;
+    else if (byTimer) s.watched = false; // nobody read it lately: it polls by itself until the watcher does again
+    if (result.status === 'watched' || result.status === 'locked') return this.sleepUntilNextTick();
+  }
+
+  /**
+   * One guarded write (guardedWrite: read, guard, write, audit together) and the transition its answer makes. Woken
+   * by a timer (`unlessWatched`), it reads nothing where the watcher or the record itself read Vault lately.
+   */
+  private async guardedWrite(actor: Actor, unlessWatched = false): Promise<GuardedWriteResult> {
+    const s = this.s;
+    const { object, recordId, options } = this.input;
+    const { desired, sourceTimestamp } = s;
+    const lately = Date.now() - (WATCHER_HEALTHY_TICKS * options.tickScheduleSeconds[0] + WATCHER_SLACK_SECONDS) * 1000;
+    const result = await this.acts.guardedWrite({
+      ...{ object, recordId, batchId: s.batchId, desired, baseline: s.baseline, sourceTimestamp, actor },
+      ownWritesSince: this.input.sourceTimestamp,
+      ...(unlessWatched ? { unlessReadSince: lately, ownReadAt: s.lastCheck ?? s.waitingSince } : {}),
+    });
+    if (result.status === 'watched') return result;
+    s.attempts++;
+    s.lastCheck = Date.now();
+    if (result.status === 'not-found') {
+      this.setPhase('failed');
+      await this.alert('not-found', 'record no longer found in Vault');
+      return result;
+    }
+    this.noteState(result.state, result.status === 'locked' ? result.lockedBy : undefined);
+    if (result.status === 'locked') {
+      if (s.phase !== 'waiting-for-unlock') this.setPhase('waiting-for-unlock');
+    } else if (result.status === 'conflict') {
+      const detail = conflictDetail(result.fields, s, result.values);
+      await this.needDecision('conflict', result.fields, `changed by hand during the lock: ${detail}`, result.values);
+    } else if (result.status === 'permanent') {
+      this.setPhase('failed');
+      await this.alert('permanent-failure', `${result.errorType ?? 'error'}: ${result.message ?? ''}`.trim());
+    } else if (s.sourceTimestamp !== sourceTimestamp) {
+      // Newer values came while this write was in flight: they are written next, at once, and what Vault now holds
+      // is our own write, not a reviewer's edit.
+      s.baseline = { ...s.baseline, ...desired };
+      s.recheck = true;
+      this.setPhase('waiting-for-unlock');
+    } else {
+      // Fields where Vault holds newer values of our own are not ours to write any more.
+      s.desired = Object.fromEntries(Object.entries(desired).filter(([f]) => !result.stale.includes(f)));
+      this.setPhase('applied');
+    }
+    return result;
+  }
+
+  /** Before GUARDED_WRITES: the guard ran here on a read made by another activity (runs started before replay it). */
+  private async snapshotStep(): Promise<void> {
+    const s = this.s;
+    const { object, recordId } = this.input;
     const { snapshot, tick } = await this.watchedOrRead();
     if (snapshot.watched) return this.sleepUntilNextTick();
     if (!snapshot.found) {
@@ -264,11 +356,10 @@ export class CapaRecord {
       outcome = 'cancelled';
     } else {
       const afterMaxWait = this.s.needsDecision?.reason === 'max-wait';
-      const result = await this.apply(await this.read(), {
-        kind: 'operator',
-        operator: op.operator,
-        reason: op.reason,
-      });
+      const actor: Actor = { kind: 'operator', operator: op.operator, reason: op.reason };
+      const result = patched(GUARDED_WRITES)
+        ? (this.setPhase('applying'), await this.guardedWrite(actor))
+        : await this.apply(await this.read(), actor);
       outcome = forceOutcome(result);
       if (result.status === 'locked' && afterMaxWait) {
         // The operator wants the change: the wait starts again (reading on its ticks), and so does its alert.
@@ -318,15 +409,20 @@ export class CapaRecord {
 
   /** Notes a read of the record (its own, or the watcher's). */
   private saw(snapshot: RecordSnapshot): RecordSnapshot {
+    this.s.attempts++;
+    this.s.lastCheck = Date.now();
+    this.noteState(snapshot.state, snapshot.lockedBy);
+    return snapshot;
+  }
+
+  /** Notes the record's Vault state (and who locks it): a change is published at once. */
+  private noteState(state: string | undefined, lockedBy: string | undefined): void {
     const s = this.s;
-    s.attempts++;
-    s.lastCheck = Date.now();
-    const changed = snapshot.state !== s.vaultState;
-    s.vaultState = snapshot.state;
-    s.lockedBy = snapshot.lockedBy;
+    const changed = state !== s.vaultState;
+    s.vaultState = state;
+    s.lockedBy = lockedBy;
     // Every step after a read publishes or describes the record (phase change, next tick), with this check's time.
     if (changed) this.publish();
-    return snapshot;
   }
 
   private async apply(snapshot: RecordSnapshot, actor: Actor, tick?: WatchTick): Promise<WriteOutcome> {
@@ -383,7 +479,10 @@ export class CapaRecord {
     const next = s.watched ? safetyCheckAt(now, s.waitingSince, options) : nextTickAt(now, s.attempts, options);
     s.nextCheck = next;
     this.describe();
-    const woken = await condition(() => s.pending.length > 0 || s.lockChange !== undefined, next - now);
+    const woken = await condition(
+      () => s.pending.length > 0 || s.told !== undefined || s.lockChange !== undefined,
+      next - now,
+    );
     if (!woken && !s.watched) this.tickDue = next;
   }
 

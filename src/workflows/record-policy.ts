@@ -1,6 +1,4 @@
-import type { OwnWrite } from '../contracts/record-activities';
-import type { WriteOutcome } from '../contracts/write-outcome';
-import { sameFieldValue, type FieldValues } from '../contracts/field-values';
+import type { FieldValues } from '../contracts/field-values';
 import {
   CarriedState,
   OperatorDecision,
@@ -10,8 +8,7 @@ import {
 } from '../contracts/record-messages';
 
 // The record workflow's decisions as pure functions of its state: unit-tested without a server (see
-// test/record-policy.test.ts), and free of Temporal calls. Two field values are the same by one rule,
-// sameFieldValue (contracts/field-values.ts).
+// test/record-policy.test.ts), and free of Temporal calls. The conflict guard is in contracts/conflict-guard.ts.
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -33,28 +30,6 @@ export function nextTickAt(now: number, attempts: number, options: RecordWorkflo
 export const safetyCheckAt = (now: number, waitingSince: number, options: RecordWorkflowOptions): number =>
   Math.min(now + options.safetyCheckSeconds * 1000, Math.max(now, waitingSince + options.maxWaitSeconds * 1000));
 
-/** Fields a person changed since the batch saw them, to something other than what we want to write. */
-export function conflictingFields(current: FieldValues, baseline: FieldValues, desired: FieldValues): string[] {
-  return Object.keys(desired).filter(
-    (f) => f in baseline && !sameFieldValue(current[f], baseline[f]) && !sameFieldValue(current[f], desired[f]),
-  );
-}
-
-/**
- * Of the conflicting fields, those whose current value capa-sync wrote itself (not a reviewer's edit), and of those,
- * the ones it wrote from a newer source than the values this workflow holds (which are then stale).
- */
-export function ownWrites(
-  conflicts: string[],
-  current: FieldValues,
-  written: Record<string, OwnWrite>,
-  sourceTimestamp: string,
-): { ours: string[]; newer: string[] } {
-  const ours = conflicts.filter((f) => f in written && sameFieldValue(current[f], written[f].value));
-  const newer = ours.filter((f) => (written[f].sourceTimestamp ?? '') > sourceTimestamp);
-  return { ours, newer };
-}
-
 /** Why an operator's force or cancel is refused, if it is. */
 export function decisionProblem(d: OperatorDecision, phase: CarriedState['phase']): string | undefined {
   if (!d || typeof d.operator !== 'string' || !d.operator.trim()) return 'operator is required';
@@ -67,12 +42,14 @@ export function decisionProblem(d: OperatorDecision, phase: CarriedState['phase'
 export const STILL_LOCKED_AGAIN = 'still locked: waiting again, up to the maximum wait';
 
 /** What a forced write answers the operator. */
-export const forceOutcome = (result: WriteOutcome): string =>
+export const forceOutcome = (result: { status: string; errorType?: string; message?: string }): string =>
   result.status === 'locked'
     ? 'still locked: waiting'
     : result.status === 'permanent'
       ? `failed: ${result.errorType ?? ''} ${result.message ?? ''}`.trim()
-      : 'applied';
+      : result.status === 'not-found'
+        ? 'failed: record no longer found in Vault'
+        : 'applied';
 
 /** Whether an alert for this reason is due: not repeated within a day. */
 export const alertDue = (alertsSent: Record<string, number>, reason: string, now: number): boolean =>

@@ -8,7 +8,7 @@ import { testDatabaseUrl } from './postgres';
 /**
  * The production configuration, read by the production loader, pointed at a simulator, a fresh database and a
  * fresh data folder,
- * with fast retries and short coalescing windows (each time-skipped tick waits for its reads).
+ * with fast retries and a short write-group window (each time-skipped tick waits for its group).
  */
 export async function testConfig(sim: VaultSimulator, env: Record<string, string> = {}): Promise<AppConfig> {
   return loadConfig({
@@ -18,8 +18,8 @@ export async function testConfig(sim: VaultSimulator, env: Record<string, string
     VAULT_BACKOFF_BASE_MS: '5',
     VAULT_BACKOFF_MAX_MS: '50',
     VAULT_TIMEOUT_MS: '2000',
-    VAULT_READ_COALESCE_MS: '20',
-    VAULT_UPDATE_COALESCE_MS: '5',
+    VAULT_GROUP_QUIET_MS: '20',
+    VAULT_GROUP_HOLD_MS: '200',
     CAPA_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'capa-sync-test-')),
     LOG_LEVEL: 'error',
     ...env,

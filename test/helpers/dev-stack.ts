@@ -4,7 +4,6 @@ import { sampleRecords } from '../../src/simulator/seed';
 import { startDevServer } from './temporal';
 import { startSimulator } from './vault';
 import { testWorker } from './record-env';
-import { bothWorkers } from '../../src/worker';
 
 export interface DevStack {
   env: TestWorkflowEnvironment;
@@ -23,20 +22,21 @@ export async function startDevStack(o: {
   taskQueue: string;
   settings?: Record<string, string>;
   uiPort?: number;
+  dialect?: 'documented' | 'customer';
 }): Promise<DevStack> {
   const env = await startDevServer(o.uiPort);
-  const sim = await startSimulator().catch(async (err) => {
+  const sim = await startSimulator({ dialect: o.dialect }).catch(async (err) => {
     await env.teardown();
     throw err;
   });
   sim.store.seed(sampleRecords({ count: o.records, lockedFraction: o.lockedFraction }));
   // A setup that fails stops what it had started: a dev server left behind outlives the test run.
-  const ctx = await testWorker(env, sim, o.taskQueue, { settings: o.settings, ownQueue: true }).catch(async (err) => {
+  const ctx = await testWorker(env, sim, o.taskQueue, { settings: o.settings }).catch(async (err) => {
     await sim.stop();
     await env.teardown();
     throw err;
   });
-  const worker = bothWorkers(ctx.worker, ctx.own!);
+  const worker = ctx.worker;
   const running = worker.run();
   return {
     env,

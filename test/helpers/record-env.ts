@@ -5,7 +5,7 @@ import { AppConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
 import { VaultSimulator } from '../../src/simulator/server';
 import type { FieldValues } from '../../src/contracts/field-values';
-import { buildActivities, ownTaskQueueOf, WORKER_TUNING } from '../../src/worker';
+import { buildActivities } from '../../src/worker';
 import { capaRecordWorkflow } from '../../src/workflows/record';
 import { DEFAULT_RECORD_OPTIONS, recordWorkflowId, RecordWorkflowOptions } from '../../src/contracts/record-messages';
 import { createTestWorker } from './temporal';
@@ -25,38 +25,22 @@ export async function testWorker(
   env: TestWorkflowEnvironment,
   sim: VaultSimulator,
   taskQueue: string,
-  {
-    tuning = {},
-    settings = {},
-    ownQueue = false,
-  }: { tuning?: Partial<WorkerOptions>; settings?: Record<string, string>; ownQueue?: boolean } = {},
+  { tuning = {}, settings = {} }: { tuning?: Partial<WorkerOptions>; settings?: Record<string, string> } = {},
 ) {
   const config: AppConfig = await testConfig(sim, { TEMPORAL_TASK_QUEUE: taskQueue, ...settings });
   const store = await testStore(config.databaseUrl);
   // Alerts are captured, unless the test exercises the configured channel (the webhook).
   const alerts = new CapturedAlerts();
   const captured = config.alerts.channel === 'log' ? alerts : undefined;
-  // The dev stack's worker runs beside it the activity worker of its own queue, as a worker process does.
-  const ownTaskQueue = ownQueue ? ownTaskQueueOf(taskQueue) : undefined;
   const { activities, vaultStats } = buildActivities(config, {
     logger: silentLogger,
     temporal: env.client,
     store,
     alerts: captured,
-    ownTaskQueue,
   });
   // Tests tick every second or so: a cache that holds every test workflow spares replaying them at each tick.
   const worker: Worker = await createTestWorker(env, { taskQueue, activities, maxCachedWorkflows: 1000, ...tuning });
-  const own = ownTaskQueue
-    ? await Worker.create({
-        connection: env.nativeConnection,
-        namespace: env.namespace ?? 'default',
-        taskQueue: ownTaskQueue,
-        activities: { applyChange: activities.applyChange },
-        maxConcurrentActivityTaskExecutions: WORKER_TUNING.maxConcurrentActivityTaskExecutions,
-      })
-    : undefined;
-  return { worker, own, alerts, store, audit: store.audit, vaultStats, config };
+  return { worker, alerts, store, audit: store.audit, vaultStats, config };
 }
 
 export interface StartRecordOptions {

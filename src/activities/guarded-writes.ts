@@ -1,0 +1,207 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import pLimit from 'p-limit';
+import type { FieldValues } from '../contracts/field-values';
+import type { GuardedWriteInput, GuardedWriteResult } from '../contracts/record-activities';
+import { conflictingFields, ownWrites } from '../contracts/conflict-guard';
+import type { Logger } from '../logger';
+import { changeEntries } from '../store/audit-trail';
+import type { Store } from '../store/store';
+import { MAX_ROWS_PER_UPDATE, type VaultClient } from '../vault/client';
+import { Coalescer } from '../vault/coalescer';
+import { isLockedState } from '../vault/dialect';
+import type { RecordState } from '../vault/types';
+import { asActivityFailure } from './activity-failures';
+
+export interface GroupWindow {
+  /** A group goes out once no record has joined it for this long... */
+  quietMs: number;
+  /** ...or this long after its first record came: no read is older than this when its write goes out. */
+  maxHoldMs: number;
+}
+
+export interface GuardedWriteDeps {
+  vault: VaultClient;
+  store: Store;
+  logger: Logger;
+  window: GroupWindow;
+}
+
+/** One record's guarded write as it waits in its group. */
+interface Member {
+  input: GuardedWriteInput;
+  /** The activity's id across its attempts: its audit entries and intent carry it. */
+  writeId: string;
+  attempt: number;
+  workflowId: string;
+  /** Aborted when Temporal gave up on the attempt: it then sends nothing. */
+  cancelled: AbortSignal;
+}
+
+/** A member's answer, or why its attempt must be retried (the failure stays with its record). */
+type Answer = GuardedWriteResult | { status: 'retry'; reason: string };
+
+/** What the guard decided for one record: an answer already, or the values to write and those Vault held. */
+type Verdict = { answer: Answer } | { write: FieldValues; before: FieldValues; state: string; stale: string[] };
+
+const LOCK_READS_AT_ONCE = 20;
+
+/**
+ * The waiting records' write path: each record's guardedWrite joins its object's group for a short window; the group
+ * reads its records' values in one query, runs the conflict guard per record, saves the write intents, sends one
+ * bulk update, and stores the audit entries and settles the intents in one transaction. Read and write are seconds
+ * apart at most, and a write whose process died before its audit is audited by the retry (see WriteIntents).
+ */
+export function createGuardedWrites(deps: GuardedWriteDeps) {
+  const groups = new Map<string, Coalescer<Member, Answer>>();
+  const groupOf = (object: string) => {
+    let group = groups.get(object);
+    if (!group) {
+      group = new Coalescer<Member, Answer>({
+        ...deps.window,
+        maxPerGroup: MAX_ROWS_PER_UPDATE,
+        keyOf: (m) => m.input.recordId,
+        send: (members) => writeGroup(deps, object, members),
+      });
+      groups.set(object, group);
+    }
+    return group;
+  };
+
+  return async function guardedWrite(input: GuardedWriteInput): Promise<GuardedWriteResult> {
+    return asActivityFailure(async () => {
+      if (await readLately(deps.store, input)) return { status: 'watched' };
+      const context = Context.current();
+      const { workflowExecution, activityId, attempt } = context.info;
+      const workflowId = workflowExecution?.workflowId ?? input.recordId;
+      const writeId = `${workflowId}/${workflowExecution?.runId}/${activityId}`;
+      const answer = await groupOf(input.object).submit({
+        input,
+        writeId,
+        attempt,
+        workflowId,
+        cancelled: context.cancellationSignal,
+      });
+      if (answer.status === 'retry') throw ApplicationFailure.retryable(answer.reason, 'Vault.transient');
+      return answer;
+    });
+  };
+}
+
+/** Whether the record was read lately enough that a timer's wake need not read it (see unlessReadSince). */
+async function readLately(store: Store, input: GuardedWriteInput): Promise<boolean> {
+  const { object, recordId, unlessReadSince: since, ownReadAt } = input;
+  if (since === undefined) return false;
+  if (await store.watchers.readSince(object, recordId, new Date(since))) return true;
+  return ownReadAt !== undefined && ownReadAt >= since && (await store.watchers.covers(object));
+}
+
+async function writeGroup(deps: GuardedWriteDeps, object: string, members: Member[]): Promise<Answer[]> {
+  const fields = [...new Set(members.flatMap((m) => Object.keys(m.input.desired)))];
+  const read = await deps.vault.readStates(
+    object,
+    members.map((m) => m.input.recordId),
+    fields,
+  );
+  const states = new Map(read.map((s) => [s.id, s]));
+  const limit = pLimit(LOCK_READS_AT_ONCE);
+  const verdicts = await Promise.all(members.map((m) => limit(() => verdictOf(deps, m, states.get(m.input.recordId)))));
+  const toWrite = members.flatMap((m, i) => {
+    const v = verdicts[i];
+    return 'write' in v ? [{ m, v, i }] : [];
+  });
+  const answers: Answer[] = verdicts.map((v) => ('answer' in v ? v.answer : { status: 'retry', reason: 'not sent' }));
+  if (!toWrite.length) return answers;
+
+  // Saved before the write is sent: a retry finds the values Vault held before its first attempt.
+  const firstBefore = await deps.store.intents.claim(
+    toWrite.map(({ m, v }) => ({
+      writeId: m.writeId,
+      attempt: m.attempt,
+      recordId: m.input.recordId,
+      values: v.write,
+      before: v.before,
+    })),
+  );
+  // An attempt Temporal gave up on (cut off, cancelled) or that a later attempt took over sends nothing.
+  const sending = toWrite.filter(({ m }) => firstBefore.has(m.writeId) && !m.cancelled.aborted);
+  for (const { m, i } of toWrite)
+    if (!sending.some((s) => s.m === m)) answers[i] = { status: 'retry', reason: 'a later attempt writes this record' };
+  if (!sending.length) return answers;
+
+  const outcomes = await deps.vault.bulkUpdate(
+    object,
+    sending.map(({ m, v }) => ({ id: m.input.recordId, values: v.write })),
+  );
+  const time = new Date().toISOString();
+  const entries = sending.flatMap(({ m, v }, k) => {
+    const status = outcomes[k].status;
+    if (status !== 'updated' && status !== 'unchanged') return [];
+    const { recordId, batchId, sourceTimestamp, actor } = m.input;
+    const who = actor.kind === 'operator' ? { actor: actor.operator, reason: actor.reason } : { actor: 'integration' };
+    const common = { time, object, recordId, batchId, workflowId: m.workflowId, sourceTimestamp, ...who };
+    // What Vault held before this write's first attempt (a retry reads our own values back), then before this one.
+    return changeEntries({ ...common, writeId: m.writeId }, v.write, { ...v.before, ...firstBefore.get(m.writeId) });
+  });
+  const settled = sending.filter((_, k) => outcomes[k].status !== 'transient').map(({ m }) => m.writeId);
+  const refused = sending.filter((_, k) => outcomes[k].status === 'locked').map(({ m }) => m.input.recordId);
+  // The audit entries and the end of the intents are stored together: a crash before leaves the intents for the
+  // retry. A record Vault refused as locked is told again at the watcher's next tick.
+  await deps.store.transaction(async (tx) => {
+    await tx.audit.append(entries);
+    await tx.intents.settle(settled);
+    await tx.watchers.untell(object, refused);
+  });
+  sending.forEach(({ m, v, i }, k) => {
+    const o = outcomes[k];
+    const changed = entries.some((e) => e.writeId === m.writeId);
+    deps.logger.info('record update', {
+      recordId: m.input.recordId,
+      batchId: m.input.batchId,
+      workflowId: m.workflowId,
+      status: o.status,
+      errorType: o.errorType,
+    });
+    answers[i] =
+      o.status === 'updated' || o.status === 'unchanged'
+        ? { status: 'written', state: v.state, changed, stale: v.stale }
+        : o.status === 'locked'
+          ? { status: 'locked', state: v.state }
+          : o.status === 'transient'
+            ? { status: 'retry', reason: `Vault answered ${o.errorType ?? 'a transient error'}` }
+            : { status: 'permanent', state: v.state, errorType: o.errorType, message: o.message };
+  });
+  return answers;
+}
+
+/** One record's verdict from what Vault holds now: gone, locked, a reviewer's edit, or the values to write. */
+async function verdictOf(deps: GuardedWriteDeps, m: Member, state: RecordState | undefined): Promise<Verdict> {
+  if (!state) return { answer: { status: 'not-found' } };
+  if (isLockedState(deps.vault.dialect, state.state)) return { answer: { status: 'locked', state: state.state } };
+  if (deps.vault.dialect.lockEndpoint) {
+    const lock = await deps.vault.readLock(m.input.object, state.id).catch((err: Error) => err);
+    if (lock instanceof Error) return { answer: { status: 'retry', reason: `lock endpoint: ${lock.message}` } };
+    if (lock.locked) return { answer: { status: 'locked', state: state.state, lockedBy: lock.lockedBy } };
+  }
+  const { input } = m;
+  const before = (values: FieldValues) =>
+    Object.fromEntries(Object.keys(values).map((f) => [f, state.values[f] ?? null]));
+  if (input.actor.kind === 'operator')
+    return { write: input.desired, before: before(input.desired), state: state.state, stale: [] };
+  let conflicts = conflictingFields(state.values, input.baseline, input.desired);
+  let stale: string[] = [];
+  if (conflicts.length) {
+    // A value capa-sync itself wrote after the baseline was read is ours, not a reviewer's; where it came from a
+    // newer source than these values, these are stale and are not written.
+    const written = await deps.store.audit.lastOwnWrites(input.object, input.recordId, conflicts, input.ownWritesSince);
+    const { ours, newer } = ownWrites(conflicts, state.values, written, input.sourceTimestamp);
+    stale = newer;
+    conflicts = conflicts.filter((f) => !ours.includes(f));
+  }
+  if (conflicts.length) {
+    const values = Object.fromEntries(conflicts.map((f) => [f, state.values[f] ?? null]));
+    return { answer: { status: 'conflict', state: state.state, fields: conflicts, values } };
+  }
+  const write = Object.fromEntries(Object.entries(input.desired).filter(([f]) => !stale.includes(f)));
+  if (!Object.keys(write).length) return { answer: { status: 'written', state: state.state, changed: false, stale } };
+  return { write, before: before(write), state: state.state, stale };
+}

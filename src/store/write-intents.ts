@@ -1,0 +1,49 @@
+import type { FieldValues } from '../contracts/field-values';
+import type { Session } from './session';
+
+/** A record workflow's write as it is about to be sent: what it writes, and what Vault held just before. */
+export interface WriteIntent {
+  writeId: string;
+  /** The activity attempt sending it: an older attempt (a zombie process) no longer may. */
+  attempt: number;
+  recordId: string;
+  values: FieldValues;
+  before: FieldValues;
+}
+
+/**
+ * Writes saved before they are sent, so that every write Vault took is audited exactly once: a process that dies
+ * between the bulk update and the audit leaves its intent here, and the retry (same write id) audits the change
+ * with the values Vault held before the first attempt, not with what it reads now (our own values).
+ */
+export class WriteIntents {
+  constructor(private readonly db: Session) {}
+
+  /**
+   * Saves the intents (one statement) and returns, for those this attempt may send, the values Vault held before the
+   * write's first attempt. An intent a later attempt already claimed is left out: its sender is a zombie.
+   */
+  async claim(intents: WriteIntent[]): Promise<Map<string, FieldValues>> {
+    if (!intents.length) return new Map();
+    const { rows } = await this.db.query<{ write_id: string; values_before: FieldValues }>(
+      `INSERT INTO write_intents (write_id, attempt, record_id, field_values, values_before)
+       SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::jsonb[], $5::jsonb[])
+       ON CONFLICT (write_id) DO UPDATE SET attempt = EXCLUDED.attempt, field_values = EXCLUDED.field_values
+         WHERE write_intents.attempt <= EXCLUDED.attempt
+       RETURNING write_id, values_before`,
+      [
+        intents.map((i) => i.writeId),
+        intents.map((i) => i.attempt),
+        intents.map((i) => i.recordId),
+        intents.map((i) => JSON.stringify(i.values)),
+        intents.map((i) => JSON.stringify(i.before)),
+      ],
+    );
+    return new Map(rows.map((r) => [r.write_id, r.values_before]));
+  }
+
+  /** The writes are settled (audited where Vault took them, or refused): their intents go. */
+  async settle(writeIds: string[]): Promise<void> {
+    if (writeIds.length) await this.db.query('DELETE FROM write_intents WHERE write_id = ANY($1)', [writeIds]);
+  }
+}

@@ -1,0 +1,172 @@
+import { once } from 'node:events';
+import { recordWorkflowId, statusQuery } from '../src/contracts/record-messages';
+import { startBatch } from '../src/operations';
+import { sampleRecordId } from '../src/simulator/seed';
+import type { AppConfig } from '../src/config';
+import { DevStack, startDevStack } from './helpers/dev-stack';
+import { writeCsv } from './helpers/exports';
+import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
+import { waitFor } from './helpers/wait';
+import { ONE_VALUE_EXPORTS } from './helpers/gate';
+
+// What the lock watcher promises each waiting record, whatever happens between its tick and the record's write:
+// the conflict guard reads right before the write, every write Vault took is audited once, and one record's
+// failure stays with that record.
+
+const TICK_SECONDS = 2;
+const id = (i: number) => sampleRecordId(i);
+const REVIEWER = 'reviewer@example.com';
+const EXPORTED = { priority__c: 'High', risk_score__c: 42 };
+
+async function handOff(stack: DevStack, config: AppConfig, ids: number[], batchId: string) {
+  for (const i of ids) stack.sim.store.moveState(stack.sim.store.records.get(id(i))!, 'under_review_state__c');
+  const rows = ids.map((i) => ({ capa_id: id(i), priority: 'High', risk_score: 42 }));
+  const batch = await startBatch(stack.env.client, config, { source: writeCsv(rows), batchId });
+  expect((await batch.result()).counts).toMatchObject({ waiting: ids.length });
+}
+
+const approve = (stack: DevStack, ids: number[]) =>
+  ids.forEach((i) => stack.sim.store.moveState(stack.sim.store.records.get(id(i))!, 'closed_state__c'));
+const status = (stack: DevStack, i: number) =>
+  stack.env.client.workflow.getHandle(recordWorkflowId('capa__c', id(i))).query(statusQuery);
+const value = (stack: DevStack, i: number, field: string) => stack.sim.store.records.get(id(i))!.fields[field];
+/** What capa-sync's own Vault user wrote to a record, from the simulator's audit log. */
+const vaultWrites = (stack: DevStack, i: number) =>
+  stack.sim.store.audit.filter((a) => a.recordId === id(i) && a.user === 'sync.user@example.com');
+
+describe('a reviewer edits a record after the watcher read it unlocked', () => {
+  let stack: DevStack;
+  beforeAll(async () => {
+    // A wide group window: the record's own read comes seconds after the watcher's, as on a busy worker.
+    const settings = { CAPA_TICK_SECONDS: String(TICK_SECONDS), VAULT_GROUP_QUIET_MS: '3000', ...ONE_VALUE_EXPORTS };
+    stack = await startDevStack({ records: 10, lockedFraction: 0, taskQueue: 'edit-after-read', settings });
+  }, 300_000);
+  afterAll(() => stack?.stop());
+
+  it('stops in needs-decision and keeps the edit: the guard read Vault again right before its write', async () => {
+    await handOff(stack, stack.ctx.config, [0, 1], 'edit-after-read');
+    // Record 1 was edited during review: it will never write, as at a real mass approval.
+    stack.sim.store.editByHand(id(1), { risk_score__c: 13 }, REVIEWER);
+    const approvedAt = Date.now();
+    approve(stack, [0, 1]);
+    await waitFor(
+      "the watcher's tick that saw the approval",
+      async () => Date.parse((await stack.ctx.store.watchers.last('capa__c'))?.tickedAt ?? '0') > approvedAt,
+      60_000,
+      20,
+    );
+    // The reviewer edits record 0 just after the watcher read it unlocked, before its write.
+    stack.sim.store.editByHand(id(0), { risk_score__c: 77 }, REVIEWER);
+    await waitFor('record 0 to need a decision', async () => (await status(stack, 0)).state === 'needs-decision');
+    expect((await status(stack, 0)).needsDecision).toMatchObject({ reason: 'conflict', fields: ['risk_score__c'] });
+    expect(value(stack, 0, 'risk_score__c')).toBe(77);
+    expect(vaultWrites(stack, 0).filter((w) => w.field === 'risk_score__c')).toEqual([]);
+    expect(await stack.ctx.store.audit.writes({ batchId: 'edit-after-read' })).toEqual([]);
+  });
+});
+
+describe('a lock endpoint that fails for one record among 1,200 (customer dialect)', () => {
+  const WAITING = 1_200;
+  const APPROVED = 100;
+  let stack: DevStack;
+  beforeAll(async () => {
+    const settings = { CAPA_TICK_SECONDS: String(TICK_SECONDS), ...ONE_VALUE_EXPORTS };
+    stack = await startDevStack({
+      records: WAITING,
+      lockedFraction: 0,
+      taskQueue: 'one-bad-lock',
+      dialect: 'customer',
+      settings,
+    });
+    await handOff(
+      stack,
+      stack.ctx.config,
+      Array.from({ length: WAITING }, (_, i) => i),
+      'one-bad-lock',
+    );
+  }, 300_000);
+  afterAll(() => stack?.stop());
+
+  it('passes over that record each tick, and reads, tells and writes the others', async () => {
+    const bad = 7;
+    stack.sim.setFaults({ failingLocks: [id(bad)] });
+    const approved = Array.from({ length: APPROVED }, (_, i) => i * 12);
+    approve(stack, [...approved, bad]);
+    const others = approved.filter((i) => i !== bad);
+    await waitFor(
+      'the other approved records written',
+      async () => others.every((i) => value(stack, i, 'risk_score__c') === 42),
+      120_000,
+    );
+    await waitFor('their workflows applied', async () => (await status(stack, others[0])).state === 'applied');
+    // The failing record is still waiting, and the watcher still ticks for everyone.
+    expect((await status(stack, bad)).state).toBe('waiting-for-unlock');
+    expect(value(stack, bad, 'risk_score__c')).not.toBe(42);
+    const before = (await stack.ctx.store.watchers.last('capa__c'))!.tickedAt;
+    await waitFor('another tick', async () => (await stack.ctx.store.watchers.last('capa__c'))!.tickedAt !== before);
+    // Once its lock endpoint answers again, the next tick tells it and it is written.
+    stack.sim.setFaults({ failingLocks: [] });
+    await waitFor('the record written', async () => value(stack, bad, 'risk_score__c') === 42, 60_000);
+  });
+});
+
+describe('a worker killed between the bulk write and the audit', () => {
+  let stack: DevStack;
+  let workers: WorkerProcess[] = [];
+  const QUEUE = 'killed-writer';
+  const settings = { CAPA_TICK_SECONDS: String(TICK_SECONDS), VAULT_GROUP_QUIET_MS: '200', ...ONE_VALUE_EXPORTS };
+  const workerEnv = () => ({
+    ...settings,
+    TEMPORAL_ADDRESS: stack.env.address,
+    TEMPORAL_TASK_QUEUE: QUEUE,
+    VAULT_BASE_URL: stack.sim.baseUrl,
+    CAPA_DATA_DIR: stack.ctx.config.dataDir,
+    CAPA_DATABASE_URL: stack.ctx.config.databaseUrl,
+  });
+  beforeAll(async () => {
+    // The dev stack's own worker serves another queue: the records' writes run only in worker processes.
+    stack = await startDevStack({ records: 10, lockedFraction: 0, taskQueue: 'killed-writer-other', settings });
+  }, 300_000);
+  afterAll(async () => {
+    for (const w of workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null)) {
+      w.child.kill('SIGKILL');
+      await once(w.child, 'exit');
+    }
+    await stack?.stop();
+  });
+
+  it('audits each change of the write Vault took exactly once, from the retry on another worker', async () => {
+    workers = [await startWorkerProcess(workerEnv())];
+    const config = { ...stack.ctx.config, temporal: { ...stack.ctx.config.temporal, taskQueue: QUEUE } };
+    const ids = [0, 1, 2];
+    const before = ids.map((i) => ({
+      priority: value(stack, i, 'priority__c'),
+      risk: value(stack, i, 'risk_score__c'),
+    }));
+    await handOff(stack, config, ids, 'killed-writer');
+    // Vault takes the write, but its answer never reaches the worker before it dies.
+    stack.sim.setFaults({ lostAnswerRate: 1, hangMs: 120_000 });
+    approve(stack, ids);
+    await waitFor(
+      'Vault to hold the written values',
+      async () => ids.every((i) => value(stack, i, 'risk_score__c') === EXPORTED.risk_score__c),
+      60_000,
+      20,
+    );
+    workers[0].child.kill('SIGKILL');
+    await once(workers[0].child, 'exit');
+    stack.sim.setFaults({ lostAnswerRate: 0 });
+    workers.push(await startWorkerProcess(workerEnv()));
+    await waitFor(
+      'the records applied',
+      async () => (await Promise.all(ids.map((i) => status(stack, i)))).every((s) => s.state === 'applied'),
+      120_000,
+    );
+    const entries = await stack.ctx.store.audit.writes({ batchId: 'killed-writer' });
+    const expected = ids.flatMap((i, k) => [
+      ...(before[k].priority === EXPORTED.priority__c ? [] : [[id(i), 'priority__c', before[k].priority, 'High']]),
+      ...(before[k].risk === EXPORTED.risk_score__c ? [] : [[id(i), 'risk_score__c', before[k].risk, 42]]),
+    ]);
+    expect(entries.map((e) => [e.recordId, e.field, e.oldValue, e.newValue]).sort()).toEqual(expected.sort());
+  }, 300_000);
+});
