@@ -113,7 +113,7 @@ it('writes 500 records approved at once in merged bulk updates, and a reviewer e
 it('leaves a record to see its unlock by itself once the watcher stops ticking', async () => {
   const watcherHandle = stack.env.client.workflow.getHandle(lockWatcherId('capa__c'));
   await watcherHandle.terminate('test: the watcher stops');
-  await saveHistory('lock-watcher', watcherHandle);
+  await saveHistory('guarded-lock-watcher', watcherHandle);
   await waitFor('the watcher to be stale', async () => (await watcher())?.current === false, 120_000);
   const i = WAITING - 1;
   stack.sim.store.moveState(record(i), 'closed_state__c');

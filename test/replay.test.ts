@@ -25,6 +25,12 @@ it('has saved histories of every workflow', () => {
       'revert-batch.json',
       'watched-unlock.json',
       'lock-watcher.json',
+      // From the guarded-writes patch on: read, guard and write in one activity.
+      'guarded-lock-clears.json',
+      'guarded-conflict-then-force.json',
+      'guarded-newer-values-during-apply.json',
+      'guarded-max-wait-force-while-locked-then-cancel.json',
+      'guarded-watched-unlock.json',
     ]),
   );
 });

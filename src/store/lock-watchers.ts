@@ -88,10 +88,11 @@ export class LockWatchers {
     );
   }
 
-  /** Whether the watcher read the record since the given time. */
+  /** Whether the watcher read the record since the given time, and the record knows the state it read. */
   async readSince(object: string, recordId: string, since: Date): Promise<boolean> {
     const { rows } = await this.db.query(
-      'SELECT 1 FROM watched_records WHERE object = $1 AND record_id = $2 AND read_at >= $3',
+      `SELECT 1 FROM watched_records
+       WHERE object = $1 AND record_id = $2 AND read_at >= $3 AND told_state IS NOT DISTINCT FROM vault_state`,
       [object, recordId, since],
     );
     return rows.length > 0;
