@@ -164,7 +164,7 @@ describe("Temporal's connection settings, as the SDK and the temporal CLI read t
 });
 
 it("documents every setting in the README's configuration tables, as the declarations say it", () => {
-  const readme = fs.readFileSync(path.join(__dirname, '../README.md'), 'utf8');
+  const readme = fs.readFileSync(path.join(__dirname, '../docs/configuration.md'), 'utf8');
   const cells = (name: string) =>
     readme
       .split('\n')
