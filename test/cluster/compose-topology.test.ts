@@ -27,7 +27,7 @@ import { startTemporalCluster, TemporalCluster } from './temporal-cluster';
 // compiled build, each with its own data folder and compose's worker environment, and the CLI from a third folder.
 
 const ROOT = path.resolve(__dirname, '../..');
-const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+const README = fs.readFileSync(path.join(ROOT, 'docs/operations.md'), 'utf8');
 const RECORDS = 4_000;
 const run = promisify(execFile);
 
