@@ -1,4 +1,11 @@
-import { AuditEntry, entryHash } from '../src/store/audit-trail';
+import type { AuditEntry } from '../src/store/audit-trail';
+import { entryHash } from '../src/store/entry-hash';
+import { GENESIS } from '../src/store/audit-trail';
+import { exportTrail } from '../src/audit/audit-commands';
+import fs from 'node:fs';
+import { type CsvRecord, parseCsv } from '../src/sources/csv';
+import os from 'node:os';
+import path from 'node:path';
 import type { Store } from '../src/store/store';
 import crypto from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
@@ -17,6 +24,14 @@ const entry = (recordId: string, newValue: string | number, field = 'priority__c
   actor: 'integration',
   sourceTimestamp: '2026-11-24T01:00:00.000Z',
 });
+
+/** An exported CSV's rows by column name, read with the project's RFC 4180 reader. */
+async function csvRows(file: string): Promise<Record<string, string>[]> {
+  const records: CsvRecord[] = [];
+  for await (const r of parseCsv(fs.createReadStream(file, 'utf8'), 1e6)) records.push(r);
+  const [header, ...rows] = records;
+  return rows.map((r) => Object.fromEntries(header.cells.map((name, i) => [name, r.cells[i]])));
+}
 
 let store: Store;
 let sql: Pool;
@@ -43,6 +58,42 @@ it('audits a retried or zombie write once: the attempt that comes second adds no
     priority__c: { value: 'High', sourceTimestamp: '2026-11-24T01:00:00.000Z' },
   });
   expect(await store.audit.verify()).toEqual({ entries: 3, anchors: 0, problems: [] });
+});
+
+it('hashes RFC 8785 canonical JSON that an auditor recomputes from the export, and still verifies older entries', async () => {
+  // An entry written before RFC 8785 (hash version 1), as the owner's migration left it.
+  const old = entry('R0', 'Medium');
+  const oldHash = entryHash(GENESIS, { ...old, writeId: 'w0' }, 1);
+  await sql.query(
+    `INSERT INTO audit_entries (time, object, record_id, field, old_value, new_value, batch_id, actor, write_id,
+       source_timestamp, prev_hash, hash) VALUES ($1, 'capa__c', 'R0', 'priority__c', '"Low"', '"Medium"', 'b1',
+       'integration', 'w0', $2, $3, $4)`,
+    [old.time, old.sourceTimestamp, GENESIS, oldHash],
+  );
+  await store.audit.append([{ ...entry('R1', 16.5, 'risk_score__c'), reason: 'ünïcode "quoted"' }], 'w1');
+  const [first, second] = await store.audit.read();
+  expect([first.hashVersion, second.hashVersion]).toEqual([1, 2]);
+  expect(await store.audit.verify()).toEqual({ entries: 2, anchors: 0, problems: [] });
+  // The auditor's recomputation: sha256 over prev_hash followed by the hashed content, keys in RFC 8785 order.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capa-export-'));
+  await exportTrail(store.audit, { from: '2000-01-01', to: '2100-01-01' }, path.join(dir, 'trail.csv'));
+  const rows = await csvRows(path.join(dir, 'trail.csv'));
+  const row = rows.find((r) => r.record_id === 'R1')!;
+  expect(row.hash_version).toBe('2');
+  expect(
+    crypto
+      .createHash('sha256')
+      .update(row.prev_hash + row.hashed_content)
+      .digest('hex'),
+  ).toBe(row.hash);
+  const content = JSON.parse(row.hashed_content) as Record<string, unknown>;
+  expect(Object.keys(content)).toEqual(Object.keys(content).sort());
+  expect(content).toMatchObject({
+    record_id: 'R1',
+    field: 'risk_score__c',
+    new_value: 16.5,
+    reason: 'ünïcode "quoted"',
+  });
 });
 
 it('refuses UPDATE, DELETE and TRUNCATE of the trail', async () => {

@@ -9,7 +9,7 @@ import { cancelSignal, recordWorkflowId } from '../src/contracts/record-messages
 import { ONE_VALUE_EXPORTS } from './helpers/gate';
 import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
-import { runLengths } from './helpers/histories';
+import { runLengths, saveHistory } from './helpers/histories';
 
 let env: TestWorkflowEnvironment;
 let sim: VaultSimulator;
@@ -39,6 +39,10 @@ it('runs a 20,000-row batch over several runs, none with a history near 10,000 e
   }));
   const handle = await startBatch(env.client, ctx.config, { source: writeCsv(rows), batchId: 'big', pagesPerRun: 3 });
   const summary = await handle.result();
+  await saveHistory(
+    'batch-continued-as-new-first-run',
+    env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId),
+  );
   expect(summary.inputRows).toBe(20_000);
   expect(summary.counts.waiting).toBe(200);
   expect(summary.counts.updated + summary.counts.unchanged).toBe(19_800);

@@ -31,6 +31,8 @@ it('has saved histories of every workflow', () => {
       'guarded-newer-values-during-apply.json',
       'guarded-max-wait-force-while-locked-then-cancel.json',
       'guarded-watched-unlock.json',
+      // From the handlers-finish-before-new-run patch on: a batch run that continued as new.
+      'batch-continued-as-new-first-run.json',
     ]),
   );
 });

@@ -1,3 +1,4 @@
+import { hashedText } from '../store/entry-hash';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { KeyObject } from 'node:crypto';
@@ -80,6 +81,8 @@ const EXPORT_COLUMNS = [
   'source_timestamp',
   'prev_hash',
   'hash',
+  'hash_version',
+  'hashed_content',
 ] as const;
 
 function exportRow(e: StoredEntry): Record<(typeof EXPORT_COLUMNS)[number], unknown> {
@@ -105,6 +108,9 @@ function exportRow(e: StoredEntry): Record<(typeof EXPORT_COLUMNS)[number], unkn
     source_timestamp: e.sourceTimestamp,
     prev_hash: e.prevHash,
     hash: e.hash,
+    hash_version: e.hashVersion,
+    // What the hash covers after prev_hash: sha256(prev_hash + hashed_content) is the hash (README: Part 11).
+    hashed_content: hashedText(e, e.hashVersion),
   };
 }
 

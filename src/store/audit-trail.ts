@@ -1,4 +1,5 @@
-import { createHash, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { entryHash, type HashVersion, HASH_VERSION } from './entry-hash';
 import { changedFields, type FieldValue, type FieldValues } from '../contracts/field-values';
 import type { OwnWrite } from '../contracts/record-activities';
 import type { DecisionKind, DecisionOrigin } from '../contracts/decisions';
@@ -43,7 +44,8 @@ export interface DecisionEntry extends EntryCommon {
 
 export type AuditEntry = WriteEntry | DecisionEntry;
 /** An entry as stored: with its place in the chain. */
-export type StoredEntry = AuditEntry & { seq: number; prevHash: string; hash: string };
+/** An entry as stored: with its place in the chain, and how its hash was computed (see entry-hash.ts). */
+export type StoredEntry = AuditEntry & { seq: number; prevHash: string; hash: string; hashVersion: HashVersion };
 
 /** Audit entries for the fields a write changed. */
 export function changeEntries(common: EntryCommon & { recordId: string }, values: FieldValues, before: FieldValues) {
@@ -70,45 +72,6 @@ const CHAIN_LOCK = 4_216_004_202;
 const VERIFY_PAGE = 10_000;
 const WRITTEN_PAGE = 5_000;
 
-/** JSON with object keys sorted: the same value hashes the same after a round trip through jsonb. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object')
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(value ?? null);
-}
-
-/**
- * An entry's hash: its content and the hash of the entry before, so that no entry changes or goes unseen. The
- * algorithm is public (an auditor recomputes it): the chain alone shows accidents, the signed heads show forgeries.
- */
-export function entryHash(prevHash: string, e: AuditEntry): string {
-  const write = e.kind === 'write' ? e : undefined;
-  const decision = e.kind === 'decision' ? e : undefined;
-  const content = [
-    e.time,
-    e.object,
-    e.recordId ?? null,
-    write?.field ?? null,
-    write?.oldValue ?? null,
-    write ? write.newValue : decision!.values,
-    e.batchId,
-    e.actor,
-    e.reason ?? null,
-    e.workflowId ?? null,
-    e.writeId ?? null,
-    e.sourceTimestamp ?? null,
-    e.kind,
-    decision?.decision ?? null,
-    decision?.outcome ?? null,
-    decision?.origin ?? null,
-  ];
-  return createHash('sha256').update(prevHash).update(canonical(content)).digest('hex');
-}
-
 /** audit_entries' rows as pg returns them. */
 interface EntryRow {
   seq: string;
@@ -130,6 +93,7 @@ interface EntryRow {
   origin: DecisionOrigin | null;
   prev_hash: string;
   hash: string;
+  hash_version: HashVersion;
 }
 
 interface AnchorRow {
@@ -145,6 +109,7 @@ function toEntry(r: EntryRow): StoredEntry {
     seq: Number(r.seq),
     prevHash: r.prev_hash,
     hash: r.hash,
+    hashVersion: r.hash_version,
     time: r.time.toISOString(),
     object: r.object,
     batchId: r.batch_id,
@@ -342,7 +307,7 @@ export class AuditTrail {
       const problem =
         e.prevHash !== prev
           ? 'its link to the entry before does not match (an entry was removed or inserted)'
-          : entryHash(prev, e) !== e.hash
+          : entryHash(prev, e, e.hashVersion) !== e.hash
             ? 'its content does not match its hash (it was changed)'
             : undefined;
       if (problem) {
@@ -404,8 +369,8 @@ async function appendChained(db: Session, entries: AuditEntry[], writeId?: strin
   const decision = (e: AuditEntry) => (e.kind === 'decision' ? e : undefined);
   await db.query(
     `INSERT INTO audit_entries (time, object, record_id, field, old_value, new_value, batch_id, actor, reason,
-       workflow_id, write_id, source_timestamp, kind, decision, outcome, origin, prev_hash, hash)
-     SELECT t, o, r, f, ov, nv, b, a, rs, w, wr, st, k, d, oc, og, ph, h
+       workflow_id, write_id, source_timestamp, kind, decision, outcome, origin, prev_hash, hash, hash_version)
+     SELECT t, o, r, f, ov, nv, b, a, rs, w, wr, st, k, d, oc, og, ph, h, $19
      FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::text[],
        $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
        $16::jsonb[], $17::text[], $18::text[])
@@ -431,6 +396,7 @@ async function appendChained(db: Session, entries: AuditEntry[], writeId?: strin
       column((e) => (decision(e) ? JSON.stringify(decision(e)!.origin) : null)),
       prevHashes,
       hashes,
+      HASH_VERSION,
     ],
   );
 }

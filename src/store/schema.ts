@@ -196,6 +196,11 @@ export const MIGRATIONS: string[] = [
     created_at timestamptz NOT NULL DEFAULT now()
   );
   `,
+  `
+  -- How each entry's hash was computed: 1, the entries before RFC 8785 (keys sorted by hand, content as an array);
+  -- 2, sha256 of the previous hash and the entry's content as RFC 8785 canonical JSON (see store/entry-hash.ts).
+  ALTER TABLE audit_entries ADD COLUMN hash_version smallint NOT NULL DEFAULT 1 CHECK (hash_version IN (1, 2));
+  `,
 ];
 
 /**

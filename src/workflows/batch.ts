@@ -1,7 +1,9 @@
 import {
   ActivityFailure,
+  allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -23,6 +25,9 @@ import {
   ROW_OUTCOMES,
   zeroCounts,
 } from '../contracts/batch-messages';
+
+/** From this patch on, a run lets its handlers (an approval's Update) finish before it continues as new. */
+export const HANDLERS_FINISH_BEFORE_NEW_RUN = 'handlers-finish-before-new-run';
 
 /** Each page is one activity, a handful of events: 200 pages a run stays far below 10,000 events. */
 const DEFAULT_PAGES_PER_RUN = 200;
@@ -144,6 +149,7 @@ export async function capaBatchWorkflow(input: BatchInput): Promise<BatchSummary
     while (progress[cursor] < progress.pages) {
       const doneInRun = progress.pagesPlanned + progress.pagesDone + progress.pagesHandedOff - firstActivityOfRun;
       if (doneInRun >= (input.pagesPerRun ?? DEFAULT_PAGES_PER_RUN) || workflowInfo().continueAsNewSuggested) {
+        if (patched(HANDLERS_FINISH_BEFORE_NEW_RUN)) await condition(allHandlersFinished);
         progress.runs++;
         await continueAsNew<typeof capaBatchWorkflow>({ ...input, batchId, carried: progress });
       }
