@@ -14,20 +14,20 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../src/config';
-import { freePort, startDevServer } from '../src/dev-server';
-import { startBatch } from '../src/operations';
+import { freePort, startDevServer } from '../src/temporal/dev-server';
+import { startBatch } from '../src/cli/operations';
 import { FaultConfig, seededRandom } from '../src/simulator/faults';
 import { REVIEWER, scheduleReviews } from '../src/simulator/reviewers';
 import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
-import { DEFAULT_USERNAME } from '../src/embedded-defaults';
+import { DEFAULT_USERNAME } from '../src/config/embedded-defaults';
 import { VaultSimulator } from '../src/simulator/server';
 import { migratedDatabase, startThrowawayPostgres } from '../test/helpers/throwaway-postgres';
 import { openStore, Store } from '../src/store/store';
-import { silentLogger } from '../src/logger';
+import { silentLogger } from '../src/observability/logger';
 import { FieldValues, sameFieldValue } from '../src/contracts/field-values';
 import { BatchProgress, progressQuery } from '../src/contracts/batch-messages';
 import { statusQuery } from '../src/contracts/record-messages';
-import { WORKER_ENV, WORKER_NODE_ARGS } from '../src/worker-memory';
+import { WORKER_ENV, WORKER_NODE_ARGS } from '../src/temporal/worker-memory';
 
 export interface ChaosOptions {
   records: number;

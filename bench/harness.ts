@@ -7,13 +7,13 @@ import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { AppConfig, loadConfig } from '../src/config';
-import { silentLogger } from '../src/logger';
+import { silentLogger } from '../src/observability/logger';
 import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
 import { VaultSimulator } from '../src/simulator/server';
 import { migratedDatabase, startThrowawayPostgres } from '../test/helpers/throwaway-postgres';
 import { openStore, Store } from '../src/store/store';
-import { temporalCliPath } from '../src/temporal-binaries';
-import { WORKER_ENV, WORKER_NODE_ARGS } from '../src/worker-memory';
+import { temporalCliPath } from '../src/temporal/binaries';
+import { WORKER_ENV, WORKER_NODE_ARGS } from '../src/temporal/worker-memory';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/contracts/search-attributes';
 import { PRIORITIES } from './simulator-client';
 

@@ -10,13 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../src/config';
-import { freePort, startDevServer } from '../src/dev-server';
+import { freePort, startDevServer } from '../src/temporal/dev-server';
 import { migratedDatabase, startThrowawayPostgres } from '../test/helpers/throwaway-postgres';
 import { ONE_VALUE_EXPORTS } from '../test/helpers/gate';
-import { startBatch } from '../src/operations';
+import { startBatch } from '../src/cli/operations';
 import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
 import { VaultSimulator } from '../src/simulator/server';
-import { WORKER_ENV, WORKER_NODE_ARGS } from '../src/worker-memory';
+import { WORKER_ENV, WORKER_NODE_ARGS } from '../src/temporal/worker-memory';
 
 const CLI = path.join(__dirname, '../bin/capa-sync.js');
 const ROWS = 200_000;

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startBatch } from '../src/operations';
+import { startBatch } from '../src/cli/operations';
 import { sampleRecordId } from '../src/simulator/seed';
 import {
   lastWrites,

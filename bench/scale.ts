@@ -1,4 +1,4 @@
-import { startBatch } from '../src/operations';
+import { startBatch } from '../src/cli/operations';
 import { sampleRecordId } from '../src/simulator/seed';
 import { batchWorkflowId } from '../src/contracts/batch-messages';
 import { exportFile, Harness, LOCKED, MeasuredProcess, startRate, UNLOCKED } from './harness';

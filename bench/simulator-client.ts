@@ -1,4 +1,4 @@
-import { silentLogger } from '../src/logger';
+import { silentLogger } from '../src/observability/logger';
 import { VaultClient } from '../src/vault/client';
 import { DOCUMENTED_DIALECT } from '../src/vault/dialect';
 import { VaultHttp } from '../src/vault/http';

@@ -1,19 +1,19 @@
 import path from 'node:path';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { sampleGauges, syncMetrics } from './metrics';
+import { sampleGauges, syncMetrics } from './observability/metrics';
 import { AppConfig, loadConfig } from './config';
 import { createActivities } from './activities';
 import { createAlertChannel } from './alerts/create-alert-channel';
-import { jsonLogger, Logger } from './logger';
+import { jsonLogger, Logger } from './observability/logger';
 import { VaultClient } from './vault/client';
 import { VaultHttp } from './vault/http';
-import { connectClient, connectWorker } from './temporal-connection';
-import { installRuntime } from './runtime';
+import { connectClient, connectWorker } from './temporal/connection';
+import { installRuntime } from './temporal/runtime';
 import { Client } from '@temporalio/client';
 import type { AlertChannel } from './alerts/alert-channel';
 import { openStore, Store } from './store/store';
 import { loadSigner } from './audit/load-signer';
-import { ensureLockWatcher } from './operations';
+import { ensureLockWatcher } from './temporal/record-workflows';
 
 /** The configured object's lock watcher: on the worker's task queue, ticking on the first polling interval. */
 export const watcherOf = (config: AppConfig) => ({

@@ -4,15 +4,15 @@ import path from 'node:path';
 import { GateFigures, gateFindings } from '../src/change-control/approval-gate';
 import { loadConfig } from '../src/config';
 import { batchWorkflowId, progressQuery } from '../src/contracts/batch-messages';
-import { commandOrigin } from '../src/command-origin';
-import { startBatch } from '../src/operations';
+import { commandOrigin } from '../src/cli/command-origin';
+import { startBatch } from '../src/cli/operations';
 import { sampleRecordId } from '../src/simulator/seed';
 import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
 import { waitFor } from './helpers/wait';
 import type { Browser } from 'playwright-core';
 import { launchChromium, waitForText } from './helpers/browser';
-import { freePort } from '../src/dev-server';
+import { freePort } from '../src/temporal/dev-server';
 
 const DEFAULTS = loadConfig({}).gate;
 const PRIORITIES = ['High', 'Medium', 'Low'];

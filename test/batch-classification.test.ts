@@ -1,7 +1,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createBatchActivities, type BatchActivityDeps } from '../src/activities/batch-activities';
 import type { FieldValues } from '../src/contracts/field-values';
-import { silentLogger } from '../src/logger';
+import { silentLogger } from '../src/observability/logger';
 import type { WriteEntry as AuditEntry } from '../src/store/audit-trail';
 import type { HandOff, PageRow } from '../src/store/batch-store';
 import { DOCUMENTED_DIALECT } from '../src/vault/dialect';

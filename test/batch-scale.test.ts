@@ -3,7 +3,7 @@ import { AddressInfo } from 'node:net';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { VaultSimulator } from '../src/simulator/server';
 import { sampleRecordId } from '../src/simulator/seed';
-import { startBatch } from '../src/operations';
+import { startBatch } from '../src/cli/operations';
 import { batchWorkflowId } from '../src/contracts/batch-messages';
 import { cancelSignal, recordWorkflowId } from '../src/contracts/record-messages';
 import { ONE_VALUE_EXPORTS } from './helpers/gate';

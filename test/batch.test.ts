@@ -1,7 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { VaultSimulator } from '../src/simulator/server';
 import { sampleRecordId } from '../src/simulator/seed';
-import { startBatch, listRecords } from '../src/operations';
+import { startBatch, listRecords } from '../src/cli/operations';
 import { recordWorkflowId, statusQuery } from '../src/contracts/record-messages';
 import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';

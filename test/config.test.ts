@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ConfigError, loadConfig, SETTINGS } from '../src/config';
 import { DEFAULT_MAPPING } from '../src/sources/mapping';
 import type { TLSConfig } from '@temporalio/client';
-import { TEMPORAL_CONNECTION_SETTINGS } from '../src/temporal-settings';
+import { TEMPORAL_CONNECTION_SETTINGS } from '../src/temporal/settings';
 
 const problem = (env: Record<string, string>) => {
   try {

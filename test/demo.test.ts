@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { waitFor } from './helpers/wait';
 import net from 'node:net';
-import { freePort } from '../src/dev-server';
-import { temporalCliPath } from '../src/temporal-binaries';
+import { freePort } from '../src/temporal/dev-server';
+import { temporalCliPath } from '../src/temporal/binaries';
 
 // Every demo here uses the embedded store's fixed port (55432): they run one after the other, in this file.
 

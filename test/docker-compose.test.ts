@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig } from '../src/config';
-import { WORKER_ENV, WORKER_NODE_ARGS } from '../src/worker-memory';
+import { WORKER_ENV, WORKER_NODE_ARGS } from '../src/temporal/worker-memory';
 import { loadSigner } from '../src/audit/load-signer';
 import { keyIdOf, readPublicKey } from '../src/audit/signing-key';
-import { silentLogger } from '../src/logger';
+import { silentLogger } from '../src/observability/logger';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/contracts/search-attributes';
 
 // No Docker engine runs in CI: this keeps docker-compose.yml from rotting by checking what it wires together.

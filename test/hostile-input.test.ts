@@ -8,7 +8,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { Store } from '../src/store/store';
 import { AppConfig } from '../src/config';
-import { BatchIdRefused, startBatch } from '../src/operations';
+import { BatchIdRefused, startBatch } from '../src/cli/operations';
 import { VaultSimulator } from '../src/simulator/server';
 import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
 import { testConfig } from './helpers/config';

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { recordWorkflowId, statusQuery } from '../src/contracts/record-messages';
-import { startBatch } from '../src/operations';
+import { startBatch } from '../src/cli/operations';
 import { sampleRecordId } from '../src/simulator/seed';
 import type { AppConfig } from '../src/config';
 import { DevStack, startDevStack } from './helpers/dev-stack';
@@ -144,6 +144,9 @@ describe('a worker killed between the bulk write and the audit', () => {
       risk: value(stack, i, 'risk_score__c'),
     }));
     await handOff(stack, config, ids, 'killed-writer');
+    await waitFor('the watcher to read the waiting records', async () =>
+      (await Promise.all(ids.map((i) => status(stack, i)))).every((s) => s.watched),
+    );
     // Vault takes the write, but its answer never reaches the worker before it dies.
     stack.sim.setFaults({ lostAnswerRate: 1, hangMs: 120_000 });
     approve(stack, ids);

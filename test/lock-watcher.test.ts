@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lockWatcherId } from '../src/contracts/lock-watch';
 import { recordWorkflowId, statusQuery } from '../src/contracts/record-messages';
-import { startBatch } from '../src/operations';
+import { startBatch } from '../src/cli/operations';
 import { SETTINGS } from '../src/config';
 import { sampleRecordId } from '../src/simulator/seed';
 import { DevStack, startDevStack } from './helpers/dev-stack';

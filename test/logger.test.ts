@@ -1,4 +1,4 @@
-import { jsonLogger } from '../src/logger';
+import { jsonLogger } from '../src/observability/logger';
 
 it('writes one JSON line per entry above the level: time, level, message and the fields, errors without stack', () => {
   const lines: string[] = [];

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { FieldValues } from '../src/contracts/field-values';
-import { startBatch } from '../src/operations';
+import { startBatch } from '../src/cli/operations';
 import { sampleRecordId } from '../src/simulator/seed';
 import type { DecisionEntry } from '../src/store/audit-trail';
 import { verifyTrail } from './helpers/audit';

@@ -2,7 +2,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Duration } from '@temporalio/common';
 import { VaultSimulator } from '../src/simulator/server';
 import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
-import { DEFAULT_SCHEDULE_ID, upsertSchedule } from '../src/schedule';
+import { DEFAULT_SCHEDULE_ID, upsertSchedule } from '../src/temporal/schedule';
 import { startDevServer } from './helpers/temporal';
 import { startSimulator } from './helpers/vault';
 import { testWorker } from './helpers/record-env';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { RowResult } from '../src/contracts/batch-messages';
-import { freePort } from '../src/dev-server';
-import { startBatch } from '../src/operations';
+import { freePort } from '../src/temporal/dev-server';
+import { startBatch } from '../src/cli/operations';
 import { sampleRecordId } from '../src/simulator/seed';
 import { ensureDatabase } from '../src/store/embedded-postgres';
 import { migratedDatabase, startThrowawayPostgres } from './helpers/throwaway-postgres';

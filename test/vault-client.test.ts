@@ -4,7 +4,7 @@ import { VaultSimulator } from '../src/simulator/server';
 import { VaultError } from '../src/vault/errors';
 import { AuthResponse, BulkUpdateResponse, QueryResponse } from '../src/vault/schemas';
 import { CUSTOMER_DIALECT, DOCUMENTED_DIALECT } from '../src/vault/dialect';
-import { jsonLogger } from '../src/logger';
+import { jsonLogger } from '../src/observability/logger';
 import { buildStateQueries } from '../src/vault/vql';
 import { clientFor, rawCall, rawLogin, startSimulator } from './helpers/vault';
 

@@ -1,12 +1,12 @@
 import type { Browser } from 'playwright-core';
 import { launchChromium, waitForText } from './helpers/browser';
-import { listRecords, startBatch } from '../src/operations';
+import { listRecords, startBatch } from '../src/cli/operations';
 import { sampleRecordId } from '../src/simulator/seed';
 import { cancelUpdate, recordWorkflowId } from '../src/contracts/record-messages';
 import { batchWorkflowId } from '../src/contracts/batch-messages';
 import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
-import { freePort } from '../src/dev-server';
+import { freePort } from '../src/temporal/dev-server';
 import { waitFor } from './helpers/wait';
 
 let stack: DevStack;

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startBatch } from '../src/operations';
+import { startBatch } from '../src/cli/operations';
 import { VaultSimulator } from '../src/simulator/server';
 import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
 import { HEARTBEAT_TIMEOUT_MS } from '../src/contracts/activity-timeouts';

@@ -1,12 +1,12 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startBatch } from '../src/operations';
+import { startBatch } from '../src/cli/operations';
 import { VaultSimulator } from '../src/simulator/server';
 import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
 import { testConfig } from './helpers/config';
 import { writeCsv } from './helpers/exports';
-import { freePort } from '../src/dev-server';
+import { freePort } from '../src/temporal/dev-server';
 import { startDevServer } from './helpers/temporal';
 import { startSimulator } from './helpers/vault';
 import { waitFor } from './helpers/wait';

@@ -7,8 +7,8 @@ import { Client, WorkflowIdReusePolicy, WorkflowNotFoundError, WorkflowUpdateFai
 import pLimit from 'p-limit';
 import type { AlertChannel } from '../alerts/alert-channel';
 import { batchDigest, DIGEST_RECORD_LINES } from '../alerts/batch-digest';
-import type { Logger } from '../logger';
-import type { SyncMetrics } from '../metrics';
+import type { Logger } from '../observability/logger';
+import type { SyncMetrics } from '../observability/metrics';
 import { writeBatchReport } from '../reports/batch-report';
 import { Mapping, picklistFields, writableFields } from '../sources/mapping';
 import { prepareBatch } from '../sources/prepare-batch';
@@ -43,7 +43,7 @@ import { recordSearchAttributes } from '../contracts/search-attributes';
 import { asActivityFailure } from './activity-failures';
 import type { BatchActivities } from '../contracts/batch-activities';
 import { recordSummary } from '../contracts/workflow-descriptions';
-import { ensureLockWatcher, recordWorkflows } from '../operations';
+import { ensureLockWatcher, recordWorkflows } from '../temporal/record-workflows';
 
 export interface BatchActivityDeps {
   /** Direct (not coalesced): the batch already sends full requests. */

@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import type { FieldValues } from '../contracts/field-values';
 import type { GuardedWriteInput, GuardedWriteResult } from '../contracts/record-activities';
 import { conflictingFields, ownWrites } from '../contracts/conflict-guard';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 import { changeEntries } from '../store/audit-trail';
 import type { Store } from '../store/store';
 import { MAX_ROWS_PER_UPDATE, type VaultClient } from '../vault/client';

@@ -4,7 +4,7 @@ import type { AlertChannel } from '../alerts/alert-channel';
 import type { DecisionEntry } from '../store/audit-trail';
 import type { AuditSigner } from '../audit/signing-key';
 import type { Store } from '../store/store';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 import type { VaultDialect } from '../vault/dialect';
 import { snapshotOf } from './record-snapshot';
 import type { VaultClient } from '../vault/client';

@@ -1,8 +1,8 @@
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import pLimit from 'p-limit';
 import { lockChangedSignal, type LockNews, type WatchActivities } from '../contracts/lock-watch';
-import type { Logger } from '../logger';
-import type { SyncMetrics } from '../metrics';
+import type { Logger } from '../observability/logger';
+import type { SyncMetrics } from '../observability/metrics';
 import type { WaitingRecordRow, WatcherRead } from '../store/lock-watchers';
 import type { Store } from '../store/store';
 import type { VaultClient } from '../vault/client';
@@ -33,75 +33,74 @@ interface Seen {
 const stateNews = (state: string | undefined, locked: (state: string) => boolean): Omit<LockNews, 'tickAt'> =>
   state === undefined ? { found: false, locked: false } : { found: true, state, locked: locked(state) };
 
-export function createWatchActivities(deps: WatchActivityDeps): WatchActivities {
+/** Where state__v says unlocked, the customer dialect's lock endpoint may still say locked: part of the state seen. */
+async function withLock(deps: WatchActivityDeps, object: string, seen: Seen): Promise<Seen> {
+  const lock = await deps.vault.readLock(object, seen.row.recordId);
+  if (!lock.locked) return seen;
+  const news = { ...seen.news, locked: true, lockedBy: lock.lockedBy };
+  return { ...seen, news, seenState: `${seen.seenState} (locked)` };
+}
+
+/** Reads one page of waiting records (one query), tells those whose state changed, and notes the reads. */
+async function watchPage(deps: WatchActivityDeps, object: string, page: WaitingRecordRow[], tickAt: number) {
   const dialect = deps.vault.dialect;
-
-  /** Where state__v says unlocked, the customer dialect's lock endpoint may still say locked: part of the state seen. */
-  async function withLock(object: string, seen: Seen): Promise<Seen> {
-    const lock = await deps.vault.readLock(object, seen.row.recordId);
-    if (!lock.locked) return seen;
-    const news = { ...seen.news, locked: true, lockedBy: lock.lockedBy };
-    return { ...seen, news, seenState: `${seen.seenState} (locked)` };
-  }
-
-  /** Reads one page of waiting records (one query), tells those whose state changed, and notes the reads. */
-  async function watchPage(object: string, page: WaitingRecordRow[], tickAt: number) {
-    const states = new Map(
-      (
-        await deps.vault.readStates(
-          object,
-          page.map((r) => r.recordId),
-          [],
-        )
-      ).map((s) => [s.id, s.state]),
-    );
-    const limit = pLimit(CONCURRENCY);
-    const failures: string[] = [];
-    const seen = await Promise.all(
-      page.map(async (row): Promise<Seen | undefined> => {
-        const news = stateNews(states.get(row.recordId), (state) => isLockedState(dialect, state));
-        const first = { row, news, seenState: news.state ?? '(gone)' };
-        if (!news.found || news.locked || !dialect.lockEndpoint) return first;
-        // A record whose lock endpoint fails is passed over this tick; the others go on.
-        return limit(() => withLock(object, first)).catch((err: Error) => {
-          failures.push(`${row.recordId}: ${err.message}`);
-          return undefined;
-        });
-      }),
-    );
-    const read = seen.filter((s): s is Seen => s !== undefined);
-    const changed = read.filter((s) => s.seenState !== s.row.toldState);
-    // Every signal settles before the tick goes on: none of this attempt arrives after a later attempt's.
-    const sent = await Promise.allSettled(
-      changed.map((s) =>
-        limit(() =>
-          deps.temporal.workflow
-            .getHandle(s.row.workflowId)
-            .signal(lockChangedSignal, { tickAt, ...s.news })
-            .catch((err) => {
-              if (!(err instanceof WorkflowNotFoundError)) throw err; // ended since it was listed
-            }),
-        ),
+  const states = new Map(
+    (
+      await deps.vault.readStates(
+        object,
+        page.map((r) => r.recordId),
+        [],
+      )
+    ).map((s) => [s.id, s.state]),
+  );
+  const limit = pLimit(CONCURRENCY);
+  const failures: string[] = [];
+  const seen = await Promise.all(
+    page.map(async (row): Promise<Seen | undefined> => {
+      const news = stateNews(states.get(row.recordId), (state) => isLockedState(dialect, state));
+      const first = { row, news, seenState: news.state ?? '(gone)' };
+      if (!news.found || news.locked || !dialect.lockEndpoint) return first;
+      // A record whose lock endpoint fails is passed over this tick; the others go on.
+      return limit(() => withLock(deps, object, first)).catch((err: Error) => {
+        failures.push(`${row.recordId}: ${err.message}`);
+        return undefined;
+      });
+    }),
+  );
+  const read = seen.filter((s): s is Seen => s !== undefined);
+  const changed = read.filter((s) => s.seenState !== s.row.toldState);
+  // Every signal settles before the tick goes on: none of this attempt arrives after a later attempt's.
+  const sent = await Promise.allSettled(
+    changed.map((s) =>
+      limit(() =>
+        deps.temporal.workflow
+          .getHandle(s.row.workflowId)
+          .signal(lockChangedSignal, { tickAt, ...s.news })
+          .catch((err) => {
+            if (!(err instanceof WorkflowNotFoundError)) throw err; // ended since it was listed
+          }),
       ),
-    );
-    const told = new Set(changed.filter((_, i) => sent[i].status === 'fulfilled'));
-    sent.forEach((r, i) => {
-      if (r.status === 'rejected') failures.push(`${changed[i].row.recordId}: signal: ${(r.reason as Error).message}`);
-    });
-    const reads = read.map((s): WatcherRead => ({
-      recordId: s.row.recordId,
-      state: s.seenState,
-      ...(told.has(s) ? { told: s.seenState } : {}),
-    }));
-    await deps.store.watchers.noteReads(object, reads);
-    if (failures.length) {
-      deps.metrics.watcherSkipped(failures.length);
-      deps.logger.warn('lock watcher passed over records this tick', { object, records: failures.slice(0, 20) });
-    }
-    const unlocked = [...told].filter((s) => s.news.found && !s.news.locked).length;
-    return { told: told.size, unlocked, skipped: failures.length };
+    ),
+  );
+  const told = new Set(changed.filter((_, i) => sent[i].status === 'fulfilled'));
+  sent.forEach((r, i) => {
+    if (r.status === 'rejected') failures.push(`${changed[i].row.recordId}: signal: ${(r.reason as Error).message}`);
+  });
+  const reads = read.map((s): WatcherRead => ({
+    recordId: s.row.recordId,
+    state: s.seenState,
+    ...(told.has(s) ? { told: s.seenState } : {}),
+  }));
+  await deps.store.watchers.noteReads(object, reads);
+  if (failures.length) {
+    deps.metrics.watcherSkipped(failures.length);
+    deps.logger.warn('lock watcher passed over records this tick', { object, records: failures.slice(0, 20) });
   }
+  const unlocked = [...told].filter((s) => s.news.found && !s.news.locked).length;
+  return { told: told.size, unlocked, skipped: failures.length };
+}
 
+export function createWatchActivities(deps: WatchActivityDeps): WatchActivities {
   return {
     async watchLocks({ object, tickAt, tickSeconds }) {
       return asActivityFailure(async () => {
@@ -110,7 +109,7 @@ export function createWatchActivities(deps: WatchActivityDeps): WatchActivities 
         for (let after = ''; ;) {
           const page = await deps.store.watchers.waitingPage(object, after, MAX_IDS_PER_QUERY);
           if (!page.length) break;
-          const done = await watchPage(object, page, tickAt);
+          const done = await watchPage(deps, object, page, tickAt);
           totals.waiting += page.length;
           totals.told += done.told;
           totals.unlocked += done.unlocked;

@@ -1,4 +1,4 @@
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 
 /** An alert for people: a title and readable lines, plus structured fields for machines. */
 export interface Alert {

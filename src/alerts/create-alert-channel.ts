@@ -1,5 +1,5 @@
 import type { AppConfig } from '../config';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 import { AlertChannel, LogAlertChannel } from './alert-channel';
 import { WebhookAlertChannel } from './webhook-channel';
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { type AppConfig, ConfigError } from '../config';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 import { AuditSigner, readPrivateKey, writeKeyPair } from './signing-key';
 
 /**

@@ -21,3 +21,10 @@ export function describeOrigin(o: DecisionOrigin): string {
   if (!o.account && !o.host) return 'an update whose sender did not say its account or host';
   return `${o.account ?? '?'}@${o.host ?? '?'}${o.client ? ` via ${o.client}` : ''}`;
 }
+
+/** Why a decision is refused for who or why it gives (both are required, and audited); undefined where it is not. */
+export function operatorProblem(d: { operator?: unknown; reason?: unknown } | undefined): string | undefined {
+  if (!d || typeof d.operator !== 'string' || !d.operator.trim()) return 'operator is required';
+  if (typeof d.reason !== 'string' || !d.reason.trim()) return 'reason is required';
+  return undefined;
+}

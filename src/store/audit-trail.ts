@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { entryHash, type HashVersion, HASH_VERSION } from './entry-hash';
+import type { AuditEntry, EntryCommon, WriteEntry } from './audit-entry';
 import { changedFields, type FieldValue, type FieldValues } from '../contracts/field-values';
 import type { OwnWrite } from '../contracts/record-activities';
 import type { DecisionKind, DecisionOrigin } from '../contracts/decisions';
@@ -8,41 +9,8 @@ import { anchorProblem, type AuditSigner } from '../audit/signing-key';
 import { inPages, present } from './rows';
 import type { Session } from './session';
 
-interface EntryCommon {
-  time: string;
-  object: string;
-  batchId: string;
-  /** Who decided: `integration`, or the operator as declared. */
-  actor: string;
-  reason?: string;
-  workflowId?: string;
-  /** The write or decision (a batch page, a record workflow's activity) the entry is for: audited once. */
-  writeId?: string;
-  /** When the risk system produced the values (the batch's start, or the row's own time): newest wins. */
-  sourceTimestamp?: string;
-}
+export type { AuditEntry, DecisionEntry, WriteEntry } from './audit-entry';
 
-/** One value written to Vault: what, from what, to what, when, for which batch, and who decided it. */
-export interface WriteEntry extends EntryCommon {
-  kind: 'write';
-  recordId: string;
-  field: string;
-  oldValue: FieldValue;
-  newValue: FieldValue;
-}
-
-/** An operator's decision (force, cancel, a batch's approval), with what it did and the values it concerned. */
-export interface DecisionEntry extends EntryCommon {
-  kind: 'decision';
-  /** The record decided on; absent for a decision on a whole batch. */
-  recordId?: string;
-  decision: DecisionKind;
-  outcome: string;
-  values: FieldValues;
-  origin: DecisionOrigin;
-}
-
-export type AuditEntry = WriteEntry | DecisionEntry;
 /** An entry as stored: with its place in the chain. */
 /** An entry as stored: with its place in the chain, and how its hash was computed (see entry-hash.ts). */
 export type StoredEntry = AuditEntry & { seq: number; prevHash: string; hash: string; hashVersion: HashVersion };

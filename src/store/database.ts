@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 import { MIGRATIONS, runtimeGrants } from './schema';
 import { poolSession, type Session } from './session';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import type { AuditEntry } from './audit-trail';
+import type { AuditEntry } from './audit-entry';
 
 /**
  * How an audit entry's hash is computed, by version (stored with each entry, so that trails written before a change

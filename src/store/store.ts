@@ -1,4 +1,4 @@
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 import { AuditTrail } from './audit-trail';
 import { BatchStore } from './batch-store';
 import { openDatabase } from './database';

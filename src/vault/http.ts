@@ -3,7 +3,7 @@ import axios, { AxiosInstance, AxiosResponse } from 'axios';
 import { ZodType } from 'zod';
 import { VaultError } from './errors';
 import { AuthResponse, Envelope } from './schemas';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 
 export interface VaultConnectionSettings {
   baseUrl: string;

@@ -20,7 +20,7 @@ import type {
   RecordSnapshot,
 } from '../contracts/record-activities';
 import type { WriteOutcome } from '../contracts/write-outcome';
-import { HEARTBEAT_TIMEOUT_MS } from '../contracts/activity-timeouts';
+import { activityOptions } from '../contracts/activity-timeouts';
 import { recordSearchAttributes } from '../contracts/search-attributes';
 import { recordDetails } from '../contracts/workflow-descriptions';
 import {
@@ -100,15 +100,11 @@ export class CapaRecord {
       operationSeq: 0,
       runs: 0,
     };
-    this.activityOptions = {
-      startToCloseTimeout: '2 minutes',
-      heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
-      retry: {
-        initialInterval: '1 second',
-        backoffCoefficient: 2,
-        maximumInterval: `${input.options.activityMaxIntervalSeconds} seconds`,
-      },
-    };
+    this.activityOptions = activityOptions({
+      timeout: '2 minutes',
+      initialInterval: '1 second',
+      maxInterval: `${input.options.activityMaxIntervalSeconds} seconds`,
+    });
     this.acts = proxyActivities<RecordActivities>(this.activityOptions);
     this.publish();
   }

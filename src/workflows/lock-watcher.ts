@@ -1,15 +1,13 @@
 import { ActivityFailure, continueAsNew, proxyActivities, setCurrentDetails, sleep } from '@temporalio/workflow';
-import { HEARTBEAT_TIMEOUT_MS } from '../contracts/activity-timeouts';
+import { activityOptions } from '../contracts/activity-timeouts';
 import type { LockWatcherInput, WatchActivities } from '../contracts/lock-watch';
 
 /** A run's ticks before it continues as new: about a dozen events a tick. */
 const TICKS_PER_RUN = 300;
 
-const acts = proxyActivities<WatchActivities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 3 },
-});
+const acts = proxyActivities<WatchActivities>(
+  activityOptions({ timeout: '10 minutes', initialInterval: '1 second', maxInterval: '30 seconds', maxAttempts: 3 }),
+);
 
 /**
  * One object's lock watcher: on each wall-clock tick, reads the state of every waiting record and tells those whose

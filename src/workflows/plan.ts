@@ -1,13 +1,11 @@
 import { proxyActivities, setCurrentDetails } from '@temporalio/workflow';
 import type { BatchActivities } from '../contracts/batch-activities';
-import { HEARTBEAT_TIMEOUT_MS } from '../contracts/activity-timeouts';
+import { activityOptions } from '../contracts/activity-timeouts';
 import type { PlanInput, PlanSummary } from '../contracts/plan-messages';
 
-const acts = proxyActivities<Pick<BatchActivities, 'prepareBatch' | 'planPage' | 'finishPlan'>>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
-});
+const acts = proxyActivities<Pick<BatchActivities, 'prepareBatch' | 'planPage' | 'finishPlan'>>(
+  activityOptions({ timeout: '30 minutes', maxInterval: '1 minute', maxAttempts: 5 }),
+);
 /** Pages hold distinct records, so two are read at once, as a batch does. */
 const PAGES_IN_FLIGHT = 2;
 

@@ -1,4 +1,5 @@
 import type { FieldValues } from '../contracts/field-values';
+import { operatorProblem } from '../contracts/decisions';
 import {
   CarriedState,
   OperatorDecision,
@@ -32,10 +33,7 @@ export const safetyCheckAt = (now: number, waitingSince: number, options: Record
 
 /** Why an operator's force or cancel is refused, if it is. */
 export function decisionProblem(d: OperatorDecision, phase: CarriedState['phase']): string | undefined {
-  if (!d || typeof d.operator !== 'string' || !d.operator.trim()) return 'operator is required';
-  if (typeof d.reason !== 'string' || !d.reason.trim()) return 'reason is required';
-  if (TERMINAL_STATES.includes(phase)) return `record is already ${phase}`;
-  return undefined;
+  return operatorProblem(d) ?? (TERMINAL_STATES.includes(phase) ? `record is already ${phase}` : undefined);
 }
 
 /** What a force answers when Vault still locks a record that had waited the maximum: it waits again. */

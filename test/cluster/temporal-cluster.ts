@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { stringify } from 'yaml';
-import { temporalCliPath } from '../../src/temporal-binaries';
+import { temporalCliPath } from '../../src/temporal/binaries';
 import { startThrowawayPostgres } from '../helpers/throwaway-postgres';
 import { waitFor } from '../helpers/wait';
 import { makePrivateCa, PrivateCa } from './certificates';

@@ -2,7 +2,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, WorkerOptions } from '@temporalio/worker';
 import { Alert, AlertChannel } from '../../src/alerts/alert-channel';
 import { AppConfig } from '../../src/config';
-import { silentLogger } from '../../src/logger';
+import { silentLogger } from '../../src/observability/logger';
 import { VaultSimulator } from '../../src/simulator/server';
 import type { FieldValues } from '../../src/contracts/field-values';
 import { buildActivities } from '../../src/worker';

@@ -2,7 +2,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { DefaultLogger, Runtime, Worker, WorkerOptions } from '@temporalio/worker';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
-import { temporalCliPath, temporalTestServerPath } from '../../src/temporal-binaries';
+import { temporalCliPath, temporalTestServerPath } from '../../src/temporal/binaries';
 import { WORKFLOW_BUNDLE_PATH } from './global-setup';
 import { WORKER_TUNING } from '../../src/worker';
 

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../src/dev-server';
+import { freePort } from '../../src/temporal/dev-server';
 import { EmbeddedPostgres, ensureDatabase, startEmbeddedPostgres } from '../../src/store/embedded-postgres';
 import { migrateStore } from '../../src/store/database';
-import { silentLogger } from '../../src/logger';
+import { silentLogger } from '../../src/observability/logger';
 
 /**
  * A server of its own for a test file or a benchmark: in a new temporary folder, on a free port, removed when

@@ -1,10 +1,10 @@
 import http from 'node:http';
-import { DEFAULT_PASSWORD, DEFAULT_USERNAME } from '../../src/embedded-defaults';
+import { DEFAULT_PASSWORD, DEFAULT_USERNAME } from '../../src/config/embedded-defaults';
 import { VaultSimulator, SimulatorOptions } from '../../src/simulator/server';
 import { VaultClient } from '../../src/vault/client';
 import { VaultConnectionSettings, VaultHttp } from '../../src/vault/http';
 import { DIALECTS, VaultDialect } from '../../src/vault/dialect';
-import { Logger, silentLogger } from '../../src/logger';
+import { Logger, silentLogger } from '../../src/observability/logger';
 
 /** A simulator on a free port, stopped by the returned function. */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<VaultSimulator> {

@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import { WORKER_ENV, WORKER_NODE_ARGS } from '../../src/worker-memory';
+import { WORKER_ENV, WORKER_NODE_ARGS } from '../../src/temporal/worker-memory';
 import { waitFor } from './wait';
 
 export const CLI = path.join(__dirname, '../../bin/capa-sync.js');

@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { temporalCliPath } from './temporal-binaries';
-import { ALL_SEARCH_ATTRIBUTES } from './contracts/search-attributes';
+import { temporalCliPath } from './binaries';
+import { ALL_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
 
 /** A loopback TCP port nobody listens on right now (for servers a test or a harness starts). */
 export async function freePort(): Promise<number> {

@@ -3,24 +3,24 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { Client } from '@temporalio/client';
-import { AppConfig, loadConfig } from './config';
-import { startDevServer, temporalReachable } from './dev-server';
-import { jsonLogger } from './logger';
+import { AppConfig, loadConfig } from '../config';
+import { startDevServer, temporalReachable } from '../temporal/dev-server';
+import { jsonLogger } from '../observability/logger';
 import { listRecords, newBatchId, startBatch } from './operations';
-import { loadSimulator, saveSimulator } from './simulator/persistence';
-import { sampleRecords } from './simulator/seed';
-import { VaultSimulator } from './simulator/server';
-import { connectClient, connectWorker } from './temporal-connection';
-import { createWorker } from './worker';
-import { installRuntime } from './runtime';
-import { EMBEDDED_DATABASE_URL, EMBEDDED_OWNER_URL, EMBEDDED_PORT } from './embedded-defaults';
-import { ensureDatabase, listening, startEmbeddedPostgres } from './store/embedded-postgres';
-import { openStore } from './store/store';
-import { migrateStore } from './store/database';
+import { loadSimulator, saveSimulator } from '../simulator/persistence';
+import { sampleRecords } from '../simulator/seed';
+import { VaultSimulator } from '../simulator/server';
+import { connectClient, connectWorker } from '../temporal/connection';
+import { createWorker } from '../worker';
+import { installRuntime } from '../temporal/runtime';
+import { EMBEDDED_DATABASE_URL, EMBEDDED_OWNER_URL, EMBEDDED_PORT } from '../config/embedded-defaults';
+import { ensureDatabase, listening, startEmbeddedPostgres } from '../store/embedded-postgres';
+import { openStore } from '../store/store';
+import { migrateStore } from '../store/database';
 import { followBatch, summaryTable, waitingRecordsUrl } from './batch-output';
 import { PortInUse } from './port-holder';
 
-const SAMPLE_EXPORT = path.resolve(__dirname, '../examples/risk-export.csv');
+const SAMPLE_EXPORT = path.resolve(__dirname, '../../examples/risk-export.csv');
 const REVIEWS_OVER_MS = 4 * 60_000;
 
 /** Settings the demo changes unless the environment sets them: ticks short enough to watch locks clear. */

@@ -1,6 +1,6 @@
 import { DefaultLogger, LogLevel, Runtime } from '@temporalio/worker';
-import type { Logger } from './logger';
-import { PortInUse } from './port-holder';
+import type { Logger } from '../observability/logger';
+import { PortInUse } from '../cli/port-holder';
 
 const LEVELS: Record<LogLevel, keyof Logger> = {
   TRACE: 'debug',

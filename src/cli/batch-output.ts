@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
-import type { AppConfig } from './config';
-import type { PlanSummary } from './contracts/plan-messages';
-import { BatchSummary, progressQuery, ROW_OUTCOMES } from './contracts/batch-messages';
+import type { AppConfig } from '../config';
+import type { PlanSummary } from '../contracts/plan-messages';
+import { BatchSummary, progressQuery, ROW_OUTCOMES } from '../contracts/batch-messages';
 
 /** What the command line and the demo print about batches: tables, the Web UI link, a progress bar. */
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import fs from 'node:fs';
 
-const PROJECT_ROOT = path.resolve(__dirname, '..');
+const PROJECT_ROOT = path.resolve(__dirname, '../..');
 
 function resolveBinary(envVar: string, name: string): string {
   const fromEnv = process.env[envVar];

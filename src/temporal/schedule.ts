@@ -1,8 +1,8 @@
 import { Client, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
-import type { AppConfig } from './config';
-import { BATCH_WORKFLOW_TYPE, batchWorkflowId } from './contracts/batch-messages';
-import { batchSummary } from './contracts/workflow-descriptions';
+import type { AppConfig } from '../config';
+import { BATCH_WORKFLOW_TYPE, batchWorkflowId } from '../contracts/batch-messages';
+import { batchSummary } from '../contracts/workflow-descriptions';
 
 export interface NightlySchedule {
   scheduleId: string;

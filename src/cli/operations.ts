@@ -10,12 +10,11 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
-import type { AppConfig } from './config';
+import type { AppConfig } from '../config';
 import { commandOrigin } from './command-origin';
-import { batchSummary, planSummary } from './contracts/workflow-descriptions';
-import { recordQuery } from './contracts/visibility';
-import { LOCK_WATCHER_TYPE, type LockWatcherInput, lockWatcherId } from './contracts/lock-watch';
-import { PLAN_WORKFLOW_TYPE, type PlanInput, type PlanSummary, planWorkflowId } from './contracts/plan-messages';
+import { recordWorkflows, type WaitingRecord } from '../temporal/record-workflows';
+import { batchSummary, planSummary } from '../contracts/workflow-descriptions';
+import { PLAN_WORKFLOW_TYPE, type PlanInput, type PlanSummary, planWorkflowId } from '../contracts/plan-messages';
 import {
   approveUpdate,
   BATCH_ID_PATTERN,
@@ -27,7 +26,7 @@ import {
   rejectUpdate,
   type RevertRequest,
   revertSource,
-} from './contracts/batch-messages';
+} from '../contracts/batch-messages';
 import {
   cancelUpdate,
   forceUpdate,
@@ -37,7 +36,7 @@ import {
   RecordWorkflowResult,
   statusQuery,
   SyncState,
-} from './contracts/record-messages';
+} from '../contracts/record-messages';
 
 /** What operators and the CLI do with workflows, in one place. */
 
@@ -98,24 +97,6 @@ export function startRevert(
 ) {
   const revert = { ...input.revert, origin: senderOf(client) };
   return startBatch(client, config, { ...input, source: revertSource(revert.of), revert });
-}
-
-/**
- * Starts the object's lock watcher unless it runs (each worker at its start, each batch that hands records over):
- * one per object, however many workers.
- */
-export async function ensureLockWatcher(
-  client: Client,
-  o: { object: string; taskQueue: string; tickSeconds: number },
-): Promise<void> {
-  await client.workflow.start<(input: LockWatcherInput) => Promise<never>>(LOCK_WATCHER_TYPE, {
-    taskQueue: o.taskQueue,
-    workflowId: lockWatcherId(o.object),
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-    args: [{ object: o.object, tickSeconds: o.tickSeconds }],
-    staticSummary: `Lock watcher of ${o.object}: reads every waiting record's state each ${o.tickSeconds} s`,
-  });
 }
 
 /** Starts a plan: a dry run of a batch. */
@@ -192,42 +173,9 @@ export async function decideBatch(
   }
 }
 
-export interface WaitingRecord {
-  workflowId: string;
-  recordId: string;
-  state: string;
-  vaultState?: string;
-  batchId?: string;
-  startTime: string;
-}
-
 /** Record workflows by CapaSyncState, from Temporal visibility (what the Web UI shows). */
 export function listRecords(client: Client, config: AppConfig, state?: SyncState): Promise<WaitingRecord[]> {
   return recordWorkflows(client, { object: config.vault.object, state, running: !state });
-}
-
-/**
- * An object's record workflows as visibility lists them (by state, running or not, handed over by a batch), with
- * what their search attributes say: the one listing the CLI, the batch, a revert and the lock watcher share.
- */
-export async function recordWorkflows(
-  client: Client,
-  filter: Parameters<typeof recordQuery>[0],
-): Promise<WaitingRecord[]> {
-  const prefix = recordWorkflowId(filter.object, '');
-  const records: WaitingRecord[] = [];
-  for await (const wf of client.workflow.list({ query: recordQuery(filter), pageSize: 1000 })) {
-    const sa = wf.searchAttributes as Record<string, string[] | undefined>;
-    records.push({
-      workflowId: wf.workflowId,
-      recordId: wf.workflowId.slice(prefix.length),
-      state: sa.CapaSyncState?.[0] ?? 'unknown',
-      vaultState: sa.CapaVaultState?.[0],
-      batchId: sa.CapaBatchId?.[0],
-      startTime: wf.startTime.toISOString(),
-    });
-  }
-  return records;
 }
 
 const recordHandle = (client: Client, config: AppConfig, recordId: string) =>

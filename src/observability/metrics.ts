@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
-import { recordQuery } from './contracts/visibility';
+import { recordQuery } from '../contracts/visibility';
 import type { MetricMeter } from '@temporalio/common';
-import type { VaultCallStats } from './vault/http';
-import type { OutcomeCounts } from './contracts/batch-messages';
+import type { VaultCallStats } from '../vault/http';
+import type { OutcomeCounts } from '../contracts/batch-messages';
 
 /** capa-sync's own metrics, exported with the Temporal runtime's on the worker's Prometheus endpoint. */
 export interface SyncMetrics {

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { DIALECTS } from './vault/dialect';
-import { defaultKeyFiles } from './audit/signing-key';
-import { DEFAULT_RECORD_OPTIONS } from './contracts/record-messages';
-import { DEFAULT_MAPPING, Mapping, parseMapping } from './sources/mapping';
-import { displayDatabaseUrl } from './store/database';
+import { DIALECTS } from '../vault/dialect';
+import { defaultKeyFiles } from '../audit/signing-key';
+import { DEFAULT_RECORD_OPTIONS } from '../contracts/record-messages';
+import { DEFAULT_MAPPING, Mapping, parseMapping } from '../sources/mapping';
+import { displayDatabaseUrl } from '../store/database';
 import { DEFAULT_PASSWORD, DEFAULT_USERNAME, EMBEDDED_DATABASE_URL } from './embedded-defaults';
-import { loadTemporalSettings, TemporalConnectionSettings } from './temporal-settings';
+import { loadTemporalSettings, TemporalConnectionSettings } from '../temporal/settings';
 
 const list = z.string().transform((s) =>
   s

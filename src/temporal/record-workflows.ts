@@ -1,0 +1,58 @@
+import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
+import { LOCK_WATCHER_TYPE, type LockWatcherInput, lockWatcherId } from '../contracts/lock-watch';
+import { recordWorkflowId } from '../contracts/record-messages';
+import { recordQuery } from '../contracts/visibility';
+
+// The record workflows and the lock watcher as Temporal sees them: the listing the CLI, a batch and a revert share,
+// and the start of an object's watcher. Plain Temporal client calls: the activities and the CLI both use them.
+
+export interface WaitingRecord {
+  workflowId: string;
+  recordId: string;
+  state: string;
+  vaultState?: string;
+  batchId?: string;
+  startTime: string;
+}
+
+/**
+ * An object's record workflows as visibility lists them (by state, running or not, handed over by a batch), with
+ * what their search attributes say: the one listing the CLI, the batch, a revert and the lock watcher share.
+ */
+export async function recordWorkflows(
+  client: Client,
+  filter: Parameters<typeof recordQuery>[0],
+): Promise<WaitingRecord[]> {
+  const prefix = recordWorkflowId(filter.object, '');
+  const records: WaitingRecord[] = [];
+  for await (const wf of client.workflow.list({ query: recordQuery(filter), pageSize: 1000 })) {
+    const sa = wf.searchAttributes as Record<string, string[] | undefined>;
+    records.push({
+      workflowId: wf.workflowId,
+      recordId: wf.workflowId.slice(prefix.length),
+      state: sa.CapaSyncState?.[0] ?? 'unknown',
+      vaultState: sa.CapaVaultState?.[0],
+      batchId: sa.CapaBatchId?.[0],
+      startTime: wf.startTime.toISOString(),
+    });
+  }
+  return records;
+}
+
+/**
+ * Starts the object's lock watcher unless it runs (each worker at its start, each batch that hands records over):
+ * one per object, however many workers.
+ */
+export async function ensureLockWatcher(
+  client: Client,
+  o: { object: string; taskQueue: string; tickSeconds: number },
+): Promise<void> {
+  await client.workflow.start<(input: LockWatcherInput) => Promise<never>>(LOCK_WATCHER_TYPE, {
+    taskQueue: o.taskQueue,
+    workflowId: lockWatcherId(o.object),
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+    args: [{ object: o.object, tickSeconds: o.tickSeconds }],
+    staticSummary: `Lock watcher of ${o.object}: reads every waiting record's state each ${o.tickSeconds} s`,
+  });
+}
