@@ -1,5 +1,5 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createBatchActivities, type BatchActivityDeps } from '../src/activities/batch-activities';
+import { createBatchActivities, type BatchActivityDeps } from '../src/activities/batch';
 import type { FieldValues } from '../src/contracts/field-values';
 import { silentLogger } from '../src/observability/logger';
 import type { WriteEntry as AuditEntry } from '../src/store/audit-trail';

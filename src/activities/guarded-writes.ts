@@ -11,6 +11,7 @@ import { Coalescer } from '../vault/coalescer';
 import { isLockedState } from '../vault/dialect';
 import type { RecordState } from '../vault/types';
 import { asActivityFailure } from './activity-failures';
+import { currentWriteId } from './activity-ids';
 
 export interface GroupWindow {
   /** A group goes out once no record has joined it for this long... */
@@ -71,9 +72,9 @@ export function createGuardedWrites(deps: GuardedWriteDeps) {
     return asActivityFailure(async () => {
       if (await readLately(deps.store, input)) return { status: 'watched' };
       const context = Context.current();
-      const { workflowExecution, activityId, attempt } = context.info;
+      const { workflowExecution, attempt } = context.info;
       const workflowId = workflowExecution?.workflowId ?? input.recordId;
-      const writeId = `${workflowId}/${workflowExecution?.runId}/${activityId}`;
+      const writeId = currentWriteId({ workflowId });
       const answer = await groupOf(input.object).submit({
         input,
         writeId,

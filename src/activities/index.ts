@@ -1,4 +1,4 @@
-import { BatchActivityDeps, createBatchActivities } from './batch-activities';
+import { BatchActivityDeps, createBatchActivities } from './batch';
 import { withHeartbeats } from './heartbeats';
 import { createRecordActivities, RecordActivityDeps } from './record-activities';
 import { createWatchActivities } from './watch-activities';

@@ -1,5 +1,5 @@
 import { asActivityFailure } from './activity-failures';
-import { Context } from '@temporalio/activity';
+import { currentWriteId } from './activity-ids';
 import type { AlertChannel } from '../alerts/alert-channel';
 import type { DecisionEntry } from '../store/audit-trail';
 import type { AuditSigner } from '../audit/signing-key';
@@ -73,8 +73,7 @@ export function createRecordActivities(deps: RecordActivityDeps): RecordActiviti
     },
 
     async recordDecision(d) {
-      const info = Context.current().info;
-      const writeId = `${d.workflowId}/${info.workflowExecution?.runId}/${info.activityId}`;
+      const writeId = currentWriteId({ workflowId: d.workflowId });
       const entry: DecisionEntry = {
         kind: 'decision',
         time: new Date().toISOString(),
@@ -88,8 +87,7 @@ export function createRecordActivities(deps: RecordActivityDeps): RecordActiviti
     },
 
     async sendRecordAlert(alert) {
-      const info = Context.current().info;
-      const key = `record/${alert.workflowId}/${info.workflowExecution?.runId}/${info.activityId}`;
+      const key = currentWriteId({ prefix: 'record/', workflowId: alert.workflowId });
       await deps.store.sentAlerts.sendOnce(key, deps.alerts, {
         title: `CAPA ${alert.recordId}: ${ALERT_TITLES[alert.reason]}`,
         lines: [

@@ -1,0 +1,68 @@
+// The approval gate: a batch's pages planned (what each row would do; nothing written), the gate checked on the
+// plan, an approver's decision audited, a rejected batch failed unwritten; and a plan's report (finishPlan).
+import path from 'node:path';
+import { heldAlert } from '../../alerts/batch-held';
+import { GateFigures, gateFindings } from '../../change-control/approval-gate';
+import { planPageRows } from '../../change-control/plan-decisions';
+import { writePlanReport } from '../../change-control/plan-report';
+import type { BatchActivities } from '../../contracts/batch-activities';
+import { picklistFields } from '../../sources/mapping';
+import { asActivityFailure } from '../activity-failures';
+import { currentWriteId } from '../activity-ids';
+import { appendBatchDecision } from './decisions';
+import { type BatchActivityDeps, lockedIn, readPageStates } from './deps';
+
+type GateActivities = Pick<
+  BatchActivities,
+  'planPage' | 'checkGate' | 'recordBatchDecision' | 'rejectBatch' | 'finishPlan'
+>;
+
+export function gateActivities(deps: BatchActivityDeps): GateActivities {
+  return {
+    async planPage({ batchId, page }) {
+      return asActivityFailure(async () => {
+        const { rows } = await deps.store.batches.page(batchId, page);
+        const states = await readPageStates(deps, rows);
+        await deps.store.batches.savePlan(batchId, planPageRows(rows, states, lockedIn(deps)));
+      });
+    },
+
+    async checkGate({ batchId }) {
+      return asActivityFailure(async () => {
+        const figures = new GateFigures(picklistFields(deps.mapping));
+        for await (const r of deps.store.batches.planResults(batchId)) figures.add(r);
+        const objectRecords =
+          deps.gate.maxChangedPercentOfObject < 100 ? await deps.vault.countRecords(deps.object) : undefined;
+        const findings = gateFindings(figures, deps.gate, objectRecords);
+        if (findings.length) {
+          const batch = (await deps.store.batches.batch(batchId))!;
+          const plan = await writePlanReport(deps.store.batches, batch, path.join(deps.reportsDir, batchId));
+          deps.logger.warn('batch held for approval', { batchId, findings });
+          await deps.store.sentAlerts.sendOnce(`batch-held/${batchId}`, deps.alerts, heldAlert(plan, findings));
+        }
+        return { findings, timeoutSeconds: deps.approvalTimeoutSeconds };
+      });
+    },
+
+    async recordBatchDecision(d) {
+      const { batchId, operator: actor, reason, decision, outcome, origin } = d;
+      await appendBatchDecision(deps, { batchId, actor, reason, decision, outcome, origin }, currentWriteId());
+      return deps.store.audit.signHead(deps.signer, `${d.decision} of batch ${d.batchId} by ${d.operator}`);
+    },
+
+    async rejectBatch({ batchId, reason }) {
+      await deps.store.batches.failUnwritten(batchId, 'BATCH_REJECTED', reason);
+      await deps.store.sentAlerts.sendOnce(`batch-rejected/${batchId}`, deps.alerts, {
+        title: `capa-sync batch ${batchId} rejected: nothing written`,
+        lines: [reason],
+        fields: { kind: 'batch-rejected', batchId },
+      });
+      return (await deps.store.batches.counts(batchId)).counts;
+    },
+
+    async finishPlan({ batchId }) {
+      const plan = (await deps.store.batches.batch(batchId))!;
+      return writePlanReport(deps.store.batches, plan, path.join(deps.reportsDir, batchId));
+    },
+  };
+}
