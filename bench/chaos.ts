@@ -19,7 +19,7 @@ import { startBatch } from '../src/cli/operations';
 import { FaultConfig, seededRandom } from '../src/simulator/faults';
 import { REVIEWER, scheduleReviews } from '../src/simulator/reviewers';
 import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
-import { DEFAULT_USERNAME } from '../src/config/embedded-defaults';
+import { DEFAULT_USERNAME } from '../src/simulator/default-login';
 import { VaultSimulator } from '../src/simulator/server';
 import { migratedDatabase, startThrowawayPostgres } from '../test/helpers/throwaway-postgres';
 import { openStore, Store } from '../src/store/store';
@@ -280,6 +280,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       }),
       random,
     });
+    // Night 2 reads again the records it asks about: an edit made before that read is its baseline, and its newer
+    // values rightly replace it. Edits after capa-sync's read are kept to the records night 2 leaves alone.
+    for (const id of b2.keys()) if (editedLate.delete(id)) delete sim.store.records.get(id)!.unlock!.editAfterRead;
     // The records night 2 asks about again are approved while night 2 runs (the morning rush): their night-1
     // workflows write as night 2 reads them and hands them over, the moments where newer values get lost.
     const rushStart = Date.now() + NIGHT_2_AFTER_MS;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { sampleGauges, syncMetrics } from './observability/metrics';
+import { sampleGauges, syncMetrics } from './temporal/metrics';
 import { AppConfig, loadConfig } from './config';
 import { createActivities } from './activities';
 import { createAlertChannel } from './alerts/create-alert-channel';
@@ -12,7 +12,7 @@ import { installRuntime } from './temporal/runtime';
 import { Client } from '@temporalio/client';
 import type { AlertChannel } from './alerts/alert-channel';
 import { openStore, Store } from './store/store';
-import { loadSigner } from './audit/load-signer';
+import { loadSigner } from './config/load-signer';
 import { ensureLockWatcher } from './temporal/record-workflows';
 
 /** The configured object's lock watcher: on the worker's task queue, ticking on the first polling interval. */
@@ -61,7 +61,7 @@ export function buildActivities(
  * Waiting records cost no workflow task a tick (the lock watcher reads them), and wake every few hours by themselves
  * at most, replaying a short history on a cache miss: a small workflow cache costs little CPU; with 20 cached
  * workflows instead of 100, a worker with 5,000 waiting records fell from 236 to 212 MB RSS (with
- * src/worker-memory.ts's settings). A write group holds up to 500 records' activities: 1,000 slots hold two.
+ * src/temporal/worker-memory.ts's settings). A write group holds up to 500 records' activities: 1,000 slots hold two.
  */
 export const WORKER_TUNING = {
   maxConcurrentActivityTaskExecutions: 1000,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { GateFigures, gateFindings } from '../src/change-control/approval-gate';
 import { loadConfig } from '../src/config';
 import { batchWorkflowId, progressQuery } from '../src/contracts/batch-messages';
-import { commandOrigin } from '../src/cli/command-origin';
+import { commandOrigin } from '../src/host/command-origin';
 import { startBatch } from '../src/cli/operations';
 import { sampleRecordId } from '../src/simulator/seed';
 import { DevStack, startDevStack } from './helpers/dev-stack';

@@ -1,7 +1,7 @@
 import type { AuditEntry } from '../src/store/audit-trail';
 import { entryHash } from '../src/store/entry-hash';
 import { GENESIS } from '../src/store/audit-trail';
-import { exportTrail } from '../src/audit/audit-commands';
+import { exportTrail } from '../src/cli/audit-trail-output';
 import fs from 'node:fs';
 import { type CsvRecord, parseCsv } from '../src/sources/csv';
 import os from 'node:os';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ConfigError, loadConfig, SETTINGS } from '../src/config';
 import { DEFAULT_MAPPING } from '../src/sources/mapping';
 import type { TLSConfig } from '@temporalio/client';
-import { TEMPORAL_CONNECTION_SETTINGS } from '../src/temporal/settings';
+import { TEMPORAL_CONNECTION_SETTINGS } from '../src/config/temporal-settings';
 
 const problem = (env: Record<string, string>) => {
   try {
@@ -163,7 +163,7 @@ describe("Temporal's connection settings, as the SDK and the temporal CLI read t
   });
 });
 
-it("documents every setting in the README's configuration tables, as the declarations say it", () => {
+it('documents every setting in docs/configuration.md, as the declarations say it', () => {
   const readme = fs.readFileSync(path.join(__dirname, '../docs/configuration.md'), 'utf8');
   const cells = (name: string) =>
     readme
@@ -173,7 +173,7 @@ it("documents every setting in the README's configuration tables, as the declara
       .slice(1, -1)
       .map((c) => c.trim());
   for (const name of TEMPORAL_CONNECTION_SETTINGS) expect([name, cells(name)?.length]).toEqual([name, 2]);
-  // Name, default and meaning, exactly as SETTINGS declares them: the README table is their one description.
+  // Name, default and meaning, exactly as SETTINGS declares them: the docs table is their one description.
   for (const [name, s] of Object.entries(SETTINGS)) {
     const shown = s.default === undefined ? '(unset)' : `\`${s.default}\``;
     expect(cells(name)).toEqual([`\`${name}\``, shown, s.doc]);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig } from '../src/config';
 import { WORKER_ENV, WORKER_NODE_ARGS } from '../src/temporal/worker-memory';
-import { loadSigner } from '../src/audit/load-signer';
+import { loadSigner } from '../src/config/load-signer';
 import { keyIdOf, readPublicKey } from '../src/audit/signing-key';
 import { silentLogger } from '../src/observability/logger';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/contracts/search-attributes';

@@ -6,7 +6,7 @@ import { HISTORY_DIR, loadHistory } from './helpers/histories';
 import { quietRuntime } from './helpers/temporal';
 
 // Histories saved from real runs (SAVE_HISTORIES=1) must replay on today's workflow code: from the 1.0 baseline on,
-// a change that would break running workflows fails here until it is guarded with patched() (see README,
+// a change that would break running workflows fails here until it is guarded with patched() (see docs/architecture.md,
 // "Changing workflow code").
 quietRuntime();
 const files = fs.readdirSync(HISTORY_DIR).filter((f) => f.endsWith('.json'));

@@ -7,7 +7,7 @@ import type { RecordState } from '../vault/types';
 import { changedSince } from '../change-control/revert';
 
 // What a batch page does with each of its rows, as pure functions of the rows, Vault's states and the bulk update's
-// outcomes: applyPage (batch-activities.ts) reads, writes and stores around them; test/page-decisions.test.ts
+// outcomes: applyPage (batch/pages.ts) reads, writes and stores around them; test/page-decisions.test.ts
 // checks them without a server.
 
 /** A row Vault took, with the values it held before. */

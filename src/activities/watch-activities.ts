@@ -2,7 +2,7 @@ import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import pLimit from 'p-limit';
 import { lockChangedSignal, type LockNews, type WatchActivities } from '../contracts/lock-watch';
 import type { Logger } from '../observability/logger';
-import type { SyncMetrics } from '../observability/metrics';
+import type { SyncMetrics } from '../temporal/metrics';
 import type { WaitingRecordRow, WatcherRead } from '../store/lock-watchers';
 import type { Store } from '../store/store';
 import type { VaultClient } from '../vault/client';

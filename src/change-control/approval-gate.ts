@@ -1,4 +1,4 @@
-import { changedFields, type FieldValue } from '../contracts/field-values';
+import { changedFields, isEmptyValue } from '../contracts/field-values';
 import type { PlanResult } from '../store/batch-store';
 
 /** What makes a batch unusual enough to wait for a person's approval (CAPA_GATE_*). */
@@ -21,8 +21,6 @@ interface FieldFigures {
   emptied: number;
   values: Map<string, number>;
 }
-
-const empty = (v: FieldValue | undefined) => v === null || v === undefined || v === '';
 
 /** A batch's figures, added up row by row from its plan. */
 export class GateFigures {
@@ -50,7 +48,7 @@ export class GateFigures {
       if (this.picklists.includes(field)) f.values.set(String(value), (f.values.get(String(value)) ?? 0) + 1);
       if (!changed.has(field)) continue;
       f.changed++;
-      if (empty(value) && !empty(r.before?.[field])) f.emptied++;
+      if (isEmptyValue(value) && !isEmptyValue(r.before?.[field])) f.emptied++;
     }
   }
 }

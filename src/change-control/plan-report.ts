@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
-import { changedFields, type FieldValue } from '../contracts/field-values';
+import { changedFields, type FieldValue, isEmptyValue, shownValue } from '../contracts/field-values';
 import { PLANNED_ACTIONS, type PlanCounts, type PlanReportFiles, type PlanSummary } from '../contracts/plan-messages';
 import { csvCell } from '../reports/batch-report';
 import type { BatchRecord, BatchStore, PlanResult } from '../store/batch-store';
@@ -31,7 +31,7 @@ export interface PlanDetails {
   createdAt: string;
 }
 
-const shown = (v: FieldValue | undefined) => (v === null || v === undefined || v === '' ? '(empty)' : String(v));
+const shown = (v: FieldValue | undefined) => shownValue(v);
 const change = (field: string, r: PlanResult) =>
   `${field}: ${JSON.stringify(r.before?.[field] ?? null)} -> ${JSON.stringify(r.values?.[field] ?? null)}`;
 
@@ -47,7 +47,7 @@ function addChanges(fields: Record<string, FieldPlan>, r: PlanResult): string[] 
     const plan = (fields[f] ??= { changes: 0, emptied: 0, before: {}, after: {} });
     plan.changes++;
     const after = r.values![f];
-    if (shown(after) === '(empty)' && shown(r.before?.[f]) !== '(empty)') plan.emptied++;
+    if (isEmptyValue(after) && !isEmptyValue(r.before?.[f])) plan.emptied++;
     tally(plan.before, shown(r.before?.[f]));
     tally(plan.after, shown(after));
   }

@@ -1,4 +1,4 @@
-import { type FieldValue, type FieldValues, sameFieldValue } from '../contracts/field-values';
+import { type FieldValue, type FieldValues, sameFieldValue, shownValue } from '../contracts/field-values';
 import type { BatchWrite } from '../store/audit-trail';
 import type { BatchRecord } from '../store/batch-store';
 import type { PreparedBatch, StagedRow } from '../sources/prepare-batch';
@@ -44,8 +44,7 @@ export function changedSince(
 ): { field: string; message: string } | undefined {
   const field = Object.keys(expected).find((f) => !sameFieldValue(current[f], expected[f]));
   if (!field) return undefined;
-  const show = (v: FieldValue | undefined) =>
-    v === null || v === undefined || v === '' ? '(empty)' : JSON.stringify(v);
+  const show = (v: FieldValue | undefined) => shownValue(v, (value) => JSON.stringify(value));
   return {
     field,
     message: `not reverted: ${field} holds ${show(current[field])} now, the batch wrote ${show(expected[field])}`,

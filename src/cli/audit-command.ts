@@ -21,7 +21,7 @@ import {
   entryLine,
   exportTrail,
   findPublicKeys,
-} from '../audit/audit-commands';
+} from './audit-trail-output';
 import { writeKeyPair } from '../audit/signing-key';
 
 // The audit command: list a record's or a batch's entries, verify the chain and its signed heads, export a range for

@@ -14,7 +14,7 @@ import {
   withStore,
 } from './command-line';
 import { newBatchId, startBatch, startPlan, startRevert } from './operations';
-import { commandOrigin } from './command-origin';
+import { commandOrigin } from '../host/command-origin';
 import { followBatch, planTable, summaryTable } from './batch-output';
 import { writeBatchReport } from '../reports/batch-report';
 import { isUrl, localSourceFile } from '../sources/read-source';

@@ -13,12 +13,12 @@ import { VaultSimulator } from '../simulator/server';
 import { connectClient, connectWorker } from '../temporal/connection';
 import { createWorker } from '../worker';
 import { installRuntime } from '../temporal/runtime';
-import { EMBEDDED_DATABASE_URL, EMBEDDED_OWNER_URL, EMBEDDED_PORT } from '../config/embedded-defaults';
+import { EMBEDDED_DATABASE_URL, EMBEDDED_OWNER_URL, EMBEDDED_PORT } from '../store/embedded-defaults';
 import { ensureDatabase, listening, startEmbeddedPostgres } from '../store/embedded-postgres';
 import { openStore } from '../store/store';
 import { migrateStore } from '../store/database';
 import { followBatch, summaryTable, waitingRecordsUrl } from './batch-output';
-import { PortInUse } from './port-holder';
+import { PortInUse } from '../host/port-holder';
 
 const SAMPLE_EXPORT = path.resolve(__dirname, '../../examples/risk-export.csv');
 const REVIEWS_OVER_MS = 4 * 60_000;

@@ -11,7 +11,7 @@ import {
 } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { AppConfig } from '../config';
-import { commandOrigin } from './command-origin';
+import { commandOrigin } from '../host/command-origin';
 import { recordWorkflows, type WaitingRecord } from '../temporal/record-workflows';
 import { batchSummary, planSummary } from '../contracts/workflow-descriptions';
 import { PLAN_WORKFLOW_TYPE, type PlanInput, type PlanSummary, planWorkflowId } from '../contracts/plan-messages';

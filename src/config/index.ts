@@ -6,8 +6,9 @@ import { defaultKeyFiles } from '../audit/signing-key';
 import { DEFAULT_RECORD_OPTIONS } from '../contracts/record-messages';
 import { DEFAULT_MAPPING, Mapping, parseMapping } from '../sources/mapping';
 import { displayDatabaseUrl } from '../store/database';
-import { DEFAULT_PASSWORD, DEFAULT_USERNAME, EMBEDDED_DATABASE_URL } from './embedded-defaults';
-import { loadTemporalSettings, TemporalConnectionSettings } from '../temporal/settings';
+import { DEFAULT_PASSWORD, DEFAULT_USERNAME } from '../simulator/default-login';
+import { EMBEDDED_DATABASE_URL } from '../store/embedded-defaults';
+import { loadTemporalSettings, TemporalConnectionSettings } from './temporal-settings';
 
 const list = z.string().transform((s) =>
   s
@@ -35,7 +36,7 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
 
 /**
  * Every setting, by environment variable (or the same key in the JSON file named by CAPA_SYNC_CONFIG).
- * The README's configuration table follows this list.
+ * docs/configuration.md's reference table follows this list (test/config.test.ts checks it).
  */
 export const SETTINGS = {
   TEMPORAL_TASK_QUEUE: {

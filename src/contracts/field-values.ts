@@ -5,7 +5,12 @@
 export type FieldValue = string | number | boolean | null;
 export type FieldValues = Record<string, FieldValue>;
 
-const empty = (v: FieldValue | undefined) => v === undefined || v === null || v === '';
+/** The one rule for an empty field: null, missing or "" (Vault answers any of them for a field with no value). */
+export const isEmptyValue = (v: FieldValue | undefined): boolean => v === undefined || v === null || v === '';
+
+/** How reports and messages show a value: `(empty)` for an empty one, else as `show` writes it. */
+export const shownValue = (v: FieldValue | undefined, show: (v: FieldValue) => string = String): string =>
+  isEmptyValue(v) ? '(empty)' : show(v!);
 
 /**
  * The one rule for "the same value" of a Vault field (the conflict guard, the audit, lost-answer checks): Vault types
@@ -14,7 +19,7 @@ const empty = (v: FieldValue | undefined) => v === undefined || v === null || v 
  * are ISO text ("2027-04-30" is not "2027-4-30"), picklist names are case-sensitive.
  */
 export function sameFieldValue(a: FieldValue | undefined, b: FieldValue | undefined): boolean {
-  if (empty(a) || empty(b)) return empty(a) && empty(b);
+  if (isEmptyValue(a) || isEmptyValue(b)) return isEmptyValue(a) && isEmptyValue(b);
   if (a === b) return true;
   if (typeof a === 'number' && typeof b === 'string') return b.trim() !== '' && Number(b) === a;
   if (typeof b === 'number' && typeof a === 'string') return a.trim() !== '' && Number(a) === b;

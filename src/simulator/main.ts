@@ -1,6 +1,6 @@
 import { seededRandom } from './faults';
 import { scheduleReviews } from './reviewers';
-import { DEFAULT_PASSWORD, DEFAULT_USERNAME } from '../config/embedded-defaults';
+import { DEFAULT_PASSWORD, DEFAULT_USERNAME } from './default-login';
 import { VaultSimulator } from './server';
 import { sampleRecords } from './seed';
 

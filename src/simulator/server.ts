@@ -5,10 +5,10 @@ import { AddressInfo } from 'node:net';
 import { FaultConfig, FaultKind, NO_FAULTS, pickFault, seededRandom } from './faults';
 import { LARGE_FIELDS } from './fields';
 import { ScriptedUnlock, SimRecord, VaultStore } from './store';
-import { DEFAULT_PASSWORD, DEFAULT_USERNAME } from '../config/embedded-defaults';
+import { DEFAULT_PASSWORD, DEFAULT_USERNAME } from './default-login';
 import { CAPA_LOCKED_STATES, DIALECTS } from '../vault/dialect';
 import { parseVql, VqlQuery, VqlSyntaxError } from './vql';
-import { PortInUse } from '../cli/port-holder';
+import { PortInUse } from '../host/port-holder';
 import { readBulkBody, UnreadableBody } from './bulk-body';
 import { CAPA_ID_PREFIX } from './seed';
 

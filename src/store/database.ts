@@ -81,7 +81,7 @@ export async function migrateStore(ownerUrl: string, runtimeUrl: string, logger:
   const runtime = databaseRole(runtimeUrl);
   if (databaseRole(ownerUrl) === runtime)
     throw new StoreUnavailable(
-      `CAPA_DATABASE_OWNER_URL and CAPA_DATABASE_URL both log in as ${runtime}: the workers' role must own nothing (README: Production)`,
+      `CAPA_DATABASE_OWNER_URL and CAPA_DATABASE_URL both log in as ${runtime}: the workers' role must own nothing (docs/production.md)`,
     );
   const pool = poolOn(ownerUrl, logger, 'CAPA_DATABASE_OWNER_URL', 1);
   try {
@@ -109,7 +109,7 @@ export async function openDatabase(url: string, logger: Logger, max = 10): Promi
     });
     if (await ownsTheTrail(pool))
       logger.warn(
-        'CAPA_DATABASE_URL logs in as the owner of the audit trail (or a superuser), who can change it: give the workers a runtime role (README: Production)',
+        'CAPA_DATABASE_URL logs in as the owner of the audit trail (or a superuser), who can change it: give the workers a runtime role (docs/production.md)',
       );
   } catch (err) {
     await pool.end().catch(() => undefined);

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { Client } from 'pg';
-import { EMBEDDED_SUPERUSER as SUPERUSER } from '../config/embedded-defaults';
+import { EMBEDDED_SUPERUSER as SUPERUSER } from './embedded-defaults';
 import { postgresBinaries, reachableByOthers } from './postgres-binaries';
 
 /**

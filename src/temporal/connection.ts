@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { AppConfig } from '../config';
-import { commandOrigin } from '../cli/command-origin';
+import { commandOrigin } from '../host/command-origin';
 
 /** Temporal could not be reached: says where, and which settings to check (instead of the transport's own text). */
 export class TemporalUnreachable extends Error {

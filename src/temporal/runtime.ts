@@ -1,6 +1,6 @@
 import { DefaultLogger, LogLevel, Runtime } from '@temporalio/worker';
 import type { Logger } from '../observability/logger';
-import { PortInUse } from '../cli/port-holder';
+import { PortInUse } from '../host/port-holder';
 
 const LEVELS: Record<LogLevel, keyof Logger> = {
   TRACE: 'debug',

@@ -312,6 +312,12 @@ export class CapaRecord {
     return result;
   }
 
+  /** An operator's force: read and write in one activity, past the conflict guard. */
+  private async forcedWrite(actor: Actor): Promise<GuardedWriteResult> {
+    this.setPhase('applying');
+    return this.guardedWrite(actor);
+  }
+
   /** Before GUARDED_WRITES: the guard ran here on a read made by another activity (runs started before replay it). */
   private async snapshotStep(): Promise<void> {
     const s = this.s;
@@ -354,7 +360,7 @@ export class CapaRecord {
       const afterMaxWait = this.s.needsDecision?.reason === 'max-wait';
       const actor: Actor = { kind: 'operator', operator: op.operator, reason: op.reason };
       const result = patched(GUARDED_WRITES)
-        ? (this.setPhase('applying'), await this.guardedWrite(actor))
+        ? await this.forcedWrite(actor)
         : await this.apply(await this.read(), actor);
       outcome = forceOutcome(result);
       if (result.status === 'locked' && afterMaxWait) {

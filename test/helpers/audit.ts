@@ -1,4 +1,4 @@
-import { findPublicKeys } from '../../src/audit/audit-commands';
+import { findPublicKeys } from '../../src/cli/audit-trail-output';
 import type { AppConfig } from '../../src/config';
 import type { Store } from '../../src/store/store';
 

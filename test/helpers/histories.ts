@@ -14,7 +14,7 @@ export function loadHistory(file: string): temporal.api.history.v1.History {
 }
 
 /**
- * Saves a finished workflow's history as a replay fixture when SAVE_HISTORIES=1 (see README, "Changing workflow code").
+ * Saves a finished workflow's history as a replay fixture when SAVE_HISTORIES=1 (see docs/architecture.md, "Changing workflow code").
  * Normal runs leave the committed fixtures alone.
  */
 export async function saveHistory(name: string, handle: WorkflowHandle): Promise<void> {

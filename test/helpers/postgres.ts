@@ -3,7 +3,7 @@ import { silentLogger } from '../../src/observability/logger';
 import type { EmbeddedPostgres } from '../../src/store/embedded-postgres';
 import { migratedDatabase, startThrowawayPostgres } from './throwaway-postgres';
 import { openStore, Store } from '../../src/store/store';
-import { EMBEDDED_SUPERUSER } from '../../src/config/embedded-defaults';
+import { EMBEDDED_SUPERUSER } from '../../src/store/embedded-defaults';
 
 /** This test file's own PostgreSQL server: started on first use, stopped after the file's tests (see setup.ts). */
 let server: Promise<EmbeddedPostgres> | undefined;

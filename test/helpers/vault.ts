@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { DEFAULT_PASSWORD, DEFAULT_USERNAME } from '../../src/config/embedded-defaults';
+import { DEFAULT_PASSWORD, DEFAULT_USERNAME } from '../../src/simulator/default-login';
 import { VaultSimulator, SimulatorOptions } from '../../src/simulator/server';
 import { VaultClient } from '../../src/vault/client';
 import { VaultConnectionSettings, VaultHttp } from '../../src/vault/http';

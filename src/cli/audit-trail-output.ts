@@ -6,7 +6,7 @@ import { describeOrigin } from '../contracts/decisions';
 import { csvCell } from '../reports/batch-report';
 import type { AuditTrail, StoredEntry, VerifyResult } from '../store/audit-trail';
 import type { AuditAnchor } from '../contracts/audit-anchor';
-import { readPublicKey } from './signing-key';
+import { readPublicKey } from '../audit/signing-key';
 
 /** An anchor as given to `audit verify --anchor`: its JSON, or a file holding it (or a report.json that carries it). */
 export function anchorsFrom(given: string): AuditAnchor[] {
@@ -109,7 +109,7 @@ function exportRow(e: StoredEntry): Record<(typeof EXPORT_COLUMNS)[number], unkn
     prev_hash: e.prevHash,
     hash: e.hash,
     hash_version: e.hashVersion,
-    // What the hash covers after prev_hash: sha256(prev_hash + hashed_content) is the hash (README: Part 11).
+    // What the hash covers after prev_hash: sha256(prev_hash + hashed_content) is the hash (docs/operations.md, "Recomputing one entry's hash by hand").
     hashed_content: hashedText(e, e.hashVersion),
   };
 }

@@ -7,7 +7,7 @@ import type { NativeConnectionOptions } from '@temporalio/worker';
  * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS, TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH,
  * TEMPORAL_TLS_SERVER_CA_CERT_PATH, TEMPORAL_TLS_SERVER_NAME (and their *_DATA forms), over the profile
  * TEMPORAL_PROFILE names (default "default") in the TOML file TEMPORAL_CONFIG_FILE names (default
- * ~/.config/temporalio/temporal.toml). The README's configuration section says what each means.
+ * ~/.config/temporalio/temporal.toml). docs/configuration.md says what each means.
  */
 export const TEMPORAL_CONNECTION_SETTINGS = [
   'TEMPORAL_ADDRESS',

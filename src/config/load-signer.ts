@@ -1,7 +1,7 @@
 import fs from 'node:fs';
-import { type AppConfig, ConfigError } from '../config';
+import { type AppConfig, ConfigError } from '.';
 import type { Logger } from '../observability/logger';
-import { AuditSigner, readPrivateKey, writeKeyPair } from './signing-key';
+import { AuditSigner, readPrivateKey, writeKeyPair } from '../audit/signing-key';
 
 /**
  * The workers' signer, from CAPA_AUDIT_SIGNING_KEY_FILE; the embedded default makes its key pair under

@@ -1,10 +1,5 @@
-/**
- * The embedded defaults that let the demo, the tests and a laptop run with no setting at all: the Vault
- * simulator's documented login, and the embedded PostgreSQL server the demo starts. The configuration takes them
- * as its defaults; the simulator and the embedded server are built to match.
- */
-export const DEFAULT_USERNAME = 'sync.user@example.com';
-export const DEFAULT_PASSWORD = 'simulator';
+// The embedded PostgreSQL server the demo starts, and capa-sync's database on it: the configuration's default
+// CAPA_DATABASE_URL, so that the demo, the tests and a laptop run with no setting at all.
 
 /** The embedded server's superuser: it listens on 127.0.0.1 only. */
 export const EMBEDDED_SUPERUSER = { user: 'postgres', password: 'postgres' };
