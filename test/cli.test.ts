@@ -187,7 +187,7 @@ it('exports a day of the trail for an auditor with the signed heads that cover i
   const done = await json('audit', 'export', '--from', day, '--to', day, '--out', out);
   const lines = fs.readFileSync(out, 'utf8').trimEnd().split('\r\n');
   expect(lines[0]).toBe(
-    'seq,time,kind,object,record_id,field,old_value,new_value,decision,outcome,actor,reason,origin,batch_id,workflow_id,write_id,source_timestamp,prev_hash,hash',
+    'seq,time,kind,object,record_id,field,old_value,new_value,decision,outcome,actor,reason,origin,batch_id,workflow_id,write_id,source_timestamp,prev_hash,hash,hash_version,hashed_content',
   );
   expect(lines.length - 1).toBe(done.entries);
   expect(lines.filter((l) => /,decision,capa__c,/.test(l)).length).toBeGreaterThan(1);

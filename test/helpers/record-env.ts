@@ -50,12 +50,14 @@ export interface StartRecordOptions {
   options?: Partial<RecordWorkflowOptions>;
   sourceTimestamp?: string;
   batchId?: string;
+  /** Another id than the record's own (a workflow the visibility listing does not match). */
+  workflowId?: string;
 }
 
 export function startRecordWorkflow(env: TestWorkflowEnvironment, taskQueue: string, o: StartRecordOptions) {
   return env.client.workflow.start(capaRecordWorkflow, {
     taskQueue,
-    workflowId: recordWorkflowId('capa__c', o.recordId),
+    workflowId: o.workflowId ?? recordWorkflowId('capa__c', o.recordId),
     args: [
       {
         object: 'capa__c',
