@@ -46,6 +46,8 @@ it('reads and tells a waiting record that the visibility listing misses, and it 
   const listed = await recordWorkflows(stack.env.client, { object: 'capa__c', running: true });
   expect(listed.map((r) => r.workflowId)).not.toContain(unlisted);
 
+  // It has taken its first step and sleeps until it is told (or its own next check, hours away).
+  await waitFor('the record asleep', async () => !!(await handle.query(statusQuery)).nextCheck);
   stack.sim.store.moveState(record(), 'closed_state__c');
   await waitFor('the unlisted record written', async () => record().fields.risk_score__c === 42, 60_000);
   await waitFor('its workflow applied', async () => (await handle.query(statusQuery)).state === 'applied');
