@@ -1,7 +1,6 @@
 import { asActivityFailure } from './activity-failures';
 import { currentWriteId } from './activity-ids';
 import type { AlertChannel } from '../alerts/alert-channel';
-import type { DecisionEntry } from '../store/audit-trail';
 import type { AuditSigner } from '../audit/signing-key';
 import type { Store } from '../store/store';
 import type { Logger } from '../observability/logger';
@@ -74,14 +73,14 @@ export function createRecordActivities(deps: RecordActivityDeps): RecordActiviti
 
     async recordDecision(d) {
       const writeId = currentWriteId({ workflowId: d.workflowId });
-      const entry: DecisionEntry = {
-        kind: 'decision',
-        time: new Date().toISOString(),
-        ...{ object: d.object, recordId: d.recordId, batchId: d.batchId, workflowId: d.workflowId },
-        ...{ actor: d.operator, reason: d.reason, decision: d.decision, outcome: d.outcome, origin: d.origin },
-        ...{ values: d.values, sourceTimestamp: d.sourceTimestamp },
-      };
-      await deps.store.audit.append([entry], writeId);
+      await deps.store.audit.appendDecision(
+        {
+          ...{ object: d.object, recordId: d.recordId, batchId: d.batchId, workflowId: d.workflowId },
+          ...{ actor: d.operator, reason: d.reason, decision: d.decision, outcome: d.outcome, origin: d.origin },
+          ...{ values: d.values, sourceTimestamp: d.sourceTimestamp },
+        },
+        writeId,
+      );
       deps.logger.info('operator decision audited', { ...d, values: undefined });
       return deps.store.audit.signHead(deps.signer, `${d.decision} of ${d.recordId} by ${d.operator}`);
     },

@@ -35,7 +35,7 @@ import {
   RecordStatus,
   RecordWorkflowResult,
   statusQuery,
-  SyncState,
+  RecordPhase,
 } from '../contracts/record-messages';
 
 /** What operators and the CLI do with workflows, in one place. */
@@ -174,7 +174,7 @@ export async function decideBatch(
 }
 
 /** Record workflows by CapaSyncState, from Temporal visibility (what the Web UI shows). */
-export function listRecords(client: Client, config: AppConfig, state?: SyncState): Promise<WaitingRecord[]> {
+export function listRecords(client: Client, config: AppConfig, state?: RecordPhase): Promise<WaitingRecord[]> {
   return recordWorkflows(client, { object: config.vault.object, state, running: !state });
 }
 

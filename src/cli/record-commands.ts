@@ -13,7 +13,7 @@ import {
 } from './command-line';
 import { decide, decideBatch, listBatches, listRecords, recordStatus } from './operations';
 import { table } from './batch-output';
-import { type OperatorDecision, SYNC_STATES, SyncState } from '../contracts/record-messages';
+import { type OperatorDecision, RECORD_PHASES, RecordPhase } from '../contracts/record-messages';
 
 // The record commands: list record workflows (or running batches), one record's status, and the decisions an
 // operator takes: force or cancel a record, approve or reject a held batch.
@@ -48,9 +48,9 @@ function listCommand(command: DefineCommand): void {
           );
           return EXIT.ok;
         }
-        const state = o.state as SyncState | undefined;
-        if (state && !SYNC_STATES.includes(state))
-          throw new UsageError(`--state must be one of ${SYNC_STATES.join(', ')}`);
+        const state = o.state as RecordPhase | undefined;
+        if (state && !RECORD_PHASES.includes(state))
+          throw new UsageError(`--state must be one of ${RECORD_PHASES.join(', ')}`);
         const records = await listRecords(client, config, state);
         output(
           json(o),
@@ -62,7 +62,7 @@ function listCommand(command: DefineCommand): void {
         return EXIT.ok;
       }),
   )
-    .option('--state <CapaSyncState>', SYNC_STATES.join(' | '))
+    .option('--state <CapaSyncState>', RECORD_PHASES.join(' | '))
     .option('--batches', 'the running batches and where the approval gate has them (CapaBatchState)')
     .option('--json', 'print JSON');
 }

@@ -4,8 +4,8 @@ import type { AuditAnchor } from './audit-anchor';
 import type { DecisionOrigin } from './decisions';
 import type { FieldValues } from './field-values';
 
-/** The record workflow's states, also its `CapaSyncState` search attribute. */
-export const SYNC_STATES = [
+/** The record workflow's phase in the process (its `CapaSyncState` search attribute); Vault's own is `vaultState`. */
+export const RECORD_PHASES = [
   'waiting-for-unlock',
   'applying',
   'needs-decision',
@@ -13,8 +13,8 @@ export const SYNC_STATES = [
   'cancelled',
   'failed',
 ] as const;
-export type SyncState = (typeof SYNC_STATES)[number];
-export const TERMINAL_STATES: readonly SyncState[] = ['applied', 'cancelled', 'failed'];
+export type RecordPhase = (typeof RECORD_PHASES)[number];
+export const TERMINAL_PHASES: readonly RecordPhase[] = ['applied', 'cancelled', 'failed'];
 
 export const recordWorkflowId = (object: string, recordId: string) => `capa-sync:${object}:${recordId}`;
 
@@ -40,7 +40,7 @@ export interface DecisionRecord extends OperatorDecision {
 /** What a record workflow ends with. */
 export interface RecordWorkflowResult {
   recordId: string;
-  state: SyncState;
+  state: RecordPhase;
   attempts: number;
   decisions: DecisionRecord[];
 }
@@ -97,7 +97,7 @@ export interface NeedsDecision {
 
 /** Everything a run hands to the next one on continue-as-new. */
 export interface CarriedState {
-  phase: SyncState;
+  phase: RecordPhase;
   desired: FieldValues;
   baseline: FieldValues;
   sourceTimestamp: string;
@@ -134,7 +134,7 @@ export interface RecordStatus {
   workflowId: string;
   object: string;
   recordId: string;
-  state: SyncState;
+  state: RecordPhase;
   vaultState?: string;
   lockedBy?: string;
   needsDecision?: NeedsDecision;

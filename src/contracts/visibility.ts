@@ -1,10 +1,10 @@
-import { RECORD_WORKFLOW_TYPE, recordWorkflowId, SyncState } from './record-messages';
+import { RECORD_WORKFLOW_TYPE, recordWorkflowId, RecordPhase } from './record-messages';
 
 /**
  * The one place visibility queries are written: record workflows of an object, by state, running or not. Values
  * come from our own constants and validated ids, never from free text.
  */
-export function recordQuery(o: { object: string; state?: SyncState; running?: boolean; batchId?: string }): string {
+export function recordQuery(o: { object: string; state?: RecordPhase; running?: boolean; batchId?: string }): string {
   return [
     `WorkflowType = '${RECORD_WORKFLOW_TYPE}'`,
     `WorkflowId STARTS_WITH '${recordWorkflowId(o.object, '')}'`,

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { entryHash, type HashVersion, HASH_VERSION } from './entry-hash';
-import type { AuditEntry, EntryCommon, WriteEntry } from './audit-entry';
+import type { AuditEntry, DecisionEntry, EntryCommon, WriteEntry } from './audit-entry';
 import { changedFields, type FieldValue, type FieldValues } from '../contracts/field-values';
 import type { OwnWrite } from '../contracts/record-activities';
 import type { DecisionKind, DecisionOrigin } from '../contracts/decisions';
@@ -146,6 +146,14 @@ export class AuditTrail {
    */
   async append(entries: AuditEntry[], writeId?: string): Promise<void> {
     if (entries.length) await this.db.transaction((tx) => appendChained(tx, entries, writeId));
+  }
+
+  /** Appends a decision (on a record or a whole batch), stamped now, once per `writeId`. */
+  async appendDecision(
+    d: Omit<DecisionEntry, 'kind' | 'time' | 'values'> & Partial<Pick<DecisionEntry, 'values'>>,
+    writeId: string,
+  ): Promise<void> {
+    await this.append([{ values: {}, ...d, kind: 'decision', time: new Date().toISOString() }], writeId);
   }
 
   /** Signs the chain's head now and keeps a copy of the anchor (the copies that count are published by the caller). */

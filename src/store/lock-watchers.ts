@@ -1,7 +1,8 @@
 import { WATCHER_HEALTHY_TICKS, WATCHER_SLACK_SECONDS } from '../contracts/lock-watch';
 import type { Session } from './session';
 
-export interface WatcherTick {
+/** An object's lock watcher as the store last saw it: its last tick, and whether that is recent. */
+export interface WatcherStatus {
   tickedAt: string;
   waiting: number;
   told: number;
@@ -40,7 +41,7 @@ export class LockWatchers {
   }
 
   /** The object's watcher's last tick, and whether it is recent (within its last few intervals). */
-  async last(object: string): Promise<WatcherTick | undefined> {
+  async last(object: string): Promise<WatcherStatus | undefined> {
     const { rows } = await this.db.query<{ ticked_at: Date; waiting: number; told: number; current: boolean }>(
       `SELECT ticked_at, waiting, told, ticked_at > now() - make_interval(secs => tick_seconds * $2 + $3) AS current
        FROM lock_watchers WHERE object = $1`,

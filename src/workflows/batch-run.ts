@@ -22,14 +22,13 @@ import {
   zeroCounts,
 } from '../contracts/batch-messages';
 import { operatorProblem } from '../contracts/decisions';
+import { nextPages } from './pages';
 
 /** From this patch on, a run lets its handlers (an approval's Update) finish before it continues as new. */
 export const HANDLERS_FINISH_BEFORE_NEW_RUN = 'handlers-finish-before-new-run';
 
 /** Each page is one activity, a handful of events: 200 pages a run stays far below 10,000 events. */
 const DEFAULT_PAGES_PER_RUN = 200;
-/** Pages hold distinct records, so two can run at once. */
-const PAGES_IN_FLIGHT = 2;
 
 const PAGE_ACTIVITY_OPTIONS = activityOptions({ timeout: '30 minutes', maxInterval: '5 minutes', maxAttempts: 10 });
 const acts = proxyActivities<BatchActivities>(PAGE_ACTIVITY_OPTIONS);
@@ -213,10 +212,7 @@ export class BatchRun {
           carried: progress,
         });
       }
-      const pages = Array.from(
-        { length: Math.min(PAGES_IN_FLIGHT, progress.pages - progress[cursor]) },
-        (_, i) => progress[cursor] + i,
-      );
+      const pages = nextPages(progress[cursor], progress.pages);
       for (const counts of await Promise.all(pages.map(work))) {
         for (const outcome of ROW_OUTCOMES) progress.counts[outcome] += counts[outcome];
       }

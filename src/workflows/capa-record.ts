@@ -41,8 +41,8 @@ import {
   RecordStatus,
   RecordWorkflowInput,
   RecordWorkflowResult,
-  SyncState,
-  TERMINAL_STATES,
+  RecordPhase,
+  TERMINAL_PHASES,
 } from '../contracts/record-messages';
 import {
   alertDue,
@@ -110,7 +110,7 @@ export class CapaRecord {
   }
 
   get ended(): boolean {
-    return TERMINAL_STATES.includes(this.s.phase);
+    return TERMINAL_PHASES.includes(this.s.phase);
   }
 
   // ---- messages -------------------------------------------------------------------------------------------------
@@ -517,7 +517,7 @@ export class CapaRecord {
   }
 
   // ---- what the Web UI shows ----------------------------------------------------------------------------------------
-  private setPhase(phase: SyncState, needsDecision?: CarriedState['needsDecision']): void {
+  private setPhase(phase: RecordPhase, needsDecision?: CarriedState['needsDecision']): void {
     this.s.phase = phase;
     this.s.needsDecision = needsDecision;
     this.publish();

@@ -2,12 +2,11 @@ import { proxyActivities, setCurrentDetails } from '@temporalio/workflow';
 import type { BatchActivities } from '../contracts/batch-activities';
 import { activityOptions } from '../contracts/activity-timeouts';
 import type { PlanInput, PlanSummary } from '../contracts/plan-messages';
+import { nextPages, PAGES_IN_FLIGHT } from './pages';
 
 const acts = proxyActivities<Pick<BatchActivities, 'prepareBatch' | 'planPage' | 'finishPlan'>>(
   activityOptions({ timeout: '30 minutes', maxInterval: '1 minute', maxAttempts: 5 }),
 );
-/** Pages hold distinct records, so two are read at once, as a batch does. */
-const PAGES_IN_FLIGHT = 2;
 
 /**
  * A dry run of a batch (`capa-sync plan`): loads and validates the export as a batch does, reads every record's
@@ -19,8 +18,7 @@ export async function capaPlanWorkflow({ planId, source }: PlanInput): Promise<P
   const { pages } = await acts.prepareBatch({ batchId: planId, source, kind: 'plan' });
   for (let page = 0; page < pages; page += PAGES_IN_FLIGHT) {
     setCurrentDetails(`**reading** page ${page + 1} of ${pages}`);
-    const inFlight = Array.from({ length: Math.min(PAGES_IN_FLIGHT, pages - page) }, (_, i) => page + i);
-    await Promise.all(inFlight.map((p) => acts.planPage({ batchId: planId, page: p })));
+    await Promise.all(nextPages(page, pages).map((p) => acts.planPage({ batchId: planId, page: p })));
   }
   setCurrentDetails(`**reporting** plan ${planId}`);
   return acts.finishPlan({ batchId: planId });

@@ -5,7 +5,7 @@ import {
   OperatorDecision,
   RecordStatus,
   RecordWorkflowOptions,
-  TERMINAL_STATES,
+  TERMINAL_PHASES,
 } from '../contracts/record-messages';
 
 // The record workflow's decisions as pure functions of its state: unit-tested without a server (see
@@ -33,7 +33,7 @@ export const safetyCheckAt = (now: number, waitingSince: number, options: Record
 
 /** Why an operator's force or cancel is refused, if it is. */
 export function decisionProblem(d: OperatorDecision, phase: CarriedState['phase']): string | undefined {
-  return operatorProblem(d) ?? (TERMINAL_STATES.includes(phase) ? `record is already ${phase}` : undefined);
+  return operatorProblem(d) ?? (TERMINAL_PHASES.includes(phase) ? `record is already ${phase}` : undefined);
 }
 
 /** What a force answers when Vault still locks a record that had waited the maximum: it waits again. */

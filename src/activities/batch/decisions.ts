@@ -10,13 +10,5 @@ export async function appendBatchDecision(
   writeId: string,
 ): Promise<void> {
   const workflowId = Context.current().info.workflowExecution?.workflowId;
-  const entry: DecisionEntry = {
-    kind: 'decision',
-    time: new Date().toISOString(),
-    object: deps.object,
-    workflowId,
-    values: {},
-    ...d,
-  };
-  await deps.store.audit.append([entry], writeId);
+  await deps.store.audit.appendDecision({ object: deps.object, workflowId, ...d }, writeId);
 }
