@@ -173,3 +173,37 @@ describe('a worker killed between the bulk write and the audit', () => {
     expect(entries.map((e) => [e.recordId, e.field, e.oldValue, e.newValue]).sort()).toEqual(expected.sort());
   }, 300_000);
 });
+
+describe('a write Vault took whose answer was lost, then a reviewer edit before the retry', () => {
+  let stack: DevStack;
+  beforeAll(async () => {
+    // One try a call, so that the lost answer fails the activity attempt and Temporal retries it.
+    const settings = { CAPA_TICK_SECONDS: String(TICK_SECONDS), VAULT_MAX_RETRIES: '0', ...ONE_VALUE_EXPORTS };
+    stack = await startDevStack({ records: 10, lockedFraction: 0, taskQueue: 'lost-answer', settings });
+  }, 300_000);
+  afterAll(() => stack?.stop());
+
+  it('audits the write it took and stops for the edit made since, which stays', async () => {
+    // A record whose priority and risk score both change: the priority still shows that Vault took the update.
+    const i = [...Array(10).keys()].find(
+      (n) => value(stack, n, 'priority__c') !== 'High' && value(stack, n, 'risk_score__c') !== 42,
+    )!;
+    const before = { priority: value(stack, i, 'priority__c'), risk: value(stack, i, 'risk_score__c') };
+    await handOff(stack, stack.ctx.config, [i], 'lost-answer');
+    await waitFor('the watcher to read the waiting record', async () => (await status(stack, i)).watched);
+    stack.sim.setFaults({ lostAnswerRate: 1, hangMs: 10_000 });
+    approve(stack, [i]);
+    await waitFor('Vault to hold the written values', async () => value(stack, i, 'risk_score__c') === 42, 60_000, 20);
+    stack.sim.store.editByHand(id(i), { risk_score__c: 77 }, REVIEWER);
+    stack.sim.setFaults({ lostAnswerRate: 0 });
+    await waitFor('the record to need a decision', async () => (await status(stack, i)).state === 'needs-decision');
+    expect(value(stack, i, 'risk_score__c')).toBe(77);
+    const entries = await stack.ctx.store.audit.writes({ batchId: 'lost-answer' });
+    expect(entries.map((e) => [e.field, e.oldValue, e.newValue]).sort()).toEqual(
+      [
+        ['priority__c', before.priority, 'High'],
+        ['risk_score__c', before.risk, 42],
+      ].sort(),
+    );
+  });
+});

@@ -4,7 +4,8 @@ import type { FieldValues } from '../contracts/field-values';
 import type { GuardedWriteInput, GuardedWriteResult } from '../contracts/record-activities';
 import { conflictingFields, ownWrites } from '../contracts/conflict-guard';
 import type { Logger } from '../observability/logger';
-import { changeEntries } from '../store/audit-trail';
+import { changeEntries, type WriteEntry } from '../store/audit-trail';
+import { changedFields, sameFieldValue } from '../contracts/field-values';
 import type { Store } from '../store/store';
 import { MAX_ROWS_PER_UPDATE, type VaultClient } from '../vault/client';
 import { Coalescer } from '../vault/coalescer';
@@ -104,74 +105,124 @@ async function writeGroup(deps: GuardedWriteDeps, object: string, members: Membe
     fields,
   );
   const states = new Map(read.map((s) => [s.id, s]));
+  const earlier = await earlierWrites(deps, object, members, states);
   const limit = pLimit(LOCK_READS_AT_ONCE);
   const verdicts = await Promise.all(members.map((m) => limit(() => verdictOf(deps, m, states.get(m.input.recordId)))));
+  const answers: Answer[] = verdicts.map((v) => ('answer' in v ? v.answer : { status: 'retry', reason: 'not sent' }));
+  const sent = await sendWrites(deps, object, members, verdicts, answers);
+  // The audit entries and the end of the intents are stored together: a crash before leaves the intents for the
+  // retry. A record Vault refused as locked is told again at the watcher's next tick.
+  await deps.store.transaction(async (tx) => {
+    await tx.audit.append([...earlier.entries, ...sent.entries]);
+    await tx.intents.settle([...earlier.settled, ...sent.settled]);
+    await tx.watchers.untell(object, sent.refused);
+  });
+  return answers;
+}
+
+/**
+ * The writes an earlier attempt of these activities sent and Vault took, though their answer never came back (a
+ * lost answer, a process that died): a record update is atomic, so where any field it changed holds its value now,
+ * Vault took all of it (a field that differs was changed since, by a person). Audited with the values Vault held
+ * before, whatever this attempt then does (writes again, or stops for a person's edit made since).
+ */
+async function earlierWrites(
+  deps: GuardedWriteDeps,
+  object: string,
+  members: Member[],
+  states: Map<string, RecordState>,
+): Promise<{ entries: WriteEntry[]; settled: string[] }> {
+  const pending = await deps.store.intents.pending(members.map((m) => m.writeId));
+  const taken = members.flatMap((m) => {
+    const intent = pending.get(m.writeId);
+    const current = states.get(m.input.recordId)?.values;
+    if (!intent || !current) return [];
+    const changed = changedFields(intent.values, intent.before);
+    return changed.some((f) => sameFieldValue(current[f], intent.values[f])) ? [{ m, intent }] : [];
+  });
+  const entries = taken.flatMap(({ m, intent }) => auditedWrite(object, m, intent.values, intent.before));
+  for (const m of members) {
+    const intent = pending.get(m.writeId);
+    const current = states.get(m.input.recordId)?.values;
+    if (!intent || !current || taken.some((t) => t.m === m)) continue;
+    // Every field it changed holds a third value now: whether Vault took it cannot be told from the record.
+    const overwritten = changedFields(intent.values, intent.before).filter(
+      (f) => !sameFieldValue(current[f], intent.before[f]),
+    );
+    if (overwritten.length)
+      deps.logger.warn('write not confirmed: its answer was lost and the record holds other values now', {
+        ...{ recordId: m.input.recordId, workflowId: m.workflowId, writeId: m.writeId, fields: overwritten },
+      });
+  }
+  return { entries, settled: taken.map(({ m }) => m.writeId) };
+}
+
+/** Saves the intents of the records to write, sends one bulk update, and answers each; what to store after it. */
+async function sendWrites(
+  deps: GuardedWriteDeps,
+  object: string,
+  members: Member[],
+  verdicts: Verdict[],
+  answers: Answer[],
+): Promise<{ entries: WriteEntry[]; settled: string[]; refused: string[] }> {
   const toWrite = members.flatMap((m, i) => {
     const v = verdicts[i];
     return 'write' in v ? [{ m, v, i }] : [];
   });
-  const answers: Answer[] = verdicts.map((v) => ('answer' in v ? v.answer : { status: 'retry', reason: 'not sent' }));
-  if (!toWrite.length) return answers;
-
+  const none = { entries: [], settled: [], refused: [] };
+  if (!toWrite.length) return none;
   // Saved before the write is sent: a retry finds the values Vault held before its first attempt.
   const firstBefore = await deps.store.intents.claim(
     toWrite.map(({ m, v }) => ({
-      writeId: m.writeId,
-      attempt: m.attempt,
-      recordId: m.input.recordId,
-      values: v.write,
-      before: v.before,
+      ...{ writeId: m.writeId, attempt: m.attempt, recordId: m.input.recordId },
+      ...{ values: v.write, before: v.before },
     })),
   );
   // An attempt Temporal gave up on (cut off, cancelled) or that a later attempt took over sends nothing.
   const sending = toWrite.filter(({ m }) => firstBefore.has(m.writeId) && !m.cancelled.aborted);
-  for (const { m, i } of toWrite)
-    if (!sending.some((s) => s.m === m)) answers[i] = { status: 'retry', reason: 'a later attempt writes this record' };
-  if (!sending.length) return answers;
+  for (const w of toWrite)
+    if (!sending.includes(w)) answers[w.i] = { status: 'retry', reason: 'a later attempt writes this record' };
+  if (!sending.length) return none;
 
   const outcomes = await deps.vault.bulkUpdate(
     object,
     sending.map(({ m, v }) => ({ id: m.input.recordId, values: v.write })),
   );
-  const time = new Date().toISOString();
   const entries = sending.flatMap(({ m, v }, k) => {
     const status = outcomes[k].status;
     if (status !== 'updated' && status !== 'unchanged') return [];
-    const { recordId, batchId, sourceTimestamp, actor } = m.input;
-    const who = actor.kind === 'operator' ? { actor: actor.operator, reason: actor.reason } : { actor: 'integration' };
-    const common = { time, object, recordId, batchId, workflowId: m.workflowId, sourceTimestamp, ...who };
     // What Vault held before this write's first attempt (a retry reads our own values back), then before this one.
-    return changeEntries({ ...common, writeId: m.writeId }, v.write, { ...v.before, ...firstBefore.get(m.writeId) });
-  });
-  const settled = sending.filter((_, k) => outcomes[k].status !== 'transient').map(({ m }) => m.writeId);
-  const refused = sending.filter((_, k) => outcomes[k].status === 'locked').map(({ m }) => m.input.recordId);
-  // The audit entries and the end of the intents are stored together: a crash before leaves the intents for the
-  // retry. A record Vault refused as locked is told again at the watcher's next tick.
-  await deps.store.transaction(async (tx) => {
-    await tx.audit.append(entries);
-    await tx.intents.settle(settled);
-    await tx.watchers.untell(object, refused);
+    return auditedWrite(object, m, v.write, { ...v.before, ...firstBefore.get(m.writeId) });
   });
   sending.forEach(({ m, v, i }, k) => {
     const o = outcomes[k];
-    const changed = entries.some((e) => e.writeId === m.writeId);
     deps.logger.info('record update', {
-      recordId: m.input.recordId,
-      batchId: m.input.batchId,
-      workflowId: m.workflowId,
-      status: o.status,
-      errorType: o.errorType,
+      ...{ recordId: m.input.recordId, batchId: m.input.batchId, workflowId: m.workflowId },
+      ...{ status: o.status, errorType: o.errorType },
     });
     answers[i] =
       o.status === 'updated' || o.status === 'unchanged'
-        ? { status: 'written', state: v.state, changed, stale: v.stale }
+        ? { status: 'written', state: v.state, changed: entries.some((e) => e.writeId === m.writeId), stale: v.stale }
         : o.status === 'locked'
           ? { status: 'locked', state: v.state }
           : o.status === 'transient'
             ? { status: 'retry', reason: `Vault answered ${o.errorType ?? 'a transient error'}` }
             : { status: 'permanent', state: v.state, errorType: o.errorType, message: o.message };
   });
-  return answers;
+  return {
+    entries,
+    settled: sending.filter((_, k) => outcomes[k].status !== 'transient').map(({ m }) => m.writeId),
+    refused: sending.filter((_, k) => outcomes[k].status === 'locked').map(({ m }) => m.input.recordId),
+  };
+}
+
+/** The audit entries of one record's write: the fields it changed, who for, and under its write id. */
+function auditedWrite(object: string, m: Member, values: FieldValues, before: FieldValues): WriteEntry[] {
+  const { recordId, batchId, sourceTimestamp, actor } = m.input;
+  const who = actor.kind === 'operator' ? { actor: actor.operator, reason: actor.reason } : { actor: 'integration' };
+  const time = new Date().toISOString();
+  const common = { time, object, recordId, batchId, workflowId: m.workflowId, sourceTimestamp, writeId: m.writeId };
+  return changeEntries({ ...common, ...who }, values, before);
 }
 
 /** One record's verdict from what Vault holds now: gone, locked, a reviewer's edit, or the values to write. */

@@ -42,6 +42,16 @@ export class WriteIntents {
     return new Map(rows.map((r) => [r.write_id, r.values_before]));
   }
 
+  /** The intents earlier attempts of these writes left (their answer never came back): what they sent, and before. */
+  async pending(writeIds: string[]): Promise<Map<string, { values: FieldValues; before: FieldValues }>> {
+    if (!writeIds.length) return new Map();
+    const { rows } = await this.db.query<{ write_id: string; field_values: FieldValues; values_before: FieldValues }>(
+      'SELECT write_id, field_values, values_before FROM write_intents WHERE write_id = ANY($1)',
+      [writeIds],
+    );
+    return new Map(rows.map((r) => [r.write_id, { values: r.field_values, before: r.values_before }]));
+  }
+
   /** The writes are settled (audited where Vault took them, or refused): their intents go. */
   async settle(writeIds: string[]): Promise<void> {
     if (writeIds.length) await this.db.query('DELETE FROM write_intents WHERE write_id = ANY($1)', [writeIds]);
