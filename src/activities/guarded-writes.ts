@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger';
 import { changeEntries, type WriteEntry } from '../store/audit-trail';
 import { changedFields, sameFieldValue } from '../contracts/field-values';
 import type { Store } from '../store/store';
+import type { PendingIntent } from '../store/write-intents';
 import { MAX_ROWS_PER_UPDATE, type VaultClient } from '../vault/client';
 import { Coalescer } from '../vault/coalescer';
 import { isLockedState } from '../vault/dialect';
@@ -99,13 +100,15 @@ async function readLately(store: Store, input: GuardedWriteInput): Promise<boole
 
 async function writeGroup(deps: GuardedWriteDeps, object: string, members: Member[]): Promise<Answer[]> {
   const fields = [...new Set(members.flatMap((m) => Object.keys(m.input.desired)))];
+  // Looked up before the read: between the read and the write only the intents' own statement remains.
+  const pending = await deps.store.intents.pending(members.map((m) => m.writeId));
   const read = await deps.vault.readStates(
     object,
     members.map((m) => m.input.recordId),
     fields,
   );
   const states = new Map(read.map((s) => [s.id, s]));
-  const earlier = await earlierWrites(deps, object, members, states);
+  const earlier = earlierWrites(deps, object, members, states, pending);
   const limit = pLimit(LOCK_READS_AT_ONCE);
   const verdicts = await Promise.all(members.map((m) => limit(() => verdictOf(deps, m, states.get(m.input.recordId)))));
   const answers: Answer[] = verdicts.map((v) => ('answer' in v ? v.answer : { status: 'retry', reason: 'not sent' }));
@@ -126,13 +129,13 @@ async function writeGroup(deps: GuardedWriteDeps, object: string, members: Membe
  * Vault took all of it (a field that differs was changed since, by a person). Audited with the values Vault held
  * before, whatever this attempt then does (writes again, or stops for a person's edit made since).
  */
-async function earlierWrites(
+function earlierWrites(
   deps: GuardedWriteDeps,
   object: string,
   members: Member[],
   states: Map<string, RecordState>,
-): Promise<{ entries: WriteEntry[]; settled: string[] }> {
-  const pending = await deps.store.intents.pending(members.map((m) => m.writeId));
+  pending: Map<string, PendingIntent>,
+): { entries: WriteEntry[]; settled: string[] } {
   const taken = members.flatMap((m) => {
     const intent = pending.get(m.writeId);
     const current = states.get(m.input.recordId)?.values;

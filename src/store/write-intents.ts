@@ -11,6 +11,12 @@ export interface WriteIntent {
   before: FieldValues;
 }
 
+/** An intent an earlier attempt left: what it sent, and what Vault held before. */
+export interface PendingIntent {
+  values: FieldValues;
+  before: FieldValues;
+}
+
 /**
  * Writes saved before they are sent, so that every write Vault took is audited exactly once: a process that dies
  * between the bulk update and the audit leaves its intent here, and the retry (same write id) audits the change
@@ -43,7 +49,7 @@ export class WriteIntents {
   }
 
   /** The intents earlier attempts of these writes left (their answer never came back): what they sent, and before. */
-  async pending(writeIds: string[]): Promise<Map<string, { values: FieldValues; before: FieldValues }>> {
+  async pending(writeIds: string[]): Promise<Map<string, PendingIntent>> {
     if (!writeIds.length) return new Map();
     const { rows } = await this.db.query<{ write_id: string; field_values: FieldValues; values_before: FieldValues }>(
       'SELECT write_id, field_values, values_before FROM write_intents WHERE write_id = ANY($1)',
