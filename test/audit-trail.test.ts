@@ -60,6 +60,16 @@ it('audits a retried or zombie write once: the attempt that comes second adds no
   expect(await store.audit.verify()).toEqual({ entries: 3, anchors: 0, problems: [] });
 });
 
+it('hashes a write once when one call carries it twice (a retry auditing an earlier attempt and its own write)', async () => {
+  const twice = { ...entry('R3', 'High'), writeId: 'w3' };
+  await store.audit.append([twice, twice, { ...entry('R4', 'Low'), writeId: 'w4' }]);
+  expect((await store.audit.writes()).map((e) => [e.recordId, e.writeId])).toEqual([
+    ['R3', 'w3'],
+    ['R4', 'w4'],
+  ]);
+  expect(await store.audit.verify()).toEqual({ entries: 2, anchors: 0, problems: [] });
+});
+
 it('hashes RFC 8785 canonical JSON that an auditor recomputes from the export, and still verifies older entries', async () => {
   // An entry written before RFC 8785 (hash version 1), as the owner's migration left it.
   const old = entry('R0', 'Medium');

@@ -72,8 +72,9 @@ export function createGuardedWrites(deps: GuardedWriteDeps) {
 
   return async function guardedWrite(input: GuardedWriteInput): Promise<GuardedWriteResult> {
     return asActivityFailure(async () => {
-      if (await readLately(deps.store, input)) return { status: 'watched' };
       const context = Context.current();
+      // A retry reads Vault whatever the watcher did: an earlier attempt may have left a write to audit.
+      if (context.info.attempt === 1 && (await readLately(deps.store, input))) return { status: 'watched' };
       const { workflowExecution, attempt } = context.info;
       const workflowId = workflowExecution?.workflowId ?? input.recordId;
       const writeId = currentWriteId({ workflowId });
@@ -113,12 +114,17 @@ async function writeGroup(deps: GuardedWriteDeps, object: string, members: Membe
   const verdicts = await Promise.all(members.map((m) => limit(() => verdictOf(deps, m, states.get(m.input.recordId)))));
   const answers: Answer[] = verdicts.map((v) => ('answer' in v ? v.answer : { status: 'retry', reason: 'not sent' }));
   const sent = await sendWrites(deps, object, members, verdicts, answers);
+  // Answered locked or to retry: the watcher tells them again at its next tick whatever state it then reads.
+  const untold = members.filter((_, i) => answers[i].status === 'locked' || answers[i].status === 'retry');
   // The audit entries and the end of the intents are stored together: a crash before leaves the intents for the
-  // retry. A record Vault refused as locked is told again at the watcher's next tick.
+  // retry.
   await deps.store.transaction(async (tx) => {
     await tx.audit.append([...earlier.entries, ...sent.entries]);
     await tx.intents.settle([...earlier.settled, ...sent.settled]);
-    await tx.watchers.untell(object, sent.refused);
+    await tx.watchers.untell(
+      object,
+      untold.map((m) => m.input.recordId),
+    );
   });
   return answers;
 }
@@ -167,12 +173,12 @@ async function sendWrites(
   members: Member[],
   verdicts: Verdict[],
   answers: Answer[],
-): Promise<{ entries: WriteEntry[]; settled: string[]; refused: string[] }> {
+): Promise<{ entries: WriteEntry[]; settled: string[] }> {
   const toWrite = members.flatMap((m, i) => {
     const v = verdicts[i];
     return 'write' in v ? [{ m, v, i }] : [];
   });
-  const none = { entries: [], settled: [], refused: [] };
+  const none = { entries: [], settled: [] };
   if (!toWrite.length) return none;
   // Saved before the write is sent: a retry finds the values Vault held before its first attempt.
   const firstBefore = await deps.store.intents.claim(
@@ -195,7 +201,7 @@ async function sendWrites(
     const status = outcomes[k].status;
     if (status !== 'updated' && status !== 'unchanged') return [];
     // What Vault held before this write's first attempt (a retry reads our own values back), then before this one.
-    return auditedWrite(object, m, v.write, { ...v.before, ...firstBefore.get(m.writeId) });
+    return auditedWrite(object, m, v.write, valuesBefore(v.write, v.before, firstBefore.get(m.writeId)));
   });
   sending.forEach(({ m, v, i }, k) => {
     const o = outcomes[k];
@@ -215,8 +221,20 @@ async function sendWrites(
   return {
     entries,
     settled: sending.filter((_, k) => outcomes[k].status !== 'transient').map(({ m }) => m.writeId),
-    refused: sending.filter((_, k) => outcomes[k].status === 'locked').map(({ m }) => m.input.recordId),
   };
+}
+
+/**
+ * What Vault held before a write, field by field: where Vault holds the write's value already (an earlier attempt's
+ * write it took), what it held before that attempt; elsewhere what this attempt read.
+ */
+function valuesBefore(values: FieldValues, read: FieldValues, firstAttempt: FieldValues | undefined): FieldValues {
+  return Object.fromEntries(
+    Object.keys(values).map((f) => [
+      f,
+      firstAttempt && f in firstAttempt && sameFieldValue(read[f], values[f]) ? firstAttempt[f] : (read[f] ?? null),
+    ]),
+  );
 }
 
 /** The audit entries of one record's write: the fields it changed, who for, and under its write id. */

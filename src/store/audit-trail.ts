@@ -327,9 +327,13 @@ async function appendChained(db: Session, entries: AuditEntry[], writeId?: strin
     [[...new Set(withIds.map((e) => e.writeId))]],
   );
   const audited = new Set(done.map((r) => keyOf(r.write_id, r.record_id, r.field)));
-  const fresh = withIds.filter(
-    (e) => !audited.has(keyOf(e.writeId, e.recordId, e.kind === 'write' ? e.field : undefined)),
-  );
+  // Entries their write already has are left out, and so is a second copy in this call: each key is hashed once.
+  const fresh = withIds.filter((e) => {
+    const key = keyOf(e.writeId, e.recordId, e.kind === 'write' ? e.field : undefined);
+    if (audited.has(key)) return false;
+    audited.add(key);
+    return true;
+  });
   if (!fresh.length) return;
   const { rows: last } = await db.query<{ hash: string }>('SELECT hash FROM audit_entries ORDER BY seq DESC LIMIT 1');
   let prev = last[0]?.hash ?? GENESIS;

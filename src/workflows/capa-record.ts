@@ -252,8 +252,11 @@ export class CapaRecord {
    */
   private async guardedStep(): Promise<void> {
     const s = this.s;
-    const news = s.told;
+    // The watcher's word from before GUARDED_WRITES (a run that moved onto this path) counts as news, its read unused.
+    const legacy = s.lockChange && { tickAt: s.lockChange.tick.at, ...s.lockChange.snapshot };
+    const news = s.told ?? legacy;
     s.told = undefined;
+    s.lockChange = undefined;
     if (news?.found && news.locked) {
       this.noteState(news.state, news.lockedBy);
       return this.sleepUntilNextTick();
