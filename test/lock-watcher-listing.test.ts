@@ -52,3 +52,24 @@ it('reads and tells a waiting record that the visibility listing misses, and it 
   await waitFor('the unlisted record written', async () => record().fields.risk_score__c === 42, 60_000);
   await waitFor('its workflow applied', async () => (await handle.query(statusQuery)).state === 'applied');
 });
+
+it('writes values that come after a record was applied, in a new run, though the watcher told the run before', async () => {
+  const record = () => stack.sim.store.records.get(id(1))!;
+  stack.sim.store.moveState(record(), 'under_review_state__c');
+  const rows = [{ capa_id: id(1), priority: 'High', risk_score: 42 }];
+  const batch = await startBatch(stack.env.client, stack.ctx.config, { source: writeCsv(rows), batchId: 'first-run' });
+  expect((await batch.result()).counts).toMatchObject({ waiting: 1 });
+  stack.sim.store.moveState(record(), 'closed_state__c');
+  const first = stack.env.client.workflow.getHandle(recordWorkflowId('capa__c', id(1)));
+  expect(await first.result()).toMatchObject({ state: 'applied' });
+  // Newer values right after its end, as the run that ends hands them on: a new run, which saw no state of the record.
+  const next = await startRecordWorkflow(stack.env, 'listing', {
+    recordId: id(1),
+    desired: { risk_score__c: 11 },
+    baseline: { risk_score__c: 42 },
+    batchId: 'first-run',
+    sourceTimestamp: new Date().toISOString(),
+  });
+  await waitFor('the newer value written', async () => record().fields.risk_score__c === 11, 30_000);
+  expect(await next.result()).toMatchObject({ state: 'applied' });
+});

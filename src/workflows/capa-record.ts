@@ -282,7 +282,11 @@ export class CapaRecord {
     const result = await this.acts.guardedWrite({
       ...{ object, recordId, batchId: s.batchId, desired, baseline: s.baseline, sourceTimestamp, actor },
       ownWritesSince: this.input.sourceTimestamp,
-      ...(unlessWatched ? { unlessReadSince: lately, ownReadAt: s.lastCheck ?? s.waitingSince } : {}),
+      // A run that never saw the record's state (values that came after the last run ended) reads it, whatever the
+      // watcher told the run before.
+      ...(unlessWatched && s.vaultState !== undefined
+        ? { unlessReadSince: lately, ownReadAt: s.lastCheck ?? s.waitingSince }
+        : {}),
     });
     if (result.status === 'watched') return result;
     s.attempts++;
