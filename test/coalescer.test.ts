@@ -1,4 +1,4 @@
-import { Coalescer } from '../src/vault/coalescer';
+import { Coalescer } from '../src/activities/coalescer';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 // The write group: callers merge by a short time window, never wait past its hold, and each gets its own result.

@@ -3,7 +3,7 @@ import { recordWorkflowId, statusQuery } from '../src/contracts/record-messages'
 import { startBatch } from '../src/cli/operations';
 import { sampleRecordId } from '../src/simulator/seed';
 import type { AppConfig } from '../src/config';
-import { DevStack, startDevStack } from './helpers/dev-stack';
+import { DevStack, startDevStack, workerEnvOf } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
 import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
 import { waitFor } from './helpers/wait';
@@ -115,14 +115,7 @@ describe('a worker killed between the bulk write and the audit', () => {
   let workers: WorkerProcess[] = [];
   const QUEUE = 'killed-writer';
   const settings = { CAPA_TICK_SECONDS: String(TICK_SECONDS), VAULT_GROUP_QUIET_MS: '200', ...ONE_VALUE_EXPORTS };
-  const workerEnv = () => ({
-    ...settings,
-    TEMPORAL_ADDRESS: stack.env.address,
-    TEMPORAL_TASK_QUEUE: QUEUE,
-    VAULT_BASE_URL: stack.sim.baseUrl,
-    CAPA_DATA_DIR: stack.ctx.config.dataDir,
-    CAPA_DATABASE_URL: stack.ctx.config.databaseUrl,
-  });
+  const workerEnv = () => workerEnvOf(stack, QUEUE, settings);
   beforeAll(async () => {
     // The dev stack's own worker serves another queue: the records' writes run only in worker processes.
     stack = await startDevStack({ records: 10, lockedFraction: 0, taskQueue: 'killed-writer-other', settings });

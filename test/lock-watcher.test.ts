@@ -5,7 +5,7 @@ import { recordWorkflowId, statusQuery } from '../src/contracts/record-messages'
 import { startBatch } from '../src/cli/operations';
 import { SETTINGS } from '../src/config';
 import { sampleRecordId } from '../src/simulator/seed';
-import { DevStack, startDevStack } from './helpers/dev-stack';
+import { DevStack, startDevStack, workerEnvOf } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
 import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
 import { waitFor } from './helpers/wait';
@@ -39,14 +39,7 @@ const watcher = () => stack.ctx.store.watchers.last('capa__c');
 beforeAll(async () => {
   stack = await startDevStack({ records: WAITING + 100, lockedFraction: 0, taskQueue: QUEUE, settings });
   // A second worker process on the same task queue and store, as compose runs them.
-  second = await startWorkerProcess({
-    ...settings,
-    TEMPORAL_ADDRESS: stack.env.address,
-    TEMPORAL_TASK_QUEUE: QUEUE,
-    VAULT_BASE_URL: stack.sim.baseUrl,
-    CAPA_DATA_DIR: stack.ctx.config.dataDir,
-    CAPA_DATABASE_URL: stack.ctx.config.databaseUrl,
-  });
+  second = await startWorkerProcess(workerEnvOf(stack, QUEUE, settings));
   for (let i = 0; i < WAITING; i++) stack.sim.store.moveState(record(i), 'under_review_state__c');
   const rows = Array.from({ length: WAITING + 100 }, (_, i) => ({ capa_id: id(i), priority: 'High', risk_score: 42 }));
   const batch = await startBatch(stack.env.client, stack.ctx.config, { source: writeCsv(rows), batchId: 'watched' });

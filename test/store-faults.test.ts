@@ -6,7 +6,7 @@ import { sampleRecordId } from '../src/simulator/seed';
 import { ensureDatabase } from '../src/store/embedded-postgres';
 import { migratedDatabase, startThrowawayPostgres } from './helpers/throwaway-postgres';
 import { progressQuery } from '../src/contracts/batch-messages';
-import { DevStack, startDevStack } from './helpers/dev-stack';
+import { DevStack, startDevStack, workerEnvOf } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
 import { ownerUrlOf, testDatabaseUrl } from './helpers/postgres';
 import { waitFor } from './helpers/wait';
@@ -79,15 +79,7 @@ describe('a database lost in the middle of a batch', () => {
       settings: { CAPA_DATABASE_URL: runtime, CAPA_PAGE_SIZE: '300', ...ONE_VALUE_EXPORTS },
     });
     stack.sim.setFaults({ latencyMs: 200 });
-    worker = await startWorkerProcess({
-      TEMPORAL_ADDRESS: stack.env.address,
-      TEMPORAL_TASK_QUEUE: 'lost-db',
-      VAULT_BASE_URL: stack.sim.baseUrl,
-      CAPA_DATA_DIR: stack.ctx.config.dataDir,
-      CAPA_DATABASE_URL: runtime,
-      CAPA_PAGE_SIZE: '300',
-      ...ONE_VALUE_EXPORTS,
-    });
+    worker = await startWorkerProcess(workerEnvOf(stack, 'lost-db', { CAPA_PAGE_SIZE: '300', ...ONE_VALUE_EXPORTS }));
   });
 
   afterAll(async () => {

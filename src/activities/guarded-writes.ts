@@ -9,7 +9,7 @@ import { changedFields, sameFieldValue } from '../contracts/field-values';
 import type { Store } from '../store/store';
 import type { PendingIntent } from '../store/write-intents';
 import { MAX_ROWS_PER_UPDATE, type VaultClient } from '../vault/client';
-import { Coalescer } from '../vault/coalescer';
+import { Coalescer } from './coalescer';
 import { isLockedState } from '../vault/dialect';
 import type { RecordState } from '../vault/types';
 import { asActivityFailure } from './activity-failures';
@@ -73,9 +73,9 @@ export function createGuardedWrites(deps: GuardedWriteDeps) {
   return async function guardedWrite(input: GuardedWriteInput): Promise<GuardedWriteResult> {
     return asActivityFailure(async () => {
       const context = Context.current();
-      // A retry reads Vault whatever the watcher did: an earlier attempt may have left a write to audit.
-      if (context.info.attempt === 1 && (await readLately(deps.store, input))) return { status: 'watched' };
       const { workflowExecution, attempt } = context.info;
+      // A retry reads Vault whatever the watcher did: an earlier attempt may have left a write to audit.
+      if (attempt === 1 && (await readLately(deps.store, input))) return { status: 'watched' };
       const workflowId = workflowExecution?.workflowId ?? input.recordId;
       const writeId = currentWriteId({ workflowId });
       const answer = await groupOf(input.object).submit({

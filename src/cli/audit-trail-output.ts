@@ -1,4 +1,4 @@
-import { hashedText } from '../store/entry-hash';
+import { hashedContent, hashedText } from '../store/entry-hash';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { KeyObject } from 'node:crypto';
@@ -85,31 +85,20 @@ const EXPORT_COLUMNS = [
   'hashed_content',
 ] as const;
 
+/** One entry's export row: the fields its hash covers (as hashedContent names them), readable, and its place in the chain. */
 function exportRow(e: StoredEntry): Record<(typeof EXPORT_COLUMNS)[number], unknown> {
-  const write = e.kind === 'write' ? e : undefined;
-  const decision = e.kind === 'decision' ? e : undefined;
+  const content = hashedContent(e);
   return {
     seq: e.seq,
-    time: e.time,
-    kind: e.kind,
-    object: e.object,
-    record_id: e.recordId,
-    field: write?.field,
-    old_value: write && JSON.stringify(write.oldValue),
-    new_value: JSON.stringify(write ? write.newValue : decision!.values),
-    decision: decision?.decision,
-    outcome: decision?.outcome,
-    actor: e.actor,
-    reason: e.reason,
-    origin: decision && describeOrigin(decision.origin),
-    batch_id: e.batchId,
-    workflow_id: e.workflowId,
-    write_id: e.writeId,
-    source_timestamp: e.sourceTimestamp,
+    ...content,
+    old_value: e.kind === 'write' ? JSON.stringify(content.old_value) : undefined,
+    new_value: JSON.stringify(content.new_value),
+    origin: e.kind === 'decision' ? describeOrigin(e.origin) : undefined,
     prev_hash: e.prevHash,
     hash: e.hash,
     hash_version: e.hashVersion,
-    // What the hash covers after prev_hash: sha256(prev_hash + hashed_content) is the hash (docs/operations.md, "Recomputing one entry's hash by hand").
+    // What the hash covers after prev_hash: sha256(prev_hash + hashed_content) is the hash (docs/operations.md,
+    // "Recomputing one entry's hash by hand").
     hashed_content: hashedText(e, e.hashVersion),
   };
 }

@@ -12,8 +12,27 @@ import type { AuditEntry } from './audit-entry';
 export type HashVersion = 1 | 2;
 export const HASH_VERSION: HashVersion = 2;
 
-/** The fields an entry's hash covers, named as the audit export's columns are. Absent ones are null. */
-export function hashedContent(e: AuditEntry): Record<string, unknown> {
+/** The fields an entry's hash covers, named as the audit export's columns are. */
+export type HashedField =
+  | 'time'
+  | 'kind'
+  | 'object'
+  | 'record_id'
+  | 'field'
+  | 'old_value'
+  | 'new_value'
+  | 'batch_id'
+  | 'actor'
+  | 'reason'
+  | 'workflow_id'
+  | 'write_id'
+  | 'source_timestamp'
+  | 'decision'
+  | 'outcome'
+  | 'origin';
+
+/** What an entry's hash covers, by field; absent ones are null. */
+export function hashedContent(e: AuditEntry): Record<HashedField, unknown> {
   const write = e.kind === 'write' ? e : undefined;
   const decision = e.kind === 'decision' ? e : undefined;
   return {

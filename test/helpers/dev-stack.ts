@@ -50,3 +50,16 @@ export async function startDevStack(o: {
     },
   };
 }
+
+/**
+ * The environment of a `capa-sync worker` process that joins the stack (its Temporal, simulator, store and data
+ * folder) on a task queue, with the settings given.
+ */
+export const workerEnvOf = (stack: DevStack, taskQueue: string, settings: Record<string, string> = {}) => ({
+  ...settings,
+  TEMPORAL_ADDRESS: stack.env.address,
+  TEMPORAL_TASK_QUEUE: taskQueue,
+  VAULT_BASE_URL: stack.sim.baseUrl,
+  CAPA_DATA_DIR: stack.ctx.config.dataDir,
+  CAPA_DATABASE_URL: stack.ctx.config.databaseUrl,
+});
