@@ -82,6 +82,7 @@ describe.each(['documented', 'customer'] as const)('the simulator answers as Vau
     expect(answer.headers['x-vaultapi-status']).toBe('WARNING');
     expect(json(answer)).toEqual({
       responseStatus: 'WARNING',
+      warnings: [{ warning_type: 'NO_DATA_CHANGES', message: expect.any(String) }],
       data: [
         { responseStatus: 'SUCCESS', data: { id: 'R1', url: `${records}/R1` } },
         {
@@ -98,6 +99,7 @@ describe.each(['documented', 'customer'] as const)('the simulator answers as Vau
       { id: 'R4', priority__c: 'Urgent' },
     ]);
     expect(json(noWarning)).toMatchObject({ responseStatus: 'SUCCESS' });
+    expect(json(noWarning)).not.toHaveProperty('warnings');
   });
 
   it('takes a bulk update as CSV (quoted commas, quotes and line breaks) and answers as for the same JSON', async () => {

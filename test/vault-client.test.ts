@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { VaultSimulator } from '../src/simulator/server';
+import { NO_FAULTS } from '../src/simulator/faults';
 import { VaultError } from '../src/vault/errors';
 import { AuthResponse, BulkUpdateResponse, QueryResponse } from '../src/vault/schemas';
 import { CUSTOMER_DIALECT, DOCUMENTED_DIALECT } from '../src/vault/dialect';
@@ -150,6 +151,18 @@ describe('Vault client resilience', () => {
       .readStates('capa__c', ['R1'], [])
       .catch((e) => e);
     expect(err).toMatchObject({ kind: 'transient', message: `query: ${reason} (gave up after 1 attempts)` });
+  });
+
+  it("fails a read after a gateway's 504 page (the answer held past the gateway's time-out) with a one-line transient reason", async () => {
+    sim.setFaults({ next: ['hang'], hangMs: 50 });
+    const err = await clientFor(sim, { settings: { maxRetries: 0, timeoutMs: 5_000 } })
+      .readStates('capa__c', ['R1'], [])
+      .catch((e) => e);
+    sim.setFaults({ hangMs: NO_FAULTS.hangMs });
+    expect(err).toMatchObject({
+      kind: 'transient',
+      message: 'query: HTTP 504 with a text/html body (gave up after 1 attempts)',
+    });
   });
 
   it('reads a top-level WARNING (every record unchanged) as per-record outcomes', async () => {

@@ -43,6 +43,9 @@ interface Reply {
   contentType?: 'text/plain' | 'text/html';
 }
 
+/** Vault's message for a record whose values were all the same already. */
+const NO_DATA_CHANGES = 'No changes in values - record not updated';
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -381,15 +384,18 @@ export class VaultSimulator {
       if (r.kind === 'unchanged')
         return {
           responseStatus: 'WARNING',
-          warnings: [{ warning_type: 'NO_DATA_CHANGES', message: 'No changes in values - record not updated' }],
+          warnings: [{ warning_type: 'NO_DATA_CHANGES', message: NO_DATA_CHANGES }],
           data: record(r.id),
         };
       return { responseStatus: 'FAILURE', errors: [{ type: r.type, message: r.message }] };
     });
     const allLocked = results.length > 0 && results.every((r) => r.kind === 'failed' && r.locked);
     // A record that warned makes the whole answer a WARNING (Vault's v24.3 example); failures alone leave SUCCESS.
-    const responseStatus = results.some((r) => r.kind === 'unchanged') ? 'WARNING' : 'SUCCESS';
-    return { status: customer && allLocked ? 423 : 200, body: { responseStatus, data } };
+    const warned = results.some((r) => r.kind === 'unchanged');
+    const top = warned
+      ? { responseStatus: 'WARNING', warnings: [{ warning_type: 'NO_DATA_CHANGES', message: NO_DATA_CHANGES }] }
+      : { responseStatus: 'SUCCESS' };
+    return { status: customer && allLocked ? 423 : 200, body: { ...top, data } };
   }
 
   /** One record at `path` (its URL as requested), with the object it belongs to. */
