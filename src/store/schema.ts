@@ -201,6 +201,11 @@ export const MIGRATIONS: string[] = [
   -- 2, sha256 of the previous hash and the entry's content as RFC 8785 canonical JSON (see store/entry-hash.ts).
   ALTER TABLE audit_entries ADD COLUMN hash_version smallint NOT NULL DEFAULT 1 CHECK (hash_version IN (1, 2));
   `,
+  `
+  -- The team responsible for each row's record (the routing file's rule its CAPA fields matched when the batch read
+  -- it): record alerts go to it, and each team's digest counts its own rows.
+  ALTER TABLE batch_rows ADD COLUMN team text;
+  `,
 ];
 
 /**
