@@ -22,3 +22,11 @@ export interface SmtpSettings {
 /** A short, secret-free name of a channel for logs and metrics. */
 export const channelLabel = (c: ChannelSpec): string =>
   c.kind === 'email' ? `email:${c.to.join(',')}` : c.kind === 'webhook' ? `webhook:${new URL(c.url).host}` : 'log';
+
+/**
+ * What makes two specs the same channel, for the outbox's one delivery per alert and channel: the whole webhook URL
+ * (many teams' webhooks share a host), the addresses in any order. Kept in the store, never logged (a webhook's URL
+ * is its secret).
+ */
+export const channelKey = (c: ChannelSpec): string =>
+  c.kind === 'email' ? `email:${[...c.to].sort().join(',')}` : c.kind === 'webhook' ? `webhook:${c.url}` : 'log';

@@ -206,6 +206,31 @@ export const MIGRATIONS: string[] = [
   -- it): record alerts go to it, and each team's digest counts its own rows.
   ALTER TABLE batch_rows ADD COLUMN team text;
   `,
+  `
+  -- Alerts to deliver, one row per alert key and channel (channelKey): activities add them and never wait on a
+  -- channel; each worker's delivery loop sends the due ones, retrying with backoff until delivered or given up.
+  -- sent_alerts (the first migration) is no longer written: a key once here is not added again, on any worker.
+  CREATE TABLE alert_outbox (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    alert_key text NOT NULL,
+    channel text NOT NULL,
+    -- The channel's spec and the alert as given, never searched (json takes any text an alert line may carry).
+    spec json NOT NULL,
+    alert json NOT NULL,
+    status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'given-up')),
+    -- Attempts started: a claim adds one, and the outcome of an attempt counts only while no later one started.
+    attempts integer NOT NULL DEFAULT 0,
+    -- When a loop may take it: at once, after a failed attempt's backoff, or after the lease of the attempt sending it
+    -- (a worker that died mid-send leaves it to another then).
+    due_at timestamptz NOT NULL DEFAULT now(),
+    -- The last failed attempt's reason, one line.
+    last_error text,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    settled_at timestamptz,
+    UNIQUE (alert_key, channel)
+  );
+  CREATE INDEX alert_outbox_due ON alert_outbox (due_at) WHERE status = 'pending';
+  `,
 ];
 
 /**
@@ -218,7 +243,7 @@ export const runtimeGrants = (role: string): string[] => {
   return [
     `GRANT USAGE ON SCHEMA public TO ${r}`,
     `GRANT SELECT ON schema_migrations TO ${r}`,
-    `GRANT SELECT, INSERT, UPDATE ON batches, batch_rows, batch_pages, lock_watchers TO ${r}`,
+    `GRANT SELECT, INSERT, UPDATE ON batches, batch_rows, batch_pages, lock_watchers, alert_outbox TO ${r}`,
     `GRANT SELECT, INSERT, UPDATE, DELETE ON watched_records, write_intents TO ${r}`,
     `GRANT SELECT, INSERT ON batch_running_records, staged_sources, staged_source_chunks, sent_alerts,
        audit_entries, audit_anchors TO ${r}`,

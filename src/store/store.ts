@@ -1,4 +1,5 @@
 import type { Logger } from '../observability/logger';
+import { AlertOutbox } from './alert-outbox';
 import { AuditTrail } from './audit-trail';
 import { BatchStore } from './batch-store';
 import { openDatabase } from './database';
@@ -8,12 +9,13 @@ import { type Session, poolSession } from './session';
 import { StagedSources } from './staged-sources';
 import { WriteIntents } from './write-intents';
 
-/** capa-sync's shared state in PostgreSQL: batches and their rows, the audit trail, the alerts sent, the watchers' reads, the writes in flight. */
+/** capa-sync's shared state in PostgreSQL: batches and their rows, the audit trail, the alerts to deliver and sent, the watchers' reads, the writes in flight. */
 export interface StoreOperations {
   batches: BatchStore;
   staged: StagedSources;
   audit: AuditTrail;
   sentAlerts: SentAlerts;
+  alertOutbox: AlertOutbox;
   watchers: LockWatchers;
   intents: WriteIntents;
 }
@@ -30,6 +32,7 @@ function operationsOn(db: Session): StoreOperations {
     staged: new StagedSources(db),
     audit: new AuditTrail(db),
     sentAlerts: new SentAlerts(db),
+    alertOutbox: new AlertOutbox(db),
     watchers: new LockWatchers(db),
     intents: new WriteIntents(db),
   };
