@@ -9,6 +9,8 @@ export interface SyncMetrics {
   rowsProcessed(counts: Partial<OutcomeCounts>): void;
   /** Waiting records the lock watcher passed over at a tick (their lock endpoint or signal failed). */
   watcherSkipped(records: number): void;
+  /** An alert the delivery loop gave up on (alerts/alert-delivery.ts): its error log line says which and why. */
+  alertGivenUp(): void;
 }
 
 export function syncMetrics(meter: MetricMeter): SyncMetrics {
@@ -18,12 +20,20 @@ export function syncMetrics(meter: MetricMeter): SyncMetrics {
     'records',
     'Waiting records the lock watcher passed over at a tick (lock endpoint or signal failed)',
   );
+  const givenUp = meter.createCounter(
+    'capa_sync_alerts_given_up',
+    'alerts',
+    'Alerts given up after their last failed delivery attempt (one per alert and channel)',
+  );
   return {
     rowsProcessed(counts) {
       for (const [outcome, n] of Object.entries(counts)) if (n) rows.add(n, { outcome });
     },
     watcherSkipped(records) {
       skipped.add(records);
+    },
+    alertGivenUp() {
+      givenUp.add(1);
     },
   };
 }
