@@ -352,13 +352,13 @@ it('delivers an alert enqueued twice for a channel once, and once to each other 
 
 it('lets a slow channel hold one sending slot only, and stop() waits for the sends in flight', async () => {
   const h = await harness();
-  const slow = await startHook(() => ({ status: 200, delayMs: 1_500 }));
+  const slow = await startHook(() => ({ status: 200, delayMs: 3_000 }));
   const fast = await startHook();
   await h.store.alertOutbox.enqueue('a-slow', [{ kind: 'webhook', url: slow.url }], alert('slow'));
   await h.store.alertOutbox.enqueue('b-fast', [{ kind: 'webhook', url: fast.url }], alert('fast'));
   const loop = h.startLoop({ concurrency: 2 });
 
-  await waitFor('the fast one delivered', async () => (await h.rows())[1]?.status === 'delivered', 1_000, 50);
+  await waitFor('the fast one delivered', async () => (await h.rows())[1]?.status === 'delivered', 2_500, 50);
   expect((await h.rows())[0].status).toBe('pending'); // the slow one still sending
   await loop.stop();
   expect((await h.rows()).map((r) => r.status)).toEqual(['delivered', 'delivered']);
