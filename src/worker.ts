@@ -1,16 +1,16 @@
 import path from 'node:path';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { sampleGauges, syncMetrics } from './temporal/metrics';
+import { sampleGauges, SyncMetrics, syncMetrics } from './temporal/metrics';
 import { AppConfig, loadConfig } from './config';
 import { createActivities } from './activities';
-import { createAlertChannel } from './alerts/create-alert-channel';
+import { AlertRouter, type EnqueueAlert } from './alerts/alert-router';
+import { startAlertDelivery } from './alerts/alert-delivery';
 import { jsonLogger, Logger } from './observability/logger';
 import { VaultClient } from './vault/client';
 import { VaultHttp } from './vault/http';
 import { connectClient, connectWorker } from './temporal/connection';
 import { installRuntime } from './temporal/runtime';
 import { Client } from '@temporalio/client';
-import type { AlertChannel } from './alerts/alert-channel';
 import { openStore, Store } from './store/store';
 import { loadSigner } from './config/load-signer';
 import { ensureLockWatcher } from './temporal/record-workflows';
@@ -22,15 +22,23 @@ export const watcherOf = (config: AppConfig) => ({
   tickSeconds: config.record.tickScheduleSeconds[0],
 });
 
-/** The worker's side effects, built once per process: one Vault session and write group for all activities. */
+/**
+ * The worker's side effects, built once per process: one Vault session and write group for all activities. Alerts
+ * go to the store's outbox (`enqueueAlert` replaces it in tests), which the process's delivery loop empties.
+ */
 export function buildActivities(
   config: AppConfig,
-  services: { logger: Logger; temporal: Client; store: Store; alerts?: AlertChannel },
+  services: { logger: Logger; temporal: Client; store: Store; enqueueAlert?: EnqueueAlert },
 ) {
-  const alerts = services.alerts ?? createAlertChannel(config.alerts, services.logger);
+  const outbox = services.store.alertOutbox;
+  const alerts = new AlertRouter(config.alerts.routing, services.enqueueAlert ?? outbox.enqueue.bind(outbox));
   const http = new VaultHttp(config.vault, services.logger, (message) => {
     const alert = { title: 'capa-sync: Vault refused the credentials', lines: [message], fields: { kind: 'auth' } };
-    alerts.send(alert).catch((err) => services.logger.error('alert failed', { error: err }));
+    // At most one an hour: the session is refused again at each attempt until someone fixes the credentials.
+    const hour = new Date().toISOString().slice(0, 13);
+    alerts
+      .toOperators(`vault-auth/${hour}`, alert)
+      .catch((err) => services.logger.error('alert failed', { error: err }));
   });
   const vault = new VaultClient(http, config.vault.dialect);
   const activities = createActivities({
@@ -52,10 +60,18 @@ export function buildActivities(
     sourceMaxBytes: config.batch.sourceMaxBytes,
     alerts,
     logger: services.logger,
-    metrics: syncMetrics(Runtime.instance().metricMeter),
+    metrics: processMetrics(),
   });
   return { activities, vaultStats: http.stats };
 }
+
+/** The process's own metrics, made once (each is one series, whoever counts). */
+let metrics: SyncMetrics | undefined;
+const processMetrics = () => (metrics ??= syncMetrics(Runtime.instance().metricMeter));
+
+/** The process's alert delivery: it empties the store's outbox beside the Temporal worker, until stopped. */
+export const deliverAlerts = (config: AppConfig, store: Store, logger: Logger) =>
+  startAlertDelivery({ outbox: store.alertOutbox, smtp: config.alerts.smtp, logger, metrics: processMetrics() });
 
 /**
  * Waiting records cost no workflow task a tick (the lock watcher reads them), and wake every few hours by themselves
@@ -100,8 +116,10 @@ export async function runWorker(config: AppConfig = loadConfig()): Promise<void>
   const temporal = await connectClient(config.temporal);
   const worker = await createWorker(config, { connection, temporal, store, logger });
   await ensureLockWatcher(temporal, watcherOf(config));
+  const delivery = deliverAlerts(config, store, logger);
   logger.info('worker started', { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace });
   await worker.run(); // until SIGINT or SIGTERM
+  await delivery.stop();
   await temporal.connection.close();
   await connection.close();
   await store.close();

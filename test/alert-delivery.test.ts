@@ -3,9 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { type ParsedMail, simpleParser } from 'mailparser';
 import selfsigned from 'selfsigned';
-import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import type { SMTPServerOptions } from 'smtp-server';
 import type { Alert } from '../src/alerts/alert-channel';
 import { type AlertDeliveryOptions, type AlertQueue, startAlertDelivery } from '../src/alerts/alert-delivery';
 import type { ChannelSpec, SmtpSettings } from '../src/alerts/channel-spec';
@@ -15,6 +14,7 @@ import { freePort } from '../src/temporal/dev-server';
 import { sqlAs, testDatabaseUrl, testStore } from './helpers/postgres';
 import { migratedDatabase, startThrowawayPostgres } from './helpers/throwaway-postgres';
 import { waitFor } from './helpers/wait';
+import { type Mailbox, PLAIN_RELAY, startSmtp as startMailbox } from './helpers/smtp';
 
 // Alerts go through the store's outbox: an activity enqueues, and each worker's delivery loop sends them, with real
 // channels here (an SMTP server, HTTP webhooks) and a real PostgreSQL.
@@ -62,47 +62,12 @@ const alert = (title: string, lines: string[] = ['what happened']): Alert => ({
   fields: { kind: 'test' },
 });
 
-interface Mailbox {
-  port: number;
-  mails: ParsedMail[];
-  logins: string[];
-  close(): Promise<void>;
-}
-
-/** A real SMTP server on 127.0.0.1 that keeps each message it accepts, parsed. */
+/** A real SMTP server, closed after the test. */
 async function startSmtp(options: SMTPServerOptions, port = 0): Promise<Mailbox> {
-  const mails: ParsedMail[] = [];
-  const logins: string[] = [];
-  const server = new SMTPServer({
-    ...options,
-    onData(stream, _session, done) {
-      simpleParser(stream).then((mail) => {
-        mails.push(mail);
-        done();
-      }, done);
-    },
-    onAuth(auth, _session, done) {
-      if (auth.username === 'capa' && auth.password === 'smtp-pass-123') {
-        logins.push(auth.username!);
-        return done(null, { user: auth.username });
-      }
-      done(new Error('Invalid username or password'));
-    },
-  });
-  server.on('error', () => undefined);
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const box = {
-    port: (server.server.address() as AddressInfo).port,
-    mails,
-    logins,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  const box = await startMailbox(options, port);
   cleanup.push(box.close);
   return box;
 }
-
-/** Plain SMTP with no STARTTLS and no login: a relay on localhost. */
-const PLAIN_RELAY: SMTPServerOptions = { disabledCommands: ['STARTTLS', 'AUTH'], authOptional: true };
 
 const smtpTo = (port: number, more: Partial<SmtpSettings> = {}): SmtpSettings => ({
   host: '127.0.0.1',

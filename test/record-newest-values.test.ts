@@ -1,5 +1,3 @@
-import http from 'node:http';
-import { AddressInfo } from 'node:net';
 import { WorkflowIdReusePolicy } from '@temporalio/client';
 import { capaRecordWorkflow } from '../src/workflows/record';
 import {
@@ -147,49 +145,39 @@ describe('a new run for a record whose last run has ended', () => {
 });
 
 it('writes values that arrive after the run reached its end but before it closed, in a new run', async () => {
-  // The run fails permanently (Vault refuses the picklist value) and alerts; the alert webhook holds its answer
-  // until the newer values have reached the ending run.
+  // The run fails permanently (Vault refuses the picklist value) and alerts; the alert's activity holds until the
+  // newer values have reached the ending run.
   let release = () => {};
   let alertReceived = () => {};
   const received = new Promise<void>((resolve) => (alertReceived = resolve));
-  const webhook = http.createServer((req, res) => {
-    req.resume();
-    alertReceived();
-    release = () => res.end('ok');
-  });
-  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
   stack.sim.store.seed([{ id: 'E1', state__v: APPROVED, fields: { priority__c: 'Low' } }]);
   const taskQueue = nextQueue();
   const { worker } = await testWorker(stack.env, stack.sim, taskQueue, {
-    settings: {
-      ALERT_CHANNEL: 'webhook',
-      ALERT_WEBHOOK_URL: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`,
+    enqueueAlert: async () => {
+      alertReceived();
+      await released;
     },
   });
-  try {
-    await worker.runUntil(async () => {
-      const h = await startRecordWorkflow(stack.env, taskQueue, {
-        recordId: 'E1',
-        desired: { priority__c: 'Urgent' },
-        baseline: { priority__c: 'Low' },
-        options: FAST_TICKS,
-      });
-      await received;
-      expect((await h.query(statusQuery)).state).toBe('failed');
-      await h.signal(setDesiredValuesSignal, batch2({ priority__c: 'Medium' }, { priority__c: 'Low' }));
-      release();
-      const next = stack.env.client.workflow.getHandle(recordWorkflowId('capa__c', 'E1'));
-      await waitFor('the next run to apply', async () => (await next.query(statusQuery)).state === 'applied');
-      expect(await next.query(statusQuery)).toMatchObject({ batchId: 'batch-2', desired: { priority__c: 'Medium' } });
-      await saveHistory(
-        'guarded-late-values-new-run',
-        stack.env.client.workflow.getHandle(h.workflowId, h.firstExecutionRunId),
-      );
+  await worker.runUntil(async () => {
+    const h = await startRecordWorkflow(stack.env, taskQueue, {
+      recordId: 'E1',
+      desired: { priority__c: 'Urgent' },
+      baseline: { priority__c: 'Low' },
+      options: FAST_TICKS,
     });
-  } finally {
-    webhook.closeAllConnections();
-    webhook.close();
-  }
+    await received;
+    expect((await h.query(statusQuery)).state).toBe('failed');
+    await h.signal(setDesiredValuesSignal, batch2({ priority__c: 'Medium' }, { priority__c: 'Low' }));
+    release();
+    const next = stack.env.client.workflow.getHandle(recordWorkflowId('capa__c', 'E1'));
+    await waitFor('the next run to apply', async () => (await next.query(statusQuery)).state === 'applied');
+    expect(await next.query(statusQuery)).toMatchObject({ batchId: 'batch-2', desired: { priority__c: 'Medium' } });
+    await saveHistory(
+      'guarded-late-values-new-run',
+      stack.env.client.workflow.getHandle(h.workflowId, h.firstExecutionRunId),
+    );
+  });
   expect(stack.sim.store.records.get('E1')!.fields.priority__c).toBe('Medium');
 });
 
@@ -213,4 +201,33 @@ it("never writes older values over a newer batch's values that capa-sync already
   });
   expect(sim.store.records.get('O1')!.fields).toMatchObject({ priority__c: 'Medium', risk_score__c: 60 });
   expect(integrationWrites('O1').map((a) => a.newValue)).toEqual(['Medium', 60]);
+});
+
+it('reads Vault again when new values take a record out of needs-decision: an edit made meanwhile is kept', async () => {
+  // Night 1 stops on a reviewer's edit of the priority. While the record waits for a decision, a reviewer also edits
+  // its risk score; night 2 agrees with the new priority. What Vault held when night 1 stopped is not what the
+  // guard compares: it reads again, finds the second edit and stops, writing nothing over it.
+  const id = 'N1';
+  const before = { priority__c: 'Low', risk_score__c: 10 };
+  stack.sim.store.seed([{ id, state__v: APPROVED, fields: { ...before, priority__c: 'Medium' } }]);
+  const taskQueue = nextQueue();
+  const ctx = await testWorker(stack.env, stack.sim, taskQueue);
+  await ctx.worker.runUntil(async () => {
+    const h = await handOver(taskQueue, id, {
+      ...batch2({ priority__c: 'High', risk_score__c: 42 }, before),
+      batchId: 'batch-1',
+      sourceTimestamp: '2026-11-24T01:00:00.000Z',
+    });
+    expect(await settled(h)).toMatchObject({ state: 'needs-decision', needsDecision: { fields: ['priority__c'] } });
+    stack.sim.store.editByHand(id, { risk_score__c: 77 }, 'reviewer@example.com');
+    await h.signal(setDesiredValuesSignal, batch2({ priority__c: 'Medium', risk_score__c: 42 }, before));
+    await waitFor('the record to stop again, on the risk score', async () => {
+      const s = await h.query(statusQuery);
+      return (
+        s.state === 'needs-decision' && s.batchId === 'batch-2' && s.needsDecision?.fields.includes('risk_score__c')
+      );
+    });
+  });
+  expect(stack.sim.store.records.get(id)!.fields).toMatchObject({ priority__c: 'Medium', risk_score__c: 77 });
+  expect(integrationWrites(id)).toEqual([]);
 });

@@ -1,6 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type {
   GuardedWriteResult,
+  LockHolder,
   RecordActivities,
   RecordAlert,
   RecordSnapshot,
@@ -31,6 +32,8 @@ function mockedVault(script: { lockedReads: number; values: FieldValues }) {
   const alerts: RecordAlert[] = [];
   const settled: string[] = [];
   const decisions: string[] = [];
+  /** Who holds the lock, as the lock endpoint says (none: a dialect without one). */
+  const lock: { holder?: LockHolder } = {};
   const activities: RecordActivities = {
     // Reads, guards and writes as the real activity does, on the scripted record: locked for the first reads.
     async guardedWrite({ desired, baseline, actor, unlessReadSince }): Promise<GuardedWriteResult> {
@@ -51,6 +54,9 @@ function mockedVault(script: { lockedReads: number; values: FieldValues }) {
     async sendRecordAlert(alert) {
       alerts.push(alert);
     },
+    async readLockHolder() {
+      return lock.holder;
+    },
     async settleRecord({ resolution }) {
       settled.push(resolution);
     },
@@ -62,7 +68,7 @@ function mockedVault(script: { lockedReads: number; values: FieldValues }) {
       return {};
     },
   };
-  return { activities, reads, writes, alerts, settled, decisions };
+  return { activities, reads, writes, alerts, settled, decisions, lock };
 }
 
 let queue = 0;
@@ -151,4 +157,84 @@ it('restarts the wait when an operator forces a record that reached the maximum 
   // Both decisions are audited, the force with its "still locked" outcome; the cancel's rows say who and why.
   expect(vault.decisions).toEqual(['force: still locked: waiting again, up to the maximum wait', 'cancel: cancelled']);
   expect(vault.settled).toEqual(['cancelled by qa.lead: review abandoned']);
+});
+
+describe("a team's escalation ladder", () => {
+  const DAY_MS = 24 * 3600_000;
+  const routing = {
+    team: 'site-a',
+    ladder: [
+      { afterSeconds: 3 * 86_400, step: 'remind' as const },
+      { afterSeconds: 7 * 86_400, step: 'escalate' as const },
+    ],
+  };
+  const ladderAlerts = (alerts: RecordAlert[]) =>
+    alerts.filter((a) => a.reason.startsWith('lock-')).map((a) => [a.reason, a.team, a.lockedBy]);
+
+  it('reminds the team and then escalates, each once, naming the holder; a new holder starts it again', async () => {
+    const vault = mockedVault({ lockedReads: 100_000, values: { priority__c: 'Low' } });
+    await run(vault.activities, async (taskQueue) => {
+      const since = async () => new Date(await env.currentTimeMs()).toISOString();
+      vault.lock.holder = { locked: true, lockedBy: 'alice', lockedSince: await since() };
+      const h = await startRecordWorkflow(env, taskQueue, {
+        recordId: 'L1',
+        desired: { priority__c: 'High' },
+        baseline: { priority__c: 'Low' },
+        vaultState: 'under_review_state__c',
+        routing,
+      });
+      await env.sleep(2 * DAY_MS);
+      expect(ladderAlerts(vault.alerts)).toEqual([]);
+      expect((await h.query(statusQuery)).nextEscalation).toMatchObject({ step: 'remind' });
+      await env.sleep(2 * DAY_MS); // day 4
+      expect(ladderAlerts(vault.alerts)).toEqual([['lock-reminder', 'site-a', 'alice']]);
+      expect(await h.query(statusQuery)).toMatchObject({
+        team: 'site-a',
+        lockedBy: 'alice',
+        nextEscalation: { step: 'escalate' },
+      });
+      await env.sleep(4 * DAY_MS); // day 8
+      expect(ladderAlerts(vault.alerts)).toEqual([
+        ['lock-reminder', 'site-a', 'alice'],
+        ['lock-escalation', 'site-a', 'alice'],
+      ]);
+      expect(vault.alerts.at(-1)!.detail).toMatch(
+        /locked by alice in Vault state under_review_state__c since .* \(7 d/,
+      );
+      // Bob takes the lock over: the ladder starts again from when he took it.
+      vault.lock.holder = { locked: true, lockedBy: 'bob', lockedSince: await since() };
+      await env.sleep(8 * DAY_MS); // day 16: bob has held it about 8 days
+      expect(ladderAlerts(vault.alerts)).toEqual([
+        ['lock-reminder', 'site-a', 'alice'],
+        ['lock-escalation', 'site-a', 'alice'],
+        ['lock-reminder', 'site-a', 'bob'],
+        ['lock-escalation', 'site-a', 'bob'],
+      ]);
+      expect((await h.query(statusQuery)).state).toBe('waiting-for-unlock');
+      await h.executeUpdate(cancelUpdate, { args: [{ operator: 'qa.lead', reason: 'done with it' }] });
+      await h.result();
+      await saveHistory('ladder-new-holder', env.client.workflow.getHandle(h.workflowId));
+    });
+    // The ladder only told people: nothing was forced or written.
+    expect(vault.writes).toEqual([]);
+    expect(vault.decisions).toEqual(['cancel: cancelled']);
+  });
+
+  it('without a lock endpoint, counts from when the record was first seen locked', async () => {
+    const vault = mockedVault({ lockedReads: 100_000, values: { priority__c: 'Low' } });
+    await run(vault.activities, async (taskQueue) => {
+      const h = await startRecordWorkflow(env, taskQueue, {
+        recordId: 'L2',
+        desired: { priority__c: 'High' },
+        baseline: { priority__c: 'Low' },
+        vaultState: 'under_review_state__c',
+        routing,
+      });
+      await env.sleep(3 * DAY_MS + 3600_000);
+      expect(ladderAlerts(vault.alerts)).toEqual([['lock-reminder', 'site-a', undefined]]);
+      expect(vault.alerts[0].detail).toMatch(/^locked in Vault state under_review_state__c since/);
+      await h.executeUpdate(cancelUpdate, { args: [{ operator: 'qa.lead', reason: 'done with it' }] });
+      return h.result();
+    });
+  });
 });

@@ -33,6 +33,8 @@ it('has saved histories of every workflow', () => {
       'guarded-watched-unlock.json',
       // From the handlers-finish-before-new-run patch on: a batch run that continued as new.
       'batch-continued-as-new-first-run.json',
+      // From the escalation-ladder patch on: a routed record's ladder, restarted by a new holder.
+      'ladder-new-holder.json',
     ]),
   );
 });

@@ -253,7 +253,10 @@ async function verdictOf(deps: GuardedWriteDeps, m: Member, state: RecordState |
   if (deps.vault.dialect.lockEndpoint) {
     const lock = await deps.vault.readLock(m.input.object, state.id).catch((err: Error) => err);
     if (lock instanceof Error) return { answer: { status: 'retry', reason: `lock endpoint: ${lock.message}` } };
-    if (lock.locked) return { answer: { status: 'locked', state: state.state, lockedBy: lock.lockedBy } };
+    if (lock.locked) {
+      const { lockedBy, lockedSince } = lock;
+      return { answer: { status: 'locked', state: state.state, lockedBy, lockedSince } };
+    }
   }
   const { input } = m;
   const before = (values: FieldValues) =>

@@ -1,6 +1,6 @@
 import { asActivityFailure } from './activity-failures';
 import { currentWriteId } from './activity-ids';
-import type { AlertChannel } from '../alerts/alert-channel';
+import type { AlertRouter } from '../alerts/alert-router';
 import type { AuditSigner } from '../audit/signing-key';
 import type { Store } from '../store/store';
 import type { Logger } from '../observability/logger';
@@ -8,7 +8,7 @@ import type { VaultDialect } from '../vault/dialect';
 import { snapshotOf } from './record-snapshot';
 import type { VaultClient } from '../vault/client';
 import { createGuardedWrites, type GroupWindow } from './guarded-writes';
-import type { RecordActivities } from '../contracts/record-activities';
+import type { RecordActivities, RecordAlert } from '../contracts/record-activities';
 
 export interface RecordActivityDeps {
   /** Direct: a waiting record's read and write go through its write group (guarded-writes.ts). */
@@ -16,7 +16,7 @@ export interface RecordActivityDeps {
   dialect: VaultDialect;
   store: Store;
   signer: AuditSigner;
-  alerts: AlertChannel;
+  alerts: AlertRouter;
   logger: Logger;
   /** The write group's window. */
   groupWindow: GroupWindow;
@@ -27,7 +27,20 @@ const ALERT_TITLES = {
   'max-wait': 'needs decision: still locked after the maximum wait',
   'permanent-failure': 'update failed permanently',
   'not-found': 'record no longer exists',
+  'lock-reminder': 'still locked in Vault, waiting to apply',
+  'lock-escalation': 'escalated: still locked in Vault, waiting to apply',
 } as const;
+
+/** What the people told should do next. A ladder step only tells: forcing or cancelling stays their decision. */
+function nextStep({ reason, recordId, lockedBy }: RecordAlert): string {
+  const decide =
+    `capa-sync force ${recordId} --operator <you> --reason <why> writes the batch's values; ` +
+    `capa-sync cancel ${recordId} --operator <you> --reason <why> keeps Vault's.`;
+  if (reason === 'conflict' || reason === 'max-wait') return `Decide: ${decide}`;
+  if (reason === 'lock-reminder' || reason === 'lock-escalation')
+    return `Ask ${lockedBy ?? 'the holder'} to finish the Vault workflow (capa-sync then applies the change), or decide: ${decide}`;
+  return 'Check the record in Vault; the change was not applied.';
+}
 
 export function createRecordActivities(deps: RecordActivityDeps): RecordActivities {
   const guardedWrite = createGuardedWrites({ ...deps, window: deps.groupWindow });
@@ -85,20 +98,30 @@ export function createRecordActivities(deps: RecordActivityDeps): RecordActiviti
       return deps.store.audit.signHead(deps.signer, `${d.decision} of ${d.recordId} by ${d.operator}`);
     },
 
+    async readLockHolder({ object, recordId }) {
+      if (!deps.dialect.lockEndpoint) return undefined;
+      return deps.vault.readLock(object, recordId).catch((err: Error) => {
+        deps.logger.warn('lock endpoint did not answer: the ladder goes on with the holder it knows', {
+          ...{ recordId, error: err.message },
+        });
+        return undefined;
+      });
+    },
+
     async sendRecordAlert(alert) {
       const key = currentWriteId({ prefix: 'record/', workflowId: alert.workflowId });
-      await deps.store.sentAlerts.sendOnce(key, deps.alerts, {
+      const message = {
         title: `CAPA ${alert.recordId}: ${ALERT_TITLES[alert.reason]}`,
         lines: [
           alert.detail,
           `Vault state: ${alert.vaultState ?? 'unknown'}${alert.lockedBy ? ` (locked by ${alert.lockedBy})` : ''}`,
-          `Workflow: ${alert.workflowId} (batch ${alert.batchId})`,
-          alert.reason === 'conflict' || alert.reason === 'max-wait'
-            ? `Decide: capa-sync force ${alert.recordId} --operator <you> --reason <why>, or capa-sync cancel ...`
-            : 'Check the record in Vault; the change was not applied.',
+          `Workflow: ${alert.workflowId} (batch ${alert.batchId}${alert.team ? `, team ${alert.team}` : ''})`,
+          nextStep(alert),
         ],
         fields: { ...alert },
-      });
+      };
+      if (alert.reason === 'lock-escalation') await deps.alerts.escalate(key, alert.team, message);
+      else await deps.alerts.toTeam(key, alert.team, message);
     },
   };
 }

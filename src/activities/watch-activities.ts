@@ -37,7 +37,7 @@ const stateNews = (state: string | undefined, locked: (state: string) => boolean
 async function withLock(deps: WatchActivityDeps, object: string, seen: Seen): Promise<Seen> {
   const lock = await deps.vault.readLock(object, seen.row.recordId);
   if (!lock.locked) return seen;
-  const news = { ...seen.news, locked: true, lockedBy: lock.lockedBy };
+  const news = { ...seen.news, locked: true, lockedBy: lock.lockedBy, lockedSince: lock.lockedSince };
   return { ...seen, news, seenState: `${seen.seenState} (locked)` };
 }
 

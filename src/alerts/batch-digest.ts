@@ -4,17 +4,18 @@ import type { Alert } from './alert-channel';
 /** How many waiting and failed records a digest names; the report has them all. */
 export const DIGEST_RECORD_LINES = 50;
 
-/** The nightly digest: the batch's counts and its first waiting and failed records. */
+/** The nightly digest: the batch's counts and its first waiting and failed records (of one team's, where named). */
 export function batchDigest(
   { batchId, inputRows, ignoredColumns, counts, auditAnchor }: BatchSummary,
   notable: RowResult[],
+  team?: string,
 ): Alert {
   const line = (r: RowResult) =>
     `row ${r.row} ${r.recordId ?? ''}: ${r.outcome}${r.vaultState ? ` (${r.vaultState})` : ''}${r.errorType ? ` ${r.errorType}` : ''}${r.message ? `: ${r.message}` : ''}`;
   return {
-    title: `capa-sync batch ${batchId}: ${counts.updated} updated, ${counts.waiting} waiting for unlock, ${counts.failed} failed, ${counts.rejected} rejected`,
+    title: `capa-sync batch ${batchId}${team ? ` (team ${team})` : ''}: ${counts.updated} updated, ${counts.waiting} waiting for unlock, ${counts.failed} failed, ${counts.rejected} rejected`,
     lines: [
-      `${inputRows} input rows: ${Object.entries(counts)
+      `${inputRows} ${team ? `rows of team ${team}'s records` : 'input rows'}: ${Object.entries(counts)
         .map(([k, v]) => `${v} ${k}`)
         .join(', ')}`,
       ...(ignoredColumns.length
@@ -31,6 +32,9 @@ export function batchDigest(
           ]
         : []),
     ],
-    fields: { kind: 'batch-digest', batchId, inputRows, counts, ...(auditAnchor ? { auditAnchor } : {}) },
+    fields: {
+      ...{ kind: 'batch-digest', batchId, inputRows, counts, ...(team ? { team } : {}) },
+      ...(auditAnchor ? { auditAnchor } : {}),
+    },
   };
 }

@@ -11,7 +11,7 @@ import { loadSimulator, saveSimulator } from '../simulator/persistence';
 import { sampleRecords } from '../simulator/seed';
 import { VaultSimulator } from '../simulator/server';
 import { connectClient, connectWorker } from '../temporal/connection';
-import { createWorker } from '../worker';
+import { createWorker, deliverAlerts } from '../worker';
 import { installRuntime } from '../temporal/runtime';
 import { EMBEDDED_DATABASE_URL, EMBEDDED_OWNER_URL, EMBEDDED_PORT } from '../store/embedded-defaults';
 import { ensureDatabase, listening, startEmbeddedPostgres } from '../store/embedded-postgres';
@@ -101,9 +101,11 @@ export async function runDemo(): Promise<number> {
     const connection = await connectWorker(config.temporal);
     const worker = await createWorker(config, { connection, temporal: client, store, logger });
     const running = worker.run();
+    const delivery = deliverAlerts(config, store, logger);
     stops.push(async () => {
       worker.shutdown();
       await running;
+      await delivery.stop();
       await connection.close();
     });
     const batchId = newBatchId();
@@ -143,7 +145,7 @@ async function watchRecords(client: Client, config: AppConfig): Promise<void> {
   while (!stop) {
     const counts = await Promise.all(
       (['waiting-for-unlock', 'needs-decision', 'applied'] as const).map(
-        async (s) => `${(await listRecords(client, config, s).catch(() => [])).length} ${s}`,
+        async (s) => `${(await listRecords(client, config, { state: s }).catch(() => [])).length} ${s}`,
       ),
     );
     const line = `Record workflows: ${counts.join(', ')}`;

@@ -174,8 +174,13 @@ export async function decideBatch(
 }
 
 /** Record workflows by CapaSyncState, from Temporal visibility (what the Web UI shows). */
-export function listRecords(client: Client, config: AppConfig, state?: RecordPhase): Promise<WaitingRecord[]> {
-  return recordWorkflows(client, { object: config.vault.object, state, running: !state });
+/** The record workflows to list: by state (else the running ones), and by team or lock holder. */
+export function listRecords(
+  client: Client,
+  config: AppConfig,
+  filter: { state?: RecordPhase; team?: string; holder?: string } = {},
+): Promise<WaitingRecord[]> {
+  return recordWorkflows(client, { object: config.vault.object, ...filter, running: !filter.state });
 }
 
 const recordHandle = (client: Client, config: AppConfig, recordId: string) =>

@@ -12,6 +12,7 @@ import {
   withClient,
 } from './command-line';
 import { decide, decideBatch, listBatches, listRecords, recordStatus } from './operations';
+import { QUERYABLE_NAME } from '../contracts/visibility';
 import { table } from './batch-output';
 import { type OperatorDecision, RECORD_PHASES, RecordPhase } from '../contracts/record-messages';
 
@@ -21,6 +22,8 @@ import { type OperatorDecision, RECORD_PHASES, RecordPhase } from '../contracts/
 export interface ListOptions extends JsonOption {
   state?: string;
   batches?: boolean;
+  team?: string;
+  holder?: string;
 }
 export interface DecisionOptions extends JsonOption {
   operator?: string;
@@ -51,18 +54,26 @@ function listCommand(command: DefineCommand): void {
         const state = o.state as RecordPhase | undefined;
         if (state && !RECORD_PHASES.includes(state))
           throw new UsageError(`--state must be one of ${RECORD_PHASES.join(', ')}`);
-        const records = await listRecords(client, config, state);
+        for (const [option, name] of [
+          ['--team', o.team],
+          ['--holder', o.holder],
+        ] as const)
+          if (name !== undefined && !QUERYABLE_NAME.test(name))
+            throw new UsageError(`${option} takes a name of letters, digits, spaces and . @ + - _ only`);
+        const records = await listRecords(client, config, { state, team: o.team, holder: o.holder });
         output(
           json(o),
           records,
           records.length
-            ? table(records, ['recordId', 'state', 'vaultState', 'batchId', 'startTime'])
+            ? table(records, ['recordId', 'state', 'vaultState', 'holder', 'team', 'batchId', 'startTime'])
             : 'No record workflows.',
         );
         return EXIT.ok;
       }),
   )
     .option('--state <CapaSyncState>', RECORD_PHASES.join(' | '))
+    .option('--team <NAME>', "the records of a team (the routing file's), CapaTeam")
+    .option('--holder <NAME>', 'the records whose lock NAME holds (as the lock endpoint says), CapaLockHolder')
     .option('--batches', 'the running batches and where the approval gate has them (CapaBatchState)')
     .option('--json', 'print JSON');
 }

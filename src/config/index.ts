@@ -8,6 +8,9 @@ import { DEFAULT_MAPPING, Mapping, parseMapping } from '../sources/mapping';
 import { displayDatabaseUrl } from '../store/database';
 import { DEFAULT_PASSWORD, DEFAULT_USERNAME } from '../simulator/default-login';
 import { EMBEDDED_DATABASE_URL } from '../store/embedded-defaults';
+import YAML from 'yaml';
+import type { SmtpSettings } from '../alerts/channel-spec';
+import { parseRouting, Routing, singleTeam } from '../alerts/routing';
 import { loadTemporalSettings, TemporalConnectionSettings } from './temporal-settings';
 
 const list = z.string().transform((s) =>
@@ -268,6 +271,34 @@ export const SETTINGS = {
     default: undefined,
     doc: 'Webhook URL when ALERT_CHANNEL=webhook',
   },
+  CAPA_ROUTING_FILE: {
+    schema: z.string().optional(),
+    default: undefined,
+    doc: "Routing file (YAML or JSON): each record's team by its CAPA fields, each team's channels and escalation ladder (docs/operations.md); unset: every alert on ALERT_CHANNEL",
+  },
+  CAPA_SMTP_HOST: { schema: z.string().optional(), default: undefined, doc: 'SMTP server for email alerts' },
+  CAPA_SMTP_PORT: { schema: int(1), default: '587', doc: 'SMTP port' },
+  CAPA_SMTP_TLS: {
+    schema: z.enum(['starttls', 'tls', 'none']),
+    default: 'starttls',
+    doc: 'starttls (required), tls (from the first byte, port 465) or none (a relay on localhost only)',
+  },
+  CAPA_SMTP_FROM: {
+    schema: z.string().regex(/@/, 'an email address').optional(),
+    default: undefined,
+    doc: 'Sender of email alerts',
+  },
+  CAPA_SMTP_USER: { schema: z.string().optional(), default: undefined, doc: 'SMTP login (unset: no login)' },
+  CAPA_SMTP_PASSWORD_FILE: {
+    schema: z.string().optional(),
+    default: undefined,
+    doc: 'File holding the SMTP password (never the password itself in the environment)',
+  },
+  CAPA_SMTP_CA_FILE: {
+    schema: z.string().optional(),
+    default: undefined,
+    doc: "PEM file of CA certificates to trust for the SMTP server's TLS (a company CA)",
+  },
   LOG_LEVEL: { schema: z.enum(['debug', 'info', 'warn', 'error']), default: 'info', doc: 'Log level' },
   METRICS_PORT: {
     schema: int(0).optional(),
@@ -314,8 +345,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   if (problems.length) throw new ConfigError(problems);
   const s = raw as Parsed;
-  if (s.ALERT_CHANNEL === 'webhook' && !s.ALERT_WEBHOOK_URL)
-    throw new ConfigError('ALERT_WEBHOOK_URL: required when ALERT_CHANNEL=webhook');
   return configFrom(s, temporal!);
 }
 
@@ -363,7 +392,7 @@ function configFrom(s: Parsed, temporal: TemporalConnectionSettings) {
       updateConcurrency: s.CAPA_UPDATE_CONCURRENCY,
       sourceMaxBytes: s.CAPA_SOURCE_MAX_BYTES,
     },
-    alerts: { channel: s.ALERT_CHANNEL, webhookUrl: s.ALERT_WEBHOOK_URL },
+    alerts: alertSettings(s),
     decisionWaitMs: s.CAPA_DECISION_WAIT_SECONDS * 1000,
     gate: {
       maxChangedRecords: s.CAPA_GATE_MAX_CHANGED_RECORDS,
@@ -387,6 +416,57 @@ function configFrom(s: Parsed, temporal: TemporalConnectionSettings) {
     logLevel: s.LOG_LEVEL,
     metricsPort: s.METRICS_PORT,
   };
+}
+
+/** Who is told of what, and the SMTP server email goes through: checked together, at start. */
+function alertSettings(s: Parsed): { routing: Routing; smtp?: SmtpSettings } {
+  if (s.ALERT_CHANNEL === 'webhook' && !s.ALERT_WEBHOOK_URL)
+    throw new ConfigError('ALERT_WEBHOOK_URL: required when ALERT_CHANNEL=webhook');
+  const routing = s.CAPA_ROUTING_FILE
+    ? routingFrom(s.CAPA_ROUTING_FILE)
+    : singleTeam(s.ALERT_CHANNEL === 'webhook' ? { kind: 'webhook', url: s.ALERT_WEBHOOK_URL! } : { kind: 'log' });
+  const email = [...routing.teams.values()].some((t) =>
+    [...t.channels, ...t.escalation].some((c) => c.kind === 'email'),
+  );
+  if (!s.CAPA_SMTP_HOST) {
+    if (email) throw new ConfigError('CAPA_SMTP_HOST: required, the routing file sends email');
+    return { routing };
+  }
+  if (!s.CAPA_SMTP_FROM) throw new ConfigError('CAPA_SMTP_FROM: required with CAPA_SMTP_HOST');
+  if (s.CAPA_SMTP_PASSWORD_FILE && !s.CAPA_SMTP_USER)
+    throw new ConfigError('CAPA_SMTP_USER: required with CAPA_SMTP_PASSWORD_FILE');
+  for (const [setting, file] of [
+    ['CAPA_SMTP_PASSWORD_FILE', s.CAPA_SMTP_PASSWORD_FILE],
+    ['CAPA_SMTP_CA_FILE', s.CAPA_SMTP_CA_FILE],
+  ] as const)
+    if (file && !fs.existsSync(file)) throw new ConfigError(`${setting}: cannot read ${file}`);
+  const smtp: SmtpSettings = {
+    host: s.CAPA_SMTP_HOST,
+    port: s.CAPA_SMTP_PORT,
+    secure: s.CAPA_SMTP_TLS === 'tls',
+    insecure: s.CAPA_SMTP_TLS === 'none',
+    from: s.CAPA_SMTP_FROM,
+    ...(s.CAPA_SMTP_USER ? { user: s.CAPA_SMTP_USER } : {}),
+    ...(s.CAPA_SMTP_PASSWORD_FILE ? { passwordFile: s.CAPA_SMTP_PASSWORD_FILE } : {}),
+    ...(s.CAPA_SMTP_CA_FILE ? { caFile: s.CAPA_SMTP_CA_FILE } : {}),
+  };
+  return { routing, smtp };
+}
+
+function routingFrom(file: string): Routing {
+  let content: unknown;
+  try {
+    content = YAML.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(
+      `CAPA_ROUTING_FILE: cannot read YAML or JSON from ${file} (${(err as Error).message.split('\n')[0]})`,
+    );
+  }
+  try {
+    return parseRouting(content);
+  } catch (err) {
+    throw new ConfigError(`CAPA_ROUTING_FILE: ${(err as Error).message}`);
+  }
 }
 
 function vaultPassword(s: Parsed): string {

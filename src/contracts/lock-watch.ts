@@ -26,6 +26,8 @@ export interface LockNews {
   /** Locked by its state, or (customer dialect) by the lock endpoint. */
   locked: boolean;
   lockedBy?: string;
+  /** When the lock endpoint says the holder took it. */
+  lockedSince?: string;
 }
 
 /** The watcher's word before GUARDED_WRITES (runs started earlier replay it): its tick, for the writes it grouped. */

@@ -62,7 +62,7 @@ export type GuardedWriteResult =
   /** The watcher read the record lately: nothing was read here. */
   | { status: 'watched' }
   | { status: 'not-found' }
-  | { status: 'locked'; state: string; lockedBy?: string }
+  | { status: 'locked'; state: string; lockedBy?: string; lockedSince?: string }
   /** A person changed these fields since the batch saw them: nothing was written. */
   | { status: 'conflict'; state: string; fields: string[]; values: FieldValues }
   /**
@@ -78,7 +78,15 @@ export interface OwnWrite {
   sourceTimestamp?: string;
 }
 
-export type RecordAlertReason = 'conflict' | 'max-wait' | 'permanent-failure' | 'not-found';
+export interface LockHolder {
+  locked: boolean;
+  lockedBy?: string;
+  lockedSince?: string;
+}
+
+/** Why a record alert is sent: a decision it waits for, a failure, or a step of its team's escalation ladder. */
+export type RecordAlertReason =
+  'conflict' | 'max-wait' | 'permanent-failure' | 'not-found' | 'lock-reminder' | 'lock-escalation';
 
 export interface RecordAlert {
   reason: RecordAlertReason;
@@ -89,6 +97,8 @@ export interface RecordAlert {
   lockedBy?: string;
   batchId: string;
   detail: string;
+  /** The record's team (the default team where absent). */
+  team?: string;
 }
 
 /** An operator's decision on the record, for the audit trail, with what it did. */
@@ -125,6 +135,11 @@ export interface RecordActivities {
   /** Before GUARDED_WRITES (runs started earlier): a write of values read by an earlier activity, guarded again. */
   applyChange(input: ApplyChangeInput & { tick?: ReadTick }): Promise<WriteOutcome>;
   sendRecordAlert(alert: RecordAlert): Promise<void>;
+  /**
+   * Who holds the record's lock now, from the lock endpoint (the escalation ladder asks before each step); none where
+   * the dialect has no lock endpoint, or it did not answer.
+   */
+  readLockHolder(input: { object: string; recordId: string }): Promise<LockHolder | undefined>;
   /** Appends the decision to the audit trail and signs the chain's head after it. */
   recordDecision(input: DecisionInput): Promise<AuditAnchor>;
   /** Notes in the store what the record workflow finally did with the batch rows handed to it. */

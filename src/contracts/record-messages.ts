@@ -52,6 +52,33 @@ export interface DesiredValues {
   baseline: FieldValues;
   sourceTimestamp: string;
   batchId: string;
+  /** The team that batch found responsible for the record (absent from batches before routing). */
+  routing?: RecordRouting;
+}
+
+/** A step of a team's escalation ladder: this long after the record was locked (by this holder, in this state). */
+export interface LadderStep {
+  afterSeconds: number;
+  /** remind: the team again; escalate: the team's escalation contact too. */
+  step: 'remind' | 'escalate';
+}
+
+/** The team responsible for a record and its escalation ladder, as the routing file said when a batch read it. */
+export interface RecordRouting {
+  team: string;
+  ladder: LadderStep[];
+}
+
+/** The lock the escalation ladder climbs; a new holder or state starts it again. */
+export interface LockHold {
+  state?: string;
+  holder?: string;
+  /** When the holder took it (the lock endpoint's locked_since), else when capa-sync first saw it. */
+  since: number;
+  /** How many of the ladder's steps were sent for this hold. */
+  stepsSent: number;
+  /** When the ladder last asked the lock endpoint who holds it. */
+  checkedAt?: number;
 }
 
 export interface RecordWorkflowOptions {
@@ -104,6 +131,10 @@ export interface CarriedState {
   batchId: string;
   vaultState?: string;
   lockedBy?: string;
+  /** The record's team; absent for runs handed over before routing. */
+  routing?: RecordRouting;
+  /** The lock as the ladder counts it (absent while unlocked). */
+  hold?: LockHold;
   needsDecision?: NeedsDecision;
   waitingSince: number;
   lastCheck?: number;
@@ -137,6 +168,11 @@ export interface RecordStatus {
   state: RecordPhase;
   vaultState?: string;
   lockedBy?: string;
+  /** When the lock was taken, or first seen. */
+  lockedSince?: string;
+  team?: string;
+  /** The escalation ladder's next step for this lock, and when it is due. */
+  nextEscalation?: { step: LadderStep['step']; at: string };
   needsDecision?: NeedsDecision;
   desired: FieldValues;
   baseline: FieldValues;

@@ -22,10 +22,18 @@ export interface PageRow extends ValidRow {
 }
 
 /** A row whose record goes to its record workflow, with the Vault state the batch saw (its baseline). */
+/** One team's rows: those routed to it, and (for the default team) those routed to none. */
+export interface TeamFilter {
+  team: string;
+  defaultTeam: string;
+}
+
 export interface HandOff {
   row: ValidRow;
   baseline: FieldValues;
   vaultState?: string;
+  /** The team responsible for the record (the default team where none is stored). */
+  team?: string;
 }
 
 export interface BatchRecord {
@@ -255,6 +263,16 @@ export class BatchStore {
     });
   }
 
+  /** The team responsible for each row's record, as the page's read routed it. */
+  async saveTeams(batchId: string, teams: { row: number; team: string }[]): Promise<void> {
+    if (!teams.length) return;
+    await this.db.query(
+      `UPDATE batch_rows r SET team = x.team FROM unnest($2::int[], $3::text[]) AS x(row_no, team)
+       WHERE r.batch_id = $1 AND r.row_no = x.row_no`,
+      [batchId, teams.map((t) => t.row), teams.map((t) => t.team)],
+    );
+  }
+
   /** The outcomes of a page's live rows (a hand-off not yet done counts as nothing). */
   pageCounts(batchId: string, page: number): Promise<OutcomeCounts> {
     return pageCounts(this.db, batchId, page);
@@ -262,8 +280,10 @@ export class BatchStore {
 
   /** A page's rows still to hand off, or none where the page was handed off already. */
   async handOffs(batchId: string, page: number): Promise<HandOff[]> {
-    const { rows } = await this.db.query<LiveRow & { baseline: FieldValues; vault_state: string | null }>(
-      `SELECT r.row_no, r.record_id, r.field_values, r.source_timestamp, r.baseline, r.vault_state
+    const { rows } = await this.db.query<
+      LiveRow & { baseline: FieldValues; vault_state: string | null; team: string | null }
+    >(
+      `SELECT r.row_no, r.record_id, r.field_values, r.source_timestamp, r.baseline, r.vault_state, r.team
        FROM batch_rows r JOIN batches b USING (batch_id) WHERE ${PAGE_RANGE} AND r.outcome = 'hand-off'
        ORDER BY r.row_no`,
       [batchId, page],
@@ -272,6 +292,7 @@ export class BatchStore {
       row: validRowOf(r),
       baseline: r.baseline,
       vaultState: r.vault_state ?? undefined,
+      ...(r.team ? { team: r.team } : {}),
     }));
   }
 
@@ -329,9 +350,21 @@ export class BatchStore {
     );
   }
 
-  /** The first `limit` rows with one of the outcomes, in row order. */
-  firstResults(batchId: string, outcomes: RowOutcome[], limit: number): Promise<RowResult[]> {
-    return this.resultsAfter(batchId, 0, outcomes, limit);
+  /** The first `limit` rows with one of the outcomes, in row order (of one team's records, where given). */
+  firstResults(batchId: string, outcomes: RowOutcome[], limit: number, team?: TeamFilter): Promise<RowResult[]> {
+    return this.resultsAfter(batchId, 0, outcomes, limit, team);
+  }
+
+  /** Each team's rows counted by outcome; a row with no team (never read, or no rules) is the default team's. */
+  async teamCounts(batchId: string, defaultTeam: string): Promise<Map<string, OutcomeCounts>> {
+    const { rows } = await this.db.query<CountRow & { team: string }>(
+      `SELECT coalesce(team, $2) AS team, outcome, count(*)::int AS n FROM batch_rows WHERE batch_id = $1
+       GROUP BY 1, 2`,
+      [batchId, defaultTeam],
+    );
+    const teams = new Map<string, CountRow[]>();
+    for (const r of rows) teams.set(r.team, [...(teams.get(r.team) ?? []), r]);
+    return new Map([...teams].map(([team, counted]) => [team, countsOf(counted)]));
   }
 
   private async resultsAfter(
@@ -339,11 +372,14 @@ export class BatchStore {
     after: number,
     outcomes: readonly RowOutcome[],
     limit: number,
+    team?: TeamFilter,
   ): Promise<RowResult[]> {
     const { rows } = await this.db.query<ResultRow>(
       `SELECT row_no, record_id, outcome, workflow_id, vault_state, field, error_type, message, resolution
-       FROM batch_rows WHERE batch_id = $1 AND row_no > $2 AND outcome = ANY($3) ORDER BY row_no LIMIT $4`,
-      [batchId, after, outcomes, limit],
+       FROM batch_rows WHERE batch_id = $1 AND row_no > $2 AND outcome = ANY($3)
+         AND ($5::text IS NULL OR coalesce(team, $6) = $5)
+       ORDER BY row_no LIMIT $4`,
+      [batchId, after, outcomes, limit, team?.team ?? null, team?.defaultTeam ?? null],
     );
     return rows.map(resultOf);
   }

@@ -3,7 +3,6 @@ import { AlertOutbox } from './alert-outbox';
 import { AuditTrail } from './audit-trail';
 import { BatchStore } from './batch-store';
 import { openDatabase } from './database';
-import { SentAlerts } from './sent-alerts';
 import { LockWatchers } from './lock-watchers';
 import { type Session, poolSession } from './session';
 import { StagedSources } from './staged-sources';
@@ -14,7 +13,6 @@ export interface StoreOperations {
   batches: BatchStore;
   staged: StagedSources;
   audit: AuditTrail;
-  sentAlerts: SentAlerts;
   alertOutbox: AlertOutbox;
   watchers: LockWatchers;
   intents: WriteIntents;
@@ -31,7 +29,6 @@ function operationsOn(db: Session): StoreOperations {
     batches: new BatchStore(db),
     staged: new StagedSources(db),
     audit: new AuditTrail(db),
-    sentAlerts: new SentAlerts(db),
     alertOutbox: new AlertOutbox(db),
     watchers: new LockWatchers(db),
     intents: new WriteIntents(db),

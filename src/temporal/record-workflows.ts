@@ -12,6 +12,8 @@ export interface WaitingRecord {
   state: string;
   vaultState?: string;
   batchId?: string;
+  team?: string;
+  holder?: string;
   startTime: string;
 }
 
@@ -33,6 +35,8 @@ export async function recordWorkflows(
       state: sa.CapaSyncState?.[0] ?? 'unknown',
       vaultState: sa.CapaVaultState?.[0],
       batchId: sa.CapaBatchId?.[0],
+      team: sa.CapaTeam?.[0],
+      holder: sa.CapaLockHolder?.[0],
       startTime: wf.startTime.toISOString(),
     });
   }

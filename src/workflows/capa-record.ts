@@ -21,7 +21,7 @@ import type {
 } from '../contracts/record-activities';
 import type { WriteOutcome } from '../contracts/write-outcome';
 import { activityOptions } from '../contracts/activity-timeouts';
-import { recordSearchAttributes } from '../contracts/search-attributes';
+import { CapaLockHolder, recordSearchAttributes } from '../contracts/search-attributes';
 import { recordDetails } from '../contracts/workflow-descriptions';
 import {
   type LockChange,
@@ -50,6 +50,9 @@ import {
   decisionProblem,
   forceOutcome,
   iso,
+  dueStep,
+  ladderCheckAt,
+  lockDetail,
   nextTickAt,
   safetyCheckAt,
   STILL_LOCKED_AGAIN,
@@ -61,6 +64,9 @@ import {
  * being only a trigger; runs started before replay their earlier steps on the old path (kept below, marked so).
  */
 export const GUARDED_WRITES = 'guarded-writes';
+
+/** From this patch on, a waiting record with a team's escalation ladder sends its steps while the lock holds. */
+export const ESCALATION_LADDER = 'escalation-ladder';
 
 /**
  * One CAPA record whose update Vault refused because a lifecycle workflow locks it: its state (carried over
@@ -92,6 +98,9 @@ export class CapaRecord {
       sourceTimestamp: input.sourceTimestamp,
       batchId: input.batchId,
       vaultState: input.vaultState,
+      routing: input.routing,
+      // The batch saw the record locked: the ladder counts from now (or from locked_since, once the lock is read).
+      hold: { state: input.vaultState, since: Date.now(), stepsSent: 0 },
       waitingSince: Date.now(),
       attempts: 0,
       decisions: [],
@@ -167,6 +176,7 @@ export class CapaRecord {
     s.baseline = { ...update.baseline, ...s.baseline }; // the first baseline seen for a field is what a reviewer changed
     s.sourceTimestamp = update.sourceTimestamp;
     s.batchId = update.batchId;
+    if (update.routing) s.routing = update.routing;
     if (s.needsDecision?.reason === 'conflict') {
       this.setPhase('waiting-for-unlock');
       s.recheck = true; // against the new values, at once
@@ -258,7 +268,8 @@ export class CapaRecord {
     s.told = undefined;
     s.lockChange = undefined;
     if (news?.found && news.locked) {
-      this.noteState(news.state, news.lockedBy);
+      const since = 'lockedSince' in news ? news.lockedSince : undefined;
+      this.noteState(news.state, { locked: true, by: news.lockedBy, since });
       return this.sleepUntilNextTick();
     }
     const byTimer = !news && !s.recheck;
@@ -296,7 +307,8 @@ export class CapaRecord {
       await this.alert('not-found', 'record no longer found in Vault');
       return result;
     }
-    this.noteState(result.state, result.status === 'locked' ? result.lockedBy : undefined);
+    const locked = result.status === 'locked';
+    this.noteState(result.state, locked ? { locked, by: result.lockedBy, since: result.lockedSince } : { locked });
     if (result.status === 'locked') {
       if (s.phase !== 'waiting-for-unlock') this.setPhase('waiting-for-unlock');
     } else if (result.status === 'conflict') {
@@ -420,16 +432,26 @@ export class CapaRecord {
   private saw(snapshot: RecordSnapshot): RecordSnapshot {
     this.s.attempts++;
     this.s.lastCheck = Date.now();
-    this.noteState(snapshot.state, snapshot.lockedBy);
+    this.noteState(snapshot.state, { locked: snapshot.locked, by: snapshot.lockedBy });
     return snapshot;
   }
 
-  /** Notes the record's Vault state (and who locks it): a change is published at once. */
-  private noteState(state: string | undefined, lockedBy: string | undefined): void {
+  /**
+   * Notes the record's Vault state and its lock (who holds it, since when): a change is published at once, and a new
+   * holder or state starts the escalation ladder again.
+   */
+  private noteState(state: string | undefined, lock: { locked: boolean; by?: string; since?: string }): void {
     const s = this.s;
-    const changed = state !== s.vaultState;
+    // A read that names no holder (its state locks it: the lock endpoint was not asked) keeps the one known.
+    const by = lock.by ?? (lock.locked && state === s.vaultState && this.routed() ? s.lockedBy : undefined);
+    const changed = state !== s.vaultState || (by !== s.lockedBy && this.routed());
     s.vaultState = state;
-    s.lockedBy = lockedBy;
+    s.lockedBy = by;
+    if (!lock.locked) s.hold = undefined;
+    else if (!s.hold || s.hold.state !== state || s.hold.holder !== by) {
+      const since = lock.since === undefined ? NaN : Date.parse(lock.since);
+      s.hold = { state, holder: lock.by, since: Number.isNaN(since) ? Date.now() : since, stepsSent: 0 };
+    }
     // Every step after a read publishes or describes the record (phase change, next tick), with this check's time.
     if (changed) this.publish();
   }
@@ -484,13 +506,16 @@ export class CapaRecord {
   private async sleepUntilNextTick(): Promise<void> {
     const s = this.s;
     const { options } = this.input;
+    const ladder = !!s.routing?.ladder.length && this.routed();
+    if (ladder && !(await this.climbLadder())) return;
     const now = Date.now();
     const next = s.watched ? safetyCheckAt(now, s.waitingSince, options) : nextTickAt(now, s.attempts, options);
     s.nextCheck = next;
     this.describe();
+    const wake = Math.min(next, (ladder && ladderCheckAt(s)) || next);
     const woken = await condition(
       () => s.pending.length > 0 || s.told !== undefined || s.lockChange !== undefined,
-      next - now,
+      Math.max(0, wake - now),
     );
     if (!woken && !s.watched) this.tickDue = next;
   }
@@ -509,18 +534,47 @@ export class CapaRecord {
     const s = this.s;
     if (!alertDue(s.alertsSent, reason, Date.now())) return;
     s.alertsSent[reason] = Date.now();
+    await this.sendAlert(reason, detail);
+  }
+
+  /** A record with a team (handed over by a batch since routing): it publishes its holder and climbs its ladder. */
+  private routed(): boolean {
+    return !!this.s.routing && patched(ESCALATION_LADDER);
+  }
+
+  private async sendAlert(reason: RecordAlertReason, detail: string): Promise<void> {
     const { object, recordId } = this.input;
-    const { vaultState, lockedBy, batchId } = s;
+    const { vaultState, lockedBy, batchId, routing } = this.s;
     await this.acts.sendRecordAlert({
-      reason,
-      object,
-      recordId,
-      workflowId: this.workflowId,
-      vaultState,
-      lockedBy,
-      batchId,
-      detail,
+      ...{ reason, object, recordId, workflowId: this.workflowId, vaultState, lockedBy, batchId, detail },
+      ...(routing ? { team: routing.team } : {}),
     });
+  }
+
+  /**
+   * The escalation ladder, when it is due: asks the lock endpoint who holds the lock (a new holder starts the ladder
+   * again), then sends the step due for this hold, once (the latest, where several are: a lock first read long after
+   * it was taken). It only tells people: forcing or cancelling stays their decision. False: the lock is gone, and the
+   * record checks at once.
+   */
+  private async climbLadder(): Promise<boolean> {
+    const s = this.s;
+    if (!s.hold || ladderCheckAt(s)! > Date.now()) return true;
+    const { object, recordId } = this.input;
+    const lock = await this.acts.readLockHolder({ object, recordId });
+    if (lock && !lock.locked) {
+      s.recheck = true;
+      return false;
+    }
+    if (lock) this.noteState(s.vaultState, { locked: true, by: lock.lockedBy, since: lock.lockedSince });
+    const hold = s.hold!;
+    hold.checkedAt = Date.now();
+    const due = dueStep(s.routing!.ladder, hold, Date.now());
+    if (due === undefined) return true;
+    hold.stepsSent = due + 1;
+    const { step } = s.routing!.ladder[due];
+    await this.sendAlert(step === 'remind' ? 'lock-reminder' : 'lock-escalation', lockDetail(hold, Date.now()));
+    return true;
   }
 
   // ---- what the Web UI shows ----------------------------------------------------------------------------------------
@@ -532,8 +586,13 @@ export class CapaRecord {
 
   /** Search attributes (to find the record) and current details (to see what it waits for). */
   private publish(): void {
-    const { phase: state, batchId, vaultState } = this.s;
-    upsertSearchAttributes(recordSearchAttributes({ state, recordId: this.input.recordId, batchId, vaultState }));
+    const { phase: state, batchId, vaultState, routing, lockedBy } = this.s;
+    const recordId = this.input.recordId;
+    const team = routing && { team: routing.team, holder: lockedBy };
+    const attributes = recordSearchAttributes({ state, recordId, batchId, vaultState, ...team });
+    // A lock that is gone takes its holder off the record's listing.
+    const noHolder = routing && !lockedBy ? [{ key: CapaLockHolder, value: null }] : [];
+    upsertSearchAttributes([...attributes, ...noHolder]);
     this.describe();
   }
 

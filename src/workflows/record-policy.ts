@@ -2,6 +2,8 @@ import type { FieldValues } from '../contracts/field-values';
 import { operatorProblem } from '../contracts/decisions';
 import {
   CarriedState,
+  LadderStep,
+  LockHold,
   OperatorDecision,
   RecordStatus,
   RecordWorkflowOptions,
@@ -67,6 +69,9 @@ export function statusView(
     state: s.phase,
     vaultState: s.vaultState,
     lockedBy: s.lockedBy,
+    lockedSince: s.phase === 'waiting-for-unlock' ? iso(s.hold?.since) : undefined,
+    team: s.routing?.team,
+    nextEscalation: escalationView(nextEscalation(s)),
     needsDecision: s.needsDecision,
     desired: s.desired,
     baseline: s.baseline,
@@ -80,6 +85,39 @@ export function statusView(
     decisions: s.decisions,
     runs: s.runs,
   };
+}
+
+/** The next step of the ladder for the lock the record waits out, and when it is due (none once all are sent). */
+export function nextEscalation(s: CarriedState): { step: LadderStep['step']; at: number } | undefined {
+  const step = s.hold && s.phase === 'waiting-for-unlock' ? s.routing?.ladder[s.hold.stepsSent] : undefined;
+  return step && { step: step.step, at: s.hold!.since + step.afterSeconds * 1000 };
+}
+
+/**
+ * When the ladder next asks who holds the lock: at its next step, or, all sent, a first step's interval after it
+ * last asked (a new holder starts the ladder again). None without a lock or a ladder.
+ */
+export function ladderCheckAt(s: CarriedState): number | undefined {
+  const ladder = s.routing?.ladder;
+  if (!s.hold || !ladder?.length) return undefined;
+  return nextEscalation(s)?.at ?? (s.hold.checkedAt ?? s.hold.since) + ladder[0].afterSeconds * 1000;
+}
+
+/** The latest of the ladder's steps due by now that was not sent for this hold. */
+export function dueStep(ladder: LadderStep[], hold: LockHold, now: number): number | undefined {
+  let due: number | undefined;
+  for (let i = hold.stepsSent; i < ladder.length && hold.since + ladder[i].afterSeconds * 1000 <= now; i++) due = i;
+  return due;
+}
+
+const escalationView = (next: ReturnType<typeof nextEscalation>) => next && { step: next.step, at: iso(next.at)! };
+
+/** What a ladder step says about the lock: who holds it, in which state, and for how long. */
+export function lockDetail(hold: LockHold, now: number): string {
+  const days = Math.floor((now - hold.since) / DAY_MS);
+  const hours = Math.floor(((now - hold.since) % DAY_MS) / 3_600_000);
+  const who = hold.holder ? `locked by ${hold.holder}` : 'locked';
+  return `${who} in Vault state ${hold.state ?? 'unknown'} since ${iso(hold.since)} (${days} d ${hours} h)`;
 }
 
 const fmt = (v: unknown) => JSON.stringify(v ?? null);

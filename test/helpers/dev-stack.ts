@@ -45,6 +45,7 @@ export async function startDevStack(o: {
     async stop() {
       worker.shutdown();
       await running;
+      await ctx.delivery?.stop();
       await sim.stop();
       await env.teardown();
     },

@@ -1,23 +1,37 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, WorkerOptions } from '@temporalio/worker';
-import { Alert, AlertChannel } from '../../src/alerts/alert-channel';
+import type { Alert } from '../../src/alerts/alert-channel';
+import type { EnqueueAlert } from '../../src/alerts/alert-router';
+import { type ChannelSpec, channelLabel } from '../../src/alerts/channel-spec';
 import { AppConfig } from '../../src/config';
 import { silentLogger } from '../../src/observability/logger';
 import { VaultSimulator } from '../../src/simulator/server';
 import type { FieldValues } from '../../src/contracts/field-values';
-import { buildActivities } from '../../src/worker';
+import { buildActivities, deliverAlerts } from '../../src/worker';
 import { capaRecordWorkflow } from '../../src/workflows/record';
-import { DEFAULT_RECORD_OPTIONS, recordWorkflowId, RecordWorkflowOptions } from '../../src/contracts/record-messages';
+import {
+  DEFAULT_RECORD_OPTIONS,
+  recordWorkflowId,
+  RecordRouting,
+  RecordWorkflowOptions,
+} from '../../src/contracts/record-messages';
 import { createTestWorker } from './temporal';
 import { testConfig } from './config';
 import { testStore } from './postgres';
 
-/** Collects alerts so tests can assert on them. */
-export class CapturedAlerts implements AlertChannel {
+/** Collects the alerts the activities enqueue (once per key and channel, as the outbox keeps them), for asserts. */
+export class CapturedAlerts {
   readonly sent: Alert[] = [];
-  async send(alert: Alert): Promise<void> {
+  /** Each alert's channels, by its title. */
+  readonly channels = new Map<string, ChannelSpec[]>();
+  private readonly keys = new Set<string>();
+  readonly enqueue: EnqueueAlert = async (key, channels, alert) => {
+    const fresh = channels.filter((c) => !this.keys.has(`${key} ${channelLabel(c)}`));
+    if (!fresh.length) return;
+    fresh.forEach((c) => this.keys.add(`${key} ${channelLabel(c)}`));
     this.sent.push(alert);
-  }
+    this.channels.set(alert.title, fresh);
+  };
 }
 
 /** A worker wired like production (buildActivities), talking to the simulator over HTTP, with captured alerts. */
@@ -25,22 +39,28 @@ export async function testWorker(
   env: TestWorkflowEnvironment,
   sim: VaultSimulator,
   taskQueue: string,
-  { tuning = {}, settings = {} }: { tuning?: Partial<WorkerOptions>; settings?: Record<string, string> } = {},
+  {
+    tuning = {},
+    settings = {},
+    enqueueAlert,
+  }: { tuning?: Partial<WorkerOptions>; settings?: Record<string, string>; enqueueAlert?: EnqueueAlert } = {},
 ) {
   const config: AppConfig = await testConfig(sim, { TEMPORAL_TASK_QUEUE: taskQueue, ...settings });
   const store = await testStore(config.databaseUrl);
-  // Alerts are captured, unless the test exercises the configured channel (the webhook).
+  // Alerts are captured, unless the test exercises the configured channels (a webhook, a routing file): those go
+  // through the store's outbox and this worker's delivery loop, as in production.
   const alerts = new CapturedAlerts();
-  const captured = config.alerts.channel === 'log' ? alerts : undefined;
+  const captured = !settings.ALERT_CHANNEL && !settings.CAPA_ROUTING_FILE;
   const { activities, vaultStats } = buildActivities(config, {
     logger: silentLogger,
     temporal: env.client,
     store,
-    alerts: captured,
+    ...(captured ? { enqueueAlert: enqueueAlert ?? alerts.enqueue } : {}),
   });
+  const delivery = captured ? undefined : deliverAlerts(config, store, silentLogger);
   // Tests tick every second or so: a cache that holds every test workflow spares replaying them at each tick.
   const worker: Worker = await createTestWorker(env, { taskQueue, activities, maxCachedWorkflows: 1000, ...tuning });
-  return { worker, alerts, store, audit: store.audit, vaultStats, config };
+  return { worker, alerts, store, audit: store.audit, vaultStats, config, delivery };
 }
 
 export interface StartRecordOptions {
@@ -52,6 +72,9 @@ export interface StartRecordOptions {
   batchId?: string;
   /** Another id than the record's own (a workflow the visibility listing does not match). */
   workflowId?: string;
+  /** The state the handing batch saw, and the team it routed the record to. */
+  vaultState?: string;
+  routing?: RecordRouting;
 }
 
 export function startRecordWorkflow(env: TestWorkflowEnvironment, taskQueue: string, o: StartRecordOptions) {
@@ -67,6 +90,8 @@ export function startRecordWorkflow(env: TestWorkflowEnvironment, taskQueue: str
         sourceTimestamp: o.sourceTimestamp ?? '2026-11-24T01:00:00.000Z',
         batchId: o.batchId ?? 'batch-1',
         options: { ...DEFAULT_RECORD_OPTIONS, ...o.options },
+        ...(o.vaultState ? { vaultState: o.vaultState } : {}),
+        ...(o.routing ? { routing: o.routing } : {}),
       },
     ],
   });

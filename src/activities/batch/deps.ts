@@ -2,7 +2,8 @@
 // of Vault (applyPage and planPage read alike).
 import type { Client } from '@temporalio/client';
 import pLimit from 'p-limit';
-import type { AlertChannel } from '../../alerts/alert-channel';
+import type { AlertRouter } from '../../alerts/alert-router';
+import { teamOf } from '../../alerts/routing';
 import type { AuditSigner } from '../../audit/signing-key';
 import type { GateSettings } from '../../change-control/approval-gate';
 import type { RecordWorkflowOptions } from '../../contracts/record-messages';
@@ -31,7 +32,7 @@ export interface BatchActivityDeps {
   pageSize: number;
   updateConcurrency: number;
   sourceMaxBytes: number;
-  alerts: AlertChannel;
+  alerts: AlertRouter;
   logger: Logger;
   metrics: SyncMetrics;
 }
@@ -51,15 +52,28 @@ export const lockedIn =
   (state: string): boolean =>
     isLockedState(deps.vault.dialect, state);
 
-/** A page's records as Vault holds them now (their mapped fields), by record id: one query. */
+/**
+ * A page's records as Vault holds them now (their mapped fields), by record id, and the team responsible for each
+ * (by the routing rules' fields, read in the same query): one query.
+ */
 export async function readPageStates(
   deps: BatchActivityDeps,
   rows: { id: string }[],
-): Promise<Map<string, RecordState>> {
+): Promise<{ states: Map<string, RecordState>; teams: Map<string, string> }> {
+  const mapped = new Set(writableFields(deps.mapping));
+  const { routing } = deps.alerts;
+  const fields = [...new Set([...mapped, ...routing.fields])];
   const read = await deps.vault.readStates(
     deps.object,
     rows.map((r) => r.id),
-    writableFields(deps.mapping),
+    fields,
   );
-  return new Map(read.map((s) => [s.id, s]));
+  const states = new Map<string, RecordState>();
+  const teams = new Map<string, string>();
+  for (const s of read) {
+    if (routing.rules.length) teams.set(s.id, teamOf(routing, s.values));
+    // The routing fields are not the batch's to compare or write.
+    states.set(s.id, { ...s, values: Object.fromEntries(Object.entries(s.values).filter(([f]) => mapped.has(f))) });
+  }
+  return { states, teams };
 }

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { batchDigest, DIGEST_RECORD_LINES } from '../../alerts/batch-digest';
 import type { BatchActivities } from '../../contracts/batch-activities';
-import type { RowResult } from '../../contracts/batch-messages';
+import type { BatchSummary, RowResult } from '../../contracts/batch-messages';
 import { writeBatchReport } from '../../reports/batch-report';
 import { displaySource } from '../../sources/read-source';
 import { type BatchActivityDeps, inParallel } from './deps';
@@ -18,6 +18,26 @@ async function addLockHolders(deps: BatchActivityDeps, rows: RowResult[]): Promi
   });
 }
 
+/**
+ * Each team other than the operators (who have the whole digest) gets a digest of its own records: their counts,
+ * and its first waiting and failed ones. Only where a routing file's rules route records to teams.
+ */
+async function sendTeamDigests(deps: BatchActivityDeps, summary: BatchSummary): Promise<void> {
+  const { routing } = deps.alerts;
+  if (!routing.rules.length) return;
+  const { batchId } = summary;
+  const defaultTeam = routing.defaultTeam;
+  for (const [team, counts] of await deps.store.batches.teamCounts(batchId, defaultTeam)) {
+    if (team === routing.operators) continue;
+    const filter = { team, defaultTeam };
+    const notable = await deps.store.batches.firstResults(batchId, ['waiting', 'failed'], DIGEST_RECORD_LINES, filter);
+    await addLockHolders(deps, notable);
+    const inputRows = Object.values(counts).reduce((sum, n) => sum + n, 0);
+    const digest = batchDigest({ ...summary, counts, inputRows }, notable, team);
+    await deps.alerts.toTeam(`batch-digest/${batchId}/${team}`, team, digest);
+  }
+}
+
 export function finishActivities(deps: BatchActivityDeps): Pick<BatchActivities, 'finishBatch' | 'alertBatchFailed'> {
   return {
     async finishBatch({ batchId }) {
@@ -29,13 +49,14 @@ export function finishActivities(deps: BatchActivityDeps): Pick<BatchActivities,
       const notable = await deps.store.batches.firstResults(batchId, ['waiting', 'failed'], DIGEST_RECORD_LINES);
       await addLockHolders(deps, notable);
       await deps.store.batches.finish(batchId);
-      await deps.store.sentAlerts.sendOnce(`batch-digest/${batchId}`, deps.alerts, batchDigest(summary, notable));
+      await deps.alerts.toOperators(`batch-digest/${batchId}`, batchDigest(summary, notable));
+      await sendTeamDigests(deps, summary);
       return summary;
     },
 
     async alertBatchFailed({ batchId, source, reason }) {
       deps.logger.error('batch failed', { batchId, reason });
-      await deps.store.sentAlerts.sendOnce(`batch-failed/${batchId}`, deps.alerts, {
+      await deps.alerts.toOperators(`batch-failed/${batchId}`, {
         title: `capa-sync batch ${batchId} failed: nothing was applied`,
         lines: [reason, `Source: ${displaySource(source)}`, 'Fix the source and run the batch again (a new batch id).'],
         fields: { kind: 'batch-failed', batchId, reason },

@@ -22,7 +22,7 @@ export function gateActivities(deps: BatchActivityDeps): GateActivities {
     async planPage({ batchId, page }) {
       return asActivityFailure(async () => {
         const { rows } = await deps.store.batches.page(batchId, page);
-        const states = await readPageStates(deps, rows);
+        const { states } = await readPageStates(deps, rows);
         await deps.store.batches.savePlan(batchId, planPageRows(rows, states, lockedIn(deps)));
       });
     },
@@ -38,7 +38,7 @@ export function gateActivities(deps: BatchActivityDeps): GateActivities {
           const batch = (await deps.store.batches.batch(batchId))!;
           const plan = await writePlanReport(deps.store.batches, batch, path.join(deps.reportsDir, batchId));
           deps.logger.warn('batch held for approval', { batchId, findings });
-          await deps.store.sentAlerts.sendOnce(`batch-held/${batchId}`, deps.alerts, heldAlert(plan, findings));
+          await deps.alerts.toOperators(`batch-held/${batchId}`, heldAlert(plan, findings));
         }
         return { findings, timeoutSeconds: deps.approvalTimeoutSeconds };
       });
@@ -52,7 +52,7 @@ export function gateActivities(deps: BatchActivityDeps): GateActivities {
 
     async rejectBatch({ batchId, reason }) {
       await deps.store.batches.failUnwritten(batchId, 'BATCH_REJECTED', reason);
-      await deps.store.sentAlerts.sendOnce(`batch-rejected/${batchId}`, deps.alerts, {
+      await deps.alerts.toOperators(`batch-rejected/${batchId}`, {
         title: `capa-sync batch ${batchId} rejected: nothing written`,
         lines: [reason],
         fields: { kind: 'batch-rejected', batchId },

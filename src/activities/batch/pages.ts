@@ -5,6 +5,7 @@ import { WorkflowIdReusePolicy } from '@temporalio/client';
 import type { BatchActivities } from '../../contracts/batch-activities';
 import { type RowResult, zeroCounts } from '../../contracts/batch-messages';
 import {
+  type DesiredValues,
   RECORD_WORKFLOW_TYPE,
   recordWorkflowId,
   RecordWorkflowType,
@@ -28,16 +29,18 @@ const TRANSIENT_ROUNDS = 3;
 /** Hands a record to its workflow: signal-with-start, so a waiting one gets the new values and none is doubled. */
 async function deferToRecordWorkflow(
   deps: BatchActivityDeps,
-  { row, baseline, vaultState }: HandOff,
+  { row, baseline, vaultState, team }: HandOff,
   batchId: string,
   sourceTimestamp: string,
 ): Promise<string> {
   const workflowId = recordWorkflowId(deps.object, row.id);
-  const desired = {
+  const routing = deps.alerts.team(team);
+  const desired: DesiredValues = {
     desired: row.values,
     baseline,
     sourceTimestamp: row.sourceTimestamp ?? sourceTimestamp,
     batchId,
+    routing: { team: routing.name, ladder: routing.ladder },
   };
   await deps.temporal.workflow.signalWithStart<RecordWorkflowType, [typeof desired]>(RECORD_WORKFLOW_TYPE, {
     workflowId,
@@ -51,6 +54,7 @@ async function deferToRecordWorkflow(
       recordId: row.id,
       batchId,
       vaultState,
+      team: routing.name,
     }),
     memo: { object: deps.object, fields: Object.keys(row.values) },
     staticSummary: recordSummary(row.id, batchId, row.values),
@@ -87,7 +91,7 @@ async function applyPage(deps: BatchActivityDeps, { batchId, page, sourceTimesta
   return asActivityFailure(async () => {
     const { applied, rows } = await deps.store.batches.page(batchId, page);
     if (applied) return { ...(await deps.store.batches.pageCounts(batchId, page)), waiting: 0 }; // a retry after success
-    const states = await readPageStates(deps, rows);
+    const { states, teams } = await readPageStates(deps, rows);
     const classes = classifyPage(rows, states, lockedIn(deps));
     const { results, toHandOff, toUpdate, written } = classes;
     const intent = toUpdate.filter((row) => !row.valuesBefore);
@@ -114,6 +118,10 @@ async function applyPage(deps: BatchActivityDeps, { batchId, page, sourceTimesta
     // A page's outcomes and its audit entries are stored together or not at all.
     const counts = await deps.store.transaction(async (tx) => {
       await tx.audit.append(audit, `${batchId}/page-${page}`);
+      await tx.batches.saveTeams(
+        batchId,
+        rows.flatMap((r) => (teams.has(r.id) ? [{ row: r.row, team: teams.get(r.id)! }] : [])),
+      );
       return tx.batches.savePage(batchId, page, results, toHandOff);
     });
     deps.metrics.rowsProcessed(counts);
