@@ -149,6 +149,15 @@ describe('at start', () => {
     expect([...config.alerts.routing.teams.keys()]).toEqual(['qa-ops']);
   });
 
+  it('loads the example routing file the runbook shows', () => {
+    const example = path.join(__dirname, '../examples/routing.yaml');
+    const smtp = { CAPA_SMTP_HOST: 'smtp.example.com', CAPA_SMTP_FROM: 'capa@example.com' };
+    const { routing } = load({ CAPA_ROUTING_FILE: example, ...smtp })().alerts;
+    expect([...routing.teams.keys()]).toEqual(['qa-ops', 'boston', 'dublin']);
+    expect(routing.fields).toEqual(['site__c', 'department__c']);
+    expect(routing.teams.get('boston')!.ladder.map((s) => s.step)).toEqual(['remind', 'escalate']);
+  });
+
   it('names the file setting and the entry, in one line, for a bad file', () => {
     const bad = file('bad.json', JSON.stringify(withTeam(2, { channels: [{ email: 'nobody' }] })));
     expect(load({ CAPA_ROUTING_FILE: bad })).toThrow(
