@@ -1,10 +1,9 @@
-import { holdsValues } from '../contracts/field-values';
 import type { RowResult } from '../contracts/batch-messages';
 import type { WriteOutcome } from '../contracts/write-outcome';
 import type { ValidRow } from '../sources/validate-row';
 import type { HandOff, PageRow } from '../store/batch-store';
 import type { RecordState } from '../vault/types';
-import { changedSince } from '../change-control/revert';
+import { changedSince, rowAction } from '../contracts/row-decision';
 
 // What a batch page does with each of its rows, as pure functions of the rows, Vault's states and the bulk update's
 // outcomes: applyPage (batch/pages.ts) reads, writes and stores around them; test/page-decisions.test.ts
@@ -31,10 +30,10 @@ const handOff = (row: ValidRow, state: RecordState): HandOff => ({
 });
 
 /**
- * Before the bulk update: a record Vault does not have fails; one an earlier attempt already wrote (it died after
- * Vault took its values) counts as written with the values that attempt saw before; a locked record, or one whose
- * workflow is running, goes to its workflow; the others are updated. A revert's row whose record no longer holds what
- * the reverted batch wrote (a reviewer or a later batch changed it since) fails, and is left as it is.
+ * Before the bulk update, each row by its action (contracts/row-decision.ts): a record Vault does not have fails; one
+ * an earlier attempt already wrote counts as written with the values that attempt saw before; a revert's row whose
+ * record changed since fails, left as it is; a locked record, or one whose workflow is running, goes to its workflow;
+ * the others are updated (Vault says which were unchanged).
  */
 export function classifyPage(
   rows: PageRow[],
@@ -44,27 +43,21 @@ export function classifyPage(
   const classes: PageClasses = { results: [], toHandOff: [], toUpdate: [], written: [] };
   for (const row of rows) {
     const state = states.get(row.id);
-    if (!state) {
+    const action = rowAction(row, state, isLocked);
+    if (!state || action === 'not-found') {
       classes.results.push({
-        row: row.row,
-        recordId: row.id,
-        outcome: 'failed',
-        errorType: 'RECORD_NOT_FOUND',
-        message: 'no such record in Vault',
+        ...{ row: row.row, recordId: row.id, outcome: 'failed' },
+        ...{ errorType: 'RECORD_NOT_FOUND', message: 'no such record in Vault' },
       });
-    } else if (
-      row.valuesBefore &&
-      holdsValues(state.values, row.values) &&
-      !holdsValues(row.valuesBefore, row.values)
-    ) {
-      classes.written.push({ row, state: { ...state, values: row.valuesBefore } });
-    } else if (row.expected && changedSince(row.expected, state.values)) {
-      const { field, message } = changedSince(row.expected, state.values)!;
+    } else if (action === 'already-written') {
+      classes.written.push({ row, state: { ...state, values: row.valuesBefore! } });
+    } else if (action === 'changed-since') {
+      const { field, message } = changedSince(row.expected!, state.values)!;
       classes.results.push({
         ...{ row: row.row, recordId: row.id, outcome: 'failed', vaultState: state.state },
         ...{ field, errorType: 'CHANGED_SINCE', message },
       });
-    } else if (row.running || isLocked(state.state)) {
+    } else if (action === 'already-waiting' || action === 'wait') {
       classes.toHandOff.push(handOff(row, state));
     } else {
       classes.toUpdate.push(row);

@@ -1,3 +1,6 @@
+// change-control/: what guards a batch before and after it writes: the plan, the approval gate's rules, and the revert
+// of a batch. Imports the layers below it.
+
 import { changedFields, isEmptyValue } from '../contracts/field-values';
 import type { PlanResult } from '../store/batch-store';
 

@@ -1,17 +1,10 @@
-import { changedFields } from '../contracts/field-values';
-import type { PlannedAction, PlannedRow } from '../contracts/plan-messages';
-import type { PageRow } from '../store/batch-store';
+import type { PlannedRow } from '../contracts/plan-messages';
+import { type DecidedRow, rowAction } from '../contracts/row-decision';
 import type { RecordState } from '../vault/types';
-import { changedSince } from './revert';
 
-/**
- * A page's rows as the batch would sort them at this moment (see classifyPage): a record Vault does not have fails,
- * a revert's row whose record changed since the reverted batch is left as it is, one whose workflow runs gets the
- * values as newer ones, a locked one waits, one that holds the values already is unchanged, and the others are
- * updated.
- */
+/** A page's rows as the batch would sort them at this moment (contracts/row-decision.ts), with what Vault holds. */
 export function planPageRows(
-  rows: PageRow[],
+  rows: Array<DecidedRow & { row: number; id: string }>,
   states: Map<string, RecordState>,
   isLocked: (state: string) => boolean,
 ): PlannedRow[] {
@@ -19,16 +12,9 @@ export function planPageRows(
     const state = states.get(row.id);
     if (!state) return { row: row.row, planned: 'not-found' };
     const before = Object.fromEntries(Object.keys(row.values).map((f) => [f, state.values[f] ?? null]));
-    const planned: PlannedAction =
-      row.expected && changedSince(row.expected, state.values)
-        ? 'changed-since'
-        : row.running
-          ? 'already-waiting'
-          : isLocked(state.state)
-            ? 'wait'
-            : changedFields(row.values, state.values).length
-              ? 'update'
-              : 'unchanged';
+    // A plan writes nothing, so no earlier attempt of it wrote either.
+    const action = rowAction(row, state, isLocked);
+    const planned = action === 'already-written' ? 'update' : action;
     return { row: row.row, planned, vaultState: state.state, before };
   });
 }

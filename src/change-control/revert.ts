@@ -1,4 +1,3 @@
-import { type FieldValue, type FieldValues, sameFieldValue, shownValue } from '../contracts/field-values';
 import type { BatchWrite } from '../store/audit-trail';
 import type { BatchRecord } from '../store/batch-store';
 import type { PreparedBatch, StagedRow } from '../sources/prepare-batch';
@@ -35,18 +34,4 @@ export function revertRefusal(of: string, target: BatchRecord | undefined): stri
   if (target.status !== 'finished')
     return `batch ${of} has not finished: reject it if it waits for approval, or revert it once it ends`;
   return undefined;
-}
-
-/** Why a revert row is left as it is: the first of its fields that no longer holds what the reverted batch wrote. */
-export function changedSince(
-  expected: FieldValues,
-  current: FieldValues,
-): { field: string; message: string } | undefined {
-  const field = Object.keys(expected).find((f) => !sameFieldValue(current[f], expected[f]));
-  if (!field) return undefined;
-  const show = (v: FieldValue | undefined) => shownValue(v, (value) => JSON.stringify(value));
-  return {
-    field,
-    message: `not reverted: ${field} holds ${show(current[field])} now, the batch wrote ${show(expected[field])}`,
-  };
 }

@@ -9,6 +9,7 @@ import type { AuditAnchor } from '../contracts/audit-anchor';
 import { inPages, present } from './rows';
 import type { Session } from './session';
 import { type PlanCounts, type PlannedAction, type PlannedRow, zeroPlanCounts } from '../contracts/plan-messages';
+import { PLANNED_OUTCOME } from '../contracts/row-decision';
 import { StoreRefused } from './store-errors';
 import { copyLine } from './copy';
 import { LineWriter } from './line-writer';
@@ -21,13 +22,13 @@ export interface PageRow extends ValidRow {
   valuesBefore?: FieldValues;
 }
 
-/** A row whose record goes to its record workflow, with the Vault state the batch saw (its baseline). */
 /** One team's rows: those routed to it, and (for the default team) those routed to none. */
 export interface TeamFilter {
   team: string;
   defaultTeam: string;
 }
 
+/** A row whose record goes to its record workflow, with the Vault state the batch saw (its baseline). */
 export interface HandOff {
   row: ValidRow;
   baseline: FieldValues;
@@ -439,10 +440,9 @@ export class BatchStore {
     }>(
       `SELECT row_no, record_id, planned, outcome, count(*) OVER ()::int AS total FROM batch_rows
        WHERE batch_id = $1 AND planned IS NOT NULL AND error_type IS DISTINCT FROM 'BATCH_REJECTED'
-         AND outcome IS DISTINCT FROM CASE planned WHEN 'update' THEN 'updated' WHEN 'unchanged' THEN 'unchanged'
-           WHEN 'not-found' THEN 'failed' WHEN 'changed-since' THEN 'failed' ELSE 'waiting' END
+         AND outcome IS DISTINCT FROM $3::jsonb ->> planned
        ORDER BY row_no LIMIT $2`,
-      [batchId, limit],
+      [batchId, limit, JSON.stringify(PLANNED_OUTCOME)],
     );
     return {
       count: rows[0]?.total ?? 0,
