@@ -90,6 +90,18 @@ it('imports downwards only: each folder imports its own and the layers below it,
   expect(upward).toEqual([]);
 });
 
+it("says at the top of each folder's main file what the folder owns and what it may import", () => {
+  const folders = fs.readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isDirectory());
+  const headed = folders.filter((d) =>
+    fs
+      .readdirSync(path.join(SRC, d.name))
+      .some(
+        (f) => f.endsWith('.ts') && fs.readFileSync(path.join(SRC, d.name, f), 'utf8').startsWith(`// ${d.name}/: `),
+      ),
+  );
+  expect(headed.map((d) => d.name).sort()).toEqual(folders.map((d) => d.name).sort());
+});
+
 it('has no loose file in src/ but the entry points', () => {
   const loose = fs.readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isFile());
   expect(loose.map((e) => e.name).sort()).toEqual(['cli.ts', 'worker.ts']);

@@ -1,3 +1,6 @@
+// activities/: every side effect the workflows ask for: the batch's steps (activities/batch/), the record's guarded
+// write and alerts, the lock watcher's tick. Imports the layers below it, never workflow code.
+
 import { BatchActivityDeps, createBatchActivities } from './batch';
 import { withHeartbeats } from './heartbeats';
 import { createRecordActivities, RecordActivityDeps } from './record-activities';

@@ -1,3 +1,7 @@
+// alerts/: who is told of what and how: the routing file (teams, their channels and escalation ladders), the channels
+// (log, webhook, SMTP), the delivery loop, and the texts of the batch alerts. Imports the layers below it; the store's
+// outbox comes in through an interface (AlertQueue, EnqueueAlert).
+
 import type { Alert } from './alert-channel';
 import type { ChannelSpec } from './channel-spec';
 import type { Routing, Team } from './routing';

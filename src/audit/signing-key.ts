@@ -1,3 +1,5 @@
+// audit/: the audit trail's signing key: signing a chain head, checking one. Imports the layers below it.
+
 import crypto, { type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';

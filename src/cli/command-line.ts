@@ -1,3 +1,6 @@
+// cli/: the capa-sync command: one module per command group, main only wiring them, the demo, and what operators do
+// (operations.ts). Imports every layer below it.
+
 import type { Command } from 'commander';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { AppConfig } from '../config';

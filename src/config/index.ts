@@ -1,3 +1,6 @@
+// config/: every setting, from the environment (or a JSON file), checked at start with one line per problem, placed
+// where the code that uses it looks. Imports the layers below it.
+
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';

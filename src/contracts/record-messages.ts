@@ -1,3 +1,7 @@
+// contracts/: the shapes every layer agrees on: workflow inputs, messages and results, activity interfaces, search
+// attributes, field values and the pure rules about them (the conflict guard, a row's action). Imports nothing of capa-
+// sync's but itself, so workflow code may use all of it.
+
 import type { LockChange, LockNews } from './lock-watch';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AuditAnchor } from './audit-anchor';

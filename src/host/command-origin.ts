@@ -1,3 +1,6 @@
+// host/: facts about the machine a command runs on: who and where ran it (for the audit trail), a port held while a
+// process starts. Imports the layers below it (contracts, observability).
+
 import os from 'node:os';
 
 /**

@@ -1,3 +1,5 @@
+// observability/: the structured logger every process writes its JSON lines with. Imports contracts only.
+
 import pino from 'pino';
 
 /** Structured JSON logs, one line each, with the ids that matter (record, batch) as fields. */

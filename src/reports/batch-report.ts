@@ -1,3 +1,5 @@
+// reports/: a batch's report files (CSV, JSON) written from the store. Imports the layers below it.
+
 import fs from 'node:fs';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';

@@ -1,3 +1,7 @@
+// simulator/: the Vault simulator: a real HTTP server in either dialect, with lifecycle locks that clear, reviewers,
+// faults on demand and an audit log, for the demo, the tests, the bench and the chaos harness. Imports the layers below
+// it.
+
 import { setTimeout as sleep } from 'node:timers/promises';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';

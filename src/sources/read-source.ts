@@ -1,3 +1,6 @@
+// sources/: the risk system's exports: reading files and URLs as a stream (CSV, JSON, JSON Lines), the column mapping,
+// each row's validation, and the batch's preparation into pages. Imports the layers below it.
+
 import fs from 'node:fs';
 import path from 'node:path';
 import { Transform } from 'node:stream';

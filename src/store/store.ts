@@ -1,3 +1,7 @@
+// store/: the PostgreSQL store every worker and the CLI share: the schema and its migrations, batches and their rows,
+// the audit trail, the alert outbox, the lock watchers' notes, the write intents, and the embedded server. Imports the
+// layers below it.
+
 import type { Logger } from '../observability/logger';
 import { AlertOutbox } from './alert-outbox';
 import { AuditTrail } from './audit-trail';

@@ -1,3 +1,7 @@
+// temporal/: Temporal as capa-sync runs it: connections, the pinned binaries and the dev server, the runtime and
+// metrics, the nightly Schedule, the listing of record workflows and the start of the lock watcher. Imports the layers
+// below it.
+
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { AppConfig } from '../config';

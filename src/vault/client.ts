@@ -1,3 +1,6 @@
+// vault/: Veeva Vault's REST API as capa-sync uses it: the session, retries and burst limits (http.ts), the two
+// dialects, and the client's calls (bulk read and update, lock). Imports contracts and observability.
+
 import type { z } from 'zod';
 import { VaultError } from './errors';
 import { OUTCOME_UNKNOWN, VaultHttp } from './http';
