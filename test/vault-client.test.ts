@@ -185,6 +185,21 @@ describe('Vault client resilience', () => {
     expect(sim.calls.query).toBe(3);
   });
 
+  it("reads one record's lock once, failing fast, where many records wait on the answer", async () => {
+    const customer = await startSimulator({ dialect: 'customer' });
+    try {
+      seedBasic(customer);
+      customer.setFaults({ hangRate: 1, hangMs: 3_000 });
+      const client = clientFor(customer, { settings: { timeoutMs: 10_000 } });
+      const err = await client.readLock('capa__c', 'R1', { onceWithinMs: 300 }).catch((e) => e);
+      expect(err).toBeInstanceOf(VaultError);
+      expect(err.message).toBe('readLock: timed out');
+      expect(customer.calls.lock).toBe(1); // no retry: the record's next tick reads it again
+    } finally {
+      await customer.stop();
+    }
+  });
+
   it('slows down below the burst threshold and counts the time Vault delayed it', async () => {
     sim.setFaults({ burstLimit: 3, burstDelayMs: 30 });
     const client = clientFor(sim, { settings: { burstLimitThreshold: 2, burstPauseMs: 20 } });

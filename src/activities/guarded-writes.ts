@@ -8,7 +8,7 @@ import { changeEntries, type WriteEntry } from '../store/audit-trail';
 import { changedFields, sameFieldValue } from '../contracts/field-values';
 import type { Store } from '../store/store';
 import type { PendingIntent } from '../store/write-intents';
-import { MAX_ROWS_PER_UPDATE, type VaultClient } from '../vault/client';
+import { MAX_ROWS_PER_UPDATE, ONE_RECORD_LOCK_READ, type VaultClient } from '../vault/client';
 import { Coalescer } from './coalescer';
 import { isLockedState } from '../vault/dialect';
 import type { RecordState } from '../vault/types';
@@ -251,7 +251,7 @@ async function verdictOf(deps: GuardedWriteDeps, m: Member, state: RecordState |
   if (!state) return { answer: { status: 'not-found' } };
   if (isLockedState(deps.vault.dialect, state.state)) return { answer: { status: 'locked', state: state.state } };
   if (deps.vault.dialect.lockEndpoint) {
-    const lock = await deps.vault.readLock(m.input.object, state.id).catch((err: Error) => err);
+    const lock = await deps.vault.readLock(m.input.object, state.id, ONE_RECORD_LOCK_READ).catch((err: Error) => err);
     if (lock instanceof Error) return { answer: { status: 'retry', reason: `lock endpoint: ${lock.message}` } };
     if (lock.locked) {
       const { lockedBy, lockedSince } = lock;

@@ -5,7 +5,7 @@ import type { Logger } from '../observability/logger';
 import type { SyncMetrics } from '../temporal/metrics';
 import type { WaitingRecordRow, WatcherRead } from '../store/lock-watchers';
 import type { Store } from '../store/store';
-import type { VaultClient } from '../vault/client';
+import { ONE_RECORD_LOCK_READ, type VaultClient } from '../vault/client';
 import { isLockedState } from '../vault/dialect';
 import { MAX_IDS_PER_QUERY } from '../vault/vql';
 import { asActivityFailure } from './activity-failures';
@@ -35,7 +35,7 @@ const stateNews = (state: string | undefined, locked: (state: string) => boolean
 
 /** Where state__v says unlocked, the customer dialect's lock endpoint may still say locked: part of the state seen. */
 async function withLock(deps: WatchActivityDeps, object: string, seen: Seen): Promise<Seen> {
-  const lock = await deps.vault.readLock(object, seen.row.recordId);
+  const lock = await deps.vault.readLock(object, seen.row.recordId, ONE_RECORD_LOCK_READ);
   if (!lock.locked) return seen;
   const news = { ...seen.news, locked: true, lockedBy: lock.lockedBy, lockedSince: lock.lockedSince };
   return { ...seen, news, seenState: `${seen.seenState} (locked)` };

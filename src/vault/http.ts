@@ -45,6 +45,11 @@ export interface VaultRequest {
    * change). A VaultError of type OUTCOME_UNKNOWN tells the caller to read the records back instead.
    */
   write?: boolean;
+  /**
+   * Once, within this many ms: a call made for one record among many (a lock read in a write group or a watcher's
+   * tick) fails fast for that record instead of holding the others through the retries.
+   */
+  onceWithinMs?: number;
 }
 
 export interface VaultResponse<T> {
@@ -115,6 +120,7 @@ export class VaultHttp {
         continue;
       }
       if (outcome.kind === 'rate-limited') {
+        if (req.onceWithinMs !== undefined) throw new VaultError('transient', `${req.kind}: rate limited`, 'HTTP_429');
         await this.wait(outcome.waitMs ?? this.backoffMs(attempt));
         if (attempt >= this.settings.maxRetries)
           throw new VaultError(
@@ -131,6 +137,7 @@ export class VaultHttp {
   }
 
   private async retryOrThrow(req: VaultRequest, attempt: number, reason: string): Promise<void> {
+    if (req.onceWithinMs !== undefined) throw new VaultError('transient', `${req.kind}: ${reason}`);
     if (attempt >= this.settings.maxRetries) {
       throw new VaultError('transient', `${req.kind}: ${reason} (gave up after ${attempt + 1} attempts)`);
     }
@@ -165,6 +172,7 @@ export class VaultHttp {
       res = await this.axios.request({
         method: req.method,
         url: req.path,
+        ...(req.onceWithinMs !== undefined ? { timeout: req.onceWithinMs } : {}),
         headers: {
           ...(session ? { Authorization: session } : {}),
           ...(req.form ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {}),
