@@ -14,6 +14,7 @@ import { Client } from '@temporalio/client';
 import { openStore, Store } from './store/store';
 import { loadSigner } from './config/load-signer';
 import { ensureLockWatcher } from './temporal/record-workflows';
+import { missingSearchAttributes } from './temporal/search-attributes';
 
 /** The configured object's lock watcher: on the worker's task queue, ticking on the first polling interval. */
 export const watcherOf = (config: AppConfig) => ({
@@ -114,12 +115,21 @@ export async function runWorker(config: AppConfig = loadConfig()): Promise<void>
   const store = await openStore(config.databaseUrl, logger);
   const connection = await connectWorker(config.temporal);
   const temporal = await connectClient(config.temporal);
+  const { namespace } = config.temporal;
+  const missing = await missingSearchAttributes(temporal, namespace);
+  if (missing.length)
+    throw new Error(
+      `the namespace ${namespace} has no search attribute ${missing.join(', ')}: create them first (docs/production.md)`,
+    );
   const worker = await createWorker(config, { connection, temporal, store, logger });
   await ensureLockWatcher(temporal, watcherOf(config));
   const delivery = deliverAlerts(config, store, logger);
   logger.info('worker started', { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace });
-  await worker.run(); // until SIGINT or SIGTERM
-  await delivery.stop();
+  try {
+    await worker.run(); // until SIGINT or SIGTERM
+  } finally {
+    await delivery.stop();
+  }
   await temporal.connection.close();
   await connection.close();
   await store.close();

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import selfsigned from 'selfsigned';
@@ -327,6 +327,25 @@ it('lets a slow channel hold one sending slot only, and stop() waits for the sen
   expect((await h.rows())[0].status).toBe('pending'); // the slow one still sending
   await loop.stop();
   expect((await h.rows()).map((r) => r.status)).toEqual(['delivered', 'delivered']);
+});
+
+it('sends one alert at a time per channel and keeps a slot for other kinds: a hanging SMTP server holds back no webhook', async () => {
+  const h = await harness();
+  // An SMTP server that takes the connection and never greets.
+  const hanging = net.createServer(() => undefined);
+  await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+  cleanup.push(() => new Promise((resolve) => hanging.close(resolve)));
+  const port = (hanging.address() as AddressInfo).port;
+  for (let i = 0; i < 6; i++)
+    await h.store.alertOutbox.enqueue(`mail-${i}`, [{ kind: 'email', to: [`qa-${i}@example.com`] }], alert('mail'));
+  const hook = await startHook();
+  await h.store.alertOutbox.enqueue('z-hook', [{ kind: 'webhook', url: hook.url }], alert('chat'));
+  h.startLoop({ smtp: smtpTo(port), concurrency: 4 });
+
+  await waitFor('the webhook delivered', async () => hook.requests.length === 1, 3_000, 50);
+  const rows = await h.rows();
+  expect(rows.find((r) => r.alert_key === 'z-hook')!.status).toBe('delivered');
+  expect(rows.filter((r) => r.alert_key.startsWith('mail-')).every((r) => r.status === 'pending')).toBe(true);
 });
 
 it('fails an attempt that outlasts the send limit, and tries again', async () => {

@@ -93,9 +93,11 @@ it("sends each site's team only its own records' alerts, and a digest counting o
     risk_score: 10,
     due_date: '2027-03-31',
   }));
+  // A row no record can be read for (a bad id): the operators' digest counts it, no team's does.
+  rows.push({ capa_id: 'not a record id', priority: 'High', risk_score: 10, due_date: '2027-03-31' });
   const { ctx, env } = stack;
   const summary = await (await startBatch(env.client, ctx.config, { source: writeCsv(rows), batchId: 'r1' })).result();
-  expect(summary.counts).toMatchObject({ updated: 9, waiting: 3 });
+  expect(summary.counts).toMatchObject({ updated: 9, waiting: 3, rejected: 1 });
 
   // Each reviewed record stops on the reviewer's edit, and its team alone is told.
   await waitFor(
@@ -113,7 +115,7 @@ it("sends each site's team only its own records' alerts, and a digest counting o
   // The digests: the operators' counts every row; each team's, its own records only.
   const digest = (address: string) => mailsTo(address).find((m) => m.subject?.startsWith('capa-sync batch r1'));
   expect(digest('qa-ops@example.com')!.subject).toBe(
-    'capa-sync batch r1: 9 updated, 3 waiting for unlock, 0 failed, 0 rejected',
+    'capa-sync batch r1: 9 updated, 3 waiting for unlock, 0 failed, 1 rejected',
   );
   expect(digest('qa-boston@example.com')!.subject).toBe(
     'capa-sync batch r1 (team boston): 4 updated, 2 waiting for unlock, 0 failed, 0 rejected',

@@ -33,7 +33,7 @@ function mockedVault(script: { lockedReads: number; values: FieldValues }) {
   const settled: string[] = [];
   const decisions: string[] = [];
   /** Who holds the lock, as the lock endpoint says (none: a dialect without one). */
-  const lock: { holder?: LockHolder } = {};
+  const lock: { holder?: LockHolder; reads: number } = { reads: 0 };
   const activities: RecordActivities = {
     // Reads, guards and writes as the real activity does, on the scripted record: locked for the first reads.
     async guardedWrite({ desired, baseline, actor, unlessReadSince }): Promise<GuardedWriteResult> {
@@ -55,6 +55,7 @@ function mockedVault(script: { lockedReads: number; values: FieldValues }) {
       alerts.push(alert);
     },
     async readLockHolder() {
+      lock.reads++;
       return lock.holder;
     },
     async settleRecord({ resolution }) {
@@ -188,11 +189,13 @@ describe("a team's escalation ladder", () => {
       expect((await h.query(statusQuery)).nextEscalation).toMatchObject({ step: 'remind' });
       await env.sleep(2 * DAY_MS); // day 4
       expect(ladderAlerts(vault.alerts)).toEqual([['lock-reminder', 'site-a', 'alice']]);
-      expect(await h.query(statusQuery)).toMatchObject({
-        team: 'site-a',
-        lockedBy: 'alice',
-        nextEscalation: { step: 'escalate' },
-      });
+      const status = await h.query(statusQuery);
+      expect(status).toMatchObject({ team: 'site-a', lockedBy: 'alice', nextEscalation: { step: 'escalate' } });
+      // The Web UI's current details say it too.
+      const { currentDetails } = await h.query<{ currentDetails: string }>('__temporal_workflow_metadata');
+      expect(currentDetails).toContain(
+        `Team site-a; locked since ${status.lockedSince}; next step: escalate at ${status.nextEscalation!.at}`,
+      );
       await env.sleep(4 * DAY_MS); // day 8
       expect(ladderAlerts(vault.alerts)).toEqual([
         ['lock-reminder', 'site-a', 'alice'],
@@ -218,6 +221,53 @@ describe("a team's escalation ladder", () => {
     // The ladder only told people: nothing was forced or written.
     expect(vault.writes).toEqual([]);
     expect(vault.decisions).toEqual(['cancel: cancelled']);
+  });
+
+  it('learns the holder of the lock it counts for without starting again, and sends each step on time', async () => {
+    // The lock endpoint gives no locked_since: the ladder counts from the hand-off, and learning who holds the lock
+    // at the first step is not a new holder.
+    const vault = mockedVault({ lockedReads: 100_000, values: { priority__c: 'Low' } });
+    vault.lock.holder = { locked: true, lockedBy: 'carol' };
+    await run(vault.activities, async (taskQueue) => {
+      const h = await startRecordWorkflow(env, taskQueue, {
+        recordId: 'L3',
+        desired: { priority__c: 'High' },
+        baseline: { priority__c: 'Low' },
+        vaultState: 'under_review_state__c',
+        routing,
+      });
+      await env.sleep(7 * DAY_MS + 3600_000);
+      expect(ladderAlerts(vault.alerts)).toEqual([
+        ['lock-reminder', 'site-a', 'carol'],
+        ['lock-escalation', 'site-a', 'carol'],
+      ]);
+      await h.executeUpdate(cancelUpdate, { args: [{ operator: 'qa.lead', reason: 'done with it' }] });
+      return h.result();
+    });
+  });
+
+  it('asks the lock endpoint once a step where it says unlocked but the state still locks the record', async () => {
+    // The customer dialect: a record locked by its state reads "locked" from Vault's query, while its lock endpoint
+    // may say nothing holds it. The ladder goes on with the state, and never asks in a loop.
+    const vault = mockedVault({ lockedReads: 100_000, values: { priority__c: 'Low' } });
+    vault.lock.holder = { locked: false };
+    await run(vault.activities, async (taskQueue) => {
+      const h = await startRecordWorkflow(env, taskQueue, {
+        recordId: 'L4',
+        desired: { priority__c: 'High' },
+        baseline: { priority__c: 'Low' },
+        vaultState: 'under_review_state__c',
+        routing,
+      });
+      await env.sleep(10 * DAY_MS);
+      expect(ladderAlerts(vault.alerts)).toEqual([
+        ['lock-reminder', 'site-a', undefined],
+        ['lock-escalation', 'site-a', undefined],
+      ]);
+      expect(vault.lock.reads).toBe(2);
+      await h.executeUpdate(cancelUpdate, { args: [{ operator: 'qa.lead', reason: 'done with it' }] });
+      return h.result();
+    });
   });
 
   it('without a lock endpoint, counts from when the record was first seen locked', async () => {

@@ -36,6 +36,9 @@ it('maps a record to the first rule its fields match, else to the default team',
   expect(teamOf(routing, { site__c: 'Cork', department__c: 'Quality' })).toBe('dublin');
   expect(teamOf(routing, { site__c: 'Cork', department__c: 'Finance' })).toBe('qa-ops');
   expect(teamOf(routing, {})).toBe('qa-ops');
+  // YAML reads `site__c: 101` as a number: a rule compares values as text.
+  const bySiteNumber = parseRouting({ ...TEAMS, rules: [{ team: 'boston', when: { site__c: 101 } }] });
+  expect(teamOf(bySiteNumber, { site__c: '101' })).toBe('boston');
   expect(routing.teams.get('boston')).toEqual({
     name: 'boston',
     channels: [
@@ -69,8 +72,18 @@ it.each([
   ],
   [
     'a bad webhook',
-    withTeam(0, { channels: [{ webhook: 'chat' }] }),
-    'teams[0] (qa-ops): channels[0].webhook: not a URL',
+    withTeam(0, { channels: [{ webhook: 'javascript:alert(1)' }] }),
+    'teams[0] (qa-ops): channels[0].webhook: not an http(s) URL',
+  ],
+  [
+    'a team name no listing can carry',
+    withTeam(2, { name: 'QA (Dublin)' }),
+    'teams[2] (QA (Dublin)): name: a name of letters',
+  ],
+  [
+    'a step after no time',
+    withTeam(1, { ladder: [{ after: '0d', step: 'remind' }] }),
+    'teams[1] (boston): ladder[0].after: a duration like 3d',
   ],
   [
     'a duplicate team',
@@ -168,6 +181,14 @@ describe('at start', () => {
       /^invalid configuration:\n {2}CAPA_ROUTING_FILE: cannot read YAML or JSON from .*broken\.yaml \([^\n]+\)$/,
     );
     expect(load({ CAPA_ROUTING_FILE: path.join(dir, 'missing.yaml') })).toThrow(/CAPA_ROUTING_FILE: cannot read/);
+  });
+
+  it('sends in plain SMTP only to a relay on this machine', () => {
+    const smtp = { CAPA_SMTP_FROM: 'capa@example.com', CAPA_SMTP_TLS: 'none' };
+    expect(load({ ...smtp, CAPA_SMTP_HOST: 'smtp.example.com' })).toThrow(
+      'CAPA_SMTP_TLS: none is for a relay on this machine only',
+    );
+    expect(load({ ...smtp, CAPA_SMTP_HOST: 'localhost' })().alerts.smtp).toMatchObject({ insecure: true });
   });
 
   it('refuses an SMTP password file that is not there, and a password file without a login', () => {

@@ -1,6 +1,6 @@
 import type { Logger } from '../observability/logger';
 import type { Alert } from './alert-channel';
-import { type ChannelSpec, type SmtpSettings, channelLabel } from './channel-spec';
+import { type ChannelSpec, type SmtpSettings, channelKey, channelLabel } from './channel-spec';
 import { UndeliverableAlert, sendTo } from './send-alert';
 
 /** An alert a delivery loop took from the outbox: its attempt number fences the outcome it notes. */
@@ -17,7 +17,8 @@ export interface ClaimedAlert {
 
 /** The outbox as the loop uses it (store/alert-outbox.ts; the store sits above this folder). */
 export interface AlertQueue {
-  claimDue(limit: number, leaseMs: number): Promise<ClaimedAlert[]>;
+  /** Due alerts, but none on the channels (keys) or of the kinds this loop is busy with. */
+  claimDue(limit: number, leaseMs: number, busy?: { channels: string[]; kinds: string[] }): Promise<ClaimedAlert[]>;
   delivered(claim: ClaimedAlert): Promise<void>;
   retryLater(claim: ClaimedAlert, error: string, delayMs: number): Promise<void>;
   giveUp(claim: ClaimedAlert, error: string): Promise<boolean>;
@@ -71,9 +72,20 @@ export interface AlertDelivery {
 export function startAlertDelivery(options: AlertDeliveryOptions): AlertDelivery {
   const { outbox, logger, pollMs = 1_000, concurrency = 4, sendTimeoutMs = 30_000 } = options;
   const retry = { ...DEFAULT_RETRY, ...options.retry };
-  // A claim outlives its send's limit with room to note the outcome: only a worker gone mid-send lets it lapse.
-  const leaseMs = 2 * sendTimeoutMs;
+  // A claim outlives its send's limit with room to note the outcome (a pool connection may take up to a minute to
+  // come): only a worker gone mid-send lets it lapse.
+  const leaseMs = sendTimeoutMs + 2 * 60_000;
   const sending = new Set<Promise<void>>();
+  // One send at a time per channel, and one kind of channel holds all slots but one at most (of three or more): a
+  // hanging SMTP server holds back neither the webhooks nor the log.
+  const inFlight: ChannelSpec[] = [];
+  const busy = () => {
+    const count = (kind: string) => inFlight.filter((c) => c.kind === kind).length;
+    return {
+      channels: inFlight.map(channelKey),
+      kinds: [...new Set(inFlight.map((c) => c.kind))].filter((k) => count(k) >= Math.max(2, concurrency - 1)),
+    };
+  };
   let stopped = false;
   let outboxDown = false;
   let wake = () => {};
@@ -117,7 +129,7 @@ export function startAlertDelivery(options: AlertDeliveryOptions): AlertDelivery
 
   const claimDue = async (limit: number): Promise<ClaimedAlert[]> => {
     try {
-      const claims = await outbox.claimDue(limit, leaseMs);
+      const claims = await outbox.claimDue(limit, leaseMs, busy());
       if (outboxDown) logger.info('alert outbox reachable again');
       outboxDown = false;
       return claims;
@@ -131,14 +143,19 @@ export function startAlertDelivery(options: AlertDeliveryOptions): AlertDelivery
 
   const run = async () => {
     while (!stopped) {
-      const free = concurrency - sending.size;
-      const claims = free > 0 ? await claimDue(free) : [];
-      for (const claim of claims) {
-        const send: Promise<void> = deliver(claim).finally(() => sending.delete(send));
+      // One claim at a time, so that each sees what the sends already started are busy with.
+      while (!stopped && sending.size < concurrency) {
+        const [claim] = await claimDue(1);
+        if (!claim) break;
+        inFlight.push(claim.spec);
+        const send: Promise<void> = deliver(claim).finally(() => {
+          sending.delete(send);
+          inFlight.splice(inFlight.indexOf(claim.spec), 1);
+        });
         sending.add(send);
       }
       // Every slot busy: more may be due as soon as one frees. Otherwise nothing more was due: wait a poll.
-      await (free > 0 && claims.length < free ? sleep(pollMs) : Promise.race(sending));
+      await (sending.size < concurrency ? sleep(pollMs) : Promise.race(sending));
     }
   };
 

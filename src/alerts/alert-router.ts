@@ -3,7 +3,7 @@
 // outbox comes in through an interface (AlertQueue, EnqueueAlert).
 
 import type { Alert } from './alert-channel';
-import type { ChannelSpec } from './channel-spec';
+import { type ChannelSpec, channelKey } from './channel-spec';
 import type { Routing, Team } from './routing';
 
 /** Keeps an alert for delivery on these channels (the store's outbox): once per key and channel, however often asked. */
@@ -31,7 +31,13 @@ export class AlertRouter {
   /** To the team and its escalation contact. */
   escalate(key: string, team: string | undefined, alert: Alert): Promise<void> {
     const t = this.team(team);
-    return this.enqueue(key, [...t.channels, ...t.escalation], alert);
+    // An address or hook that is both the team's and its contact's is told once.
+    const channels = [...t.channels, ...t.escalation];
+    return this.enqueue(
+      key,
+      channels.filter((c, i) => channels.findIndex((d) => channelKey(d) === channelKey(c)) === i),
+      alert,
+    );
   }
 
   /** The team by name, or the default team. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { LadderStep } from '../contracts/record-messages';
+import { QUERYABLE_NAME } from '../contracts/visibility';
 import type { ChannelSpec } from './channel-spec';
 
 // Who is told: the routing file (CAPA_ROUTING_FILE, YAML or JSON) maps each record to the team responsible for it,
@@ -30,7 +31,9 @@ const EMAIL = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
 const DURATION = /^(\d+)\s*(d|h|m|s)$/;
 const UNIT_SECONDS = { d: 86_400, h: 3_600, m: 60, s: 1 } as const;
 
-const oneOrMany = z.union([z.string(), z.array(z.string()).min(1)]).transform((v) => ([] as string[]).concat(v));
+/** A field's value as a rule compares it: as text (YAML reads 101 as a number). */
+const text = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+const oneOrMany = z.union([text, z.array(text).min(1)]).transform((v) => ([] as string[]).concat(v));
 
 const CHANNELS: Record<string, z.ZodType<ChannelSpec, z.ZodTypeDef, unknown>> = {
   log: z.literal('log').transform((): ChannelSpec => ({ kind: 'log' })),
@@ -40,7 +43,12 @@ const CHANNELS: Record<string, z.ZodType<ChannelSpec, z.ZodTypeDef, unknown>> = 
     .refine(({ email }) => email.every((a) => EMAIL.test(a)), { message: 'not an email address' })
     .transform(({ email }): ChannelSpec => ({ kind: 'email', to: email })),
   webhook: z
-    .object({ webhook: z.string().url('not a URL') })
+    .object({
+      webhook: z
+        .string()
+        .regex(/^https?:\/\/[^\s]+$/, 'not an http(s) URL')
+        .pipe(z.string().url('not an http(s) URL')),
+    })
     .strict()
     .transform(({ webhook }): ChannelSpec => ({ kind: 'webhook', url: webhook })),
 };
@@ -61,7 +69,7 @@ const Channel = z.unknown().transform((value, ctx) => {
 const Duration = z.unknown().transform((value, ctx) => {
   if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
   const m = typeof value === 'string' ? DURATION.exec(value) : null;
-  if (m) return Number(m[1]) * UNIT_SECONDS[m[2] as keyof typeof UNIT_SECONDS];
+  if (m && Number(m[1]) > 0) return Number(m[1]) * UNIT_SECONDS[m[2] as keyof typeof UNIT_SECONDS];
   ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'a duration like 3d, 12h, 30m or 45s (or whole seconds)' });
   return z.NEVER;
 });
@@ -76,7 +84,7 @@ const RoutingFile = z
       .array(
         z
           .object({
-            name: z.string().min(1),
+            name: z.string().regex(QUERYABLE_NAME, 'a name of letters, digits, spaces and . @ + - _ only'),
             channels: z.array(Channel).min(1),
             escalation: z.array(Channel).default([]),
             ladder: z.array(z.object({ after: Duration, step: z.enum(['remind', 'escalate']) }).strict()).default([]),

@@ -5,8 +5,8 @@ import type { Alert, AlertChannel } from './alert-channel';
  * Posts alerts as JSON to a webhook. `text` is Markdown-ish plain text that Slack incoming webhooks and
  * Teams (via a workflow/connector) display as is; `fields` carries the structured data.
  *
- * One attempt: alerts are sent by activities, and Temporal retries the activity with its backoff (docs/architecture.md, "Which
- * layer retries what"); a second retry loop here would multiply the attempts and hide the failure from the Web UI.
+ * One attempt: the delivery loop (alert-delivery.ts) tries again with its backoff; a second retry loop here would
+ * multiply the attempts.
  */
 export class WebhookAlertChannel implements AlertChannel {
   constructor(private readonly url: string) {}

@@ -173,8 +173,7 @@ export async function decideBatch(
   }
 }
 
-/** Record workflows by CapaSyncState, from Temporal visibility (what the Web UI shows). */
-/** The record workflows to list: by state (else the running ones), and by team or lock holder. */
+/** The record workflows to list, from Temporal visibility (what the Web UI shows): by state (else the running ones), by team or lock holder. */
 export function listRecords(
   client: Client,
   config: AppConfig,

@@ -436,6 +436,8 @@ function alertSettings(s: Parsed): { routing: Routing; smtp?: SmtpSettings } {
     return { routing };
   }
   if (!s.CAPA_SMTP_FROM) throw new ConfigError('CAPA_SMTP_FROM: required with CAPA_SMTP_HOST');
+  if (s.CAPA_SMTP_TLS === 'none' && !['localhost', '127.0.0.1', '::1'].includes(s.CAPA_SMTP_HOST))
+    throw new ConfigError('CAPA_SMTP_TLS: none is for a relay on this machine only (CAPA_SMTP_HOST localhost)');
   if (s.CAPA_SMTP_PASSWORD_FILE && !s.CAPA_SMTP_USER)
     throw new ConfigError('CAPA_SMTP_USER: required with CAPA_SMTP_PASSWORD_FILE');
   for (const [setting, file] of [

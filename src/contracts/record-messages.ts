@@ -83,6 +83,8 @@ export interface LockHold {
   stepsSent: number;
   /** When the ladder last asked the lock endpoint who holds it. */
   checkedAt?: number;
+  /** Nobody answered who holds it (no lock endpoint): the ladder asks no more once its steps are sent. */
+  holderUnknown?: boolean;
 }
 
 export interface RecordWorkflowOptions {

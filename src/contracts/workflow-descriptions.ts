@@ -34,6 +34,15 @@ export function recordDetails(s: RecordStatus): string {
     lines.push(`Read by the lock watcher on its ticks; own check ${s.nextCheck} (${s.attempts} reads so far${last})`);
   else if (s.nextCheck) lines.push(`Next check ${s.nextCheck} (${s.attempts} so far${last})`);
   lines.push(`Batch ${plain(s.batchId)} writes ${describeValues(s.desired)}`);
+  if (s.team) {
+    const held = s.lockedSince ? `; locked since ${s.lockedSince}` : '';
+    const next = s.nextEscalation
+      ? `; next step: ${s.nextEscalation.step} at ${s.nextEscalation.at}`
+      : s.lockedSince
+        ? '; every step of its ladder sent'
+        : '';
+    lines.push(`Team ${plain(s.team)}${held}${next}`);
+  }
   if (s.state === 'needs-decision' && s.needsDecision) {
     const { reason, fields, now = {} } = s.needsDecision;
     if (reason === 'conflict') {

@@ -29,7 +29,11 @@ export class AlertOutbox implements AlertQueue {
    * Takes up to `limit` due alerts for `leaseMs`: until then no other loop takes them (SKIP LOCKED: two loops
    * claiming at once take different rows). Each claim starts an attempt.
    */
-  async claimDue(limit: number, leaseMs: number): Promise<ClaimedAlert[]> {
+  async claimDue(
+    limit: number,
+    leaseMs: number,
+    busy: { channels: string[]; kinds: string[] } = { channels: [], kinds: [] },
+  ): Promise<ClaimedAlert[]> {
     const { rows } = await this.db.query<{
       id: string;
       alert_key: string;
@@ -42,12 +46,13 @@ export class AlertOutbox implements AlertQueue {
        SET attempts = o.attempts + 1, due_at = now() + $2 * interval '1 millisecond'
        FROM (
          SELECT id FROM alert_outbox WHERE status = 'pending' AND due_at <= now()
+           AND channel <> ALL($3::text[]) AND spec ->> 'kind' <> ALL($4::text[])
          ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED
        ) due
        WHERE o.id = due.id
        RETURNING o.id, o.alert_key, o.spec, o.alert, o.attempts,
          (extract(epoch FROM now() - o.created_at) * 1000)::float8 AS age_ms`,
-      [limit, leaseMs],
+      [limit, leaseMs, busy.channels, busy.kinds],
     );
     return rows.map((r) => ({
       id: r.id,

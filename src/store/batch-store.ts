@@ -22,12 +22,6 @@ export interface PageRow extends ValidRow {
   valuesBefore?: FieldValues;
 }
 
-/** One team's rows: those routed to it, and (for the default team) those routed to none. */
-export interface TeamFilter {
-  team: string;
-  defaultTeam: string;
-}
-
 /** A row whose record goes to its record workflow, with the Vault state the batch saw (its baseline). */
 export interface HandOff {
   row: ValidRow;
@@ -352,16 +346,19 @@ export class BatchStore {
   }
 
   /** The first `limit` rows with one of the outcomes, in row order (of one team's records, where given). */
-  firstResults(batchId: string, outcomes: RowOutcome[], limit: number, team?: TeamFilter): Promise<RowResult[]> {
+  firstResults(batchId: string, outcomes: RowOutcome[], limit: number, team?: string): Promise<RowResult[]> {
     return this.resultsAfter(batchId, 0, outcomes, limit, team);
   }
 
-  /** Each team's rows counted by outcome; a row with no team (never read, or no rules) is the default team's. */
-  async teamCounts(batchId: string, defaultTeam: string): Promise<Map<string, OutcomeCounts>> {
+  /**
+   * Each team's rows counted by outcome: the rows the batch read and routed (a row rejected, superseded or never read
+   * is in no team's digest, only in the operators').
+   */
+  async teamCounts(batchId: string): Promise<Map<string, OutcomeCounts>> {
     const { rows } = await this.db.query<CountRow & { team: string }>(
-      `SELECT coalesce(team, $2) AS team, outcome, count(*)::int AS n FROM batch_rows WHERE batch_id = $1
+      `SELECT team, outcome, count(*)::int AS n FROM batch_rows WHERE batch_id = $1 AND team IS NOT NULL
        GROUP BY 1, 2`,
-      [batchId, defaultTeam],
+      [batchId],
     );
     const teams = new Map<string, CountRow[]>();
     for (const r of rows) teams.set(r.team, [...(teams.get(r.team) ?? []), r]);
@@ -373,14 +370,14 @@ export class BatchStore {
     after: number,
     outcomes: readonly RowOutcome[],
     limit: number,
-    team?: TeamFilter,
+    team?: string,
   ): Promise<RowResult[]> {
     const { rows } = await this.db.query<ResultRow>(
       `SELECT row_no, record_id, outcome, workflow_id, vault_state, field, error_type, message, resolution
        FROM batch_rows WHERE batch_id = $1 AND row_no > $2 AND outcome = ANY($3)
-         AND ($5::text IS NULL OR coalesce(team, $6) = $5)
+         AND ($5::text IS NULL OR team = $5)
        ORDER BY row_no LIMIT $4`,
-      [batchId, after, outcomes, limit, team?.team ?? null, team?.defaultTeam ?? null],
+      [batchId, after, outcomes, limit, team ?? null],
     );
     return rows.map(resultOf);
   }

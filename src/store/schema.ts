@@ -245,7 +245,7 @@ export const runtimeGrants = (role: string): string[] => {
     `GRANT SELECT ON schema_migrations TO ${r}`,
     `GRANT SELECT, INSERT, UPDATE ON batches, batch_rows, batch_pages, lock_watchers, alert_outbox TO ${r}`,
     `GRANT SELECT, INSERT, UPDATE, DELETE ON watched_records, write_intents TO ${r}`,
-    `GRANT SELECT, INSERT ON batch_running_records, staged_sources, staged_source_chunks, sent_alerts,
+    `GRANT SELECT, INSERT ON batch_running_records, staged_sources, staged_source_chunks,
        audit_entries, audit_anchors TO ${r}`,
   ];
 };

@@ -176,7 +176,11 @@ export class CapaRecord {
     s.baseline = { ...update.baseline, ...s.baseline }; // the first baseline seen for a field is what a reviewer changed
     s.sourceTimestamp = update.sourceTimestamp;
     s.batchId = update.batchId;
-    if (update.routing) s.routing = update.routing;
+    if (update.routing) {
+      // Another team's ladder starts from its first step (for the same hold: the lock's clock goes on).
+      if (s.hold && update.routing.team !== s.routing?.team) s.hold.stepsSent = 0;
+      s.routing = update.routing;
+    }
     if (s.needsDecision?.reason === 'conflict') {
       this.setPhase('waiting-for-unlock');
       s.recheck = true; // against the new values, at once
@@ -448,9 +452,16 @@ export class CapaRecord {
     s.vaultState = state;
     s.lockedBy = by;
     if (!lock.locked) s.hold = undefined;
-    else if (!s.hold || s.hold.state !== state || s.hold.holder !== by) {
-      const since = lock.since === undefined ? NaN : Date.parse(lock.since);
-      s.hold = { state, holder: lock.by, since: Number.isNaN(since) ? Date.now() : since, stepsSent: 0 };
+    else {
+      const parsed = lock.since === undefined ? NaN : Date.parse(lock.since);
+      const since = Number.isNaN(parsed) ? undefined : parsed;
+      if (!s.hold || s.hold.state !== state || (s.hold.holder !== undefined && s.hold.holder !== by))
+        s.hold = { state, holder: by, since: since ?? Date.now(), stepsSent: 0 };
+      else if (s.hold.holder === undefined && by !== undefined) {
+        // The holder of this hold, learned: not a new one (its own locked_since is the truer start).
+        s.hold.holder = by;
+        s.hold.since = since ?? s.hold.since;
+      }
     }
     // Every step after a read publishes or describes the record (phase change, next tick), with this check's time.
     if (changed) this.publish();
@@ -507,7 +518,7 @@ export class CapaRecord {
     const s = this.s;
     const { options } = this.input;
     const ladder = !!s.routing?.ladder.length && this.routed();
-    if (ladder && !(await this.climbLadder())) return;
+    if (ladder) await this.climbLadder();
     const now = Date.now();
     const next = s.watched ? safetyCheckAt(now, s.waitingSince, options) : nextTickAt(now, s.attempts, options);
     s.nextCheck = next;
@@ -554,27 +565,25 @@ export class CapaRecord {
   /**
    * The escalation ladder, when it is due: asks the lock endpoint who holds the lock (a new holder starts the ladder
    * again), then sends the step due for this hold, once (the latest, where several are: a lock first read long after
-   * it was taken). It only tells people: forcing or cancelling stays their decision. False: the lock is gone, and the
-   * record checks at once.
+   * it was taken). It only tells people: forcing or cancelling stays their decision. The record's own reads decide
+   * whether it is locked; the lock endpoint only names who holds it.
    */
-  private async climbLadder(): Promise<boolean> {
+  private async climbLadder(): Promise<void> {
     const s = this.s;
-    if (!s.hold || ladderCheckAt(s)! > Date.now()) return true;
+    const at = ladderCheckAt(s);
+    if (!s.hold || at === undefined || at > Date.now()) return;
+    s.hold.checkedAt = Date.now();
     const { object, recordId } = this.input;
     const lock = await this.acts.readLockHolder({ object, recordId });
-    if (lock && !lock.locked) {
-      s.recheck = true;
-      return false;
-    }
-    if (lock) this.noteState(s.vaultState, { locked: true, by: lock.lockedBy, since: lock.lockedSince });
+    if (lock?.locked) this.noteState(s.vaultState, { locked: true, by: lock.lockedBy, since: lock.lockedSince });
+    // Nobody says who holds it (no lock endpoint, or it did not answer): after the last step there is nothing to ask.
+    else s.hold.holderUnknown = true;
     const hold = s.hold!;
-    hold.checkedAt = Date.now();
     const due = dueStep(s.routing!.ladder, hold, Date.now());
-    if (due === undefined) return true;
+    if (due === undefined) return;
     hold.stepsSent = due + 1;
     const { step } = s.routing!.ladder[due];
     await this.sendAlert(step === 'remind' ? 'lock-reminder' : 'lock-escalation', lockDetail(hold, Date.now()));
-    return true;
   }
 
   // ---- what the Web UI shows ----------------------------------------------------------------------------------------
@@ -588,10 +597,11 @@ export class CapaRecord {
   private publish(): void {
     const { phase: state, batchId, vaultState, routing, lockedBy } = this.s;
     const recordId = this.input.recordId;
-    const team = routing && { team: routing.team, holder: lockedBy };
+    const routed = this.routed();
+    const team = routed && { team: routing!.team, holder: lockedBy };
     const attributes = recordSearchAttributes({ state, recordId, batchId, vaultState, ...team });
     // A lock that is gone takes its holder off the record's listing.
-    const noHolder = routing && !lockedBy ? [{ key: CapaLockHolder, value: null }] : [];
+    const noHolder = routed && !lockedBy ? [{ key: CapaLockHolder, value: null }] : [];
     upsertSearchAttributes([...attributes, ...noHolder]);
     this.describe();
   }

@@ -100,7 +100,9 @@ export function nextEscalation(s: CarriedState): { step: LadderStep['step']; at:
 export function ladderCheckAt(s: CarriedState): number | undefined {
   const ladder = s.routing?.ladder;
   if (!s.hold || !ladder?.length) return undefined;
-  return nextEscalation(s)?.at ?? (s.hold.checkedAt ?? s.hold.since) + ladder[0].afterSeconds * 1000;
+  const next = nextEscalation(s)?.at;
+  if (next !== undefined || s.hold.holderUnknown) return next;
+  return (s.hold.checkedAt ?? s.hold.since) + ladder[0].afterSeconds * 1000;
 }
 
 /** The latest of the ladder's steps due by now that was not sent for this hold. */

@@ -2,7 +2,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, WorkerOptions } from '@temporalio/worker';
 import type { Alert } from '../../src/alerts/alert-channel';
 import type { EnqueueAlert } from '../../src/alerts/alert-router';
-import { type ChannelSpec, channelLabel } from '../../src/alerts/channel-spec';
+import { type ChannelSpec, channelKey } from '../../src/alerts/channel-spec';
 import { AppConfig } from '../../src/config';
 import { silentLogger } from '../../src/observability/logger';
 import { VaultSimulator } from '../../src/simulator/server';
@@ -26,9 +26,9 @@ export class CapturedAlerts {
   readonly channels = new Map<string, ChannelSpec[]>();
   private readonly keys = new Set<string>();
   readonly enqueue: EnqueueAlert = async (key, channels, alert) => {
-    const fresh = channels.filter((c) => !this.keys.has(`${key} ${channelLabel(c)}`));
+    const fresh = channels.filter((c) => !this.keys.has(`${key} ${channelKey(c)}`));
     if (!fresh.length) return;
-    fresh.forEach((c) => this.keys.add(`${key} ${channelLabel(c)}`));
+    fresh.forEach((c) => this.keys.add(`${key} ${channelKey(c)}`));
     this.sent.push(alert);
     this.channels.set(alert.title, fresh);
   };

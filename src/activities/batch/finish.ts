@@ -26,11 +26,9 @@ async function sendTeamDigests(deps: BatchActivityDeps, summary: BatchSummary): 
   const { routing } = deps.alerts;
   if (!routing.rules.length) return;
   const { batchId } = summary;
-  const defaultTeam = routing.defaultTeam;
-  for (const [team, counts] of await deps.store.batches.teamCounts(batchId, defaultTeam)) {
+  for (const [team, counts] of await deps.store.batches.teamCounts(batchId)) {
     if (team === routing.operators) continue;
-    const filter = { team, defaultTeam };
-    const notable = await deps.store.batches.firstResults(batchId, ['waiting', 'failed'], DIGEST_RECORD_LINES, filter);
+    const notable = await deps.store.batches.firstResults(batchId, ['waiting', 'failed'], DIGEST_RECORD_LINES, team);
     await addLockHolders(deps, notable);
     const inputRows = Object.values(counts).reduce((sum, n) => sum + n, 0);
     const digest = batchDigest({ ...summary, counts, inputRows }, notable, team);
