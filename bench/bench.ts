@@ -4,8 +4,10 @@
  *  2. a large batch, and one ten times smaller, for memory, history size and growth;
  *  3. the polling cost of W waiting records, idle and with a core busy.
  * `npm run bench` (about 100 minutes on 2 cores); `npm run bench -- --quick` (about 10 minutes). Options: --latency-ms 0,50,
- * --records 1000000 (the large batch), --waiting 500,5000,50000, --only compare,polling,scale.
+ * --records 1000000 (the large batch), --waiting 500,5000,50000, --approve 500,5000 (mass approvals, while
+ * enough records wait), --only compare,polling,scale, --cluster (on the cluster suite's Temporal server and PostgreSQL).
  */
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { compareDesigns, Design, DesignFigures, DESIGNS } from './compare';
 import { startHarness } from './harness';
@@ -21,22 +23,30 @@ const quick = process.argv.includes('--quick');
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : undefined;
 const runs = (section: string) => !only || only.includes(section);
 const latencies = option('latency-ms', '0,50');
-const compareRows = quick ? 2_000 : 5_000;
+const [compareRows] = option('compare-rows', quick ? '2000' : '5000');
+/** The designs to compare (naive starts a workflow per row: too many for 100,000 rows on one machine). */
+const designs = (
+  process.argv.includes('--designs') ? process.argv[process.argv.indexOf('--designs') + 1].split(',') : DESIGNS
+) as Design[];
 const waitingCounts = option('waiting', quick ? '500' : '500,5000,50000');
 const [largeRows] = option('records', quick ? '20000' : '1000000');
+const approvals = option('approve', '500,5000');
+/** On the cluster suite's topology (Temporal 1.28 on PostgreSQL, built from its Go module) instead of the dev server. */
+const cluster = process.argv.includes('--cluster');
 
 async function main() {
   const started = new Date();
   // Waiting records come after the large batches' records, whose record workflows are left waiting.
-  const h = await startHarness(Math.max(compareRows, largeRows + Math.max(...waitingCounts)));
-  const comparisons: Array<[number, Record<Design, DesignFigures>]> = [];
+  if (cluster) execFileSync('bash', ['scripts/setup-temporal-server.sh'], { stdio: 'inherit' });
+  const h = await startHarness(Math.max(compareRows, largeRows + Math.max(...waitingCounts)), { cluster });
+  const comparisons: Array<[number, Partial<Record<Design, DesignFigures>>]> = [];
   const polling: PollingFigures[] = [];
   const scale: ScaleFigures[] = [];
   try {
     if (runs('compare'))
       for (const [i, latencyMs] of latencies.entries()) {
         console.log(`\n1. ${compareRows} rows, 10% locked, at ${latencyMs} ms a Vault call`);
-        comparisons.push([latencyMs, await compareDesigns(h, compareRows, latencyMs, i * DESIGNS.length)]);
+        comparisons.push([latencyMs, await compareDesigns(h, compareRows, latencyMs, i * DESIGNS.length, designs)]);
       }
     if (runs('scale'))
       for (const rows of [largeRows / 10, largeRows]) {
@@ -50,7 +60,8 @@ async function main() {
       for (const [i, { w, workers }] of runsOf.entries()) {
         console.log(`\n3. ${w} records waiting, ${workers} worker${workers > 1 ? 's' : ''}`);
         const last = i === runsOf.length - 1;
-        polling.push(await pollingCost(h, w, w > 5_000 ? 1 : 2, { first: largeRows, last, workers }));
+        const run = { first: largeRows, last, workers, approve: approvals };
+        polling.push(await pollingCost(h, w, w > 5_000 ? 1 : 2, run));
         console.log(`  ${JSON.stringify(polling.at(-1))}`);
       }
     }
@@ -58,7 +69,7 @@ async function main() {
     await h.stop();
   }
   console.log(
-    `\ncapa-sync bench, ${started.toISOString().slice(0, 10)}, ${os.cpus().length} cores, ` +
+    `\ncapa-sync bench, ${started.toISOString().slice(0, 10)}, ${cluster ? 'the cluster (Temporal 1.28 on PostgreSQL)' : 'the dev server'}, ${os.cpus().length} cores, ` +
       `${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}: npm run bench -- ${process.argv.slice(2).join(' ')}`,
   );
   for (const [latencyMs, f] of comparisons) printComparison(latencyMs, f);
@@ -66,16 +77,30 @@ async function main() {
   if (polling.length) printPolling(polling);
 }
 
-const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(a / b < 10 ? 2 : 0)}x` : '-');
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a !== undefined && b !== undefined && b > 0 ? `${(a / b).toFixed(a / b < 10 ? 2 : 0)}x` : '-';
 const table = (rows: string[][]) => rows.forEach((r) => console.log(`| ${r.join(' | ')} |`));
 
-function printComparison(latencyMs: number, f: Record<Design, DesignFigures>) {
-  const { naive, 'capa-sync': capa, plain } = f;
+function printComparison(latencyMs: number, f: Partial<Record<Design, DesignFigures>>) {
+  const shown = DESIGNS.filter((d) => f[d]);
   const s = (ms?: number) => (ms === undefined ? 'not written' : `${(ms / 1000).toFixed(1)} s`);
+  const ratios = (get: (d: DesignFigures) => number | undefined) => [
+    ...(f.naive && f['capa-sync'] ? [ratio(get(f.naive), get(f['capa-sync']))] : []),
+    ...(f['capa-sync'] && f.plain ? [ratio(get(f['capa-sync']), get(f.plain))] : []),
+  ];
+  const heads = [
+    ...(f.naive && f['capa-sync'] ? ['naive / capa-sync'] : []),
+    ...(f['capa-sync'] && f.plain ? ['capa-sync / plain'] : []),
+  ];
+  const names: Record<Design, string> = {
+    naive: 'naive (workflow per row)',
+    'capa-sync': 'capa-sync',
+    plain: 'plain script',
+  };
   console.log(`\n${compareRows} rows, 10% locked, ${latencyMs} ms a Vault call:\n`);
   table([
-    ['', 'naive (workflow per row)', 'capa-sync', 'plain script', 'naive / capa-sync', 'capa-sync / plain'],
-    ['---', '---', '---', '---', '---', '---'],
+    ['', ...shown.map((d) => names[d]), ...heads],
+    Array(1 + shown.length + heads.length).fill('---'),
     ...(
       [
         ['Vault reads', (d: DesignFigures) => d.reads, String],
@@ -85,28 +110,14 @@ function printComparison(latencyMs: number, f: Record<Design, DesignFigures>) {
         ['history events', (d: DesignFigures) => d.events, String],
         ['worker peak RSS (MB)', (d: DesignFigures) => d.peakRssMb, String],
         ['unlocked rows written', (d: DesignFigures) => d.unlockedMs, s],
+        ['locked rows written after unlock', (d: DesignFigures) => d.lockedMs, s],
       ] as const
-    ).map(([label, get, show]) => [
-      label,
-      show(get(naive)),
-      show(get(capa)),
-      show(get(plain)),
-      ratio(get(naive), get(capa)),
-      ratio(get(capa), get(plain)),
-    ]),
-    [
-      'locked rows written after unlock',
-      s(naive.lockedMs),
-      s(capa.lockedMs),
-      s(plain.lockedMs),
-      ratio(naive.lockedMs ?? 0, capa.lockedMs ?? 0),
-      '-',
-    ],
+    ).map(([label, get, show]) => [label, ...shown.map((d) => show(get(f[d]!))), ...ratios(get)]),
   ]);
 }
 
 function printPolling(figures: PollingFigures[]) {
-  console.log('\nWaiting records, per tick (idle / with a core busy), and a mass approval:\n');
+  console.log('\nWaiting records, per tick (idle / with a core busy):\n');
   table([
     [
       'waiting',
@@ -115,15 +126,13 @@ function printPolling(figures: PollingFigures[]) {
       'Vault queries',
       'target',
       'workflow tasks',
-      'worker RSS',
-      'record starts/s',
-      'approved at once',
-      'bulk updates',
+      "a tick's own time",
       'target',
-      'unlock to write (first / last)',
-      'bound (a tick + the group hold)',
+      'worker RSS',
+      'dev server RSS',
+      'record starts/s',
     ],
-    ['---', '---', '---', '---', '---', '---', '---', '---', '---', '---', '---', '---', '---'],
+    ['---', '---', '---', '---', '---', '---', '---', '---', '---', '---', '---'],
     ...figures.map((p) => [
       String(p.waiting),
       String(p.workers),
@@ -131,14 +140,28 @@ function printPolling(figures: PollingFigures[]) {
       `${p.idle.calls.toFixed(1)} / ${p.busy.calls.toFixed(1)}`,
       String(Math.ceil(p.waiting / 1000) + 1),
       `${Math.round(p.idle.workflowTasks)} / ${Math.round(p.busy.workflowTasks)}`,
+      `${(p.idle.tickMs / 1000).toFixed(1)} s / ${(p.busy.tickMs / 1000).toFixed(1)} s`,
+      `under ${p.tickSeconds} s`,
       `${p.rssMb} MB`,
+      `${p.serverRssMb} MB`,
       p.startsPerSecond.toFixed(0),
-      String(p.approval.approved),
-      String(p.approval.updates),
-      String(Math.ceil(p.approval.approved / 500) + 1),
-      `${p.approval.firstSeconds.toFixed(0)} s / ${p.approval.seconds.toFixed(0)} s`,
-      `${p.tickSeconds + Number(SETTINGS.VAULT_GROUP_HOLD_MS.default) / 1000} s`,
     ]),
+  ]);
+  console.log('\nMass approvals: reviewers approve U waiting records at once:\n');
+  table([
+    ['waiting', 'workers', 'approved at once', 'bulk updates', 'target', 'unlock to write (first / last)', 'bound'],
+    ['---', '---', '---', '---', '---', '---', '---'],
+    ...figures.flatMap((p) =>
+      p.approvals.map((a) => [
+        String(p.waiting),
+        String(p.workers),
+        String(a.approved),
+        String(a.updates),
+        String(Math.ceil(a.approved / 500) + 1),
+        `${a.firstSeconds.toFixed(0)} s / ${a.seconds.toFixed(0)} s`,
+        `${p.tickSeconds + Number(SETTINGS.VAULT_GROUP_HOLD_MS.default) / 1000} s (a tick + the group hold)`,
+      ]),
+    ),
   ]);
 }
 

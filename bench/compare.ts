@@ -16,6 +16,7 @@ import {
   vaultCalls,
 } from './harness';
 import { rowValues } from './simulator-client';
+import { LOCK_WATCHER_TYPE } from '../src/contracts/lock-watch';
 import { waitFor } from '../test/helpers/wait';
 
 /** One design's figures for one run of n rows, 10% of them locked. */
@@ -46,12 +47,18 @@ interface Round {
   unlocked: string[];
 }
 
-/** Runs the three designs one after the other on records [0, n), at the simulator's latency. */
-export async function compareDesigns(h: Harness, n: number, latencyMs: number, firstRound: number) {
+/** Runs the designs one after the other on records [0, n), at the simulator's latency. */
+export async function compareDesigns(
+  h: Harness,
+  n: number,
+  latencyMs: number,
+  firstRound: number,
+  designs: readonly Design[] = DESIGNS,
+) {
   h.sim.setFaults({ latencyMs });
-  const naiveBundle = await naiveWorkflowBundle();
-  const figures = {} as Record<Design, DesignFigures>;
-  for (const [k, design] of DESIGNS.entries()) {
+  const naiveBundle = designs.includes('naive') ? await naiveWorkflowBundle() : '';
+  const figures: Partial<Record<Design, DesignFigures>> = {};
+  for (const [k, design] of designs.entries()) {
     const ids = Array.from({ length: n }, (_, i) => sampleRecordId(i));
     ids.forEach((id, i) => (h.sim.store.records.get(id)!.state__v = i % 10 === 0 ? LOCKED : UNLOCKED));
     const round = {
@@ -67,10 +74,12 @@ export async function compareDesigns(h: Harness, n: number, latencyMs: number, f
       design === 'naive' ? runNaive(round, naiveBundle) : design === 'capa-sync' ? runCapaSync(round) : runPlain(round);
     const { unlockedMs, lockedMs, peakRssMb } = await run;
     const after = vaultCalls(h.sim);
+    const { count, events } = await executions(h.client, round.taskQueue);
     figures[design] = {
       reads: after.reads - before.reads,
       updates: after.updates - before.updates,
-      ...(await executions(h.env.client, round.taskQueue).then(({ count, events }) => ({ executions: count, events }))),
+      executions: count,
+      events,
       peakRssMb,
       unlockedMs,
       lockedMs,
@@ -112,8 +121,9 @@ async function onWorker(r: Round, worker: MeasuredProcess, start: () => Promise<
     await start();
     const unlockedMs = (await written(r, r.unlocked, fromSeq)) - startedAt;
     const lockedMs = await unlockAndWait(r);
-    const running = `TaskQueue = '${r.taskQueue}' AND ExecutionStatus = 'Running'`;
-    const { workflow } = r.h.env.client;
+    // Every workflow of the round but the lock watcher, which runs for as long as the object has a worker.
+    const running = `TaskQueue = '${r.taskQueue}' AND ExecutionStatus = 'Running' AND WorkflowType != '${LOCK_WATCHER_TYPE}'`;
+    const { workflow } = r.h.client;
     await waitFor('the workflows to finish', async () => (await workflow.count(running)).count === 0, WAIT_MS);
     return { unlockedMs, lockedMs, peakRssMb: worker.peakRssMb() };
   } finally {
@@ -127,14 +137,14 @@ function runCapaSync(r: Round) {
   const config = { ...r.h.config, temporal: { ...r.h.config.temporal, taskQueue: r.taskQueue } };
   const source = exportFile(0, r.n, r.round);
   return onWorker(r, worker, async () => {
-    await (await startBatch(r.h.env.client, config, { source, batchId: `bench-${r.taskQueue}` })).result();
+    await (await startBatch(r.h.client, config, { source, batchId: `bench-${r.taskQueue}` })).result();
   });
 }
 
 /** The naive worker runs as the SDK sets it up, with the same heap limit: none of capa-sync's tuning. */
 function runNaive(r: Round, bundle: string) {
   const worker = new MeasuredProcess(['--max-old-space-size=256', 'dist/bench/naive/worker.js', bundle], {
-    TEMPORAL_ADDRESS: r.h.env.address,
+    ...r.h.temporalEnv,
     TEMPORAL_TASK_QUEUE: r.taskQueue,
     VAULT_BASE_URL: r.h.sim.baseUrl,
   });
@@ -142,7 +152,7 @@ function runNaive(r: Round, bundle: string) {
   let next = 0;
   const starter = async () => {
     for (let i = next++; i < r.n; i = next++)
-      await r.h.env.client.workflow.start('naiveRecordWorkflow', {
+      await r.h.client.workflow.start('naiveRecordWorkflow', {
         taskQueue: r.taskQueue,
         workflowId: `naive-${r.round}-${sampleRecordId(i)}`,
         args: [{ recordId: sampleRecordId(i), values: rowValues(i, r.round), tickMs: TICK_SECONDS * 1000 }],

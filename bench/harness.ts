@@ -11,15 +11,27 @@ import { silentLogger } from '../src/observability/logger';
 import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
 import { VaultSimulator } from '../src/simulator/server';
 import { migratedDatabase, startThrowawayPostgres } from '../test/helpers/throwaway-postgres';
+import { startTemporalCluster } from '../test/cluster/temporal-cluster';
+import { connectClient } from '../src/temporal/connection';
+import { migrateStore } from '../src/store/database';
 import { openStore, Store } from '../src/store/store';
 import { temporalCliPath } from '../src/temporal/binaries';
 import { WORKER_ENV, WORKER_NODE_ARGS } from '../src/temporal/worker-memory';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/contracts/search-attributes';
 import { PRIORITIES } from './simulator-client';
 
-/** What every bench section shares: a dev server, the simulator (in this process), and a store. */
+/**
+ * What every bench section shares: a Temporal server (the dev server, or the cluster suite's: Temporal on
+ * PostgreSQL with mTLS, as docker-compose.yml runs it), the simulator (in this process), and a store.
+ */
 export interface Harness {
-  env: TestWorkflowEnvironment;
+  client: Client;
+  /** What a worker process needs to reach the server (address, namespace, TLS). */
+  temporalEnv: Record<string, string>;
+  /** The `temporal` CLI against the server. */
+  temporalCli(args: string[]): Promise<void>;
+  /** The Temporal server's resident memory now. */
+  serverRssMb(): number;
   sim: VaultSimulator;
   store: Store;
   config: AppConfig;
@@ -30,36 +42,109 @@ export const LOCKED = 'under_review_state__c';
 export const UNLOCKED = 'in_progress_state__c';
 const ROOT = path.join(__dirname, '..');
 
-export async function startHarness(records: number): Promise<Harness> {
+/** The Temporal server a harness runs on, and capa-sync's database beside it. */
+interface Server {
+  client: Client;
+  temporalEnv: Record<string, string>;
+  temporalCli(args: string[]): Promise<void>;
+  serverRssMb(): number;
+  databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(records: number, { cluster = false } = {}): Promise<Harness> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: temporalCliPath() }, searchAttributes: ALL_SEARCH_ATTRIBUTES },
-  });
+  const server = cluster ? await clusterServer() : await devServer();
   const sim = new VaultSimulator({ faults: { burstLimit: 1_000_000_000 } });
   sim.store.seed(sampleRecords({ count: records, lockedFraction: 0 }));
   await sim.start();
-  const postgres = await startThrowawayPostgres();
-  const databaseUrl = await migratedDatabase(postgres, 'capa_sync');
-  const store = await openStore(databaseUrl, silentLogger);
+  const store = await openStore(server.databaseUrl, silentLogger);
   const config = loadConfig({
-    CAPA_DATABASE_URL: databaseUrl,
+    ...server.temporalEnv,
+    CAPA_DATABASE_URL: server.databaseUrl,
     VAULT_BASE_URL: sim.baseUrl,
     CAPA_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'capa-bench-data-')),
     LOG_LEVEL: 'error',
     VAULT_BURST_THRESHOLD: '0',
   });
   return {
-    env,
+    ...server,
     sim,
     store,
     config,
     async stop() {
       await sim.stop();
-      await env.teardown();
       await store.close();
+      await server.stop();
+    },
+  };
+}
+
+/** The dev server (SQLite in memory) and an embedded PostgreSQL for the store. */
+async function devServer(): Promise<Server> {
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: 'existing-path', path: temporalCliPath() }, searchAttributes: ALL_SEARCH_ATTRIBUTES },
+  });
+  const postgres = await startThrowawayPostgres();
+  const temporalEnv = { TEMPORAL_ADDRESS: env.address };
+  return {
+    client: env.client,
+    temporalEnv,
+    temporalCli: (args) => temporalCli(args, temporalEnv),
+    serverRssMb: () =>
+      processRssMb((cmdline) => cmdline.includes('start-dev') && cmdline.includes(env.address.split(':')[1])),
+    databaseUrl: await migratedDatabase(postgres, 'capa_sync'),
+    async stop() {
+      await env.teardown();
       await postgres.stop();
     },
   };
+}
+
+/** The cluster suite's topology: Temporal 1.28 on PostgreSQL with mTLS, capa-sync's database on the same server. */
+async function clusterServer(): Promise<Server> {
+  const cluster = await startTemporalCluster();
+  try {
+    await migrateStore(cluster.ownerUrl, cluster.databaseUrl, silentLogger);
+    const client = await connectClient(loadConfig(cluster.clientEnv).temporal);
+    return {
+      client,
+      temporalEnv: cluster.clientEnv,
+      temporalCli: async (args) => void (await cluster.temporal(args)),
+      serverRssMb: () => processRssMb((cmdline) => cmdline.includes('temporal-server')),
+      databaseUrl: cluster.databaseUrl,
+      async stop() {
+        await client.connection.close();
+        await cluster.stop();
+      },
+    };
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+}
+
+function temporalCli(args: string[], env: Record<string, string>): Promise<void> {
+  return new Promise<void>((resolve, reject) =>
+    spawn(temporalCliPath(), args, { stdio: 'ignore', env: { ...process.env, ...env } }).once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`temporal ${args.slice(0, 2).join(' ')} exited ${code}`)),
+    ),
+  );
+}
+
+/** The resident memory of the first process whose command line matches (NaN where none does). */
+function processRssMb(matches: (cmdline: string) => boolean): number {
+  const read = (file: string) => {
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch {
+      return ''; // the process has gone
+    }
+  };
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)))
+    if (matches(read(`/proc/${pid}/cmdline`).replace(/\0/g, ' ')))
+      return Math.round(Number(/VmRSS:\s+(\d+)/.exec(read(`/proc/${pid}/status`))?.[1] ?? NaN) / 1024);
+  return NaN;
 }
 
 /** A CSV export of records [from, to) with the round's values. */
@@ -96,7 +181,7 @@ export class MeasuredProcess {
     return new MeasuredProcess([...WORKER_NODE_ARGS, 'bin/capa-sync.js', 'worker'], {
       ...WORKER_ENV,
       CAPA_SYNC_DIST: '1',
-      TEMPORAL_ADDRESS: h.env.address,
+      ...h.temporalEnv,
       TEMPORAL_TASK_QUEUE: taskQueue,
       VAULT_BASE_URL: h.sim.baseUrl,
       VAULT_BURST_THRESHOLD: '0',
@@ -160,15 +245,9 @@ export async function startRate(client: Client, query: string): Promise<number> 
 /** Ends every running workflow the query matches, with one server-side batch operation. */
 export async function terminateAll(h: Harness, query: string): Promise<void> {
   const running = `${query} AND ExecutionStatus = 'Running'`;
-  if ((await h.env.client.workflow.count(running)).count === 0) return;
-  await new Promise<void>((resolve, reject) =>
-    spawn(
-      temporalCliPath(),
-      ['workflow', 'terminate', '--address', h.env.address, '--query', running, '--reason', 'bench', '--yes'],
-      { stdio: 'ignore' },
-    ).once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`terminate exited ${code}`)))),
-  );
-  while ((await h.env.client.workflow.count(running)).count > 0) await sleep(1000);
+  if ((await h.client.workflow.count(running)).count === 0) return;
+  await h.temporalCli(['workflow', 'terminate', '--query', running, '--reason', 'bench', '--yes']);
+  while ((await h.client.workflow.count(running)).count > 0) await sleep(1000);
 }
 
 /** Spins one core at 100% in another process, as a busy machine does, until stopped. */

@@ -24,23 +24,27 @@ export interface PollingFigures {
   idle: TickCost;
   busy: TickCost;
   rssMb: number;
+  /** The Temporal dev server's memory with them waiting. */
+  serverRssMb: number;
   /** Record workflows started by the batch's hand-offs, per second. */
   startsPerSecond: number;
   /**
    * Reviewers approve `approved` records at once: the bulk updates that wrote them, and the time from the unlock to
    * the first record's write and to the last's.
    */
-  approval: { approved: number; updates: number; firstSeconds: number; seconds: number };
+  approvals: Array<{ approved: number; updates: number; firstSeconds: number; seconds: number }>;
 }
 
 interface TickCost {
   calls: number;
   workflowTasks: number;
+  /** The longest tick's own time (from its moment to the watcher's note that it is done), and ticks that ran. */
+  tickMs: number;
+  ticks: number;
 }
 
 /** Seconds between ticks for W waiting records: what the watcher's listing takes on a dev server, and more. */
 export const tickSecondsFor = (waiting: number) => (waiting <= 5_000 ? 20 : 300);
-const APPROVED = 500;
 
 /**
  * W records waiting on `workers` capa-sync worker processes (records from `first` on, apart from the large
@@ -51,7 +55,7 @@ export async function pollingCost(
   h: Harness,
   waiting: number,
   ticks: number,
-  { first, last, workers }: { first: number; last: boolean; workers: number },
+  { first, last, workers, approve }: { first: number; last: boolean; workers: number; approve: number[] },
 ): Promise<PollingFigures> {
   const tickSeconds = tickSecondsFor(waiting);
   const taskQueue = `bench-waiting-${waiting}-${workers}`;
@@ -73,9 +77,9 @@ export async function pollingCost(
     const config = { ...h.config, temporal: { ...h.config.temporal, taskQueue } };
     // Another priority for each run: a record a run's mass approval wrote is written again by the next.
     const file = exportFile(first, first + waiting, waiting + workers);
-    await (await startBatch(h.env.client, config, { source: file, batchId: taskQueue })).result();
+    await (await startBatch(h.client, config, { source: file, batchId: taskQueue })).result();
     const startsPerSecond = await startRate(
-      h.env.client,
+      h.client,
       `TaskQueue = '${taskQueue}' AND WorkflowType = 'capaRecordWorkflow'`,
     );
     // Measuring starts once the watcher has listed every waiting record and their first steps are done (a tick
@@ -94,15 +98,23 @@ export async function pollingCost(
     const measure = async (): Promise<TickCost> => {
       const calls = vaultCalls(h.sim).reads;
       const before = await tasks();
-      await sleep(ticks * tickSeconds * 1000);
-      return { calls: (vaultCalls(h.sim).reads - calls) / ticks, workflowTasks: ((await tasks()) - before) / ticks };
+      const ticked = await tickTimes(h, config.vault.object, tickSeconds, ticks * tickSeconds * 1000);
+      return {
+        calls: (vaultCalls(h.sim).reads - calls) / ticks,
+        workflowTasks: ((await tasks()) - before) / ticks,
+        tickMs: Math.max(0, ...ticked),
+        ticks: ticked.length,
+      };
     };
     const idle = await measure();
     const rssMb = processes[0].rssMb();
+    const serverRssMb = h.serverRssMb();
     const spinner = busyCpu();
     const busy = await measure().finally(() => spinner.stop());
-    const approval = await massApproval(h, ids.slice(0, APPROVED));
-    return { waiting, workers, tickSeconds, idle, busy, rssMb, startsPerSecond, approval };
+    const approvals = [];
+    for (let from = 0, i = 0; i < approve.length && from + approve[i] <= waiting; from += approve[i++])
+      approvals.push(await massApproval(h, ids.slice(from, from + approve[i])));
+    return { waiting, workers, tickSeconds, idle, busy, rssMb, serverRssMb, startsPerSecond, approvals };
   } finally {
     await Promise.all(processes.map((p) => p.stop()));
     // The next run starts with none waiting; after the last, the bench tears the dev server down (terminating
@@ -130,6 +142,23 @@ async function massApproval(h: Harness, ids: string[]) {
     firstSeconds: firstSeconds ?? seconds,
     seconds,
   };
+}
+
+/**
+ * Watches the object's watcher for `ms`: each tick's own time, from its moment on the wall clock (ticks are aligned
+ * to it) to the store's note that it is done.
+ */
+async function tickTimes(h: Harness, object: string, tickSeconds: number, ms: number): Promise<number[]> {
+  const seen = new Set<string>();
+  const times: number[] = [];
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(500)) {
+    const tickedAt = (await h.store.watchers.last(object))?.tickedAt;
+    if (!tickedAt || seen.has(tickedAt)) continue;
+    seen.add(tickedAt);
+    const at = Date.parse(tickedAt);
+    times.push(at - Math.floor(at / (tickSeconds * 1000)) * tickSeconds * 1000);
+  }
+  return times.slice(1); // the first was noted before the measure began
 }
 
 /** Sleeps until `fraction` of the way into the next tick. */

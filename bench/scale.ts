@@ -27,7 +27,7 @@ export async function scaleRun(h: Harness, rows: number): Promise<ScaleFigures> 
     const file = exportFile(0, rows, rows);
     const start = Date.now();
     const batchId = `bench-scale-${rows}`;
-    const summary = await (await startBatch(h.env.client, config, { source: file, batchId })).result();
+    const summary = await (await startBatch(h.client, config, { source: file, batchId })).result();
     const seconds = (Date.now() - start) / 1000;
     const accounted = Object.values(summary.counts).reduce((a, b) => a + b, 0);
     if (accounted !== rows) throw new Error(`bench: ${accounted} of ${rows} rows accounted for`);
@@ -37,8 +37,8 @@ export async function scaleRun(h: Harness, rows: number): Promise<ScaleFigures> 
       seconds,
       peakRssMb: worker.peakRssMb(),
       largestHistory: await largestHistory(h, batchWorkflowId('capa__c', batchId)),
-      recordWorkflows: (await h.env.client.workflow.count(records)).count,
-      startsPerSecond: await startRate(h.env.client, records),
+      recordWorkflows: (await h.client.workflow.count(records)).count,
+      startsPerSecond: await startRate(h.client, records),
     };
   } finally {
     // Its record workflows wait an hour between ticks: they cost the dev server nothing until the bench tears it
@@ -49,10 +49,10 @@ export async function scaleRun(h: Harness, rows: number): Promise<ScaleFigures> 
 
 /** The most events any run of a workflow (through its continue-as-new chain) has. */
 async function largestHistory(h: Harness, workflowId: string): Promise<number> {
-  let runId = (await h.env.client.workflow.getHandle(workflowId).describe()).raw.workflowExecutionInfo?.firstRunId;
+  let runId = (await h.client.workflow.getHandle(workflowId).describe()).raw.workflowExecutionInfo?.firstRunId;
   let largest = 0;
   while (runId) {
-    const events = (await h.env.client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
+    const events = (await h.client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
     largest = Math.max(largest, events.length);
     runId = events[events.length - 1]?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
   }
