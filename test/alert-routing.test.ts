@@ -22,11 +22,19 @@ teams:
     channels: [{ email: qa-boston@example.com }]
   - name: dublin
     channels: [{ email: [qa-dublin@example.com] }]
+  - name: cork
+    channels: [{ email: qa-cork@example.com }]
+    escalation: [{ email: head-of-quality@example.com }]
+    ladder:
+      - { after: 4s, step: remind }
+      - { after: 8s, step: escalate }
 rules:
   - team: boston
     when: { site__c: Boston }
   - team: dublin
     when: { site__c: Dublin }
+  - team: cork
+    when: { site__c: Cork }
 `;
 
 const LOCKED = 'under_review_state__c';
@@ -46,6 +54,8 @@ beforeAll(async () => {
     records: 0,
     lockedFraction: 0,
     taskQueue: 'routing',
+    // The lock endpoint names who holds each lock, and since when.
+    dialect: 'customer',
     settings: {
       CAPA_TICK_SECONDS: '1',
       CAPA_ROUTING_FILE: path.join(dir, 'routing.yaml'),
@@ -134,4 +144,43 @@ it("sends each site's team only its own records' alerts, and a digest counting o
     return listed.length === 2 ? listed : undefined;
   });
   expect(boston.map((r) => r.recordId).sort()).toEqual([id(0), id(1)]);
+});
+
+it("climbs a team's escalation ladder while the lock holds, naming the holder, each step once; a new holder starts it again", async () => {
+  const held = id(20);
+  stack.sim.store.seed([
+    { id: held, state__v: LOCKED, fields: { priority__c: 'Medium', site__c: 'Cork' }, lockedBy: 'alice@example.com' },
+  ]);
+  stack.sim.store.records.get(held)!.lockedSince = new Date().toISOString();
+  const { ctx, env } = stack;
+  const rows = [{ capa_id: held, priority: 'High', risk_score: 10, due_date: '2027-03-31' }];
+  await (await startBatch(env.client, ctx.config, { source: writeCsv(rows), batchId: 'r2' })).result();
+
+  const ladder = (address: string) =>
+    mailsTo(address)
+      .filter((m) => m.subject?.startsWith(`CAPA ${held}:`))
+      .map((m) => `${m.subject!.slice(`CAPA ${held}: `.length)} | ${/locked by (\S+)/.exec(m.text ?? '')?.[1]}`);
+  await waitFor('the escalation', async () => ladder('head-of-quality@example.com').length === 1, 60_000);
+  expect(ladder('qa-cork@example.com')).toEqual([
+    'still locked in Vault, waiting to apply | alice@example.com',
+    'escalated: still locked in Vault, waiting to apply | alice@example.com',
+  ]);
+  expect(ladder('head-of-quality@example.com')).toEqual([
+    'escalated: still locked in Vault, waiting to apply | alice@example.com',
+  ]);
+
+  // Bob takes the review over: his hold starts the ladder again.
+  Object.assign(stack.sim.store.records.get(held)!, {
+    lockedBy: 'bob@example.com',
+    lockedSince: new Date().toISOString(),
+  });
+  await waitFor('a reminder naming bob', async () => ladder('qa-cork@example.com').length === 3, 60_000);
+  expect(ladder('qa-cork@example.com')[2]).toBe('still locked in Vault, waiting to apply | bob@example.com');
+  const listed = await waitFor('the holder on the record workflow', async () => {
+    const records = await listRecords(env.client, ctx.config, { holder: 'bob@example.com' });
+    return records.length ? records : undefined;
+  });
+  expect(listed.map((r) => [r.recordId, r.team])).toEqual([[held, 'cork']]);
+  // Nothing was forced: the record still waits, unwritten.
+  expect(stack.sim.store.records.get(held)!.fields.priority__c).toBe('Medium');
 });
