@@ -1,5 +1,6 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createBatchActivities, type BatchActivityDeps } from '../src/activities/batch';
+import { singleTeam } from '../src/alerts/routing';
 import type { FieldValues } from '../src/contracts/field-values';
 import { silentLogger } from '../src/observability/logger';
 import type { WriteEntry as AuditEntry } from '../src/store/audit-trail';
@@ -41,6 +42,7 @@ function applyPage(rows: PageRow[], vault: { states: RecordState[]; outcome: (r:
       batches: {
         page: async () => ({ applied: false, rows }),
         saveIntent: async () => undefined,
+        saveTeams: async () => undefined,
         savePage: async (_b: string, _p: number, results: RowResult[], handOffs: HandOff[]) => {
           Object.assign(saved, { results, handOffs });
           return {};
@@ -50,6 +52,7 @@ function applyPage(rows: PageRow[], vault: { states: RecordState[]; outcome: (r:
       transaction: (work: (tx: unknown) => Promise<unknown>) => work(deps.store),
     },
     object: 'capa__c',
+    alerts: { routing: singleTeam({ kind: 'log' }) },
     mapping: { columns: { priority: { field: 'priority__c' } } },
     updateConcurrency: 2,
     logger: silentLogger,
