@@ -18,7 +18,7 @@ import { currentWriteId } from './activity-ids';
 export interface GroupWindow {
   /** A group goes out once no record has joined it for this long... */
   quietMs: number;
-  /** ...or this long after its first record came: no read is older than this when its write goes out. */
+  /** ...or this long after its first record came. The group reads when it goes out: the hold never ages a read. */
   maxHoldMs: number;
 }
 

@@ -147,9 +147,10 @@ export const SETTINGS = {
     doc: "Waiting records' guarded writes that come this close together share one read and one bulk update (500 at most)",
   },
   VAULT_GROUP_HOLD_MS: {
-    schema: int(1),
-    default: '5000',
-    doc: 'The longest a guarded write waits for others to join its group: its read is at most this old when it writes',
+    // Under the guarded write's 2-minute start-to-close, with room for the group's read, bulk update and audit.
+    schema: int(1).max(60_000),
+    default: '30000',
+    doc: 'The longest a guarded write waits for others to join its group while they keep coming (a mass approval); the group reads Vault when it goes out, so the hold delays the write and never ages its read',
   },
   CAPA_TICK_SECONDS: {
     schema: seconds,
