@@ -140,7 +140,7 @@ it("sends each site's team only its own records' alerts, and a digest counting o
 
   // Operators find a team's records by their search attribute.
   const boston = await waitFor('the team on the record workflows', async () => {
-    const listed = await listRecords(env.client, ctx.config, { state: 'needs-decision', team: 'boston' });
+    const listed = await listRecords(env.client, ctx.config, { phase: 'needs-decision', team: 'boston' });
     return listed.length === 2 ? listed : undefined;
   });
   expect(boston.map((r) => r.recordId).sort()).toEqual([id(0), id(1)]);

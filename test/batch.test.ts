@@ -100,7 +100,7 @@ it('accounts for every row of a 1,000-row batch, bulk-updates the unlocked and h
   expect(calls('auth')).toBeLessThanOrEqual(1);
 
   const waiting = await waitFor('visibility of the waiting records', async () => {
-    const list = await listRecords(env.client, ctx.config, { state: 'waiting-for-unlock' });
+    const list = await listRecords(env.client, ctx.config, { phase: 'waiting-for-unlock' });
     return list.length === lockedIds.length ? list : undefined;
   });
   expect(waiting.map((w) => w.recordId).sort()).toEqual([...lockedIds].sort());
@@ -137,7 +137,7 @@ it('gives waiting records the newer values of a second batch without a second wo
   for (const id of lockedIds) sim.store.moveState(sim.store.records.get(id)!, 'approved_state__c');
   await waitFor(
     'every record workflow to apply',
-    async () => (await listRecords(env.client, ctx.config, { state: 'applied' })).length >= lockedIds.length,
+    async () => (await listRecords(env.client, ctx.config, { phase: 'applied' })).length >= lockedIds.length,
     90_000,
   );
   const writes = sim.store.audit.slice(auditBefore);

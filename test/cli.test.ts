@@ -61,7 +61,7 @@ it('runs a batch, lists waiting records, shows status, forces, cancels and repor
   expect(local.filter((f) => !fs.existsSync(f))).toEqual([]);
 
   const waiting = await waitFor('visibility', async () => {
-    const list = await json('list', '--state', 'waiting-for-unlock');
+    const list = await json('list', '--phase', 'waiting-for-unlock');
     return list.length === 3 ? list : undefined;
   });
   const [first, second] = waiting.map((w: { recordId: string }) => w.recordId).sort();
@@ -72,7 +72,7 @@ it('runs a batch, lists waiting records, shows status, forces, cancels and repor
   });
   expect(status).toMatchObject({
     recordId: first,
-    state: 'waiting-for-unlock',
+    phase: 'waiting-for-unlock',
     desired: { priority__c: 'High' },
   });
 

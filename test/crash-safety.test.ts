@@ -113,7 +113,7 @@ it("audits a record workflow's write once when the attempt that made it failed",
   expect(rec.fields).toMatchObject({ priority__c: 'Medium', risk_score__c: 7 });
   await unblock();
 
-  expect(await handle.result()).toMatchObject({ state: 'applied' });
+  expect(await handle.result()).toMatchObject({ phase: 'applied' });
   const entries = await auditOf('crash-3');
   expect(entries.map((e) => [e.recordId, e.field, e.oldValue, e.newValue, e.actor]).sort()).toEqual(
     [
@@ -157,7 +157,7 @@ describe('a write Vault applied but whose answer was lost', () => {
       options: { tickScheduleSeconds: [1] },
     });
     loseNextWrite();
-    expect(await handle.result()).toMatchObject({ state: 'applied' });
+    expect(await handle.result()).toMatchObject({ phase: 'applied' });
     expect(rec.fields.priority__c).toBe('Medium');
     expect((await auditOf('lost-2')).map((e) => [e.recordId, e.field, e.oldValue, e.newValue])).toEqual([
       [id, 'priority__c', 'High', 'Medium'],

@@ -57,7 +57,7 @@ describe('a reviewer edits a record after the watcher read it unlocked', () => {
     );
     // The reviewer edits record 0 just after the watcher read it unlocked, before its write.
     stack.sim.store.editByHand(id(0), { risk_score__c: 77 }, REVIEWER);
-    await waitFor('record 0 to need a decision', async () => (await status(stack, 0)).state === 'needs-decision');
+    await waitFor('record 0 to need a decision', async () => (await status(stack, 0)).phase === 'needs-decision');
     expect((await status(stack, 0)).needsDecision).toMatchObject({ reason: 'conflict', fields: ['risk_score__c'] });
     expect(value(stack, 0, 'risk_score__c')).toBe(77);
     expect(vaultWrites(stack, 0).filter((w) => w.field === 'risk_score__c')).toEqual([]);
@@ -98,9 +98,9 @@ describe('a lock endpoint that fails for one record among 1,200 (customer dialec
       async () => others.every((i) => value(stack, i, 'risk_score__c') === 42),
       120_000,
     );
-    await waitFor('their workflows applied', async () => (await status(stack, others[0])).state === 'applied');
+    await waitFor('their workflows applied', async () => (await status(stack, others[0])).phase === 'applied');
     // The failing record is still waiting, and the watcher still ticks for everyone.
-    expect((await status(stack, bad)).state).toBe('waiting-for-unlock');
+    expect((await status(stack, bad)).phase).toBe('waiting-for-unlock');
     expect(value(stack, bad, 'risk_score__c')).not.toBe(42);
     const before = (await stack.ctx.store.watchers.last('capa__c'))!.tickedAt;
     await waitFor('another tick', async () => (await stack.ctx.store.watchers.last('capa__c'))!.tickedAt !== before);
@@ -155,7 +155,7 @@ describe('a worker killed between the bulk write and the audit', () => {
     workers.push(await startWorkerProcess(workerEnv()));
     await waitFor(
       'the records applied',
-      async () => (await Promise.all(ids.map((i) => status(stack, i)))).every((s) => s.state === 'applied'),
+      async () => (await Promise.all(ids.map((i) => status(stack, i)))).every((s) => s.phase === 'applied'),
       120_000,
     );
     const entries = await stack.ctx.store.audit.writes({ batchId: 'killed-writer' });
@@ -189,7 +189,7 @@ describe('a write Vault took whose answer was lost, then a reviewer edit before 
     await waitFor('Vault to hold the written values', async () => value(stack, i, 'risk_score__c') === 42, 60_000, 20);
     stack.sim.store.editByHand(id(i), { risk_score__c: 77 }, REVIEWER);
     stack.sim.setFaults({ lostAnswerRate: 0 });
-    await waitFor('the record to need a decision', async () => (await status(stack, i)).state === 'needs-decision');
+    await waitFor('the record to need a decision', async () => (await status(stack, i)).phase === 'needs-decision');
     expect(value(stack, i, 'risk_score__c')).toBe(77);
     const entries = await stack.ctx.store.audit.writes({ batchId: 'lost-answer' });
     expect(entries.map((e) => [e.field, e.oldValue, e.newValue]).sort()).toEqual(

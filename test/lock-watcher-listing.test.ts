@@ -50,7 +50,7 @@ it('reads and tells a waiting record that the visibility listing misses, and it 
   await waitFor('the record asleep', async () => !!(await handle.query(statusQuery)).nextCheck);
   stack.sim.store.moveState(record(), 'closed_state__c');
   await waitFor('the unlisted record written', async () => record().fields.risk_score__c === 42, 60_000);
-  await waitFor('its workflow applied', async () => (await handle.query(statusQuery)).state === 'applied');
+  await waitFor('its workflow applied', async () => (await handle.query(statusQuery)).phase === 'applied');
 });
 
 it('writes values that come after a record was applied, in a new run, though the watcher told the run before', async () => {
@@ -61,7 +61,7 @@ it('writes values that come after a record was applied, in a new run, though the
   expect((await batch.result()).counts).toMatchObject({ waiting: 1 });
   stack.sim.store.moveState(record(), 'closed_state__c');
   const first = stack.env.client.workflow.getHandle(recordWorkflowId('capa__c', id(1)));
-  expect(await first.result()).toMatchObject({ state: 'applied' });
+  expect(await first.result()).toMatchObject({ phase: 'applied' });
   // Newer values right after its end, as the run that ends hands them on: a new run, which saw no state of the record.
   const next = await startRecordWorkflow(stack.env, 'listing', {
     recordId: id(1),
@@ -71,5 +71,5 @@ it('writes values that come after a record was applied, in a new run, though the
     sourceTimestamp: new Date().toISOString(),
   });
   await waitFor('the newer value written', async () => record().fields.risk_score__c === 11, 30_000);
-  expect(await next.result()).toMatchObject({ state: 'applied' });
+  expect(await next.result()).toMatchObject({ phase: 'applied' });
 });

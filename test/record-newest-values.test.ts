@@ -56,7 +56,7 @@ function handOver(taskQueue: string, recordId: string, values: DesiredValues) {
 /** Waits until the workflow stops waiting or applying, and returns its status. */
 async function settled(h: Awaited<ReturnType<typeof handOver>>) {
   await waitFor('the record workflow to settle', async () =>
-    ['applied', 'needs-decision', 'failed', 'cancelled'].includes((await h.query(statusQuery)).state),
+    ['applied', 'needs-decision', 'failed', 'cancelled'].includes((await h.query(statusQuery)).phase),
   );
   return h.query(statusQuery);
 }
@@ -79,7 +79,7 @@ it('writes values that arrive while its write is in flight, and takes its own wr
     // Batch 2 read the record before this write landed: its baseline is the old value.
     await h.signal(setDesiredValuesSignal, batch2({ priority__c: 'Medium' }, { priority__c: 'Low' }));
     stack.sim.setFaults({ latencyMs: 0 });
-    expect(await h.result()).toMatchObject({ state: 'applied' });
+    expect(await h.result()).toMatchObject({ phase: 'applied' });
     expect(await h.query(statusQuery)).toMatchObject({ desired: { priority__c: 'Medium' }, batchId: 'batch-2' });
     await saveHistory('guarded-newer-values-during-apply', h);
   });
@@ -111,14 +111,14 @@ describe('a new run for a record whose last run has ended', () => {
         baseline: first,
         options: FAST_TICKS,
       });
-      expect(await night1.result()).toMatchObject({ state: 'applied' });
+      expect(await night1.result()).toMatchObject({ phase: 'applied' });
       const rec = stack.sim.store.records.get(id)!;
       stack.sim.store.moveState(rec, LOCKED);
       const h = await handOver(taskQueue, id, batch2({ priority__c: 'Medium', risk_score__c: 60 }, first));
       duringReview();
       stack.sim.store.moveState(rec, APPROVED);
       const settledStatus = await settled(h);
-      await saveHistory(`guarded-second-night-${settledStatus.state}`, h);
+      await saveHistory(`guarded-second-night-${settledStatus.phase}`, h);
       return settledStatus;
     });
     return { status, alerts: ctx.alerts.sent, fields: stack.sim.store.records.get(id)!.fields };
@@ -126,7 +126,7 @@ describe('a new run for a record whose last run has ended', () => {
 
   it("applies newer values over capa-sync's own earlier write, with a baseline read before that write", async () => {
     const { status, alerts, fields } = await secondNight('B1', () => undefined);
-    expect(status.state).toBe('applied');
+    expect(status.phase).toBe('applied');
     expect(status.needsDecision).toBeUndefined();
     expect(alerts).toEqual([]);
     expect(fields).toMatchObject({ priority__c: 'Medium', risk_score__c: 60 });
@@ -136,7 +136,7 @@ describe('a new run for a record whose last run has ended', () => {
     const edit = () => stack.sim.store.editByHand('B2', { risk_score__c: 77 }, 'reviewer@example.com');
     const { status, alerts, fields } = await secondNight('B2', edit);
     expect(status).toMatchObject({
-      state: 'needs-decision',
+      phase: 'needs-decision',
       needsDecision: { reason: 'conflict', fields: ['risk_score__c'] },
     });
     expect(alerts.map((a) => a.fields.reason)).toEqual(['conflict']);
@@ -167,11 +167,11 @@ it('writes values that arrive after the run reached its end but before it closed
       options: FAST_TICKS,
     });
     await received;
-    expect((await h.query(statusQuery)).state).toBe('failed');
+    expect((await h.query(statusQuery)).phase).toBe('failed');
     await h.signal(setDesiredValuesSignal, batch2({ priority__c: 'Medium' }, { priority__c: 'Low' }));
     release();
     const next = stack.env.client.workflow.getHandle(recordWorkflowId('capa__c', 'E1'));
-    await waitFor('the next run to apply', async () => (await next.query(statusQuery)).state === 'applied');
+    await waitFor('the next run to apply', async () => (await next.query(statusQuery)).phase === 'applied');
     expect(await next.query(statusQuery)).toMatchObject({ batchId: 'batch-2', desired: { priority__c: 'Medium' } });
     await saveHistory(
       'guarded-late-values-new-run',
@@ -189,14 +189,14 @@ it("never writes older values over a newer batch's values that capa-sync already
   const { worker, alerts } = await testWorker(env, sim, taskQueue);
   await worker.runUntil(async () => {
     const night2 = await handOver(taskQueue, 'O1', batch2({ priority__c: 'Medium', risk_score__c: 60 }, {}));
-    expect(await night2.result()).toMatchObject({ state: 'applied' });
+    expect(await night2.result()).toMatchObject({ phase: 'applied' });
     const night1 = await handOver(taskQueue, 'O1', {
       desired: { priority__c: 'High', risk_score__c: 50 },
       baseline: { priority__c: 'Low', risk_score__c: 10 },
       sourceTimestamp: '2026-11-24T01:00:00.000Z',
       batchId: 'batch-1',
     });
-    expect(await settled(night1)).toMatchObject({ state: 'applied' });
+    expect(await settled(night1)).toMatchObject({ phase: 'applied' });
     expect(alerts.sent).toEqual([]);
   });
   expect(sim.store.records.get('O1')!.fields).toMatchObject({ priority__c: 'Medium', risk_score__c: 60 });
@@ -218,13 +218,13 @@ it('reads Vault again when new values take a record out of needs-decision: an ed
       batchId: 'batch-1',
       sourceTimestamp: '2026-11-24T01:00:00.000Z',
     });
-    expect(await settled(h)).toMatchObject({ state: 'needs-decision', needsDecision: { fields: ['priority__c'] } });
+    expect(await settled(h)).toMatchObject({ phase: 'needs-decision', needsDecision: { fields: ['priority__c'] } });
     stack.sim.store.editByHand(id, { risk_score__c: 77 }, 'reviewer@example.com');
     await h.signal(setDesiredValuesSignal, batch2({ priority__c: 'Medium', risk_score__c: 42 }, before));
     await waitFor('the record to stop again, on the risk score', async () => {
       const s = await h.query(statusQuery);
       return (
-        s.state === 'needs-decision' && s.batchId === 'batch-2' && s.needsDecision?.fields.includes('risk_score__c')
+        s.phase === 'needs-decision' && s.batchId === 'batch-2' && s.needsDecision?.fields.includes('risk_score__c')
       );
     });
   });

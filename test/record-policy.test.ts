@@ -116,6 +116,6 @@ it('shows the next check only while waiting for the unlock', () => {
     runs: 0,
   } as CarriedState;
   const ids = { workflowId: 'w', object: 'capa__c', recordId: 'R1' };
-  expect(statusView(s, ids)).toMatchObject({ state: 'waiting-for-unlock', nextCheck: '1970-01-01T00:01:00.000Z' });
+  expect(statusView(s, ids)).toMatchObject({ phase: 'waiting-for-unlock', nextCheck: '1970-01-01T00:01:00.000Z' });
   expect(statusView({ ...s, phase: 'needs-decision' }, ids).nextCheck).toBeUndefined();
 });

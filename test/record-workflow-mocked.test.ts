@@ -89,7 +89,7 @@ it('waits out the lock on its own ticks (no watcher), reading and writing in one
     });
     return h.result();
   });
-  expect(result).toMatchObject({ state: 'applied', attempts: 4 });
+  expect(result).toMatchObject({ phase: 'applied', attempts: 4 });
   // Every check was woken by a timer: each may be spared where the watcher read the record lately, but the first, which
   // knows no state of the record yet (it was not started by a batch that read it).
   expect(vault.reads).toEqual([{ unlessWatched: false }, ...Array(3).fill({ unlessWatched: true })]);
@@ -107,7 +107,7 @@ it('alerts on a hand edit made during the lock, writes nothing, and applies when
     });
     await env.sleep(TICK_MS * 2);
     expect(await h.query(statusQuery)).toMatchObject({
-      state: 'needs-decision',
+      phase: 'needs-decision',
       needsDecision: { reason: 'conflict', fields: ['priority__c'] }, // "16.0" is the number 16: not an edit
     });
     expect(vault.writes).toEqual([]);
@@ -133,7 +133,7 @@ it('restarts the wait when an operator forces a record that reached the maximum 
     });
     await env.sleep(4 * 3600_000);
     expect(await h.query(statusQuery)).toMatchObject({
-      state: 'needs-decision',
+      phase: 'needs-decision',
       needsDecision: { reason: 'max-wait' },
     });
     const readsBefore = vault.reads.length;
@@ -142,12 +142,12 @@ it('restarts the wait when an operator forces a record that reached the maximum 
     );
     await env.sleep(TICK_MS * 3);
     // It reads Vault again on its ticks instead of going straight back to needs-decision.
-    expect(await h.query(statusQuery)).toMatchObject({ state: 'waiting-for-unlock' });
+    expect(await h.query(statusQuery)).toMatchObject({ phase: 'waiting-for-unlock' });
     expect(vault.reads.length).toBeGreaterThan(readsBefore + 2);
     // At the end of the new wait it asks again, with an alert (not suppressed as a repeat).
     await env.sleep(4 * 3600_000); // the maximum wait, and the hourly tick that finds it passed
     expect(await h.query(statusQuery)).toMatchObject({
-      state: 'needs-decision',
+      phase: 'needs-decision',
       needsDecision: { reason: 'max-wait' },
     });
     expect(vault.alerts.map((a) => a.reason)).toEqual(['max-wait', 'max-wait']);
@@ -213,7 +213,7 @@ describe("a team's escalation ladder", () => {
         ['lock-reminder', 'site-a', 'bob'],
         ['lock-escalation', 'site-a', 'bob'],
       ]);
-      expect((await h.query(statusQuery)).state).toBe('waiting-for-unlock');
+      expect((await h.query(statusQuery)).phase).toBe('waiting-for-unlock');
       await h.executeUpdate(cancelUpdate, { args: [{ operator: 'qa.lead', reason: 'done with it' }] });
       await h.result();
       await saveHistory('ladder-new-holder', env.client.workflow.getHandle(h.workflowId));

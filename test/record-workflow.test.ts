@@ -53,7 +53,7 @@ it('waits out a lock that clears after 3 days, then applies the change exactly o
     await env.sleep('3 days');
     const waiting = await h.query(statusQuery);
     expect(waiting).toMatchObject({
-      state: 'waiting-for-unlock',
+      phase: 'waiting-for-unlock',
       vaultState: LOCKED,
       desired: { priority__c: 'High' },
     });
@@ -70,7 +70,7 @@ it('waits out a lock that clears after 3 days, then applies the change exactly o
     expect(vaultAudit('L1')).toHaveLength(0);
 
     sim.store.moveState(rec, APPROVED);
-    expect(await h.result()).toMatchObject({ state: 'applied' });
+    expect(await h.result()).toMatchObject({ phase: 'applied' });
     expect(await searchAttributes(h)).toMatchObject({ CapaSyncState: ['applied'], CapaVaultState: [APPROVED] });
     await saveHistory('guarded-lock-clears', h);
   });
@@ -104,13 +104,13 @@ it('answers a force while Vault still locks the record, writes nothing and keeps
       h.executeUpdate(forceUpdate, { args: [{ operator: 'qa.lead', reason: 'CAPA board approved' }] }),
     ).resolves.toBe('still locked: waiting');
     const status = await h.query(statusQuery);
-    expect(status.state).toBe('waiting-for-unlock');
+    expect(status.phase).toBe('waiting-for-unlock');
     expect(status.decisions).toEqual([
       expect.objectContaining({ kind: 'force', operator: 'qa.lead', result: 'still locked: waiting' }),
     ]);
     expect(vaultAudit('F1')).toHaveLength(0);
     sim.store.moveState(rec, APPROVED);
-    expect(await h.result()).toMatchObject({ state: 'applied' });
+    expect(await h.result()).toMatchObject({ phase: 'applied' });
     await saveHistory('guarded-force-while-locked', h);
   });
 });
@@ -135,7 +135,7 @@ describe("a reviewer's edit during the lock", () => {
       await env.sleep('2 hours');
       const status = await h.query(statusQuery);
       expect(status).toMatchObject({
-        state: 'needs-decision',
+        phase: 'needs-decision',
         needsDecision: { reason: 'conflict', fields: ['priority__c'] },
       });
       expect(status.nextCheck).toBeUndefined(); // nothing is checked until someone decides
@@ -154,7 +154,7 @@ describe("a reviewer's edit during the lock", () => {
         h.executeUpdate(forceUpdate, { args: [{ operator: 'qa.lead', reason: 'risk review wins' }] }),
       ).resolves.toBe('applied');
       expect(await h.result()).toMatchObject({
-        state: 'applied',
+        phase: 'applied',
         decisions: [expect.objectContaining({ kind: 'force', result: 'applied' })],
       });
       await saveHistory('guarded-conflict-then-force', h);
@@ -173,7 +173,7 @@ describe("a reviewer's edit during the lock", () => {
       await expect(
         h.executeUpdate(cancelUpdate, { args: [{ operator: 'qa.lead', reason: 'reviewer is right' }] }),
       ).resolves.toBe('cancelled');
-      expect(await h.result()).toMatchObject({ state: 'cancelled' });
+      expect(await h.result()).toMatchObject({ phase: 'cancelled' });
       expect(await searchAttributes(h)).toMatchObject({ CapaSyncState: ['cancelled'] });
       await saveHistory('guarded-conflict-then-cancel', h);
     });
@@ -187,7 +187,7 @@ describe("a reviewer's edit during the lock", () => {
   it("is audited as a signal when it comes from the Web UI's signal form, which says nothing of its sender", async () => {
     const { audit } = await runToConflict('C3', async (h) => {
       await h.signal(cancelSignal, { operator: 'qa.lead', reason: 'from the Web UI' });
-      expect(await h.result()).toMatchObject({ state: 'cancelled' });
+      expect(await h.result()).toMatchObject({ phase: 'cancelled' });
     });
     expect(await audit.read({ recordId: 'C3' })).toEqual([
       expect.objectContaining({ decision: 'cancel', actor: 'qa.lead', origin: { via: 'signal' } }),
@@ -223,7 +223,7 @@ it('applies the newest signalled values and ignores older ones', async () => {
     await h.signal(setDesiredValuesSignal, older);
     expect(await h.query(statusQuery)).toMatchObject({ desired: newer.desired, batchId: 'batch-2' });
     sim.store.moveState(rec, APPROVED);
-    expect(await h.result()).toMatchObject({ state: 'applied' });
+    expect(await h.result()).toMatchObject({ phase: 'applied' });
     await saveHistory('guarded-newer-values', h);
   });
   expect(rec.fields).toMatchObject({ priority__c: 'High', risk_score__c: 80 });
@@ -242,12 +242,12 @@ it('asks for a decision and alerts once the maximum wait is reached', async () =
     });
     await env.sleep('3 days');
     expect(await h.query(statusQuery)).toMatchObject({
-      state: 'needs-decision',
+      phase: 'needs-decision',
       needsDecision: { reason: 'max-wait' },
     });
     expect(alerts.sent.map((a) => a.fields.reason)).toEqual(['max-wait']);
     await h.signal(cancelSignal, { operator: 'qa.lead', reason: 'obsolete' });
-    expect(await h.result()).toMatchObject({ state: 'cancelled' });
+    expect(await h.result()).toMatchObject({ phase: 'cancelled' });
   });
   expect(vaultAudit('M1')).toHaveLength(0);
 });
@@ -275,7 +275,7 @@ it('continues as new over hundreds of ticks, keeping state and decisions, with e
     ]);
     sim.store.moveState(rec, APPROVED);
     expect(await h.result()).toMatchObject({
-      state: 'applied',
+      phase: 'applied',
       decisions: [expect.objectContaining({ reason: 'try early' })],
     });
 
@@ -312,7 +312,7 @@ it('carries on when the worker is stopped mid-wait and a new one starts', async 
   sim.store.moveState(rec, APPROVED);
   const second = await testWorker(env, sim, taskQueue);
   await second.worker.runUntil(async () => {
-    expect(await h.result()).toMatchObject({ state: 'applied' });
+    expect(await h.result()).toMatchObject({ phase: 'applied' });
   });
   expect(vaultAudit('K1')).toHaveLength(1);
 });
@@ -337,7 +337,7 @@ it('refuses a force or cancel without operator or reason', async () => {
     expect(String(noReason.cause?.message)).toContain('reason is required');
     expect((await h.query(statusQuery)).decisions).toEqual([]);
     sim.store.moveState(rec, APPROVED);
-    expect(await h.result()).toMatchObject({ state: 'applied' });
+    expect(await h.result()).toMatchObject({ phase: 'applied' });
   });
 });
 

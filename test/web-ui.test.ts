@@ -40,7 +40,7 @@ it('lets an operator find the waiting record workflows in the Web UI by their Ca
   expect(summary.counts).toMatchObject({ updated: 16, waiting: 4 });
 
   const waiting = await waitFor('four waiting records in visibility', async () => {
-    const list = await listRecords(env.client, ctx.config, { state: 'waiting-for-unlock' });
+    const list = await listRecords(env.client, ctx.config, { phase: 'waiting-for-unlock' });
     return list.length === 4 ? list.map((r) => r.workflowId).sort() : undefined;
   });
   // One of them is cancelled by an operator: it must drop out of the waiting list.
@@ -76,7 +76,7 @@ it('lets an operator find the waiting record workflows in the Web UI by their Ca
 
 it('explains each record in its summary and current details, and each batch and page in theirs', async () => {
   const { env, sim } = stack;
-  const [waiting, conflicted] = (await listRecords(env.client, stack.ctx.config, { state: 'waiting-for-unlock' }))
+  const [waiting, conflicted] = (await listRecords(env.client, stack.ctx.config, { phase: 'waiting-for-unlock' }))
     .map((r) => r.recordId)
     .sort();
   // A reviewer changes the priority during the review, then approves: the record needs a decision.
@@ -85,7 +85,7 @@ it('explains each record in its summary and current details, and each batch and 
   sim.store.editByHand(conflicted, { priority__c: edited }, 'reviewer@example.com');
   sim.store.moveState(sim.store.records.get(conflicted)!, 'approved_state__c');
   await waitFor('the conflict', async () =>
-    (await listRecords(env.client, stack.ctx.config, { state: 'needs-decision' })).some(
+    (await listRecords(env.client, stack.ctx.config, { phase: 'needs-decision' })).some(
       (r) => r.recordId === conflicted,
     ),
   );

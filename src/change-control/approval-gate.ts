@@ -2,7 +2,7 @@
 // of a batch. Imports the layers below it.
 
 import { changedFields, isEmptyValue } from '../contracts/field-values';
-import type { PlanResult } from '../store/batch-store';
+import type { PlanResult } from '../contracts/plan-messages';
 
 /** What makes a batch unusual enough to wait for a person's approval (CAPA_GATE_*). */
 export interface GateSettings {

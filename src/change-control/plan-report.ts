@@ -2,9 +2,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { changedFields, type FieldValue, isEmptyValue, shownValue } from '../contracts/field-values';
-import { PLANNED_ACTIONS, type PlanCounts, type PlanReportFiles, type PlanSummary } from '../contracts/plan-messages';
+import {
+  PLANNED_ACTIONS,
+  type PlanCounts,
+  type PlanReportFiles,
+  type PlanResult,
+  type PlanSummary,
+} from '../contracts/plan-messages';
 import { csvCell } from '../reports/batch-report';
-import type { BatchRecord, BatchStore, PlanResult } from '../store/batch-store';
+import type { BatchRecord, BatchStore } from '../store/batch-store';
 import { LineWriter } from '../store/line-writer';
 
 /** The values of a field a plan's chart shows apart; the others are summed as "other". */

@@ -1,5 +1,4 @@
-import type { BatchWrite } from '../store/audit-trail';
-import type { BatchRecord } from '../store/batch-store';
+import type { BatchWrite } from '../contracts/batch-write';
 import type { PreparedBatch, StagedRow } from '../sources/prepare-batch';
 
 /**
@@ -29,7 +28,7 @@ export async function stageRevert(
 }
 
 /** Why batch `of` cannot be reverted (not a batch, or not finished: it may still write), or undefined. */
-export function revertRefusal(of: string, target: BatchRecord | undefined): string | undefined {
+export function revertRefusal(of: string, target: { kind: string; status: string } | undefined): string | undefined {
   if (target?.kind !== 'batch') return `there is no batch ${of} to revert`;
   if (target.status !== 'finished')
     return `batch ${of} has not finished: reject it if it waits for approval, or revert it once it ends`;

@@ -145,7 +145,7 @@ async function watchRecords(client: Client, config: AppConfig): Promise<void> {
   while (!stop) {
     const counts = await Promise.all(
       (['waiting-for-unlock', 'needs-decision', 'applied'] as const).map(
-        async (s) => `${(await listRecords(client, config, { state: s }).catch(() => [])).length} ${s}`,
+        async (s) => `${(await listRecords(client, config, { phase: s }).catch(() => [])).length} ${s}`,
       ),
     );
     const line = `Record workflows: ${counts.join(', ')}`;

@@ -33,7 +33,7 @@ import {
   OperatorDecision,
   recordWorkflowId,
   RecordStatus,
-  RecordWorkflowResult,
+  phaseOf,
   statusQuery,
   RecordPhase,
 } from '../contracts/record-messages';
@@ -173,13 +173,13 @@ export async function decideBatch(
   }
 }
 
-/** The record workflows to list, from Temporal visibility (what the Web UI shows): by state (else the running ones), by team or lock holder. */
+/** The record workflows to list, from Temporal visibility (what the Web UI shows): by phase (else the running ones), by team or lock holder. */
 export function listRecords(
   client: Client,
   config: AppConfig,
-  filter: { state?: RecordPhase; team?: string; holder?: string } = {},
+  filter: { phase?: RecordPhase; team?: string; holder?: string } = {},
 ): Promise<WaitingRecord[]> {
-  return recordWorkflows(client, { object: config.vault.object, ...filter, running: !filter.state });
+  return recordWorkflows(client, { object: config.vault.object, ...filter, running: !filter.phase });
 }
 
 const recordHandle = (client: Client, config: AppConfig, recordId: string) =>
@@ -304,8 +304,7 @@ export async function decide(
     // The server answers "not found" for a workflow that has already ended: say how it ended instead.
     const status = err instanceof WorkflowNotFoundError ? await statusOf(handle) : undefined;
     if (status === undefined || status === 'RUNNING') throw err;
-    const ended =
-      status === 'COMPLETED' ? ((await handle.result()) as RecordWorkflowResult).state : status.toLowerCase();
+    const ended = status === 'COMPLETED' ? phaseOf(await handle.result()) : status.toLowerCase();
     throw new Error(`refused: record ${recordId} is already ${ended}`);
   }
 }

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { Option } from 'commander';
 import type { AppConfig } from '../config';
 import {
   type DefineCommand,
@@ -20,6 +21,8 @@ import { type OperatorDecision, RECORD_PHASES, RecordPhase } from '../contracts/
 // operator takes: force or cancel a record, approve or reject a held batch.
 
 export interface ListOptions extends JsonOption {
+  phase?: string;
+  /** `--phase` by its earlier name, still taken (operators' scripts use it). */
   state?: string;
   batches?: boolean;
   team?: string;
@@ -51,27 +54,28 @@ function listCommand(command: DefineCommand): void {
           );
           return EXIT.ok;
         }
-        const state = o.state as RecordPhase | undefined;
-        if (state && !RECORD_PHASES.includes(state))
-          throw new UsageError(`--state must be one of ${RECORD_PHASES.join(', ')}`);
+        const phase = (o.phase ?? o.state) as RecordPhase | undefined;
+        if (phase && !RECORD_PHASES.includes(phase))
+          throw new UsageError(`--phase must be one of ${RECORD_PHASES.join(', ')}`);
         for (const [option, name] of [
           ['--team', o.team],
           ['--holder', o.holder],
         ] as const)
           if (name !== undefined && !QUERYABLE_NAME.test(name))
             throw new UsageError(`${option} takes a name of letters, digits, spaces and . @ + - _ only`);
-        const records = await listRecords(client, config, { state, team: o.team, holder: o.holder });
+        const records = await listRecords(client, config, { phase, team: o.team, holder: o.holder });
         output(
           json(o),
           records,
           records.length
-            ? table(records, ['recordId', 'state', 'vaultState', 'holder', 'team', 'batchId', 'startTime'])
+            ? table(records, ['recordId', 'phase', 'vaultState', 'holder', 'team', 'batchId', 'startTime'])
             : 'No record workflows.',
         );
         return EXIT.ok;
       }),
   )
-    .option('--state <CapaSyncState>', RECORD_PHASES.join(' | '))
+    .option('--phase <CapaSyncState>', RECORD_PHASES.join(' | '))
+    .addOption(new Option('--state <CapaSyncState>').hideHelp())
     .option('--team <NAME>', "the records of a team (the routing file's), CapaTeam")
     .option('--holder <NAME>', 'the records whose lock NAME holds (as the lock endpoint says), CapaLockHolder')
     .option('--batches', 'the running batches and where the approval gate has them (CapaBatchState)')

@@ -1,5 +1,5 @@
 import { defineSignal } from '@temporalio/workflow';
-import type { RecordSnapshot } from './record-activities';
+import type { RecordSnapshot, Tick } from './record-activities';
 
 // The lock watcher: one workflow per object that reads the state of every waiting record on each tick, in queries
 // of 1,000 ids, and tells only the records whose state changed. Waiting records then cost no workflow task a tick.
@@ -30,17 +30,10 @@ export interface LockNews {
   lockedSince?: string;
 }
 
-/** The watcher's word before GUARDED_WRITES (runs started earlier replay it): its tick, for the writes it grouped. */
-export interface WatchTick {
-  at: number;
-  expected: number;
-  taskQueue?: string;
-}
-
 /** The watcher's word before GUARDED_WRITES: a read that the record wrote on. */
 export interface LockChange {
   snapshot: RecordSnapshot;
-  tick: WatchTick;
+  tick: Tick;
 }
 
 export const isLockNews = (change: LockNews | LockChange): change is LockNews => !('snapshot' in change);

@@ -22,6 +22,18 @@ export interface PlannedRow {
 /** A plan's rows: the valid ones by action, and those the batch would refuse or supersede. */
 export type PlanCounts = Record<PlannedAction | 'rejected' | 'superseded', number>;
 
+/** One row of a plan as the plan report lists it and the approval gate counts it. */
+export interface PlanResult {
+  row: number;
+  recordId?: string;
+  action: keyof PlanCounts;
+  vaultState?: string;
+  before?: FieldValues;
+  values?: FieldValues;
+  field?: string;
+  message?: string;
+}
+
 export const zeroPlanCounts = (): PlanCounts => ({
   update: 0,
   unchanged: 0,

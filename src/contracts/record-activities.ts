@@ -3,10 +3,14 @@ import type { WriteOutcome } from './write-outcome';
 import type { AuditAnchor } from './audit-anchor';
 import type { DecisionOrigin } from './decisions';
 
-/** A tick a read or write belongs to, and how many will come for it where the watcher told them (else guessed). */
-export interface ReadTick {
+/**
+ * The wall-clock tick a read polls at. Before GUARDED_WRITES (runs started earlier replay it) also the watcher's tick
+ * a write belonged to: how many writes would come for it, and the worker process that grouped them.
+ */
+export interface Tick {
   at: number;
   expected?: number;
+  taskQueue?: string;
 }
 
 /** Who a write is made for: the nightly integration, or an operator who forced it. */
@@ -127,13 +131,13 @@ export interface RecordActivities {
     object: string;
     recordId: string;
     fields: string[];
-    tick?: ReadTick;
+    tick?: Tick;
     unlessWatched?: boolean;
   }): Promise<RecordSnapshot>;
   /** Read, guard and write together (see GuardedWriteInput). */
   guardedWrite(input: GuardedWriteInput): Promise<GuardedWriteResult>;
   /** Before GUARDED_WRITES (runs started earlier): a write of values read by an earlier activity, guarded again. */
-  applyChange(input: ApplyChangeInput & { tick?: ReadTick }): Promise<WriteOutcome>;
+  applyChange(input: ApplyChangeInput & { tick?: Tick }): Promise<WriteOutcome>;
   sendRecordAlert(alert: RecordAlert): Promise<void>;
   /**
    * Who holds the record's lock now, from the lock endpoint (the escalation ladder asks before each step); none where

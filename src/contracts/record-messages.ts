@@ -44,10 +44,14 @@ export interface DecisionRecord extends OperatorDecision {
 /** What a record workflow ends with. */
 export interface RecordWorkflowResult {
   recordId: string;
-  state: RecordPhase;
+  phase: RecordPhase;
   attempts: number;
   decisions: DecisionRecord[];
 }
+
+/** The phase a record workflow ended in; runs that ended before the field's rename carry it as `state`. */
+export const phaseOf = (result: RecordWorkflowResult | { state: RecordPhase }): RecordPhase =>
+  'phase' in result ? result.phase : result.state;
 
 /** Newer values for a waiting record, from a later batch. */
 export interface DesiredValues {
@@ -171,7 +175,7 @@ export interface RecordStatus {
   workflowId: string;
   object: string;
   recordId: string;
-  state: RecordPhase;
+  phase: RecordPhase;
   vaultState?: string;
   lockedBy?: string;
   /** When the lock was taken, or first seen. */

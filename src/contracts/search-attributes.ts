@@ -22,9 +22,9 @@ export const ALL_SEARCH_ATTRIBUTES = [
   CapaLockHolder,
 ];
 
-/** A record workflow's search attributes: its state, the record, the batch that handed it over, Vault's state. */
+/** A record workflow's search attributes: its phase (CapaSyncState), the record, the batch that handed it over, Vault's state. */
 export const recordSearchAttributes = (a: {
-  state: string;
+  phase: string;
   recordId: string;
   batchId: string;
   vaultState?: string;
@@ -32,7 +32,7 @@ export const recordSearchAttributes = (a: {
   team?: string;
   holder?: string;
 }) => [
-  { key: CapaSyncState, value: a.state },
+  { key: CapaSyncState, value: a.phase },
   { key: CapaRecordId, value: a.recordId },
   { key: CapaBatchId, value: a.batchId },
   ...(a.vaultState ? [{ key: CapaVaultState, value: a.vaultState }] : []),

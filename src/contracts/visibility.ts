@@ -4,13 +4,13 @@ import { RECORD_WORKFLOW_TYPE, recordWorkflowId, RecordPhase } from './record-me
 export const QUERYABLE_NAME = /^[\w.@+ -]{1,200}$/;
 
 /**
- * The one place visibility queries are written: record workflows of an object, by state, running or not, by team or
+ * The one place visibility queries are written: record workflows of an object, by phase, running or not, by team or
  * lock holder. Values come from our own constants, validated ids and names that match QUERYABLE_NAME, never from
  * free text.
  */
 export function recordQuery(o: {
   object: string;
-  state?: RecordPhase;
+  phase?: RecordPhase;
   running?: boolean;
   batchId?: string;
   team?: string;
@@ -21,7 +21,7 @@ export function recordQuery(o: {
   return [
     `WorkflowType = '${RECORD_WORKFLOW_TYPE}'`,
     `WorkflowId STARTS_WITH '${recordWorkflowId(o.object, '')}'`,
-    ...(o.state ? [`CapaSyncState = '${o.state}'`] : []),
+    ...(o.phase ? [`CapaSyncState = '${o.phase}'`] : []),
     ...(o.batchId ? [`CapaBatchId = '${o.batchId}'`] : []),
     ...(o.team ? [`CapaTeam = '${o.team}'`] : []),
     ...(o.holder ? [`CapaLockHolder = '${o.holder}'`] : []),

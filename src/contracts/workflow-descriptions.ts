@@ -23,12 +23,12 @@ export const batchSummary = (batchId: string, source: string) =>
 export const planSummary = (planId: string, source: string) =>
   `capa-sync plan ${plain(planId)} of ${plain(source)}: what its batch would do (writes nothing)`;
 
-/** A record workflow's current details: its state, Vault's, the next check and, waiting for a decision, why. */
+/** A record workflow's current details: its phase, Vault's state, the next check and, waiting for a decision, why. */
 export function recordDetails(s: RecordStatus): string {
   const vault = s.vaultState
     ? `Vault state \`${s.vaultState}\`${s.lockedBy ? `, locked by ${plain(s.lockedBy)}` : ''}`
     : 'Vault not read yet';
-  const lines = [`**${s.state}** · ${vault}`];
+  const lines = [`**${s.phase}** · ${vault}`];
   const last = s.lastCheck ? `, last ${s.lastCheck}` : '';
   if (s.nextCheck && s.watched)
     lines.push(`Read by the lock watcher on its ticks; own check ${s.nextCheck} (${s.attempts} reads so far${last})`);
@@ -43,7 +43,7 @@ export function recordDetails(s: RecordStatus): string {
         : '';
     lines.push(`Team ${plain(s.team)}${held}${next}`);
   }
-  if (s.state === 'needs-decision' && s.needsDecision) {
+  if (s.phase === 'needs-decision' && s.needsDecision) {
     const { reason, fields, now = {} } = s.needsDecision;
     if (reason === 'conflict') {
       lines.push(

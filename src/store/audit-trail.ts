@@ -5,6 +5,7 @@ import { changedFields, type FieldValue, type FieldValues } from '../contracts/f
 import type { OwnWrite } from '../contracts/record-activities';
 import type { DecisionKind, DecisionOrigin } from '../contracts/decisions';
 import type { AuditAnchor } from '../contracts/audit-anchor';
+import type { BatchWrite } from '../contracts/batch-write';
 import { anchorProblem, type AuditSigner } from '../audit/signing-key';
 import { inPages, present } from './rows';
 import type { Session } from './session';
@@ -24,13 +25,6 @@ export function changeEntries(common: EntryCommon & { recordId: string }, values
     oldValue: before[field] ?? null,
     newValue: values[field],
   }));
-}
-
-/** One record as a batch left it: the values it held before the batch wrote, and those the batch wrote. */
-export interface BatchWrite {
-  recordId: string;
-  before: FieldValues;
-  after: FieldValues;
 }
 
 /** The hash the first entry chains to (and the head of an empty trail). */

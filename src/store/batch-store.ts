@@ -8,7 +8,13 @@ import { OutcomeCounts, ROW_OUTCOMES, RowOutcome, RowResult, zeroCounts } from '
 import type { AuditAnchor } from '../contracts/audit-anchor';
 import { inPages, present } from './rows';
 import type { Session } from './session';
-import { type PlanCounts, type PlannedAction, type PlannedRow, zeroPlanCounts } from '../contracts/plan-messages';
+import {
+  type PlanCounts,
+  type PlannedAction,
+  type PlannedRow,
+  type PlanResult,
+  zeroPlanCounts,
+} from '../contracts/plan-messages';
 import { PLANNED_OUTCOME } from '../contracts/row-decision';
 import { StoreRefused } from './store-errors';
 import { copyLine } from './copy';
@@ -541,17 +547,6 @@ export interface PlanDifference {
 }
 
 /** One row of a plan: what it would do, and for an update each field's value now and then. */
-export interface PlanResult {
-  row: number;
-  recordId?: string;
-  action: keyof PlanCounts;
-  vaultState?: string;
-  before?: FieldValues;
-  values?: FieldValues;
-  field?: string;
-  message?: string;
-}
-
 type PlanResultRow = Pick<
   BatchRowsRow,
   'row_no' | 'record_id' | 'planned_state' | 'planned_before' | 'field' | 'message'

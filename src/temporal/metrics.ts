@@ -67,11 +67,11 @@ export function sampleGauges(
     calls.set(vault.calls);
     delayed.set(Math.round(vault.delayedMs));
     if (vault.burstLimitRemaining !== undefined) remaining.set(vault.burstLimitRemaining);
-    for (const state of ['waiting-for-unlock', 'needs-decision'] as const) {
+    for (const phase of ['waiting-for-unlock', 'needs-decision'] as const) {
       const { count } = await temporal.workflow
-        .count(recordQuery({ object, state, running: true }))
+        .count(recordQuery({ object, phase, running: true }))
         .catch(() => ({ count: undefined }));
-      if (count !== undefined) records.set(count, { state });
+      if (count !== undefined) records.set(count, { state: phase });
     }
   };
   void sample();

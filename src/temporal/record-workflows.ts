@@ -9,7 +9,8 @@ import { recordQuery } from '../contracts/visibility';
 export interface WaitingRecord {
   workflowId: string;
   recordId: string;
-  state: string;
+  /** The record's phase in capa-sync (the CapaSyncState search attribute). */
+  phase: string;
   vaultState?: string;
   batchId?: string;
   team?: string;
@@ -18,7 +19,7 @@ export interface WaitingRecord {
 }
 
 /**
- * An object's record workflows as visibility lists them (by state, running or not, handed over by a batch), with
+ * An object's record workflows as visibility lists them (by phase, running or not, handed over by a batch), with
  * what their search attributes say: the one listing the CLI, the batch, a revert and the lock watcher share.
  */
 export async function recordWorkflows(
@@ -32,7 +33,7 @@ export async function recordWorkflows(
     records.push({
       workflowId: wf.workflowId,
       recordId: wf.workflowId.slice(prefix.length),
-      state: sa.CapaSyncState?.[0] ?? 'unknown',
+      phase: sa.CapaSyncState?.[0] ?? 'unknown',
       vaultState: sa.CapaVaultState?.[0],
       batchId: sa.CapaBatchId?.[0],
       team: sa.CapaTeam?.[0],

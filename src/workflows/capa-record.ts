@@ -18,6 +18,7 @@ import type {
   RecordActivities,
   RecordAlertReason,
   RecordSnapshot,
+  Tick,
 } from '../contracts/record-activities';
 import type { WriteOutcome } from '../contracts/write-outcome';
 import { activityOptions } from '../contracts/activity-timeouts';
@@ -26,7 +27,6 @@ import { recordDetails } from '../contracts/workflow-descriptions';
 import {
   type LockChange,
   type LockNews,
-  type WatchTick,
   isLockNews,
   WATCHER_HEALTHY_TICKS,
   WATCHER_SLACK_SECONDS,
@@ -244,7 +244,7 @@ export class CapaRecord {
 
   result(): RecordWorkflowResult {
     const { phase, attempts, decisions } = this.s;
-    return { recordId: this.input.recordId, state: phase, attempts, decisions };
+    return { recordId: this.input.recordId, phase, attempts, decisions };
   }
 
   // ---- locked -> wait -> apply --------------------------------------------------------------------------------------
@@ -410,7 +410,7 @@ export class CapaRecord {
    * own read, or nothing (`watched`) where the watcher ticks for the object; with the watcher's tick, whose writes
    * go together.
    */
-  private async watchedOrRead(): Promise<{ snapshot: RecordSnapshot; tick?: WatchTick }> {
+  private async watchedOrRead(): Promise<{ snapshot: RecordSnapshot; tick?: Tick }> {
     const s = this.s;
     const change = s.lockChange;
     s.lockChange = undefined;
@@ -421,7 +421,7 @@ export class CapaRecord {
     return { snapshot: this.saw(snapshot), tick };
   }
 
-  private async read(o: { tick?: WatchTick; unlessWatched?: boolean } = {}): Promise<RecordSnapshot> {
+  private async read(o: { tick?: Tick; unlessWatched?: boolean } = {}): Promise<RecordSnapshot> {
     const s = this.s;
     const tick = o.tick ?? (this.tickDue === undefined ? undefined : { at: this.tickDue });
     this.tickDue = undefined;
@@ -467,7 +467,7 @@ export class CapaRecord {
     if (changed) this.publish();
   }
 
-  private async apply(snapshot: RecordSnapshot, actor: Actor, tick?: WatchTick): Promise<WriteOutcome> {
+  private async apply(snapshot: RecordSnapshot, actor: Actor, tick?: Tick): Promise<WriteOutcome> {
     const s = this.s;
     this.setPhase('applying');
     const { desired: values, sourceTimestamp } = s;
@@ -494,7 +494,7 @@ export class CapaRecord {
    * Writes: where a watcher's tick found the record unlocked, on that tick's worker process, with the tick's other
    * writes; if that process is gone (nobody takes the write within a minute), here like any other write.
    */
-  private async write(change: ApplyChangeInput, tick?: WatchTick): Promise<WriteOutcome> {
+  private async write(change: ApplyChangeInput, tick?: Tick): Promise<WriteOutcome> {
     if (!tick?.taskQueue) return this.acts.applyChange({ ...change, tick });
     const onTickWorker = proxyActivities<RecordActivities>({
       ...this.activityOptions,
@@ -595,11 +595,11 @@ export class CapaRecord {
 
   /** Search attributes (to find the record) and current details (to see what it waits for). */
   private publish(): void {
-    const { phase: state, batchId, vaultState, routing, lockedBy } = this.s;
+    const { phase, batchId, vaultState, routing, lockedBy } = this.s;
     const recordId = this.input.recordId;
     const routed = this.routed();
     const team = routed && { team: routing!.team, holder: lockedBy };
-    const attributes = recordSearchAttributes({ state, recordId, batchId, vaultState, ...team });
+    const attributes = recordSearchAttributes({ phase, recordId, batchId, vaultState, ...team });
     // A lock that is gone takes its holder off the record's listing.
     const noHolder = routed && !lockedBy ? [{ key: CapaLockHolder, value: null }] : [];
     upsertSearchAttributes([...attributes, ...noHolder]);

@@ -66,7 +66,7 @@ export function statusView(
 ): RecordStatus {
   return {
     ...ids,
-    state: s.phase,
+    phase: s.phase,
     vaultState: s.vaultState,
     lockedBy: s.lockedBy,
     lockedSince: s.phase === 'waiting-for-unlock' ? iso(s.hold?.since) : undefined,

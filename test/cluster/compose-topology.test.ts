@@ -218,7 +218,7 @@ it('takes force and cancel from the temporal CLI, with the commands the runbook 
       .map((m) => m[1] ?? m[2])
       .slice(1)
       .map((a) => a.replace(/capa-sync:capa__c:V7T\d+/, recordWorkflowId('capa__c', recordId)));
-  const forcedId = (await listRecords(client, loadConfig(env), { state: 'needs-decision' }))[0].recordId;
+  const forcedId = (await listRecords(client, loadConfig(env), { phase: 'needs-decision' }))[0].recordId;
   expect(await cluster.temporal(argv(commands[0], forcedId))).toMatch(/applied/);
   expect(sim.store.records.get(forcedId)!.fields.priority__c).toBe('High');
 
@@ -252,7 +252,7 @@ it('applies the waiting records after a kill -9 and restart of the Temporal serv
     180_000,
     2_000,
   );
-  const cancelled = (await listRecords(client, loadConfig(env), { state: 'cancelled' })).map((r) => r.recordId);
+  const cancelled = (await listRecords(client, loadConfig(env), { phase: 'cancelled' })).map((r) => r.recordId);
   expect(cancelled).toHaveLength(1);
   expect(waiting.filter((id) => sim.store.records.get(id)!.fields.priority__c !== 'High')).toEqual(cancelled);
 });

@@ -50,7 +50,7 @@ async function deferToRecordWorkflow(
     signalArgs: [desired],
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
     typedSearchAttributes: recordSearchAttributes({
-      state: 'waiting-for-unlock',
+      phase: 'waiting-for-unlock',
       recordId: row.id,
       batchId,
       vaultState,
