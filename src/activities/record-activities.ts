@@ -51,7 +51,7 @@ export function createRecordActivities(deps: RecordActivityDeps): RecordActiviti
     async readRecord({ object, recordId, fields, unlessWatched }) {
       return asActivityFailure(async () => {
         if (unlessWatched && (await deps.store.watchers.covers(object)))
-          return { watched: true, found: true, values: {}, locked: true };
+          return { watched: true };
         const [state] = await deps.vault.readStates(object, [recordId], fields);
         return snapshotOf(state, deps.dialect, (id) => deps.vault.readLock(object, id));
       });

@@ -17,14 +17,21 @@ export interface Tick {
 export type Actor = { kind: 'integration' } | { kind: 'operator'; operator: string; reason: string };
 
 export interface RecordSnapshot {
-  /** The lock watcher ticks for this object: nothing was read (a read asked `unlessWatched`). */
-  watched?: boolean;
   found: boolean;
   state?: string;
   values: FieldValues;
   locked: boolean;
   lockedBy?: string;
 }
+
+/**
+ * A read that asked `unlessWatched` where the lock watcher ticks for the object: nothing was read. (Answers recorded
+ * before this type also carry `found`, `values` and `locked`; `watched` alone decides.)
+ */
+export interface NotRead {
+  watched: true;
+}
+export const wasRead = (r: RecordSnapshot | NotRead): r is RecordSnapshot => !('watched' in r && r.watched);
 
 export interface ApplyChangeInput {
   object: string;
@@ -133,7 +140,7 @@ export interface RecordActivities {
     fields: string[];
     tick?: Tick;
     unlessWatched?: boolean;
-  }): Promise<RecordSnapshot>;
+  }): Promise<RecordSnapshot | NotRead>;
   /** Read, guard and write together (see GuardedWriteInput). */
   guardedWrite(input: GuardedWriteInput): Promise<GuardedWriteResult>;
   /** Before GUARDED_WRITES (runs started earlier): a write of values read by an earlier activity, guarded again. */

@@ -17,9 +17,11 @@ import type {
   GuardedWriteResult,
   RecordActivities,
   RecordAlertReason,
+  NotRead,
   RecordSnapshot,
   Tick,
 } from '../contracts/record-activities';
+import { wasRead } from '../contracts/record-activities';
 import type { WriteOutcome } from '../contracts/write-outcome';
 import { activityOptions } from '../contracts/activity-timeouts';
 import { CapaLockHolder, recordSearchAttributes } from '../contracts/search-attributes';
@@ -346,7 +348,7 @@ export class CapaRecord {
     const s = this.s;
     const { object, recordId } = this.input;
     const { snapshot, tick } = await this.watchedOrRead();
-    if (snapshot.watched) return this.sleepUntilNextTick();
+    if (!wasRead(snapshot)) return this.sleepUntilNextTick();
     if (!snapshot.found) {
       this.setPhase('failed');
       return this.alert('not-found', 'record no longer found in Vault');
@@ -410,7 +412,7 @@ export class CapaRecord {
    * own read, or nothing (`watched`) where the watcher ticks for the object; with the watcher's tick, whose writes
    * go together.
    */
-  private async watchedOrRead(): Promise<{ snapshot: RecordSnapshot; tick?: Tick }> {
+  private async watchedOrRead(): Promise<{ snapshot: RecordSnapshot | NotRead; tick?: Tick }> {
     const s = this.s;
     const change = s.lockChange;
     s.lockChange = undefined;
@@ -421,15 +423,18 @@ export class CapaRecord {
     return { snapshot: this.saw(snapshot), tick };
   }
 
-  private async read(o: { tick?: Tick; unlessWatched?: boolean } = {}): Promise<RecordSnapshot> {
+  /** Reads the record; asked `unlessWatched`, reads nothing where the watcher ticks for the object. */
+  private async read(o: { unlessWatched: true }): Promise<RecordSnapshot | NotRead>;
+  private async read(o?: { tick?: Tick }): Promise<RecordSnapshot>;
+  private async read(o: { tick?: Tick; unlessWatched?: boolean } = {}): Promise<RecordSnapshot | NotRead> {
     const s = this.s;
     const tick = o.tick ?? (this.tickDue === undefined ? undefined : { at: this.tickDue });
     this.tickDue = undefined;
     const { object, recordId } = this.input;
     const fields = Object.keys(s.desired);
     const snapshot = await this.acts.readRecord({ object, recordId, fields, tick, unlessWatched: o.unlessWatched });
-    if (o.unlessWatched) s.watched = !!snapshot.watched;
-    return snapshot.watched ? snapshot : this.saw(snapshot);
+    if (o.unlessWatched) s.watched = !wasRead(snapshot);
+    return wasRead(snapshot) ? this.saw(snapshot) : snapshot;
   }
 
   /** Notes a read of the record (its own, or the watcher's). */
