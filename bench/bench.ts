@@ -55,8 +55,12 @@ async function main() {
         console.log(`  ${JSON.stringify(scale.at(-1))}`);
       }
     if (runs('polling')) {
-      // Two workers where a dev server's workflows fit them; the largest count on one worker, as its target asks.
-      const runsOf = waitingCounts.flatMap((w) => (w <= 5_000 ? [1, 2] : [1]).map((workers) => ({ w, workers })));
+      // Two workers where the server's workflows fit them (the cluster's hold more than the dev server's); the
+      // largest counts on one worker, as their target asks.
+      const twoWorkersUpTo = cluster ? 20_000 : 5_000;
+      const runsOf = waitingCounts.flatMap((w) =>
+        (w <= twoWorkersUpTo ? [1, 2] : [1]).map((workers) => ({ w, workers })),
+      );
       for (const [i, { w, workers }] of runsOf.entries()) {
         console.log(`\n3. ${w} records waiting, ${workers} worker${workers > 1 ? 's' : ''}`);
         const last = i === runsOf.length - 1;
