@@ -133,7 +133,7 @@ function printPolling(figures: PollingFigures[]) {
       "a tick's own time",
       'target',
       'worker RSS',
-      'dev server RSS',
+      cluster ? 'Temporal server RSS' : 'dev server RSS',
       'record starts/s',
     ],
     ['---', '---', '---', '---', '---', '---', '---', '---', '---', '---', '---'],

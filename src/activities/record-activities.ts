@@ -50,8 +50,7 @@ export function createRecordActivities(deps: RecordActivityDeps): RecordActiviti
     // Before GUARDED_WRITES: what runs started earlier still call, until their next step takes the new path.
     async readRecord({ object, recordId, fields, unlessWatched }) {
       return asActivityFailure(async () => {
-        if (unlessWatched && (await deps.store.watchers.covers(object)))
-          return { watched: true };
+        if (unlessWatched && (await deps.store.watchers.covers(object))) return { watched: true };
         const [state] = await deps.vault.readStates(object, [recordId], fields);
         return snapshotOf(state, deps.dialect, (id) => deps.vault.readLock(object, id));
       });
