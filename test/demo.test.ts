@@ -91,8 +91,11 @@ it('runs the main job, stops every process on Ctrl-C, and resumes on the same st
   expect(processesUsing(dataDir)).toEqual([]);
   // Ctrl-C reached the demo alone: it stopped the dev server itself, after the worker.
   expect(serverGroups).not.toContain(String(first.child.pid));
-  // The worker finished its tasks before the dev server stopped.
+  // The worker finished its tasks before the dev server stopped, and the store stopped after the worker and the
+  // alert delivery: Ctrl-C reached neither the store nor them before the demo stopped them in order.
   expect(first.output()).not.toMatch(/Connection refused|tcp connect error/);
+  const workerLog = fs.readFileSync(path.join(dataDir, 'worker.log'), 'utf8');
+  expect(workerLog).not.toMatch(/database connection lost|alert outbox unreachable|did not stop cleanly/);
   expect(fs.existsSync(path.join(dataDir, 'simulator-state.json'))).toBe(true);
 
   const second = await runDemoUntilReady(env);

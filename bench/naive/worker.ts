@@ -14,7 +14,7 @@ async function main() {
     workflowBundle: { codePath: process.argv[2] },
     activities: naiveActivities(simulatorClient(VAULT_BASE_URL, 'bench-naive'), DOCUMENTED_DIALECT),
   });
-  process.once('SIGINT', () => worker.shutdown());
+  // SIGINT ends it: the SDK's runtime shuts its workers down on that signal.
   await worker.run();
 }
 

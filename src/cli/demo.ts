@@ -54,7 +54,8 @@ export async function runDemo(): Promise<number> {
   installRuntime(logger, config.metricsPort);
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    for (const stop of stops.reverse())
+      await stop().catch((err) => logger.warn('did not stop cleanly', { error: (err as Error).message }));
   };
   try {
     let server: ChildProcess | undefined;
@@ -103,7 +104,8 @@ export async function runDemo(): Promise<number> {
     const running = worker.run();
     const delivery = deliverAlerts(config, store, logger);
     stops.push(async () => {
-      worker.shutdown();
+      // The SDK's runtime begins the worker's shutdown on Ctrl-C itself; this waits for it to finish either way.
+      if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await delivery.stop();
       await connection.close();

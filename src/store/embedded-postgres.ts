@@ -87,8 +87,11 @@ function postgresUser(): { uid: number; gid: number } | undefined {
 export async function startEmbeddedPostgres(wanted: string, port: number): Promise<EmbeddedPostgres> {
   fs.mkdirSync(path.dirname(wanted), { recursive: true });
   const dataDir = reachableDataDir(wanted);
+  // A process group of its own: a terminal's Ctrl-C reaches only the caller, which stops the store after the
+  // worker. The child still stops PostgreSQL when the caller dies (its stdin closes).
   const child = spawn(process.execPath, ['-e', CHILD], {
     stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
     env: {
       ...process.env,
       CAPA_PG_OPTIONS: JSON.stringify({ bin: postgresBinaries(), dataDir, port, ...SUPERUSER, ...postgresUser() }),
