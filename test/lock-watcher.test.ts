@@ -8,7 +8,7 @@ import { sampleRecordId } from '../src/simulator/seed';
 import { DevStack, startDevStack, workerEnvOf } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
 import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
-import { waitFor } from './helpers/wait';
+import { answered, waitFor } from './helpers/wait';
 import { saveHistory } from './helpers/histories';
 import { ONE_VALUE_EXPORTS } from './helpers/gate';
 
@@ -88,8 +88,8 @@ it('writes 500 records approved at once in merged bulk updates, and a reviewer e
     120_000,
   );
   await waitFor('the edited records to need a decision', async () => {
-    const states = await Promise.all(edited.map((i) => handle(i).query(statusQuery)));
-    return states.every((s) => s.phase === 'needs-decision');
+    const states = await Promise.all(edited.map((i) => answered(handle(i).query(statusQuery))));
+    return states.every((s) => s?.phase === 'needs-decision');
   });
   const sizes = stack.sim.updateRequestSizes.slice(sizesBefore);
   expect({ requests: sizes.length, records: sizes.reduce((a, b) => a + b, 0) }).toEqual({
@@ -114,5 +114,8 @@ it('leaves a record to see its unlock by itself once the watcher stops ticking',
   stack.sim.store.moveState(record(i), 'closed_state__c');
   // Its safety check (30 s here) finds the watcher stale: it reads Vault itself, and writes.
   await waitFor('the record written by itself', async () => record(i).fields.risk_score__c === 42, 60_000);
-  await waitFor('its workflow to end applied', async () => (await handle(i).query(statusQuery)).phase === 'applied');
+  await waitFor(
+    'its workflow to end applied',
+    async () => (await answered(handle(i).query(statusQuery)))?.phase === 'applied',
+  );
 }, 300_000);

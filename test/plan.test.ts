@@ -5,6 +5,7 @@ import type { Browser } from 'playwright-core';
 import { sampleRecordId } from '../src/simulator/seed';
 import type { PlanSummary } from '../src/contracts/plan-messages';
 import { recordQuery } from '../src/contracts/visibility';
+import { lockWatcherId } from '../src/contracts/lock-watch';
 import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
 import { launchChromium } from './helpers/browser';
@@ -47,6 +48,9 @@ it('plans a 10,000-row export without writing, and the batch then does row by ro
   const locked = [...sim.store.records.values()].filter((r) => sim.store.isLocked(r)).map((r) => r.id);
   // Three locked records already wait from an earlier night: the plan says they would get the new values.
   await json('run', '--source', writeCsv(locked.slice(0, 3).map((id) => ({ capa_id: id, priority: 'Medium' }))));
+  // Their lock watcher stops: its ticks (on the wall clock's 5 minutes) would add queries to the plan's. The batch
+  // below starts it again.
+  await stack.env.client.workflow.getHandle(lockWatcherId('capa__c')).terminate("test: counting the plan's queries");
   // Every priority High (a third already is), half the risk scores new; a record Vault lacks, a bad value, a repeat.
   const rows: Record<string, string | number>[] = Array.from({ length: RECORDS }, (_, i) => ({
     capa_id: sampleRecordId(i),
