@@ -115,6 +115,18 @@ it('accounts for every row of a 1,000-row batch, bulk-updates the unlocked and h
   expect(digest.text).toContain(`${sampleRecordId(9)}: waiting (under_review_state__c)`);
 });
 
+it("starts each record it hands over watched: the batch's read stands for the first check, which runs no activity", async () => {
+  const [first] = await listRecords(env.client, ctx.config, { phase: 'waiting-for-unlock' });
+  const handle = env.client.workflow.getHandle(recordWorkflowId('capa__c', first.recordId));
+  const events = await waitFor('its first wait', async () => {
+    const history = (await handle.fetchHistory()).events ?? [];
+    return history.some((e) => e.timerStartedEventAttributes) && history;
+  });
+  // Still locked, so nothing has told it of a change since: not one activity (the watcher read it every second).
+  expect(events.filter((e) => e.activityTaskScheduledEventAttributes)).toEqual([]);
+  expect(await handle.query(statusQuery)).toMatchObject({ phase: 'waiting-for-unlock', watched: true, attempts: 0 });
+});
+
 it('gives waiting records the newer values of a second batch without a second workflow, then applies each once', async () => {
   const rows = exportRows((i) => PRIORITIES[(i + 2) % 3]);
   const summary = await (await startBatch(env.client, ctx.config, { source: writeCsv(rows), batchId: 'b2' })).result();

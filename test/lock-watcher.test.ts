@@ -101,6 +101,7 @@ it('writes 500 records approved at once in merged bulk updates, and a reviewer e
   expect(sizes.filter((n) => n > 500)).toEqual([]);
   expect(sizes.length <= written.length / 10 ? [] : sizes).toEqual([]);
   await saveHistory('guarded-watched-unlock', handle(10));
+  await saveHistory('handed-to-watcher-unlock', handle(11)); // from the handed-to-watcher patch on
   expect(written.every((i) => record(i).fields.priority__c === 'High')).toBe(true);
   expect(edited.every((i) => record(i).fields.risk_score__c === 77)).toBe(true);
 });

@@ -35,6 +35,8 @@ it('has saved histories of every workflow', () => {
       'batch-continued-as-new-first-run.json',
       // From the escalation-ladder patch on: a routed record's ladder, restarted by a new holder.
       'ladder-new-holder.json',
+      // From the handed-to-watcher patch on: a record its batch handed to the watcher, told of its unlock, written.
+      'handed-to-watcher-unlock.json',
     ]),
   );
 });

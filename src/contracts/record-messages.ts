@@ -119,6 +119,11 @@ export interface RecordWorkflowInput extends DesiredValues {
   options: RecordWorkflowOptions;
   /** The Vault state the batch saw (until the record's first read: the watcher may do all its reading). */
   vaultState?: string;
+  /**
+   * The batch handed the record to the object's lock watcher (started or found running) with the state it read a
+   * moment before: the run's first check has nothing to read, and the watcher reads the record from then on.
+   */
+  handedToWatcher?: boolean;
   /** Set only by continue-as-new. */
   carried?: CarriedState;
 }

@@ -71,6 +71,12 @@ export const GUARDED_WRITES = 'guarded-writes';
 export const ESCALATION_LADDER = 'escalation-ladder';
 
 /**
+ * From this patch on, a run its batch handed to the lock watcher starts watched, without a first check (at 200,000
+ * records handed off, those checks were what kept the worker busy: a store query and two workflow tasks each).
+ */
+export const HANDED_TO_WATCHER = 'handed-to-watcher';
+
+/**
  * One CAPA record whose update Vault refused because a lifecycle workflow locks it: its state (carried over
  * continue-as-new) and its transitions. The record workflow (record.ts) wires the messages to `submit`,
  * `setDesiredValues` and `status`, and runs `step` until the record has ended.
@@ -89,6 +95,8 @@ export class CapaRecord {
   private late?: DesiredValues;
   /** The tick a timer woke this workflow for: its read says so, to merge with the other records' of that tick. */
   private tickDue?: number;
+  /** This run's batch handed the record to the watcher: its first check is done (see handedToWatcher). */
+  private firstCheckDone: boolean;
   private readonly acts: RecordActivities;
   private readonly activityOptions: ActivityOptions;
 
@@ -117,6 +125,7 @@ export class CapaRecord {
       maxInterval: `${input.options.activityMaxIntervalSeconds} seconds`,
     });
     this.acts = proxyActivities<RecordActivities>(this.activityOptions);
+    this.firstCheckDone = !!input.handedToWatcher && !input.carried;
     this.publish();
   }
 
@@ -197,13 +206,14 @@ export class CapaRecord {
   // ---- the loop's transitions -----------------------------------------------------------------------------------
   /** One step: an operator's decision first, else wait for one, else the waiting step (read, guard, apply). */
   async step(): Promise<void> {
+    const handedRead = this.handedReadStands(); // for the run's first step only, whatever it does
     const op = this.s.pending.shift();
     if (op) return this.decide(op);
     if (this.s.phase === 'needs-decision') {
       await condition(() => this.s.pending.length > 0 || this.s.phase !== 'needs-decision');
       return;
     }
-    return this.waitingStep();
+    return this.waitingStep(handedRead);
   }
 
   /** Between steps with no decision pending: when this run's history is long enough to go on in a new run. */
@@ -250,14 +260,14 @@ export class CapaRecord {
   }
 
   // ---- locked -> wait -> apply --------------------------------------------------------------------------------------
-  private async waitingStep(): Promise<void> {
+  private async waitingStep(handedRead: boolean): Promise<void> {
     const s = this.s;
     const { options } = this.input;
     if (Date.now() - s.waitingSince >= options.maxWaitSeconds * 1000) {
       const hours = Math.round(options.maxWaitSeconds / 3600);
       return this.needDecision('max-wait', [], `still locked after ${hours} h (Vault state ${s.vaultState})`);
     }
-    if (patched(GUARDED_WRITES)) return this.guardedStep();
+    if (patched(GUARDED_WRITES)) return this.guardedStep(handedRead);
     return this.snapshotStep();
   }
 
@@ -266,7 +276,7 @@ export class CapaRecord {
    * is one guarded write, which reads Vault right before it writes (and, woken by a timer, reads nothing where the
    * watcher read the record lately).
    */
-  private async guardedStep(): Promise<void> {
+  private async guardedStep(handedRead: boolean): Promise<void> {
     const s = this.s;
     // The watcher's word from before GUARDED_WRITES (a run that moved onto this path) counts as news, its read unused.
     const legacy = s.lockChange && { tickAt: s.lockChange.tick.at, ...s.lockChange.snapshot };
@@ -280,6 +290,11 @@ export class CapaRecord {
     }
     const byTimer = !news && !s.recheck;
     s.recheck = false;
+    if (byTimer && handedRead) {
+      // What the first check's guardedWrite answers a record read this lately: the watcher has it.
+      s.watched = true;
+      return this.sleepUntilNextTick();
+    }
     if (!byTimer) this.setPhase('applying'); // told of an unlock, or new values to write: a write is likely
     const result = await this.guardedWrite({ kind: 'integration' }, byTimer);
     if (result.status === 'watched' || news) s.watched = true;
@@ -335,6 +350,13 @@ export class CapaRecord {
       this.setPhase('applied');
     }
     return result;
+  }
+
+  /** Whether this is the run's first step and its batch's read, handed to the watcher, stands for its check. */
+  private handedReadStands(): boolean {
+    const done = this.firstCheckDone;
+    this.firstCheckDone = false;
+    return done && patched(HANDED_TO_WATCHER);
   }
 
   /** An operator's force: read and write in one activity, past the conflict guard. */

@@ -45,7 +45,17 @@ async function deferToRecordWorkflow(
   await deps.temporal.workflow.signalWithStart<RecordWorkflowType, [typeof desired]>(RECORD_WORKFLOW_TYPE, {
     workflowId,
     taskQueue: deps.taskQueue,
-    args: [{ object: deps.object, recordId: row.id, options: deps.recordOptions, vaultState, ...desired }],
+    // handOffPage ensured the watcher and notes this read for it.
+    args: [
+      {
+        object: deps.object,
+        recordId: row.id,
+        options: deps.recordOptions,
+        vaultState,
+        handedToWatcher: true,
+        ...desired,
+      },
+    ],
     signal: setDesiredValuesSignal,
     signalArgs: [desired],
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
