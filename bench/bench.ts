@@ -135,8 +135,9 @@ function printPolling(figures: PollingFigures[]) {
       'worker RSS',
       cluster ? 'Temporal server RSS' : 'dev server RSS',
       'record starts/s',
+      'first steps done',
     ],
-    ['---', '---', '---', '---', '---', '---', '---', '---', '---', '---', '---'],
+    ['---', '---', '---', '---', '---', '---', '---', '---', '---', '---', '---', '---'],
     ...figures.map((p) => [
       String(p.waiting),
       String(p.workers),
@@ -149,6 +150,7 @@ function printPolling(figures: PollingFigures[]) {
       `${p.rssMb} MB`,
       `${p.serverRssMb} MB`,
       p.startsPerSecond.toFixed(0),
+      `${p.firstStepsSeconds.toFixed(0)} s after the batch`,
     ]),
   ]);
   console.log('\nMass approvals: reviewers approve U waiting records at once:\n');

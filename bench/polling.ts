@@ -28,6 +28,8 @@ export interface PollingFigures {
   serverRssMb: number;
   /** Record workflows started by the batch's hand-offs, per second. */
   startsPerSecond: number;
+  /** From the batch's end until the workers' workflow tasks go quiet: the record workflows' first steps done. */
+  firstStepsSeconds: number;
   /**
    * Reviewers approve `approved` records at once: the bulk updates that wrote them, and the time from the unlock to
    * the first record's write and to the last's.
@@ -41,6 +43,19 @@ interface TickCost {
   /** The longest tick's own time (from its moment to the watcher's note that it is done), and ticks that ran. */
   tickMs: number;
   ticks: number;
+}
+
+/** Workflow tasks go quiet when fewer than 10 run in this long (a watcher's tick runs 2). */
+const QUIET_MS = 10_000;
+
+/** When the counter last grew by 10 or more in `quietMs`: the start of the first quiet stretch from now. */
+async function quietSince(count: () => Promise<number>, quietMs: number): Promise<number> {
+  for (let before = await count(); ;) {
+    await sleep(quietMs);
+    const now = await count();
+    if (now - before < 10) return Date.now() - quietMs;
+    before = now;
+  }
 }
 
 /** Seconds between ticks for W waiting records: what the watcher's listing takes on a dev server, and more. */
@@ -78,6 +93,8 @@ export async function pollingCost(
     // Another priority for each run: a record a run's mass approval wrote is written again by the next.
     const file = exportFile(first, first + waiting, waiting + workers);
     await (await startBatch(h.client, config, { source: file, batchId: taskQueue })).result();
+    const batchDone = Date.now();
+    const firstStepsSeconds = Math.max(0, (await quietSince(tasks, QUIET_MS)) - batchDone) / 1000;
     const startsPerSecond = await startRate(
       h.client,
       `TaskQueue = '${taskQueue}' AND WorkflowType = 'capaRecordWorkflow'`,
@@ -114,7 +131,8 @@ export async function pollingCost(
     const approvals = [];
     for (let from = 0, i = 0; i < approve.length && from + approve[i] <= waiting; from += approve[i++])
       approvals.push(await massApproval(h, ids.slice(from, from + approve[i])));
-    return { waiting, workers, tickSeconds, idle, busy, rssMb, serverRssMb, startsPerSecond, approvals };
+    const started = { startsPerSecond, firstStepsSeconds };
+    return { waiting, workers, tickSeconds, idle, busy, rssMb, serverRssMb, ...started, approvals };
   } finally {
     await Promise.all(processes.map((p) => p.stop()));
     // The next run starts with none waiting; after the last, the bench tears the dev server down (terminating
