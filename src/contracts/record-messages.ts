@@ -120,8 +120,9 @@ export interface RecordWorkflowInput extends DesiredValues {
   /** The Vault state the batch saw (until the record's first read: the watcher may do all its reading). */
   vaultState?: string;
   /**
-   * The batch handed the record to the object's lock watcher (started or found running) with the state it read a
-   * moment before: the run's first check has nothing to read, and the watcher reads the record from then on.
+   * The batch read the record locked a moment before and hands it to the object's lock watcher (started or found
+   * running; the hand-off notes the read for it as it saves the record waiting): the run's first check has nothing to
+   * read, the watcher tells the record when the state changes.
    */
   handedToWatcher?: boolean;
   /** Set only by continue-as-new. */

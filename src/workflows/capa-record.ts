@@ -95,8 +95,8 @@ export class CapaRecord {
   private late?: DesiredValues;
   /** The tick a timer woke this workflow for: its read says so, to merge with the other records' of that tick. */
   private tickDue?: number;
-  /** This run's batch handed the record to the watcher: its first check is done (see handedToWatcher). */
-  private firstCheckDone: boolean;
+  /** This run's batch read the record locked and handed it to the watcher, a read no step has used yet. */
+  private handedReadUnused: boolean;
   private readonly acts: RecordActivities;
   private readonly activityOptions: ActivityOptions;
 
@@ -125,7 +125,7 @@ export class CapaRecord {
       maxInterval: `${input.options.activityMaxIntervalSeconds} seconds`,
     });
     this.acts = proxyActivities<RecordActivities>(this.activityOptions);
-    this.firstCheckDone = !!input.handedToWatcher && !input.carried;
+    this.handedReadUnused = !!input.handedToWatcher && input.vaultState !== undefined && !input.carried;
     this.publish();
   }
 
@@ -291,7 +291,7 @@ export class CapaRecord {
     const byTimer = !news && !s.recheck;
     s.recheck = false;
     if (byTimer && handedRead) {
-      // What the first check's guardedWrite answers a record read this lately: the watcher has it.
+      // The batch's read (locked, a moment ago) is this check's: the watcher tells the record of a change.
       s.watched = true;
       return this.sleepUntilNextTick();
     }
@@ -354,9 +354,9 @@ export class CapaRecord {
 
   /** Whether this is the run's first step and its batch's read, handed to the watcher, stands for its check. */
   private handedReadStands(): boolean {
-    const done = this.firstCheckDone;
-    this.firstCheckDone = false;
-    return done && patched(HANDED_TO_WATCHER);
+    const unused = this.handedReadUnused;
+    this.handedReadUnused = false;
+    return unused && patched(HANDED_TO_WATCHER);
   }
 
   /** An operator's force: read and write in one activity, past the conflict guard. */

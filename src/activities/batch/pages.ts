@@ -26,6 +26,10 @@ import { type BatchActivityDeps, inParallel, lockedIn, readPageStates, START_CON
 
 const TRANSIENT_ROUNDS = 3;
 
+/** Whether the page's read of a record found it locked. */
+const readLocked = (deps: BatchActivityDeps, state?: string) =>
+  state !== undefined && isLockedState(deps.vault.dialect, state);
+
 /** Hands a record to its workflow: signal-with-start, so a waiting one gets the new values and none is doubled. */
 async function deferToRecordWorkflow(
   deps: BatchActivityDeps,
@@ -45,14 +49,15 @@ async function deferToRecordWorkflow(
   await deps.temporal.workflow.signalWithStart<RecordWorkflowType, [typeof desired]>(RECORD_WORKFLOW_TYPE, {
     workflowId,
     taskQueue: deps.taskQueue,
-    // handOffPage ensured the watcher and notes this read for it.
+    // handOffPage ensured the watcher and notes this read for it; a record read unlocked (Vault refused it all the
+    // same) checks at once, by itself.
     args: [
       {
         object: deps.object,
         recordId: row.id,
         options: deps.recordOptions,
         vaultState,
-        handedToWatcher: true,
+        handedToWatcher: readLocked(deps, vaultState),
         ...desired,
       },
     ],
@@ -170,11 +175,10 @@ async function handOffPage(deps: BatchActivityDeps, { batchId, page, sourceTimes
   // from the page's read of each record.
   const handedOff = await deps.store.transaction(async (tx) => {
     // A record Vault refused although it reads unlocked (raced, or locked by an error type) is told at once.
-    const locked = (state?: string) => state !== undefined && isLockedState(deps.vault.dialect, state);
     const reads = waiting.map((r) => ({
       recordId: r.recordId!,
       state: r.vaultState,
-      ...(locked(r.vaultState) ? { told: r.vaultState } : {}),
+      ...(readLocked(deps, r.vaultState) ? { told: r.vaultState } : {}),
     }));
     await tx.watchers.noteReads(deps.object, reads);
     return tx.batches.saveHandedOff(batchId, page, waiting);
