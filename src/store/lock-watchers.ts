@@ -58,16 +58,23 @@ export class LockWatchers {
 
   /**
    * The object's records waiting in a record workflow, from their batch rows (not from Temporal's visibility, which
-   * lags and may miss one), ordered by id: the page after `after`.
+   * lags and may miss one), ordered by id: the page after `after`, each with its latest batch's row. The page's ids
+   * come first, walking the waiting rows' index from `after` (the object's batches as an array, which the planner
+   * does not take for a join to plan a whole scan for): a page then costs its own rows, not every waiting row (at
+   * 200,000 waiting a page took 1.7 s, a tick some 2 minutes).
    */
   async waitingPage(object: string, after: string, limit: number): Promise<WaitingRecordRow[]> {
     const { rows } = await this.db.query<{ record_id: string; workflow_id: string; told_state: string | null }>(
-      `SELECT DISTINCT ON (r.record_id) r.record_id, r.workflow_id, w.told_state
-       FROM batch_rows r JOIN batches b ON b.batch_id = r.batch_id
+      `WITH page AS (
+         SELECT DISTINCT record_id FROM batch_rows
+         WHERE outcome = 'waiting' AND resolution IS NULL AND record_id > $2
+           AND batch_id = ANY (ARRAY(SELECT batch_id FROM batches WHERE object = $1))
+         ORDER BY record_id LIMIT $3)
+       SELECT DISTINCT ON (r.record_id) r.record_id, r.workflow_id, w.told_state
+       FROM page JOIN batch_rows r ON r.record_id = page.record_id AND r.outcome = 'waiting' AND r.resolution IS NULL
+       JOIN batches b ON b.batch_id = r.batch_id AND b.object = $1
        LEFT JOIN watched_records w ON w.object = b.object AND w.record_id = r.record_id
-       WHERE b.object = $1 AND r.outcome = 'waiting' AND r.resolution IS NULL AND r.record_id > $2
-       ORDER BY r.record_id, b.created_at DESC
-       LIMIT $3`,
+       ORDER BY r.record_id, b.created_at DESC`,
       [object, after, limit],
     );
     return rows.map((r) => ({

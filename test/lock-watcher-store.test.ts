@@ -1,0 +1,55 @@
+import { testDatabaseUrl, testSql, testStore } from './helpers/postgres';
+
+// The lock watcher's listing in the store: which waiting records a page holds, on a real PostgreSQL.
+
+it("pages the object's waiting records by id, each with its latest batch's row, leaving out the ended and the other object's", async () => {
+  const url = await testDatabaseUrl();
+  const store = await testStore(url);
+  const sql = testSql(url);
+  const batch = (id: string, object: string, minutesAgo: number) =>
+    sql.query(
+      `INSERT INTO batches (batch_id, run_id, source, object, mapping, status, created_at)
+       VALUES ($1, 'run', 'export.csv', $2, '{}', 'finished', now() - make_interval(mins => $3))`,
+      [id, object, minutesAgo],
+    );
+  await batch('night-1', 'capa__c', 60);
+  await batch('night-2', 'capa__c', 10);
+  await batch('other', 'deviation__c', 5);
+  // Records R01..R25 wait from night 1; R05 waits again from night 2 (another run); R07's row has ended; night 2 also
+  // hands over R30; the other object has a waiting R02 of its own.
+  const rows: Array<[string, number, string, string, string | null]> = [
+    ...Array.from({ length: 25 }, (_, i): [string, number, string, string, string | null] => {
+      const id = `R${String(i + 1).padStart(2, '0')}`;
+      return ['night-1', i + 1, id, `wf-${id}-1`, id === 'R07' ? 'applied' : null];
+    }),
+    ['night-2', 1, 'R05', 'wf-R05-2', null],
+    ['night-2', 2, 'R30', 'wf-R30-2', null],
+    ['other', 1, 'R02', 'wf-other-R02', null],
+  ];
+  for (const [batchId, rowNo, recordId, workflowId, resolution] of rows)
+    await sql.query(
+      `INSERT INTO batch_rows (batch_id, row_no, record_id, outcome, workflow_id, resolution)
+       VALUES ($1, $2, $3, 'waiting', $4, $5)`,
+      [batchId, rowNo, recordId, workflowId, resolution],
+    );
+  await store.watchers.noteReads('capa__c', [{ recordId: 'R03', state: 'in_review__c', told: 'in_review__c' }]);
+
+  const pages: Array<Awaited<ReturnType<typeof store.watchers.waitingPage>>> = [];
+  for (let after = ''; ;) {
+    const page = await store.watchers.waitingPage('capa__c', after, 10);
+    if (!page.length) break;
+    pages.push(page);
+    after = page[page.length - 1].recordId;
+  }
+  expect(pages.map((p) => p.length)).toEqual([10, 10, 5]);
+  const listed = pages.flat();
+  const expected = [...Array.from({ length: 25 }, (_, i) => `R${String(i + 1).padStart(2, '0')}`), 'R30'];
+  expect(listed.map((r) => r.recordId)).toEqual(expected.filter((id) => id !== 'R07'));
+  expect(listed.find((r) => r.recordId === 'R05')).toEqual({ recordId: 'R05', workflowId: 'wf-R05-2' });
+  expect(listed.find((r) => r.recordId === 'R02')).toEqual({ recordId: 'R02', workflowId: 'wf-R02-1' });
+  expect(listed.find((r) => r.recordId === 'R03')).toEqual({
+    recordId: 'R03',
+    workflowId: 'wf-R03-1',
+    toldState: 'in_review__c',
+  });
+});
