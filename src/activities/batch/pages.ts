@@ -18,7 +18,6 @@ import { changeEntries } from '../../store/audit-trail';
 import type { HandOff } from '../../store/batch-store';
 import { ensureLockWatcher } from '../../temporal/record-workflows';
 import { MAX_ROWS_PER_UPDATE } from '../../vault/client';
-import { isLockedState } from '../../vault/dialect';
 import type { RecordWriteOutcome } from '../../vault/types';
 import { asActivityFailure } from '../activity-failures';
 import { classifyPage, settleUpdates } from '../page-decisions';
@@ -27,8 +26,7 @@ import { type BatchActivityDeps, inParallel, lockedIn, readPageStates, START_CON
 const TRANSIENT_ROUNDS = 3;
 
 /** Whether the page's read of a record found it locked. */
-const readLocked = (deps: BatchActivityDeps, state?: string) =>
-  state !== undefined && isLockedState(deps.vault.dialect, state);
+const readLocked = (deps: BatchActivityDeps, state?: string) => state !== undefined && lockedIn(deps)(state);
 
 /** Hands a record to its workflow: signal-with-start, so a waiting one gets the new values and none is doubled. */
 async function deferToRecordWorkflow(
