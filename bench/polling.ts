@@ -45,15 +45,16 @@ interface TickCost {
   ticks: number;
 }
 
-/** Workflow tasks go quiet when fewer than 10 run in this long (a watcher's tick runs 2). */
-const QUIET_MS = 10_000;
-
-/** When the counter last grew by 10 or more in `quietMs`: the start of the first quiet stretch from now. */
-async function quietSince(count: () => Promise<number>, quietMs: number): Promise<number> {
-  for (let before = await count(); ;) {
-    await sleep(quietMs);
-    const now = await count();
-    if (now - before < 10) return Date.now() - quietMs;
+/**
+ * Waits until the workers' workflow tasks go quiet, 10 or fewer (a watcher's tick runs 2) between one pause's start and
+ * its end; returns when that quiet pause began.
+ */
+async function quietAfter(tasks: () => Promise<number>, pause: () => Promise<void>): Promise<number> {
+  for (let before = await tasks(); ;) {
+    const pausedAt = Date.now();
+    await pause();
+    const now = await tasks();
+    if (now - before <= 10) return pausedAt;
     before = now;
   }
 }
@@ -94,7 +95,8 @@ export async function pollingCost(
     const file = exportFile(first, first + waiting, waiting + workers);
     await (await startBatch(h.client, config, { source: file, batchId: taskQueue })).result();
     const batchDone = Date.now();
-    const firstStepsSeconds = Math.max(0, (await quietSince(tasks, QUIET_MS)) - batchDone) / 1000;
+    const firstStepsDone = await quietAfter(tasks, () => sleep(10_000));
+    const firstStepsSeconds = Math.max(0, firstStepsDone - batchDone) / 1000;
     const startsPerSecond = await startRate(
       h.client,
       `TaskQueue = '${taskQueue}' AND WorkflowType = 'capaRecordWorkflow'`,
@@ -106,12 +108,7 @@ export async function pollingCost(
       if (seen?.waiting === waiting && seen.told === 0) break;
       await sleep(1_000);
     }
-    for (let before = await tasks(); ;) {
-      await untilTick(tickSeconds, 0.5);
-      const now = await tasks();
-      if (now - before <= 10) break;
-      before = now;
-    }
+    await quietAfter(tasks, () => untilTick(tickSeconds, 0.5));
     const measure = async (): Promise<TickCost> => {
       const calls = vaultCalls(h.sim).reads;
       const before = await tasks();
