@@ -17,8 +17,9 @@ it("pages the object's waiting records by id, each with its latest batch's row, 
   await batch('other', 'deviation__c', 5);
   // Records R01..R25 wait from night 1; R05 waits again from night 2 (another run); R07's row has ended; night 2 also
   // hands over R30; the other object has a waiting R02 of its own.
-  const rows: Array<[string, number, string, string, string | null]> = [
-    ...Array.from({ length: 25 }, (_, i): [string, number, string, string, string | null] => {
+  type Row = [batchId: string, rowNo: number, recordId: string, workflowId: string, resolution: string | null];
+  const rows: Row[] = [
+    ...Array.from({ length: 25 }, (_, i): Row => {
       const id = `R${String(i + 1).padStart(2, '0')}`;
       return ['night-1', i + 1, id, `wf-${id}-1`, id === 'R07' ? 'applied' : null];
     }),
