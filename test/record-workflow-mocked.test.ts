@@ -32,13 +32,20 @@ function mockedVault(script: { lockedReads: number; values: FieldValues }) {
   const alerts: RecordAlert[] = [];
   const settled: string[] = [];
   const decisions: string[] = [];
-  /** Who holds the lock, as the lock endpoint says (none: a dialect without one). */
-  const lock: { holder?: LockHolder; reads: number } = { reads: 0 };
+  /**
+   * Who holds the lock, as the lock endpoint says (none: a dialect without one), the state that locks it, and whether
+   * the record's own reads name the holder too (as guardedWrite does where it asks the lock endpoint).
+   */
+  const lock: { holder?: LockHolder; reads: number; state: string; readsName?: boolean } = {
+    reads: 0,
+    state: 'under_review_state__c',
+  };
   const activities: RecordActivities = {
     // Reads, guards and writes as the real activity does, on the scripted record: locked for the first reads.
     async guardedWrite({ desired, baseline, actor, unlessReadSince }): Promise<GuardedWriteResult> {
       reads.push({ unlessWatched: unlessReadSince !== undefined });
-      if (reads.length <= script.lockedReads) return { status: 'locked', state: 'under_review_state__c' };
+      if (reads.length <= script.lockedReads)
+        return { status: 'locked', state: lock.state, ...(lock.readsName ? { lockedBy: lock.holder?.lockedBy } : {}) };
       const state = 'closed_state__c';
       const fields = actor.kind === 'integration' ? conflictingFields(script.values, baseline, desired) : [];
       if (fields.length) return { status: 'conflict', state, fields, values: script.values };
@@ -244,6 +251,37 @@ describe("a team's escalation ladder", () => {
       await h.executeUpdate(cancelUpdate, { args: [{ operator: 'qa.lead', reason: 'done with it' }] });
       return h.result();
     });
+  });
+
+  it('starts the ladder again when the record moves on to another locking state, with the same holder', async () => {
+    const vault = mockedVault({ lockedReads: 100_000, values: { priority__c: 'Low' } });
+    vault.lock.holder = { locked: true, lockedBy: 'carol' };
+    vault.lock.readsName = true; // every read says carol holds it: only the state changes
+    await run(vault.activities, async (taskQueue) => {
+      const h = await startRecordWorkflow(env, taskQueue, {
+        recordId: 'L5',
+        desired: { priority__c: 'High' },
+        baseline: { priority__c: 'Low' },
+        vaultState: 'under_review_state__c',
+        routing,
+      });
+      await env.sleep(4 * DAY_MS);
+      expect(ladderAlerts(vault.alerts)).toEqual([['lock-reminder', 'site-a', 'carol']]);
+      // Reviewed: the record waits for approval now, still carol's. The escalation due on day 7 for the review is not
+      // sent; the approval's own ladder reminds from its third day.
+      vault.lock.state = 'pending_approval_state__c';
+      await env.sleep(2 * DAY_MS + 12 * 3600_000); // day 6.5
+      expect(ladderAlerts(vault.alerts)).toEqual([['lock-reminder', 'site-a', 'carol']]);
+      await env.sleep(DAY_MS); // day 7.5: the approval held some 3 days
+      expect(ladderAlerts(vault.alerts)).toEqual([
+        ['lock-reminder', 'site-a', 'carol'],
+        ['lock-reminder', 'site-a', 'carol'],
+      ]);
+      expect(vault.alerts.at(-1)!.detail).toContain('pending_approval_state__c');
+      await h.executeUpdate(cancelUpdate, { args: [{ operator: 'qa.lead', reason: 'done with it' }] });
+      return h.result();
+    });
+    expect(vault.writes).toEqual([]);
   });
 
   it('asks the lock endpoint once a step where it says unlocked but the state still locks the record', async () => {
