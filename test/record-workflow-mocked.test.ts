@@ -10,9 +10,11 @@ import type { WriteOutcome } from '../src/contracts/write-outcome';
 import { conflictingFields } from '../src/contracts/conflict-guard';
 import type { FieldValues } from '../src/contracts/field-values';
 import { cancelUpdate, forceUpdate, statusQuery } from '../src/contracts/record-messages';
+import { lockChangedSignal } from '../src/contracts/lock-watch';
 import { saveHistory } from './helpers/histories';
 import { startRecordWorkflow } from './helpers/record-env';
 import { createTestWorker, startTimeSkippingServer } from './helpers/temporal';
+import { waitFor } from './helpers/wait';
 
 // The record workflow's process with its activities mocked, on the time-skipping server: no Vault, no store, so a
 // change of policy or process is caught in seconds. test/record-workflow.test.ts runs the same against the simulator.
@@ -325,4 +327,31 @@ describe("a team's escalation ladder", () => {
       return h.result();
     });
   });
+});
+
+it("keeps the newest tick's word when an older tick's arrives after it, and writes on the unlock at once", async () => {
+  // A watcher attempt cut off from Temporal may deliver its word (locked) after the next tick's (unlocked).
+  const vault = mockedVault({ lockedReads: 1, values: { priority__c: 'Low' } });
+  const taskQueue = `mocked-${++queue}`;
+  const input = { recordId: 'N1', desired: { priority__c: 'High' }, baseline: { priority__c: 'Low' } };
+  // No cache, so no sticky queue: the next worker takes the workflow's next task at once.
+  const h = await (
+    await createTestWorker(env, { taskQueue, activities: vault.activities, maxCachedWorkflows: 0 })
+  ).runUntil(async () => {
+    const started = await startRecordWorkflow(env, taskQueue, input);
+    await waitFor('the first read', async () => (await started.query(statusQuery)).attempts === 1);
+    return started;
+  });
+  // No worker runs: both words reach the next workflow task together, the older tick's last.
+  const news = { found: true, state: 'closed_state__c', locked: false };
+  await h.signal(lockChangedSignal, { tickAt: 2_000, ...news });
+  await h.signal(lockChangedSignal, { tickAt: 1_000, found: true, state: 'under_review_state__c', locked: true });
+  const worker = await createTestWorker(env, { taskQueue, activities: vault.activities });
+  await worker.runUntil(async () => {
+    expect(await h.result()).toMatchObject({ phase: 'applied' });
+    await saveHistory('newest-lock-news', env.client.workflow.getHandle(h.workflowId));
+  });
+  // The write followed the unlock's word, not a timer a tick later.
+  expect(vault.reads).toEqual([{ unlessWatched: false }, { unlessWatched: false }]);
+  expect(vault.writes).toEqual([{ values: { priority__c: 'High' }, actor: 'integration' }]);
 });

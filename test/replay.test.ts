@@ -37,6 +37,8 @@ it('has saved histories of every workflow', () => {
       'ladder-new-holder.json',
       // From the handed-to-watcher patch on: a record its batch handed to the watcher, told of its unlock, written.
       'handed-to-watcher-unlock.json',
+      // From the newest-lock-news patch on: an older tick's word, arriving after a newer one's, dropped.
+      'newest-lock-news.json',
     ]),
   );
 });

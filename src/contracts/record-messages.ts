@@ -159,6 +159,8 @@ export interface CarriedState {
   watched?: boolean;
   /** What the watcher last told, not yet acted on (a trigger). */
   told?: LockNews;
+  /** The newest watcher tick the record was told of: a word from an older tick that arrives later is dropped. */
+  toldTickAt?: number;
   /** Before GUARDED_WRITES: what the watcher last told, with its read. */
   lockChange?: LockChange;
   /** Check at once, without the watcher's word: new values to write, or newer values came during a write. */

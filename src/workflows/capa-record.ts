@@ -76,6 +76,9 @@ export const ESCALATION_LADDER = 'escalation-ladder';
  */
 export const HANDED_TO_WATCHER = 'handed-to-watcher';
 
+/** From this patch on, a word from an older watcher tick that arrives after a newer one's is dropped. */
+export const NEWEST_LOCK_NEWS = 'newest-lock-news';
+
 /**
  * One CAPA record whose update Vault refused because a lifecycle workflow locks it: its state (carried over
  * continue-as-new) and its transitions. The record workflow (record.ts) wires the messages to `submit`,
@@ -165,14 +168,18 @@ export class CapaRecord {
   /**
    * The lock watcher saw the record's state change: the waiting step acts on it at once, reading Vault again before
    * it writes. A record that is not waiting for an unlock (it waits for a decision, or writes) drops it: the
-   * watcher listed it a moment too early. Told again before it acted, it keeps the newest word.
+   * watcher listed it a moment too early. Told again before it acted, it keeps the newest tick's word: an attempt
+   * cut off from Temporal may deliver an older tick's after it.
    */
   lockChanged(change: LockNews | LockChange): void {
     const s = this.s;
     s.watched = true;
     if (s.phase !== 'waiting-for-unlock') return;
-    if (isLockNews(change)) s.told = change;
-    else s.lockChange = { ...change, tick: s.lockChange?.tick ?? change.tick }; // before GUARDED_WRITES
+    if (isLockNews(change)) {
+      if (change.tickAt < (s.toldTickAt ?? -Infinity) && patched(NEWEST_LOCK_NEWS)) return;
+      s.toldTickAt = Math.max(change.tickAt, s.toldTickAt ?? -Infinity);
+      s.told = change;
+    } else s.lockChange = { ...change, tick: s.lockChange?.tick ?? change.tick }; // before GUARDED_WRITES
   }
 
   /** Newer values from a later batch; the newest source wins. */
