@@ -65,7 +65,7 @@ describe('a reviewer edits a record after the watcher read it unlocked', () => {
   });
 });
 
-describe('a lock endpoint that fails for one record among 1,200 (customer dialect)', () => {
+describe('a lock endpoint that fails for one record and answers 404 for another, among 1,200 (customer dialect)', () => {
   const WAITING = 1_200;
   const APPROVED = 100;
   let stack: DevStack;
@@ -87,26 +87,74 @@ describe('a lock endpoint that fails for one record among 1,200 (customer dialec
   }, 300_000);
   afterAll(() => stack?.stop());
 
-  it('passes over that record each tick, and reads, tells and writes the others', async () => {
-    const bad = 7;
-    stack.sim.setFaults({ failingLocks: [id(bad)] });
+  it('passes over those records each tick, and reads, tells and writes the others', async () => {
+    const [bad, gone] = [7, 8];
+    stack.sim.setFaults({ failingLocks: [id(bad)], missingLocks: [id(gone)] });
     const approved = Array.from({ length: APPROVED }, (_, i) => i * 12);
-    approve(stack, [...approved, bad]);
-    const others = approved.filter((i) => i !== bad);
+    approve(stack, [...approved, bad, gone]);
+    const others = approved.filter((i) => i !== bad && i !== gone);
     await waitFor(
       'the other approved records written',
       async () => others.every((i) => value(stack, i, 'risk_score__c') === 42),
       120_000,
     );
     await waitFor('their workflows applied', async () => (await status(stack, others[0])).phase === 'applied');
-    // The failing record is still waiting, and the watcher still ticks for everyone.
-    expect((await status(stack, bad)).phase).toBe('waiting-for-unlock');
-    expect(value(stack, bad, 'risk_score__c')).not.toBe(42);
+    // The records passed over are still waiting, and the watcher still ticks for everyone.
+    for (const i of [bad, gone]) {
+      expect((await status(stack, i)).phase).toBe('waiting-for-unlock');
+      expect(value(stack, i, 'risk_score__c')).not.toBe(42);
+    }
     const before = (await stack.ctx.store.watchers.last('capa__c'))!.tickedAt;
     await waitFor('another tick', async () => (await stack.ctx.store.watchers.last('capa__c'))!.tickedAt !== before);
-    // Once its lock endpoint answers again, the next tick tells it and it is written.
-    stack.sim.setFaults({ failingLocks: [] });
-    await waitFor('the record written', async () => value(stack, bad, 'risk_score__c') === 42, 60_000);
+    // Once their lock endpoint answers again, the next tick tells them and they are written.
+    stack.sim.setFaults({ failingLocks: [], missingLocks: [] });
+    await waitFor(
+      'the records written',
+      async () => [bad, gone].every((i) => value(stack, i, 'risk_score__c') === 42),
+      60_000,
+    );
+  });
+});
+
+describe('records their state says unlocked but the lock endpoint says locked (customer dialect)', () => {
+  // A state capa-sync does not know as locking: only the lock endpoint tells it the record is held.
+  const HELD = 'qa_hold_state__c';
+  const held = Array.from({ length: 10 }, (_, i) => i);
+  const reviewed = 10;
+  let stack: DevStack;
+  beforeAll(async () => {
+    const settings = { CAPA_TICK_SECONDS: String(TICK_SECONDS), ...ONE_VALUE_EXPORTS };
+    stack = await startDevStack({
+      ...{ records: 20, lockedFraction: 0, taskQueue: 'held-by-lock', dialect: 'customer', settings },
+      lockedStates: ['under_review_state__c', HELD],
+    });
+    await handOff(stack, stack.ctx.config, [...held, reviewed], 'held-by-lock');
+    // Under review, then on hold: still locked, but only the lock endpoint says so now.
+    for (const i of held) stack.sim.store.moveState(stack.sim.store.records.get(id(i))!, HELD);
+  }, 300_000);
+  afterAll(() => stack?.stop());
+
+  const tickAfter = async (since: string) => {
+    await waitFor('the next tick', async () => (await stack.ctx.store.watchers.last('capa__c'))!.tickedAt > since);
+    return (await stack.ctx.store.watchers.last('capa__c'))!;
+  };
+
+  it('tells them once, not at every tick, and a record approved meanwhile is written', async () => {
+    await waitFor('the held records told of their lock', async () =>
+      (await Promise.all(held.map((i) => status(stack, i)))).every((s) => s.vaultState === HELD),
+    );
+    const attempts = await Promise.all(held.map(async (i) => (await status(stack, i)).attempts));
+    let tick = (await stack.ctx.store.watchers.last('capa__c'))!;
+    for (let n = 0; n < 3; n++) {
+      tick = await tickAfter(tick.tickedAt);
+      expect(tick).toMatchObject({ waiting: held.length + 1, told: 0 });
+    }
+    approve(stack, [reviewed]);
+    await waitFor('the approved record written', async () => (await status(stack, reviewed)).phase === 'applied');
+    expect(value(stack, reviewed, 'risk_score__c')).toBe(42);
+    // The held records tried no write: their lock is the watcher's news, and nothing changed since.
+    expect(await Promise.all(held.map(async (i) => (await status(stack, i)).attempts))).toEqual(attempts);
+    expect(held.flatMap((i) => vaultWrites(stack, i))).toEqual([]);
   });
 });
 

@@ -31,6 +31,8 @@ export interface FaultConfig {
   next: FaultKind[];
   /** Records whose lock endpoint (customer dialect) answers HTTP 500, every time. */
   failingLocks: string[];
+  /** Records whose lock endpoint answers HTTP 404, as for a record deleted between a query and its lock read. */
+  missingLocks: string[];
 }
 
 export type FaultKind =
@@ -55,6 +57,7 @@ export const NO_FAULTS: FaultConfig = {
   latencyMs: 0,
   next: [],
   failingLocks: [],
+  missingLocks: [],
 };
 
 /** A small seeded PRNG (mulberry32) so that fault runs can be repeated exactly. */

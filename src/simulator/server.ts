@@ -430,6 +430,7 @@ export class VaultSimulator {
     if (this.options.dialect !== 'customer')
       throw new HttpError(404, 'MALFORMED_URL', 'no lock endpoint in the documented API');
     if (this.faults.failingLocks.includes(id)) throw new HttpError(500, 'EXCEPTION', `lock of ${id} failed`);
+    if (this.faults.missingLocks.includes(id)) throw new HttpError(404, 'NOT_FOUND', `no record ${id}`);
     const rec = this.store.read(id);
     if (!rec) return { status: 200, body: failure('INVALID_DATA', `record ${id} not found`) };
     const locked = this.store.isLocked(rec);

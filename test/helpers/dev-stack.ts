@@ -23,9 +23,14 @@ export async function startDevStack(o: {
   settings?: Record<string, string>;
   uiPort?: number;
   dialect?: 'documented' | 'customer';
+  /** The states the simulated vault locks (default: those capa-sync's dialects know). */
+  lockedStates?: string[];
 }): Promise<DevStack> {
   const env = await startDevServer(o.uiPort);
-  const sim = await startSimulator({ dialect: o.dialect }).catch(async (err) => {
+  const sim = await startSimulator({
+    dialect: o.dialect,
+    ...(o.lockedStates ? { lockedStates: o.lockedStates } : {}),
+  }).catch(async (err) => {
     await env.teardown();
     throw err;
   });
