@@ -47,33 +47,7 @@ export function createRecordActivities(deps: RecordActivityDeps): RecordActiviti
   return {
     guardedWrite,
 
-    // Before GUARDED_WRITES: what runs started earlier still call, until their next step takes the new path.
-    async readRecord({ object, recordId, fields, unlessWatched }) {
-      return asActivityFailure(async () => {
-        if (unlessWatched && (await deps.store.watchers.covers(object))) return { watched: true };
-        const [state] = await deps.vault.readStates(object, [recordId], fields);
-        return snapshotOf(state, deps.dialect, (id) => deps.vault.readLock(object, id));
-      });
-    },
-
-    /**
-     * Before GUARDED_WRITES: a write of values its workflow read in an earlier activity. It goes through the guard
-     * again against that read (a change since is a person's edit): such a record is answered `locked`, and its next
-     * step, on the new path, reads again and stops for a decision.
-     */
-    async applyChange({ object, recordId, values, previous, batchId, sourceTimestamp, actor }) {
-      const result = await guardedWrite({
-        ...{ object, recordId, batchId, sourceTimestamp, actor },
-        ...{ desired: values, baseline: previous, ownWritesSince: sourceTimestamp },
-      });
-      if (result.status === 'written') return { status: result.changed ? 'updated' : 'unchanged' };
-      if (result.status === 'permanent')
-        return { status: 'permanent', errorType: result.errorType, message: result.message };
-      if (result.status === 'not-found')
-        return { status: 'permanent', errorType: 'NOT_FOUND', message: 'record no longer found' };
-      return { status: 'locked' };
-    },
-
+    ...legacyActivities(deps, guardedWrite),
     lastOwnWrites({ object, recordId, fields, since }) {
       return deps.store.audit.lastOwnWrites(object, recordId, fields, since);
     },
@@ -109,18 +83,55 @@ export function createRecordActivities(deps: RecordActivityDeps): RecordActiviti
 
     async sendRecordAlert(alert) {
       const key = currentWriteId({ prefix: 'record/', workflowId: alert.workflowId });
-      const message = {
-        title: `CAPA ${alert.recordId}: ${ALERT_TITLES[alert.reason]}`,
-        lines: [
-          alert.detail,
-          `Vault state: ${alert.vaultState ?? 'unknown'}${alert.lockedBy ? ` (locked by ${alert.lockedBy})` : ''}`,
-          `Workflow: ${alert.workflowId} (batch ${alert.batchId}${alert.team ? `, team ${alert.team}` : ''})`,
-          nextStep(alert),
-        ],
-        fields: { ...alert },
-      };
-      if (alert.reason === 'lock-escalation') await deps.alerts.escalate(key, alert.team, message);
-      else await deps.alerts.toTeam(key, alert.team, message);
+      if (alert.reason === 'lock-escalation') await deps.alerts.escalate(key, alert.team, alertMessage(alert));
+      else await deps.alerts.toTeam(key, alert.team, alertMessage(alert));
     },
+  };
+}
+
+/** Before GUARDED_WRITES: what runs started earlier still call, until their next step takes the new path. */
+function legacyActivities(
+  deps: RecordActivityDeps,
+  guardedWrite: RecordActivities['guardedWrite'],
+): Pick<RecordActivities, 'readRecord' | 'applyChange'> {
+  return {
+    async readRecord({ object, recordId, fields, unlessWatched }) {
+      return asActivityFailure(async () => {
+        if (unlessWatched && (await deps.store.watchers.covers(object))) return { watched: true };
+        const [state] = await deps.vault.readStates(object, [recordId], fields);
+        return snapshotOf(state, deps.dialect, (id) => deps.vault.readLock(object, id));
+      });
+    },
+
+    /**
+     * A write of values its workflow read in an earlier activity. It goes through the guard
+     * again against that read (a change since is a person's edit): such a record is answered `locked`, and its next
+     * step, on the new path, reads again and stops for a decision.
+     */
+    async applyChange({ object, recordId, values, previous, batchId, sourceTimestamp, actor }) {
+      const result = await guardedWrite({
+        ...{ object, recordId, batchId, sourceTimestamp, actor },
+        ...{ desired: values, baseline: previous, ownWritesSince: sourceTimestamp },
+      });
+      if (result.status === 'written') return { status: result.changed ? 'updated' : 'unchanged' };
+      if (result.status === 'permanent')
+        return { status: 'permanent', errorType: result.errorType, message: result.message };
+      if (result.status === 'not-found')
+        return { status: 'permanent', errorType: 'NOT_FOUND', message: 'record no longer found' };
+      return { status: 'locked' };
+    },
+  };
+}
+
+function alertMessage(alert: RecordAlert) {
+  return {
+    title: `CAPA ${alert.recordId}: ${ALERT_TITLES[alert.reason]}`,
+    lines: [
+      alert.detail,
+      `Vault state: ${alert.vaultState ?? 'unknown'}${alert.lockedBy ? ` (locked by ${alert.lockedBy})` : ''}`,
+      `Workflow: ${alert.workflowId} (batch ${alert.batchId}${alert.team ? `, team ${alert.team}` : ''})`,
+      nextStep(alert),
+    ],
+    fields: { ...alert },
   };
 }

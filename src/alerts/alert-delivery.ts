@@ -75,41 +75,10 @@ export function startAlertDelivery(options: AlertDeliveryOptions): AlertDelivery
   // A claim outlives its send's limit with room to note the outcome (a pool connection may take up to a minute to
   // come): only a worker gone mid-send lets it lapse.
   const leaseMs = sendTimeoutMs + 2 * 60_000;
-  const sending = new Set<Promise<void>>();
-  // One send at a time per channel, and one kind of channel holds all slots but one at most (of three or more): a
-  // hanging SMTP server holds back neither the webhooks nor the log.
-  const inFlight: ChannelSpec[] = [];
-  const busy = () => {
-    const count = (kind: string) => inFlight.filter((c) => c.kind === kind).length;
-    return {
-      channels: inFlight.map(channelKey),
-      kinds: [...new Set(inFlight.map((c) => c.kind))].filter((k) => count(k) >= Math.max(2, concurrency - 1)),
-    };
-  };
+  const slots = new SendingSlots(concurrency);
+  const outboxState = new OutboxReachability(logger);
   let stopped = false;
-  let outboxDown = false;
   let wake = () => {};
-
-  const afterFailure = async (claim: ClaimedAlert, err: unknown) => {
-    const error = oneLine(err);
-    const channel = channelLabel(claim.spec);
-    const last =
-      err instanceof UndeliverableAlert || claim.attempt >= retry.maxAttempts || claim.ageMs >= retry.giveUpAfterMs;
-    if (!last) {
-      const delayMs = Math.min(retry.firstDelayMs * 2 ** (claim.attempt - 1), retry.maxDelayMs);
-      await outbox.retryLater(claim, error, delayMs);
-      logger.warn('alert not delivered yet', { alertKey: claim.key, channel, attempt: claim.attempt, delayMs, error });
-    } else if (await outbox.giveUp(claim, error)) {
-      const attempts = `${claim.attempt} attempt${claim.attempt === 1 ? '' : 's'}`;
-      logger.error(`alert ${claim.key} to ${channel} given up after ${attempts}: ${error}`, {
-        alertKey: claim.key,
-        channel,
-        attempts: claim.attempt,
-        error,
-      });
-      options.metrics?.alertGivenUp();
-    }
-  };
 
   const deliver = async (claim: ClaimedAlert) => {
     const failure = await withinMs(sendTo(claim.spec, claim.alert, options), sendTimeoutMs).then(
@@ -117,7 +86,7 @@ export function startAlertDelivery(options: AlertDeliveryOptions): AlertDelivery
       (err: unknown) => ({ err }),
     );
     try {
-      await (failure ? afterFailure(claim, failure.err) : outbox.delivered(claim));
+      await (failure ? noteFailure(options, retry, claim, failure.err) : outbox.delivered(claim));
     } catch (err) {
       logger.warn('alert outcome not noted: the alert is tried again when its claim lapses', {
         alertKey: claim.key,
@@ -127,35 +96,16 @@ export function startAlertDelivery(options: AlertDeliveryOptions): AlertDelivery
     }
   };
 
-  const claimDue = async (limit: number): Promise<ClaimedAlert[]> => {
-    try {
-      const claims = await outbox.claimDue(limit, leaseMs, busy());
-      if (outboxDown) logger.info('alert outbox reachable again');
-      outboxDown = false;
-      return claims;
-    } catch (err) {
-      // Once an outage, not at every poll.
-      if (!outboxDown) logger.warn('alert outbox unreachable, trying again', { error: oneLine(err) });
-      outboxDown = true;
-      return [];
-    }
-  };
-
   const run = async () => {
     while (!stopped) {
       // One claim at a time, so that each sees what the sends already started are busy with.
-      while (!stopped && sending.size < concurrency) {
-        const [claim] = await claimDue(1);
+      while (!stopped && slots.free()) {
+        const [claim] = await outboxState.claims(() => outbox.claimDue(1, leaseMs, slots.busy()));
         if (!claim) break;
-        inFlight.push(claim.spec);
-        const send: Promise<void> = deliver(claim).finally(() => {
-          sending.delete(send);
-          inFlight.splice(inFlight.indexOf(claim.spec), 1);
-        });
-        sending.add(send);
+        slots.start(claim.spec, deliver(claim));
       }
       // Every slot busy: more may be due as soon as one frees. Otherwise nothing more was due: wait a poll.
-      await (sending.size < concurrency ? sleep(pollMs) : Promise.race(sending));
+      await (slots.free() ? sleep(pollMs) : slots.oneEnded());
     }
   };
 
@@ -174,9 +124,98 @@ export function startAlertDelivery(options: AlertDeliveryOptions): AlertDelivery
       stopped = true;
       wake();
       await running;
-      await Promise.all(sending);
+      await slots.allEnded();
     },
   };
+}
+
+/**
+ * The sends in flight. One send at a time per channel, and one kind of channel holds all slots but one at most (of
+ * three or more): a hanging SMTP server holds back neither the webhooks nor the log.
+ */
+class SendingSlots {
+  private readonly sending = new Set<Promise<void>>();
+  private readonly inFlight: ChannelSpec[] = [];
+
+  constructor(private readonly concurrency: number) {}
+
+  free(): boolean {
+    return this.sending.size < this.concurrency;
+  }
+
+  /** What the outbox must not hand this loop now: alerts on busy channels, or of kinds at their share. */
+  busy(): { channels: string[]; kinds: string[] } {
+    const count = (kind: string) => this.inFlight.filter((c) => c.kind === kind).length;
+    const atShare = (kind: string) => count(kind) >= Math.max(2, this.concurrency - 1);
+    return {
+      channels: this.inFlight.map(channelKey),
+      kinds: [...new Set(this.inFlight.map((c) => c.kind))].filter(atShare),
+    };
+  }
+
+  start(spec: ChannelSpec, delivery: Promise<void>): void {
+    this.inFlight.push(spec);
+    const send: Promise<void> = delivery.finally(() => {
+      this.sending.delete(send);
+      this.inFlight.splice(this.inFlight.indexOf(spec), 1);
+    });
+    this.sending.add(send);
+  }
+
+  oneEnded(): Promise<void> {
+    return Promise.race(this.sending);
+  }
+
+  async allEnded(): Promise<void> {
+    await Promise.all(this.sending);
+  }
+}
+
+/** Claims from the outbox; an outage is logged once, not at every poll, and reads as nothing due. */
+class OutboxReachability {
+  private down = false;
+
+  constructor(private readonly logger: Logger) {}
+
+  async claims(claim: () => Promise<ClaimedAlert[]>): Promise<ClaimedAlert[]> {
+    try {
+      const claims = await claim();
+      if (this.down) this.logger.info('alert outbox reachable again');
+      this.down = false;
+      return claims;
+    } catch (err) {
+      if (!this.down) this.logger.warn('alert outbox unreachable, trying again', { error: oneLine(err) });
+      this.down = true;
+      return [];
+    }
+  }
+}
+
+/** A failed attempt: due again after a backoff, or given up (logged and counted) at the policy's limit. */
+async function noteFailure(
+  { outbox, logger, metrics }: AlertDeliveryOptions,
+  retry: RetryPolicy,
+  claim: ClaimedAlert,
+  err: unknown,
+): Promise<void> {
+  const error = oneLine(err);
+  const channel = channelLabel(claim.spec);
+  const last =
+    err instanceof UndeliverableAlert || claim.attempt >= retry.maxAttempts || claim.ageMs >= retry.giveUpAfterMs;
+  if (!last) {
+    const delayMs = Math.min(retry.firstDelayMs * 2 ** (claim.attempt - 1), retry.maxDelayMs);
+    await outbox.retryLater(claim, error, delayMs);
+    logger.warn('alert not delivered yet', { alertKey: claim.key, channel, attempt: claim.attempt, delayMs, error });
+  } else if (await outbox.giveUp(claim, error)) {
+    const attempts = `${claim.attempt} attempt${claim.attempt === 1 ? '' : 's'}`;
+    logger.error(`alert ${claim.key} to ${channel} given up after ${attempts}: ${error}`, {
+      alertKey: claim.key,
+      channel,
+      attempts: claim.attempt,
+      error,
+    });
+    metrics?.alertGivenUp();
+  }
 }
 
 /** Fails the attempt after `ms`; the send itself may still end later (at least once: it may arrive all the same). */

@@ -5,7 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { Client } from '@temporalio/client';
 import { AppConfig, loadConfig } from '../config';
 import { startDevServer, temporalReachable } from '../temporal/dev-server';
-import { jsonLogger } from '../observability/logger';
+import { jsonLogger, type Logger } from '../observability/logger';
 import { listRecords, newBatchId, startBatch } from './operations';
 import { loadSimulator, saveSimulator } from '../simulator/persistence';
 import { sampleRecords } from '../simulator/seed';
@@ -15,7 +15,7 @@ import { createWorker, deliverAlerts } from '../worker';
 import { installRuntime } from '../temporal/runtime';
 import { EMBEDDED_DATABASE_URL, EMBEDDED_OWNER_URL, EMBEDDED_PORT } from '../store/embedded-defaults';
 import { ensureDatabase, listening, startEmbeddedPostgres } from '../store/embedded-postgres';
-import { openStore } from '../store/store';
+import { openStore, type Store } from '../store/store';
 import { migrateStore } from '../store/database';
 import { followBatch, summaryTable, waitingRecordsUrl } from './batch-output';
 import { PortInUse } from '../host/port-holder';
@@ -41,6 +41,9 @@ function seedSampleVault(sim: VaultSimulator): void {
   setTimeout(() => sim.store.editByHand(reviewed.id, { priority__c: 'Low' }, 'reviewer@example.com'), 10_000).unref();
 }
 
+/** What the demo started, stopped in reverse order (a stop that fails is logged, and the others still run). */
+type Stops = Array<() => Promise<void>>;
+
 /**
  * The main job, end to end on the embedded defaults: Temporal dev server (Web UI), Vault simulator, worker,
  * and the sample batch. Keeps running so that waiting records can be watched until Ctrl-C; a second start
@@ -52,64 +55,15 @@ export async function runDemo(): Promise<number> {
   const logFile = path.join(config.dataDir, 'worker.log');
   const logger = jsonLogger(config.logLevel, (line) => fs.appendFileSync(logFile, line + '\n'));
   installRuntime(logger, config.metricsPort);
-  const stops: Array<() => Promise<void>> = [];
-  const stopAll = async () => {
-    for (const stop of stops.reverse())
-      await stop().catch((err) => logger.warn('did not stop cleanly', { error: (err as Error).message }));
-  };
+  const stops: Stops = [];
   try {
-    let server: ChildProcess | undefined;
-    if (!(await temporalReachable(config.temporal.address))) {
-      const port = Number(config.temporal.address.split(':').pop());
-      const uiPort = Number(new URL(config.temporal.uiUrl).port);
-      if (await listening(port)) throw new PortInUse(port, 'the Temporal dev server');
-      if (await listening(uiPort)) throw new PortInUse(uiPort, "the Temporal dev server's Web UI");
-      console.log(`Starting the Temporal dev server (Web UI on ${config.temporal.uiUrl})...`);
-      server = await startDevServer(config.dataDir, port, uiPort);
-      stops.push(() => stopChild(server!));
-    }
-
-    let ownerUrl = config.databaseOwnerUrl;
-    if (config.databaseUrl === EMBEDDED_DATABASE_URL) {
-      ownerUrl = EMBEDDED_OWNER_URL;
-      if (!(await listening(EMBEDDED_PORT))) {
-        console.log(`Starting the embedded PostgreSQL server (the store) on port ${EMBEDDED_PORT}...`);
-        const postgres = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'), EMBEDDED_PORT);
-        stops.push(() => postgres.stop());
-      }
-      await ensureDatabase(ownerUrl, config.databaseUrl);
-    }
-    // As a deployment's migrate step does: the schema owner migrates, the worker and the CLI use the runtime role.
-    if (ownerUrl) await migrateStore(ownerUrl, config.databaseUrl, logger);
-    const store = await openStore(config.databaseUrl, logger);
-    stops.push(() => store.close());
-
-    const sim = new VaultSimulator();
-    const stateFile = path.join(config.dataDir, 'simulator-state.json');
-    const resumed = loadSimulator(sim, stateFile);
-    if (!resumed) seedSampleVault(sim);
-    await sim.start(Number(new URL(config.vault.baseUrl).port));
-    stops.push(async () => {
-      saveSimulator(sim, stateFile);
-      await sim.stop();
-    });
-    console.log(
-      `Vault simulator on ${sim.baseUrl} (${resumed ? 'resumed' : 'new sample vault'}: ${sim.store.records.size} CAPA records)`,
-    );
-
+    await ensureTemporal(config, stops);
+    const store = await ensureStore(config, logger, stops);
+    await startSimulator(config, stops);
     const client = await connectClient(config.temporal);
     stops.push(() => client.connection.close());
-    const connection = await connectWorker(config.temporal);
-    const worker = await createWorker(config, { connection, temporal: client, store, logger });
-    const running = worker.run();
-    const delivery = deliverAlerts(config, store, logger);
-    stops.push(async () => {
-      // The SDK's runtime begins the worker's shutdown on Ctrl-C itself; this waits for it to finish either way.
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-      await delivery.stop();
-      await connection.close();
-    });
+    await startWorker(config, client, store, logger, stops);
+
     const batchId = newBatchId();
     console.log(
       `Running batch ${batchId} from ${path.relative(process.cwd(), SAMPLE_EXPORT)} (worker log: ${logFile})`,
@@ -117,24 +71,88 @@ export async function runDemo(): Promise<number> {
     const handle = await startBatch(client, config, { source: await store.staged.stage(SAMPLE_EXPORT), batchId });
     const summary = await followBatch(client, handle.workflowId, !!process.stdout.isTTY);
     console.log(summaryTable(summary));
-    console.log(`\nWeb UI, records waiting for unlock: ${waitingRecordsUrl(config)}`);
-    console.log(
-      `Batch workflow: ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(handle.workflowId)}`,
-    );
-    const keys = config.audit.publicKeyFiles;
-    console.log(
-      `Audit trail: \`capa-sync audit --batch ${batchId}\`; its head is signed with ${config.audit.signingKeyFile} (checked by \`capa-sync audit verify\` with ${keys[keys.length - 1]})`,
-    );
-    console.log(
-      'Reviewers approve the locked records over the next minutes; capa-sync applies each one. Ctrl-C stops everything.\n',
-    );
+    printWhereToLook(config, batchId, handle.workflowId);
 
     if (process.env.CAPA_DEMO_EXIT_AFTER_BATCH === '1') return 0;
     await watchRecords(client, config);
     return 0;
   } finally {
-    await stopAll();
+    for (const stop of stops.reverse())
+      await stop().catch((err) => logger.warn('did not stop cleanly', { error: (err as Error).message }));
   }
+}
+
+/** Starts the dev server (with its Web UI) unless a Temporal server already answers at the configured address. */
+async function ensureTemporal(config: AppConfig, stops: Stops): Promise<void> {
+  if (await temporalReachable(config.temporal.address)) return;
+  const port = Number(config.temporal.address.split(':').pop());
+  const uiPort = Number(new URL(config.temporal.uiUrl).port);
+  if (await listening(port)) throw new PortInUse(port, 'the Temporal dev server');
+  if (await listening(uiPort)) throw new PortInUse(uiPort, "the Temporal dev server's Web UI");
+  console.log(`Starting the Temporal dev server (Web UI on ${config.temporal.uiUrl})...`);
+  const server = await startDevServer(config.dataDir, port, uiPort);
+  stops.push(() => stopChild(server));
+}
+
+/** The store: the embedded PostgreSQL server where the default database URL asks for it, migrated, then opened. */
+async function ensureStore(config: AppConfig, logger: Logger, stops: Stops): Promise<Store> {
+  let ownerUrl = config.databaseOwnerUrl;
+  if (config.databaseUrl === EMBEDDED_DATABASE_URL) {
+    ownerUrl = EMBEDDED_OWNER_URL;
+    if (!(await listening(EMBEDDED_PORT))) {
+      console.log(`Starting the embedded PostgreSQL server (the store) on port ${EMBEDDED_PORT}...`);
+      const postgres = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'), EMBEDDED_PORT);
+      stops.push(() => postgres.stop());
+    }
+    await ensureDatabase(ownerUrl, config.databaseUrl);
+  }
+  // As a deployment's migrate step does: the schema owner migrates, the worker and the CLI use the runtime role.
+  if (ownerUrl) await migrateStore(ownerUrl, config.databaseUrl, logger);
+  const store = await openStore(config.databaseUrl, logger);
+  stops.push(() => store.close());
+  return store;
+}
+
+/** The Vault simulator, resumed from its saved state or seeded with the sample vault, saved again at the stop. */
+async function startSimulator(config: AppConfig, stops: Stops): Promise<void> {
+  const sim = new VaultSimulator();
+  const stateFile = path.join(config.dataDir, 'simulator-state.json');
+  const resumed = loadSimulator(sim, stateFile);
+  if (!resumed) seedSampleVault(sim);
+  await sim.start(Number(new URL(config.vault.baseUrl).port));
+  stops.push(async () => {
+    saveSimulator(sim, stateFile);
+    await sim.stop();
+  });
+  const vault = `${resumed ? 'resumed' : 'new sample vault'}: ${sim.store.records.size} CAPA records`;
+  console.log(`Vault simulator on ${sim.baseUrl} (${vault})`);
+}
+
+async function startWorker(config: AppConfig, client: Client, store: Store, logger: Logger, stops: Stops) {
+  const connection = await connectWorker(config.temporal);
+  const worker = await createWorker(config, { connection, temporal: client, store, logger });
+  const running = worker.run();
+  const delivery = deliverAlerts(config, store, logger);
+  stops.push(async () => {
+    // The SDK's runtime begins the worker's shutdown on Ctrl-C itself; this waits for it to finish either way.
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+    await delivery.stop();
+    await connection.close();
+  });
+}
+
+function printWhereToLook(config: AppConfig, batchId: string, workflowId: string): void {
+  const { uiUrl, namespace } = config.temporal;
+  console.log(`\nWeb UI, records waiting for unlock: ${waitingRecordsUrl(config)}`);
+  console.log(`Batch workflow: ${uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(workflowId)}`);
+  const keys = config.audit.publicKeyFiles;
+  console.log(
+    `Audit trail: \`capa-sync audit --batch ${batchId}\`; its head is signed with ${config.audit.signingKeyFile} (checked by \`capa-sync audit verify\` with ${keys[keys.length - 1]})`,
+  );
+  console.log(
+    'Reviewers approve the locked records over the next minutes; capa-sync applies each one. Ctrl-C stops everything.\n',
+  );
 }
 
 /** Prints record workflow counts as they change, until Ctrl-C. */
