@@ -1,7 +1,7 @@
 // change-control/: what guards a batch before and after it writes: the plan, the approval gate's rules, and the revert
 // of a batch. Imports the layers below it.
 
-import { changedFields, isEmptyValue } from '../contracts/field-values';
+import { changedFields, emptiesField } from '../contracts/field-values';
 import type { PlanResult } from '../contracts/plan-messages';
 
 /** What makes a batch unusual enough to wait for a person's approval (CAPA_GATE_*). */
@@ -51,7 +51,7 @@ export class GateFigures {
       if (this.picklists.includes(field)) f.values.set(String(value), (f.values.get(String(value)) ?? 0) + 1);
       if (!changed.has(field)) continue;
       f.changed++;
-      if (isEmptyValue(value) && !isEmptyValue(r.before?.[field])) f.emptied++;
+      if (emptiesField(r.before?.[field], value)) f.emptied++;
     }
   }
 }

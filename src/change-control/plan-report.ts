@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
-import { changedFields, type FieldValue, isEmptyValue, shownValue } from '../contracts/field-values';
+import { changedFields, emptiesField, type FieldValue, shownValue } from '../contracts/field-values';
 import {
   PLANNED_ACTIONS,
   type PlanCounts,
@@ -10,7 +10,6 @@ import {
   type PlanSummary,
 } from '../contracts/plan-messages';
 import { csvCell } from '../reports/batch-report';
-import type { BatchRecord, BatchStore } from '../store/batch-store';
 import { LineWriter } from '../store/line-writer';
 
 /** The values of a field a plan's chart shows apart; the others are summed as "other". */
@@ -37,6 +36,20 @@ export interface PlanDetails {
   createdAt: string;
 }
 
+/** The plan as this report reads it (the store's batches give it). */
+export interface StoredPlan {
+  batchId: string;
+  source: string;
+  inputRows: number;
+  createdAt: string;
+}
+
+/** Where the plan's rows are kept (the store's batches). */
+export interface PlanRows {
+  planResults(planId: string): AsyncIterable<PlanResult>;
+  planCounts(planId: string): Promise<PlanCounts>;
+}
+
 const shown = (v: FieldValue | undefined) => shownValue(v);
 const change = (field: string, r: PlanResult) =>
   `${field}: ${JSON.stringify(r.before?.[field] ?? null)} -> ${JSON.stringify(r.values?.[field] ?? null)}`;
@@ -53,7 +66,7 @@ function addChanges(fields: Record<string, FieldPlan>, r: PlanResult): string[] 
     const plan = (fields[f] ??= { changes: 0, emptied: 0, before: {}, after: {} });
     plan.changes++;
     const after = r.values![f];
-    if (isEmptyValue(after) && !isEmptyValue(r.before?.[f])) plan.emptied++;
+    if (emptiesField(r.before?.[f], after)) plan.emptied++;
     tally(plan.before, shown(r.before?.[f]));
     tally(plan.after, shown(after));
   }
@@ -67,7 +80,7 @@ const PLAN_COLUMNS = ['row', 'recordId', 'action', 'vaultState', 'changes', 'fie
  * plan.json (the counts, each field's values before and after, the rows that change most) and plan.html (the same
  * on one self-contained page for an approver), and returns the plan's summary.
  */
-export async function writePlanReport(store: BatchStore, plan: BatchRecord, dir: string): Promise<PlanSummary> {
+export async function writePlanReport(store: PlanRows, plan: StoredPlan, dir: string): Promise<PlanSummary> {
   await fs.promises.mkdir(dir, { recursive: true });
   const files: PlanReportFiles = {
     json: path.join(dir, 'plan.json'),

@@ -8,6 +8,10 @@ export type FieldValues = Record<string, FieldValue>;
 /** The one rule for an empty field: null, missing or "" (Vault answers any of them for a field with no value). */
 export const isEmptyValue = (v: FieldValue | undefined): boolean => v === undefined || v === null || v === '';
 
+/** A change that empties a field that held a value (the plan and the approval gate count these apart). */
+export const emptiesField = (before: FieldValue | undefined, after: FieldValue | undefined): boolean =>
+  isEmptyValue(after) && !isEmptyValue(before);
+
 /** How reports and messages show a value: `(empty)` for an empty one, else as `show` writes it. */
 export const shownValue = (v: FieldValue | undefined, show: (v: FieldValue) => string = String): string =>
   isEmptyValue(v) ? '(empty)' : show(v!);

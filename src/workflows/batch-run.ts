@@ -22,7 +22,7 @@ import {
   zeroCounts,
 } from '../contracts/batch-messages';
 import { operatorProblem } from '../contracts/decisions';
-import { nextPages } from './pages';
+import { inPageGroups } from './pages';
 
 /** From this patch on, a run lets its handlers (an approval's Update) finish before it continues as new. */
 export const HANDLERS_FINISH_BEFORE_NEW_RUN = 'handlers-finish-before-new-run';
@@ -201,9 +201,10 @@ export class BatchRun {
   /** Runs an activity for each page not yet done, two at a time, continuing as new when the run has done enough. */
   private async eachPage(cursor: PageCursor, work: (page: number) => Promise<OutcomeCounts>): Promise<void> {
     const { progress, input } = this;
-    while (progress[cursor] < progress.pages) {
-      const doneInRun = this.pagesTouched() - this.pagesBeforeRun;
-      if (doneInRun >= (input.pagesPerRun ?? DEFAULT_PAGES_PER_RUN) || workflowInfo().continueAsNewSuggested) {
+    await inPageGroups(progress[cursor], progress.pages, work, {
+      beforeGroup: async () => {
+        const doneInRun = this.pagesTouched() - this.pagesBeforeRun;
+        if (doneInRun < (input.pagesPerRun ?? DEFAULT_PAGES_PER_RUN) && !workflowInfo().continueAsNewSuggested) return;
         if (patched(HANDLERS_FINISH_BEFORE_NEW_RUN)) await condition(allHandlersFinished);
         progress.runs++;
         await continueAsNew<(input: BatchInput) => Promise<BatchSummary>>({
@@ -211,14 +212,13 @@ export class BatchRun {
           batchId: this.batchId,
           carried: progress,
         });
-      }
-      const pages = nextPages(progress[cursor], progress.pages);
-      for (const counts of await Promise.all(pages.map(work))) {
-        for (const outcome of ROW_OUTCOMES) progress.counts[outcome] += counts[outcome];
-      }
-      progress[cursor] += pages.length;
-      this.publish();
-    }
+      },
+      afterGroup: (results) => {
+        for (const counts of results) for (const outcome of ROW_OUTCOMES) progress.counts[outcome] += counts[outcome];
+        progress[cursor] += results.length;
+        this.publish();
+      },
+    });
   }
 
   /** Pages planned, applied and handed off so far, over every run. */
