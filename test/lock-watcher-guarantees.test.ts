@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { temporal } from '@temporalio/proto';
 import { recordWorkflowId, statusQuery } from '../src/contracts/record-messages';
 import { startBatch } from '../src/cli/operations';
 import { sampleRecordId } from '../src/simulator/seed';
@@ -6,7 +7,7 @@ import type { AppConfig } from '../src/config';
 import { DevStack, startDevStack, workerEnvOf } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
 import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
-import { waitFor } from './helpers/wait';
+import { answered, waitFor } from './helpers/wait';
 import { ONE_VALUE_EXPORTS } from './helpers/gate';
 
 // What the lock watcher promises each waiting record, whatever happens between its tick and the record's write:
@@ -14,6 +15,7 @@ import { ONE_VALUE_EXPORTS } from './helpers/gate';
 // failure stays with that record.
 
 const TICK_SECONDS = 2;
+const { PendingActivityState } = temporal.api.enums.v1;
 const id = (i: number) => sampleRecordId(i);
 const REVIEWER = 'reviewer@example.com';
 const EXPORTED = { priority__c: 'High', risk_score__c: 42 };
@@ -212,6 +214,55 @@ describe('a worker killed between the bulk write and the audit', () => {
       ...(before[k].risk === EXPORTED.risk_score__c ? [] : [[id(i), 'risk_score__c', before[k].risk, 42]]),
     ]);
     expect(entries.map((e) => [e.recordId, e.field, e.oldValue, e.newValue]).sort()).toEqual(expected.sort());
+  }, 300_000);
+});
+
+describe('a worker cut off from Temporal while its write group holds a record', () => {
+  let stack: DevStack;
+  let workers: WorkerProcess[] = [];
+  const QUEUE = 'cut-off-writer';
+  // A group that holds its records a few seconds: long enough to freeze the worker while it holds one.
+  const settings = { CAPA_TICK_SECONDS: String(TICK_SECONDS), VAULT_GROUP_QUIET_MS: '4000', ...ONE_VALUE_EXPORTS };
+  const workerEnv = () => workerEnvOf(stack, QUEUE, settings);
+  beforeAll(async () => {
+    stack = await startDevStack({ records: 10, lockedFraction: 0, taskQueue: 'cut-off-writer-other', settings });
+  }, 300_000);
+  afterAll(async () => {
+    for (const w of workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null)) {
+      w.child.kill('SIGKILL');
+      await once(w.child, 'exit');
+    }
+    await stack?.stop();
+  });
+
+  it('sends nothing late over the write its retry made and a reviewer edit made since', async () => {
+    workers = [await startWorkerProcess(workerEnv())];
+    const config = { ...stack.ctx.config, temporal: { ...stack.ctx.config.temporal, taskQueue: QUEUE } };
+    const i = [...Array(10).keys()].find((n) => value(stack, n, 'risk_score__c') !== 42)!;
+    await handOff(stack, config, [i], 'cut-off-writer');
+    await waitFor('the watcher to read the waiting record', async () => (await status(stack, i)).watched);
+    approve(stack, [i]);
+    const handle = stack.env.client.workflow.getHandle(recordWorkflowId('capa__c', id(i)));
+    await waitFor('its guarded write held in the group', async () =>
+      ((await handle.describe()).raw.pendingActivities ?? []).some(
+        (a) =>
+          a.activityType?.name === 'guardedWrite' && a.state === PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+      ),
+    );
+    // Frozen: no heartbeat reaches Temporal, which gives its attempt to another worker.
+    workers[0].child.kill('SIGSTOP');
+    workers.push(await startWorkerProcess(workerEnv()));
+    // Its queries wait for the frozen worker's sticky queue to time out, then go to the other.
+    const phase = async () => (await answered(status(stack, i)))?.phase;
+    await waitFor('the record applied by the retry', async () => (await phase()) === 'applied', 120_000);
+    stack.sim.store.editByHand(id(i), { risk_score__c: 77 }, REVIEWER);
+    // The frozen process comes back and its group goes out: it must send nothing.
+    workers[0].child.kill('SIGCONT');
+    await new Promise((resolve) => setTimeout(resolve, 15_000));
+    expect(value(stack, i, 'risk_score__c')).toBe(77);
+    expect(vaultWrites(stack, i).filter((w) => w.field === 'risk_score__c')).toHaveLength(1);
+    const entries = await stack.ctx.store.audit.writes({ batchId: 'cut-off-writer' });
+    expect(entries.filter((e) => e.field === 'risk_score__c').map((e) => e.newValue)).toEqual([42]);
   }, 300_000);
 });
 
