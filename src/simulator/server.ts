@@ -86,6 +86,9 @@ export class VaultSimulator {
   readonly calls: Record<string, number> = {};
   /** Rows per bulk update request, in arrival order: lets tests and the benchmark check batching. */
   readonly updateRequestSizes: number[] = [];
+  /** API requests being answered now, and the most there were at once. */
+  private inFlight = 0;
+  peakInFlight = 0;
   /** Faults injected, by kind (race conditions are counted per record). */
   readonly faultsInjected: Record<string, number> = {};
   faults: FaultConfig;
@@ -161,15 +164,17 @@ export class VaultSimulator {
     const raw = await readBody(req);
     const executionId = randomUUID();
     let reply: Reply;
+    const admin = url.pathname.startsWith('/admin/');
+    if (!admin) this.peakInFlight = Math.max(this.peakInFlight, ++this.inFlight);
     try {
-      reply = url.pathname.startsWith('/admin/')
-        ? this.admin(req.method ?? 'GET', url, raw)
-        : await this.api(req, url, raw, executionId, res);
+      reply = admin ? this.admin(req.method ?? 'GET', url, raw) : await this.api(req, url, raw, executionId, res);
     } catch (err) {
       reply =
         err instanceof HttpError
           ? { status: err.status, body: failure(err.type, err.message) }
           : { status: 500, body: failure('EXCEPTION', (err as Error).message) };
+    } finally {
+      if (!admin) this.inFlight--;
     }
     if (res.writableEnded) return;
     const body = reply.body as { responseStatus?: string };

@@ -1,6 +1,7 @@
 // vault/: Veeva Vault's REST API as capa-sync uses it: the session, retries and burst limits (http.ts), the two
 // dialects, and the client's calls (bulk read and update, lock). Imports contracts and observability.
 
+import pLimit from 'p-limit';
 import type { z } from 'zod';
 import { VaultError } from './errors';
 import { OUTCOME_UNKNOWN, VaultHttp } from './http';
@@ -11,6 +12,21 @@ import { holdsValues } from '../contracts/field-values';
 import type { LockInfo, RecordState, RecordWriteOutcome, UpdateRow } from './types';
 
 export const MAX_ROWS_PER_UPDATE = 500;
+
+/**
+ * A call's requests sent side by side (a page's queries of 1,000 ids, its updates of 500 rows): they hold distinct
+ * records, and the HTTP layer pauses them all near Vault's burst limit.
+ */
+const REQUESTS_AT_ONCE = 4;
+
+/** Runs `work` on each part, `REQUESTS_AT_ONCE` at a time, in order; fails once every part has ended (none in flight). */
+async function sideBySide<P, R>(parts: P[], work: (part: P) => Promise<R>): Promise<R[]> {
+  const limit = pLimit(REQUESTS_AT_ONCE);
+  const settled = await Promise.allSettled(parts.map((p) => limit(() => work(p))));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<R>).value);
+}
 /**
  * Never written, whatever a caller asks: Vault's own identity, lifecycle and system-managed fields (standard
  * fields Vault sets itself; an explicit list, since some `__v` fields, such as name__v, are editable).
@@ -64,11 +80,10 @@ export class VaultClient implements VaultApi {
   /** Updates rows in requests of at most 500; one outcome per row, in input order. */
   async bulkUpdate(object: string, rows: UpdateRow[]): Promise<RecordWriteOutcome[]> {
     assertWritableRows(rows);
-    const outcomes: RecordWriteOutcome[] = [];
-    for (let i = 0; i < rows.length; i += MAX_ROWS_PER_UPDATE) {
-      outcomes.push(...(await this.updateChunk(object, rows.slice(i, i + MAX_ROWS_PER_UPDATE))));
-    }
-    return outcomes;
+    const chunks = Array.from({ length: Math.ceil(rows.length / MAX_ROWS_PER_UPDATE) }, (_, k) =>
+      rows.slice(k * MAX_ROWS_PER_UPDATE, (k + 1) * MAX_ROWS_PER_UPDATE),
+    );
+    return (await sideBySide(chunks, (chunk) => this.updateChunk(object, chunk))).flat();
   }
 
   private async updateChunk(object: string, rows: UpdateRow[]): Promise<RecordWriteOutcome[]> {
@@ -143,21 +158,23 @@ export class VaultClient implements VaultApi {
   /** Reads state__v, status__v and fields by VQL, at most 1,000 ids a query, following next_page. */
   async readStates(object: string, ids: string[], fields: string[]): Promise<RecordState[]> {
     const queries = buildStateQueries(object, ids, fields);
+    return (await sideBySide(queries, (q) => this.queryStates(q, fields))).flat();
+  }
+
+  /** One query's records, following its result pages. */
+  private async queryStates(q: string, fields: string[]): Promise<RecordState[]> {
     const states: RecordState[] = [];
-    for (const q of queries) {
-      let page = await this.http.request(
-        { kind: 'query', method: 'POST', path: `${this.http.apiPrefix}/query`, form: { q } },
-        QueryResponse,
-      );
-      for (;;) {
-        refuseFailedQuery(page.body);
-        for (const row of page.body.data ?? []) states.push(toRecordState(row, fields));
-        const next = page.body.responseDetails?.next_page;
-        if (!next) break;
-        page = await this.http.request({ kind: 'query', method: 'GET', path: next }, QueryResponse);
-      }
+    let page = await this.http.request(
+      { kind: 'query', method: 'POST', path: `${this.http.apiPrefix}/query`, form: { q } },
+      QueryResponse,
+    );
+    for (;;) {
+      refuseFailedQuery(page.body);
+      for (const row of page.body.data ?? []) states.push(toRecordState(row, fields));
+      const next = page.body.responseDetails?.next_page;
+      if (!next) return states;
+      page = await this.http.request({ kind: 'query', method: 'GET', path: next }, QueryResponse);
     }
-    return states;
   }
 
   /** How many records the object holds: the first page's total of one query (the approval gate's object size). */
