@@ -27,7 +27,7 @@ import { startTemporalCluster, TemporalCluster } from './temporal-cluster';
 // compiled build, each with its own data folder and compose's worker environment, and the CLI from a third folder.
 
 const ROOT = path.resolve(__dirname, '../..');
-const README = fs.readFileSync(path.join(ROOT, 'docs/operations.md'), 'utf8');
+const RUNBOOK = fs.readFileSync(path.join(ROOT, 'docs/operations.md'), 'utf8');
 const RECORDS = 4_000;
 const run = promisify(execFile);
 
@@ -182,8 +182,8 @@ it('carries a batch with locked records when the worker applying a page is SIGKI
   await startWorker(); // compose's replica count again
 });
 
-it("answers every visibility query of the README's runbook", async () => {
-  const runbook = /\*\*Find waiting records\.\*\*[\s\S]*?```\n([\s\S]*?)```/.exec(README)![1].trim().split('\n');
+it('answers every visibility query of the runbook (docs/operations.md)', async () => {
+  const runbook = /\*\*Find waiting records\.\*\*[\s\S]*?```\n([\s\S]*?)```/.exec(RUNBOOK)![1].trim().split('\n');
   const [waitingId, otherId] = locked();
   const expected: Record<string, number> = {
     'CapaSyncState = "waiting-for-unlock"': RECORDS * 0.1,
@@ -197,14 +197,14 @@ it("answers every visibility query of the README's runbook", async () => {
   expect(queries.sort()).toEqual(Object.keys(expected).sort());
   for (const q of queries) expect([q, await count(q)]).toEqual([q, expected[q]]);
   // The one the runbook gives for the temporal CLI, as it is written there.
-  const listed = /`temporal workflow list --query '(.*?)'`/.exec(README)![1];
+  const listed = /`temporal workflow list --query '(.*?)'`/.exec(RUNBOOK)![1];
   sim.store.editByHand(otherId, { priority__c: 'Low' }, 'reviewer@example.com');
   sim.store.moveState(sim.store.records.get(otherId)!, 'approved_state__c');
   await waitFor('a record in needs-decision', async () => (await count(listed)) === 1, 60_000, 1_000);
 });
 
 it('takes force and cancel from the temporal CLI, with the commands the runbook shows', async () => {
-  const decide = /\*\*Decide\.\*\*[\s\S]*?```bash\n([\s\S]*?)```/.exec(README)![1];
+  const decide = /\*\*Decide\.\*\*[\s\S]*?```bash\n([\s\S]*?)```/.exec(RUNBOOK)![1];
   const commands = decide
     .replace(/\\\n\s*/g, '')
     .split('\n')
