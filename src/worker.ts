@@ -41,7 +41,7 @@ export function buildActivities(
       .toOperators(`vault-auth/${hour}`, alert)
       .catch((err) => services.logger.error('alert failed', { error: err }));
   });
-  const vault = new VaultClient(http, config.vault.dialect);
+  const vault = new VaultClient(http, config.vault.dialect, config.batch.updateConcurrency);
   const activities = createActivities({
     vault,
     groupWindow: config.vault.groupWindow,
@@ -57,7 +57,6 @@ export function buildActivities(
     approvalTimeoutSeconds: config.approvalTimeoutSeconds,
     reportsDir: path.join(config.dataDir, 'reports'),
     pageSize: config.batch.pageSize,
-    updateConcurrency: config.batch.updateConcurrency,
     sourceMaxBytes: config.batch.sourceMaxBytes,
     alerts,
     logger: services.logger,

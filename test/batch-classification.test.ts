@@ -54,7 +54,6 @@ function applyPage(rows: PageRow[], vault: { states: RecordState[]; outcome: (r:
     object: 'capa__c',
     alerts: { routing: singleTeam({ kind: 'log' }) },
     mapping: { columns: { priority: { field: 'priority__c' } } },
-    updateConcurrency: 2,
     logger: silentLogger,
     metrics: { rowsProcessed: () => undefined },
   } as unknown as BatchActivityDeps;

@@ -184,7 +184,11 @@ export const SETTINGS = {
     doc: 'JSON field mapping (source column -> Vault field, type, allow-list)',
   },
   CAPA_PAGE_SIZE: { schema: int(1), default: '5000', doc: 'Rows per batch page (one activity call)' },
-  CAPA_UPDATE_CONCURRENCY: { schema: int(1), default: '3', doc: 'Bulk update calls in flight at once' },
+  CAPA_UPDATE_CONCURRENCY: {
+    schema: int(1),
+    default: '3',
+    doc: "Vault requests one call sends at once (a page's bulk updates of 500 rows, its queries of 1,000 ids)",
+  },
   CAPA_SOURCE_MAX_BYTES: {
     schema: int(1),
     default: '1073741824',

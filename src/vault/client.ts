@@ -14,14 +14,14 @@ import type { LockInfo, RecordState, RecordWriteOutcome, UpdateRow } from './typ
 export const MAX_ROWS_PER_UPDATE = 500;
 
 /**
- * A call's requests sent side by side (a page's queries of 1,000 ids, its updates of 500 rows): they hold distinct
- * records, and the HTTP layer pauses them all near Vault's burst limit.
+ * A call's requests sent side by side (a page's queries of 1,000 ids, its updates of 500 rows), by default: they hold
+ * distinct records, and the HTTP layer pauses them all near Vault's burst limit (CAPA_UPDATE_CONCURRENCY).
  */
-const REQUESTS_AT_ONCE = 4;
+export const DEFAULT_REQUESTS_AT_ONCE = 3;
 
-/** Runs `work` on each part, `REQUESTS_AT_ONCE` at a time, in order; fails once every part has ended (none in flight). */
-async function sideBySide<P, R>(parts: P[], work: (part: P) => Promise<R>): Promise<R[]> {
-  const limit = pLimit(REQUESTS_AT_ONCE);
+/** Runs `work` on each part, `atOnce` at a time, in order; fails once every part has ended (none in flight). */
+async function sideBySide<P, R>(parts: P[], atOnce: number, work: (part: P) => Promise<R>): Promise<R[]> {
+  const limit = pLimit(atOnce);
   const settled = await Promise.allSettled(parts.map((p) => limit(() => work(p))));
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
@@ -66,6 +66,7 @@ export class VaultClient implements VaultApi {
   constructor(
     private readonly http: VaultHttp,
     readonly dialect: VaultDialect,
+    private readonly requestsAtOnce = DEFAULT_REQUESTS_AT_ONCE,
   ) {}
 
   get stats() {
@@ -83,7 +84,7 @@ export class VaultClient implements VaultApi {
     const chunks = Array.from({ length: Math.ceil(rows.length / MAX_ROWS_PER_UPDATE) }, (_, k) =>
       rows.slice(k * MAX_ROWS_PER_UPDATE, (k + 1) * MAX_ROWS_PER_UPDATE),
     );
-    return (await sideBySide(chunks, (chunk) => this.updateChunk(object, chunk))).flat();
+    return (await sideBySide(chunks, this.requestsAtOnce, (chunk) => this.updateChunk(object, chunk))).flat();
   }
 
   private async updateChunk(object: string, rows: UpdateRow[]): Promise<RecordWriteOutcome[]> {
@@ -158,7 +159,7 @@ export class VaultClient implements VaultApi {
   /** Reads state__v, status__v and fields by VQL, at most 1,000 ids a query, following next_page. */
   async readStates(object: string, ids: string[], fields: string[]): Promise<RecordState[]> {
     const queries = buildStateQueries(object, ids, fields);
-    return (await sideBySide(queries, (q) => this.queryStates(q, fields))).flat();
+    return (await sideBySide(queries, this.requestsAtOnce, (q) => this.queryStates(q, fields))).flat();
   }
 
   /** One query's records, following its result pages. */

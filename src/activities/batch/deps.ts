@@ -30,7 +30,6 @@ export interface BatchActivityDeps {
   /** Where the finish step writes the batch's report files (the store holds every row either way). */
   reportsDir: string;
   pageSize: number;
-  updateConcurrency: number;
   sourceMaxBytes: number;
   alerts: AlertRouter;
   logger: Logger;

@@ -17,7 +17,6 @@ import type { ValidRow } from '../../sources/validate-row';
 import { changeEntries } from '../../store/audit-trail';
 import type { HandOff } from '../../store/batch-store';
 import { ensureLockWatcher } from '../../temporal/record-workflows';
-import { MAX_ROWS_PER_UPDATE } from '../../vault/client';
 import type { RecordWriteOutcome } from '../../vault/types';
 import { asActivityFailure } from '../activity-failures';
 import { classifyPage, settleUpdates } from '../page-decisions';
@@ -75,21 +74,16 @@ async function deferToRecordWorkflow(
   return workflowId;
 }
 
-/** Bulk-updates rows (at most 500 a call, a few calls at once); transient rows are sent again for a few rounds. */
+/** Bulk-updates rows (the client sends 500 a call, a few calls at once); transient rows go again for a few rounds. */
 async function bulkUpdate(deps: BatchActivityDeps, rows: ValidRow[]): Promise<Map<string, RecordWriteOutcome>> {
   const outcomes = new Map<string, RecordWriteOutcome>();
   let pending = rows;
   for (let round = 1; pending.length; round++) {
-    const chunks: ValidRow[][] = [];
-    for (let i = 0; i < pending.length; i += MAX_ROWS_PER_UPDATE)
-      chunks.push(pending.slice(i, i + MAX_ROWS_PER_UPDATE));
-    await inParallel(chunks, deps.updateConcurrency, async (chunk) => {
-      const results = await deps.vault.bulkUpdate(
-        deps.object,
-        chunk.map((r) => ({ id: r.id, values: r.values })),
-      );
-      results.forEach((o) => outcomes.set(o.id, o));
-    });
+    const results = await deps.vault.bulkUpdate(
+      deps.object,
+      pending.map((r) => ({ id: r.id, values: r.values })),
+    );
+    results.forEach((o) => outcomes.set(o.id, o));
     if (round >= TRANSIENT_ROUNDS) break;
     pending = pending.filter((r) => outcomes.get(r.id)?.status === 'transient');
     if (pending.length) await sleep(1000 * round);
