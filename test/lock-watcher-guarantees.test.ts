@@ -65,6 +65,22 @@ describe('a reviewer edits a record after the watcher read it unlocked', () => {
     expect(vaultWrites(stack, 0).filter((w) => w.field === 'risk_score__c')).toEqual([]);
     expect(await stack.ctx.store.audit.writes({ batchId: 'edit-after-read' })).toEqual([]);
   });
+  it('sends only the fields that differ from its read: an edit of one that already held its value, landing just before the update, stays', async () => {
+    // A record whose priority already holds the exported value, and whose risk score does not.
+    const i = [2, 3, 4, 5, 6, 7, 8, 9].find(
+      (n) => value(stack, n, 'priority__c') !== 'High' && value(stack, n, 'risk_score__c') !== 42,
+    )!;
+    stack.sim.store.editByHand(id(i), { priority__c: 'High' }, 'setup@example.com');
+    await handOff(stack, stack.ctx.config, [i], 'edit-before-update');
+    stack.sim.setFaults({ editsBeforeUpdate: { [id(i)]: { priority__c: 'Low' } } });
+    approve(stack, [i]);
+    await waitFor('the record applied', async () => (await status(stack, i)).phase === 'applied');
+    expect(value(stack, i, 'risk_score__c')).toBe(42);
+    expect(value(stack, i, 'priority__c')).toBe('Low');
+    expect(vaultWrites(stack, i).map((w) => w.field)).toEqual(['risk_score__c']);
+    const entries = await stack.ctx.store.audit.writes({ batchId: 'edit-before-update' });
+    expect(entries.map((e) => [e.recordId, e.field, e.newValue])).toEqual([[id(i), 'risk_score__c', 42]]);
+  });
 });
 
 describe('a lock endpoint that fails for one record and answers 404 for another, among 1,200 (customer dialect)', () => {

@@ -11,7 +11,7 @@ import type { PendingIntent } from '../store/write-intents';
 import { MAX_ROWS_PER_UPDATE, ONE_RECORD_LOCK_READ, type VaultClient } from '../vault/client';
 import { Coalescer } from './coalescer';
 import { isLockedState } from '../vault/dialect';
-import type { RecordState } from '../vault/types';
+import type { LockInfo, RecordState } from '../vault/types';
 import { asActivityFailure } from './activity-failures';
 import { currentWriteId } from './activity-ids';
 
@@ -46,7 +46,8 @@ type Answer = GuardedWriteResult | { status: 'retry'; reason: string };
 /** What the guard decided for one record: an answer already, or the values to write and those Vault held. */
 type Verdict = { answer: Answer } | { write: FieldValues; before: FieldValues; state: string; stale: string[] };
 
-const LOCK_READS_AT_ONCE = 20;
+/** Per-record calls in flight at once: lock-endpoint reads, and the guard's look at the trail. */
+const PER_RECORD_CALLS_AT_ONCE = 20;
 
 /**
  * The waiting records' write path: each record's guardedWrite joins its object's group for a short window; the group
@@ -101,8 +102,10 @@ async function readLately(store: Store, input: GuardedWriteInput): Promise<boole
 
 async function writeGroup(deps: GuardedWriteDeps, object: string, members: Member[]): Promise<Answer[]> {
   const fields = [...new Set(members.flatMap((m) => Object.keys(m.input.desired)))];
-  // Looked up before the read: between the read and the write only the intents' own statement remains.
+  // Looked up before the read (the intents, the lock endpoint's answers): between the read and the write remain only
+  // the guard's own look at the trail where a field differs, and the intents' statement.
   const pending = await deps.store.intents.pending(members.map((m) => m.writeId));
+  const locks = await lockReads(deps, object, members);
   const read = await deps.vault.readStates(
     object,
     members.map((m) => m.input.recordId),
@@ -110,10 +113,17 @@ async function writeGroup(deps: GuardedWriteDeps, object: string, members: Membe
   );
   const states = new Map(read.map((s) => [s.id, s]));
   const earlier = earlierWrites(deps, object, members, states, pending);
-  const limit = pLimit(LOCK_READS_AT_ONCE);
-  const verdicts = await Promise.all(members.map((m) => limit(() => verdictOf(deps, m, states.get(m.input.recordId)))));
+  const limit = pLimit(PER_RECORD_CALLS_AT_ONCE);
+  const verdicts = await Promise.all(
+    members.map((m, i) => limit(() => verdictOf(deps, m, states.get(m.input.recordId), locks[i]))),
+  );
   const answers: Answer[] = verdicts.map((v) => ('answer' in v ? v.answer : { status: 'retry', reason: 'not sent' }));
   const sent = await sendWrites(deps, object, members, verdicts, answers);
+  // A write an earlier attempt sent and Vault took changed the record, though this attempt had nothing left to send.
+  members.forEach((m, i) => {
+    const answer = answers[i];
+    if (answer.status === 'written' && earlier.settled.includes(m.writeId)) answers[i] = { ...answer, changed: true };
+  });
   // Answered locked or to retry: the watcher tells them again at its next tick whatever state it then reads.
   const untold = members.filter((_, i) => answers[i].status === 'locked' || answers[i].status === 'retry');
   // The audit entries and the end of the intents are stored together: a crash before leaves the intents for the
@@ -181,14 +191,14 @@ async function sendWrites(
   const none = { entries: [], settled: [] };
   if (!toWrite.length) return none;
   // Saved before the write is sent: a retry finds the values Vault held before its first attempt.
-  const firstBefore = await deps.store.intents.claim(
+  const claimed = await deps.store.intents.claim(
     toWrite.map(({ m, v }) => ({
       ...{ writeId: m.writeId, attempt: m.attempt, recordId: m.input.recordId },
       ...{ values: v.write, before: v.before },
     })),
   );
   // An attempt Temporal gave up on (cut off, cancelled) or that a later attempt took over sends nothing.
-  const sending = toWrite.filter(({ m }) => firstBefore.has(m.writeId) && !m.cancelled.aborted);
+  const sending = toWrite.filter(({ m }) => claimed.has(m.writeId) && !m.cancelled.aborted);
   for (const w of toWrite)
     if (!sending.includes(w)) answers[w.i] = { status: 'retry', reason: 'a later attempt writes this record' };
   if (!sending.length) return none;
@@ -200,8 +210,7 @@ async function sendWrites(
   const entries = sending.flatMap(({ m, v }, k) => {
     const status = outcomes[k].status;
     if (status !== 'updated' && status !== 'unchanged') return [];
-    // What Vault held before this write's first attempt (a retry reads our own values back), then before this one.
-    return auditedWrite(object, m, v.write, valuesBefore(v.write, v.before, firstBefore.get(m.writeId)));
+    return auditedWrite(object, m, v.write, v.before);
   });
   sending.forEach(({ m, v, i }, k) => {
     const o = outcomes[k];
@@ -224,19 +233,6 @@ async function sendWrites(
   };
 }
 
-/**
- * What Vault held before a write, field by field: where Vault holds the write's value already (an earlier attempt's
- * write it took), what it held before that attempt; elsewhere what this attempt read.
- */
-function valuesBefore(values: FieldValues, read: FieldValues, firstAttempt: FieldValues | undefined): FieldValues {
-  return Object.fromEntries(
-    Object.keys(values).map((f) => [
-      f,
-      firstAttempt && f in firstAttempt && sameFieldValue(read[f], values[f]) ? firstAttempt[f] : (read[f] ?? null),
-    ]),
-  );
-}
-
 /** The audit entries of one record's write: the fields it changed, who for, and under its write id. */
 function auditedWrite(object: string, m: Member, values: FieldValues, before: FieldValues): WriteEntry[] {
   const { recordId, batchId, sourceTimestamp, actor } = m.input;
@@ -246,23 +242,47 @@ function auditedWrite(object: string, m: Member, values: FieldValues, before: Fi
   return changeEntries({ ...common, ...who }, values, before);
 }
 
+/** What the lock endpoint said of a record (none: a dialect without one), or why it did not answer. */
+type LockRead = LockInfo | Error | undefined;
+
+/** The lock endpoint's answer for each member (customer dialect), once each, a few at a time. */
+async function lockReads(deps: GuardedWriteDeps, object: string, members: Member[]): Promise<LockRead[]> {
+  if (!deps.vault.dialect.lockEndpoint) return members.map(() => undefined);
+  const limit = pLimit(PER_RECORD_CALLS_AT_ONCE);
+  return Promise.all(
+    members.map((m) =>
+      limit(() => deps.vault.readLock(object, m.input.recordId, ONE_RECORD_LOCK_READ).catch((err: Error) => err)),
+    ),
+  );
+}
+
 /** One record's verdict from what Vault holds now: gone, locked, a reviewer's edit, or the values to write. */
-async function verdictOf(deps: GuardedWriteDeps, m: Member, state: RecordState | undefined): Promise<Verdict> {
+async function verdictOf(
+  deps: GuardedWriteDeps,
+  m: Member,
+  state: RecordState | undefined,
+  lock: LockRead,
+): Promise<Verdict> {
   if (!state) return { answer: { status: 'not-found' } };
   if (isLockedState(deps.vault.dialect, state.state)) return { answer: { status: 'locked', state: state.state } };
-  if (deps.vault.dialect.lockEndpoint) {
-    const lock = await deps.vault.readLock(m.input.object, state.id, ONE_RECORD_LOCK_READ).catch((err: Error) => err);
-    if (lock instanceof Error) return { answer: { status: 'retry', reason: `lock endpoint: ${lock.message}` } };
-    if (lock.locked) {
-      const { lockedBy, lockedSince } = lock;
-      return { answer: { status: 'locked', state: state.state, lockedBy, lockedSince } };
-    }
+  if (lock instanceof Error) return { answer: { status: 'retry', reason: `lock endpoint: ${lock.message}` } };
+  if (lock?.locked) {
+    const { lockedBy, lockedSince } = lock;
+    return { answer: { status: 'locked', state: state.state, lockedBy, lockedSince } };
   }
   const { input } = m;
-  const before = (values: FieldValues) =>
-    Object.fromEntries(Object.keys(values).map((f) => [f, state.values[f] ?? null]));
-  if (input.actor.kind === 'operator')
-    return { write: input.desired, before: before(input.desired), state: state.state, stale: [] };
+  // Only the fields that differ from the read are sent: one that already holds its value is left alone, so an edit
+  // of it in the moment before the update lands is not overwritten unaudited.
+  const toWrite = (skip: string[]): Verdict => {
+    const write = Object.fromEntries(
+      Object.entries(input.desired).filter(([f, v]) => !skip.includes(f) && !sameFieldValue(state.values[f], v)),
+    );
+    if (!Object.keys(write).length)
+      return { answer: { status: 'written', state: state.state, changed: false, stale: skip } };
+    const before = Object.fromEntries(Object.keys(write).map((f) => [f, state.values[f] ?? null]));
+    return { write, before, state: state.state, stale: skip };
+  };
+  if (input.actor.kind === 'operator') return toWrite([]);
   let conflicts = conflictingFields(state.values, input.baseline, input.desired);
   let stale: string[] = [];
   if (conflicts.length) {
@@ -277,7 +297,5 @@ async function verdictOf(deps: GuardedWriteDeps, m: Member, state: RecordState |
     const values = Object.fromEntries(conflicts.map((f) => [f, state.values[f] ?? null]));
     return { answer: { status: 'conflict', state: state.state, fields: conflicts, values } };
   }
-  const write = Object.fromEntries(Object.entries(input.desired).filter(([f]) => !stale.includes(f)));
-  if (!Object.keys(write).length) return { answer: { status: 'written', state: state.state, changed: false, stale } };
-  return { write, before: before(write), state: state.state, stale };
+  return toWrite(stale);
 }

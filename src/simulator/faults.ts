@@ -1,3 +1,5 @@
+import type { FieldValues } from '../contracts/field-values';
+
 /** Faults the simulator can inject, by probability per call (or per record) or as a scripted queue. */
 export interface FaultConfig {
   /** Probability of answering HTTP 500 or 503. */
@@ -33,6 +35,8 @@ export interface FaultConfig {
   failingLocks: string[];
   /** Records whose lock endpoint answers HTTP 404, as for a record deleted between a query and its lock read. */
   missingLocks: string[];
+  /** A reviewer's edit that lands as a bulk update naming the record arrives, just before it (once each). */
+  editsBeforeUpdate: Record<string, FieldValues>;
 }
 
 export type FaultKind =
@@ -58,6 +62,7 @@ export const NO_FAULTS: FaultConfig = {
   next: [],
   failingLocks: [],
   missingLocks: [],
+  editsBeforeUpdate: {},
 };
 
 /** A small seeded PRNG (mulberry32) so that fault runs can be repeated exactly. */

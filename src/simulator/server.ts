@@ -184,6 +184,17 @@ export class VaultSimulator {
     res.end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
   }
 
+  /** The race no integration can close: a reviewer's edit landing between its read and its update. */
+  private applyEditsBeforeUpdate(rows: unknown[]): void {
+    for (const row of rows) {
+      const id = (row as { id?: unknown }).id;
+      const edit = typeof id === 'string' ? this.faults.editsBeforeUpdate[id] : undefined;
+      if (!edit) continue;
+      delete this.faults.editsBeforeUpdate[id as string];
+      this.store.editByHand(id as string, edit, 'reviewer@example.com');
+    }
+  }
+
   private noteFault(kind: string): void {
     this.faultsInjected[kind] = (this.faultsInjected[kind] ?? 0) + 1;
   }
@@ -380,6 +391,7 @@ export class VaultSimulator {
     if (rows.length > 500)
       return { status: 200, body: failure('INVALID_DATA', `at most 500 records per request, got ${rows.length}`) };
     this.updateRequestSizes.push(rows.length);
+    this.applyEditsBeforeUpdate(rows);
     const customer = this.options.dialect === 'customer';
     const lockedType = customer ? 'RECORD_LOCKED' : this.options.lockedErrorType;
     const results = this.store.update(rows, user, executionId, lockedType, () => {
