@@ -231,6 +231,12 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX alert_outbox_due ON alert_outbox (due_at) WHERE status = 'pending';
   `,
+  `
+  -- A settled write's intent stays a while, marked: it still fences an older attempt (a process cut off from
+  -- Temporal) that tries to claim the write after a later attempt settled it.
+  ALTER TABLE write_intents ADD COLUMN settled_at timestamptz;
+  CREATE INDEX write_intents_settled ON write_intents (settled_at) WHERE settled_at IS NOT NULL;
+  `,
 ];
 
 /**

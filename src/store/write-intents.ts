@@ -17,6 +17,9 @@ export interface PendingIntent {
   before: FieldValues;
 }
 
+/** How long a settled intent stays to fence older attempts. */
+const KEEP_SETTLED_DAYS = 31;
+
 /**
  * Writes saved before they are sent, so that every write Vault took is audited exactly once: a process that dies
  * between the bulk update and the audit leaves its intent here, and the retry (same write id) audits the change
@@ -26,17 +29,21 @@ export class WriteIntents {
   constructor(private readonly db: Session) {}
 
   /**
-   * Saves the intents (one statement) and returns, for those this attempt may send, the values Vault held before the
-   * write's first attempt. An intent a later attempt already claimed is left out: its sender is a zombie.
+   * Saves the intents (one statement) and returns the write ids this attempt may send. An intent a later attempt
+   * already claimed is left out: its sender is a zombie.
    */
-  async claim(intents: WriteIntent[]): Promise<Map<string, FieldValues>> {
-    if (!intents.length) return new Map();
-    const { rows } = await this.db.query<{ write_id: string; values_before: FieldValues }>(
+  async claim(intents: WriteIntent[]): Promise<Set<string>> {
+    if (!intents.length) return new Set();
+    const { rows } = await this.db.query<{ write_id: string }>(
       `INSERT INTO write_intents (write_id, attempt, record_id, field_values, values_before)
        SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::jsonb[], $5::jsonb[])
-       ON CONFLICT (write_id) DO UPDATE SET attempt = EXCLUDED.attempt, field_values = EXCLUDED.field_values
+       ON CONFLICT (write_id) DO UPDATE SET attempt = EXCLUDED.attempt, field_values = EXCLUDED.field_values,
+         -- Once settled, a later attempt's write is a new one: what Vault held before it is what it read.
+         values_before = CASE WHEN write_intents.settled_at IS NULL THEN write_intents.values_before
+           ELSE EXCLUDED.values_before END,
+         settled_at = NULL
          WHERE write_intents.attempt <= EXCLUDED.attempt
-       RETURNING write_id, values_before`,
+       RETURNING write_id`,
       [
         intents.map((i) => i.writeId),
         intents.map((i) => i.attempt),
@@ -45,21 +52,30 @@ export class WriteIntents {
         intents.map((i) => JSON.stringify(i.before)),
       ],
     );
-    return new Map(rows.map((r) => [r.write_id, r.values_before]));
+    return new Set(rows.map((r) => r.write_id));
   }
 
   /** The intents earlier attempts of these writes left (their answer never came back): what they sent, and before. */
   async pending(writeIds: string[]): Promise<Map<string, PendingIntent>> {
     if (!writeIds.length) return new Map();
     const { rows } = await this.db.query<{ write_id: string; field_values: FieldValues; values_before: FieldValues }>(
-      'SELECT write_id, field_values, values_before FROM write_intents WHERE write_id = ANY($1)',
+      'SELECT write_id, field_values, values_before FROM write_intents WHERE write_id = ANY($1) AND settled_at IS NULL',
       [writeIds],
     );
     return new Map(rows.map((r) => [r.write_id, { values: r.field_values, before: r.values_before }]));
   }
 
-  /** The writes are settled (audited where Vault took them, or refused): their intents go. */
+  /**
+   * The writes are settled (audited where Vault took them, or refused): their intents are marked so, and fence older
+   * attempts for `KEEP_SETTLED_DAYS` (a record waits 30 days at most), then go, a thousand at a time.
+   */
   async settle(writeIds: string[]): Promise<void> {
-    if (writeIds.length) await this.db.query('DELETE FROM write_intents WHERE write_id = ANY($1)', [writeIds]);
+    if (!writeIds.length) return;
+    await this.db.query('UPDATE write_intents SET settled_at = now() WHERE write_id = ANY($1)', [writeIds]);
+    await this.db.query(
+      `DELETE FROM write_intents WHERE write_id IN (SELECT write_id FROM write_intents
+         WHERE settled_at < now() - make_interval(days => $1) LIMIT 1000)`,
+      [KEEP_SETTLED_DAYS],
+    );
   }
 }
