@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import pLimit from 'p-limit';
 import { lockChangedSignal, type LockNews, type WatchActivities } from '../contracts/lock-watch';
@@ -43,6 +44,7 @@ async function withLock(deps: WatchActivityDeps, object: string, seen: Seen): Pr
 
 /** Reads one page of waiting records (one query), tells those whose state changed, and notes the reads. */
 async function watchPage(deps: WatchActivityDeps, object: string, page: WaitingRecordRow[], tickAt: number) {
+  const { attempt } = Context.current().info;
   const dialect = deps.vault.dialect;
   const states = new Map(
     (
@@ -75,7 +77,7 @@ async function watchPage(deps: WatchActivityDeps, object: string, page: WaitingR
       limit(() =>
         deps.temporal.workflow
           .getHandle(s.row.workflowId)
-          .signal(lockChangedSignal, { tickAt, ...s.news })
+          .signal(lockChangedSignal, { tickAt, attempt, ...s.news })
           .catch((err) => {
             if (!(err instanceof WorkflowNotFoundError)) throw err; // ended since it was listed
           }),

@@ -20,6 +20,8 @@ export interface LockWatcherInput {
  */
 export interface LockNews {
   tickAt: number;
+  /** The watcher activity's attempt that read it: a retried tick's word replaces its failed attempt's. */
+  attempt?: number;
   /** False: the record is gone from Vault. */
   found: boolean;
   state?: string;

@@ -159,8 +159,8 @@ export interface CarriedState {
   watched?: boolean;
   /** What the watcher last told, not yet acted on (a trigger). */
   told?: LockNews;
-  /** The newest watcher tick the record was told of: a word from an older tick that arrives later is dropped. */
-  toldTickAt?: number;
+  /** The newest watcher tick (and attempt) the record was told of: an older one's word that arrives later is dropped. */
+  toldTick?: { at: number; attempt: number };
   /** Before GUARDED_WRITES: what the watcher last told, with its read. */
   lockChange?: LockChange;
   /** Check at once, without the watcher's word: new values to write, or newer values came during a write. */

@@ -176,8 +176,10 @@ export class CapaRecord {
     s.watched = true;
     if (s.phase !== 'waiting-for-unlock') return;
     if (isLockNews(change)) {
-      if (change.tickAt < (s.toldTickAt ?? -Infinity) && patched(NEWEST_LOCK_NEWS)) return;
-      s.toldTickAt = Math.max(change.tickAt, s.toldTickAt ?? -Infinity);
+      const tick = { at: change.tickAt, attempt: change.attempt ?? 0 };
+      const older = s.toldTick && (tick.at - s.toldTick.at || tick.attempt - s.toldTick.attempt) < 0;
+      if (older && patched(NEWEST_LOCK_NEWS)) return;
+      if (!older) s.toldTick = tick;
       s.told = change;
     } else s.lockChange = { ...change, tick: s.lockChange?.tick ?? change.tick }; // before GUARDED_WRITES
   }
