@@ -6,7 +6,7 @@ import { rowValues, simulatorClient } from './simulator-client';
 // updates of 500), one after the other, with no record of what it could not write. Prints its time and peak RSS.
 async function main() {
   const [baseUrl, n, round] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4])];
-  const client = simulatorClient(baseUrl, 'bench-plain');
+  const client = simulatorClient(baseUrl, 'bench-plain', 1);
   const ids = Array.from({ length: n }, (_, i) => sampleRecordId(i));
   const start = Date.now();
   const states = await client.readStates('capa__c', ids, ['priority__c', 'risk_score__c', 'due_date__c']);

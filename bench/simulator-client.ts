@@ -7,8 +7,11 @@ import { VaultHttp } from '../src/vault/http';
 
 export const PRIORITIES = ['High', 'Medium', 'Low'];
 
-/** A Vault client of the simulator for the designs capa-sync is compared with: the same session and retries. */
-export function simulatorClient(baseUrl: string, clientId: string): VaultClient {
+/**
+ * A Vault client of the simulator for the designs capa-sync is compared with: the same session and retries, and
+ * `requestsAtOnce` requests of a call side by side (the plain script's 1: one after the other).
+ */
+export function simulatorClient(baseUrl: string, clientId: string, requestsAtOnce?: number): VaultClient {
   const settings = {
     baseUrl,
     username: 'sync.user@example.com',
@@ -22,7 +25,7 @@ export function simulatorClient(baseUrl: string, clientId: string): VaultClient 
     burstLimitThreshold: 0,
     burstPauseMs: 0,
   };
-  return new VaultClient(new VaultHttp(settings, silentLogger), DOCUMENTED_DIALECT);
+  return new VaultClient(new VaultHttp(settings, silentLogger), DOCUMENTED_DIALECT, requestsAtOnce);
 }
 
 /** The values a round of the bench writes to record i: the priority turns each round, so that every write changes it. */
