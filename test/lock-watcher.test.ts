@@ -82,6 +82,8 @@ it('writes 500 records approved at once in merged bulk updates, and a reviewer e
   const approved = Array.from({ length: 500 }, (_, i) => i);
   for (const i of approved) stack.sim.store.moveState(record(i), 'closed_state__c');
   const written = approved.filter((i) => !edited.includes(i));
+  // Only the fields that differ from Vault's are sent: a record that already holds every value is not in a request.
+  const sent = written.filter((i) => record(i).fields.risk_score__c !== 42 || record(i).fields.priority__c !== 'High');
   await waitFor(
     'the approved records written',
     async () => written.every((i) => record(i).fields.risk_score__c === 42),
@@ -94,7 +96,7 @@ it('writes 500 records approved at once in merged bulk updates, and a reviewer e
   const sizes = stack.sim.updateRequestSizes.slice(sizesBefore);
   expect({ requests: sizes.length, records: sizes.reduce((a, b) => a + b, 0) }).toEqual({
     requests: expect.any(Number),
-    records: written.length,
+    records: sent.length,
   });
   // Merged by the write groups' short window (how many requests depends on how fast the workflows react: the bench
   // prints that figure); never more than 500 a request, and on average tens of records each.
