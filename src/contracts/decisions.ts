@@ -23,6 +23,13 @@ export function describeOrigin(o: DecisionOrigin): string {
 }
 
 /** Why a decision is refused for who or why it gives (both are required, and audited); undefined where it is not. */
+/** An operator's decision as it is kept and audited: who and why, without surrounding blanks. */
+export const trimmedDecision = <D extends { operator: string; reason: string }>(d: D): D => ({
+  ...d,
+  operator: d.operator.trim(),
+  reason: d.reason.trim(),
+});
+
 export function operatorProblem(d: { operator?: unknown; reason?: unknown } | undefined): string | undefined {
   if (!d || typeof d.operator !== 'string' || !d.operator.trim()) return 'operator is required';
   if (typeof d.reason !== 'string' || !d.reason.trim()) return 'reason is required';

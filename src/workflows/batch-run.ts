@@ -21,7 +21,7 @@ import {
   ROW_OUTCOMES,
   zeroCounts,
 } from '../contracts/batch-messages';
-import { operatorProblem } from '../contracts/decisions';
+import { operatorProblem, trimmedDecision } from '../contracts/decisions';
 import { inPageGroups } from './pages';
 
 /** From this patch on, a run lets its handlers (an approval's Update) finish before it continues as new. */
@@ -100,7 +100,7 @@ export class BatchRun {
   async decide(kind: 'approve' | 'reject', d: BatchDecision, via: 'update' | 'time-out' = 'update') {
     this.deciding = true;
     const outcome = kind === 'approve' ? 'approved: the batch writes now' : 'rejected: nothing is written';
-    const [operator, reason] = [d.operator.trim(), d.reason.trim()];
+    const { operator, reason } = trimmedDecision(d);
     const auditAnchor = await acts.recordBatchDecision({
       ...{ batchId: this.batchId, decision: kind, operator, reason, origin: { via, ...d.origin }, outcome },
     });

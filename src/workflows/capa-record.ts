@@ -50,6 +50,7 @@ import {
   alertDue,
   conflictDetail,
   decisionProblem,
+  failureDetail,
   forceOutcome,
   iso,
   dueStep,
@@ -60,6 +61,7 @@ import {
   STILL_LOCKED_AGAIN,
   statusView,
 } from './record-policy';
+import { trimmedDecision } from '../contracts/decisions';
 
 /**
  * From this patch on, a waiting record reads, guards and writes in one activity (guardedWrite), the watcher's word
@@ -147,7 +149,8 @@ export class CapaRecord {
   async submit(kind: PendingOperation['kind'], d: OperatorDecision, via: PendingOperation['via'] = 'update') {
     const id = ++this.s.operationSeq;
     const origin = via === 'update' && d.origin ? { origin: d.origin } : {};
-    this.s.pending.push({ id, kind, operator: d.operator.trim(), reason: d.reason.trim(), via, ...origin });
+    const { operator, reason } = trimmedDecision(d);
+    this.s.pending.push({ id, kind, operator, reason, via, ...origin });
     await condition(() => this.answers.has(id));
     return this.answers.get(id)!;
   }
@@ -346,7 +349,7 @@ export class CapaRecord {
       await this.needDecision('conflict', result.fields, `changed by hand during the lock: ${detail}`, result.values);
     } else if (result.status === 'permanent') {
       this.setPhase('failed');
-      await this.alert('permanent-failure', `${result.errorType ?? 'error'}: ${result.message ?? ''}`.trim());
+      await this.alert('permanent-failure', failureDetail(result));
     } else if (s.sourceTimestamp !== sourceTimestamp) {
       // Newer values came while this write was in flight: they are written next, at once, and what Vault now holds
       // is our own write, not a reviewer's edit.
@@ -521,7 +524,7 @@ export class CapaRecord {
     } else if (result.status === 'locked') this.setPhase('waiting-for-unlock');
     else {
       this.setPhase('failed');
-      await this.alert('permanent-failure', `${result.errorType ?? 'error'}: ${result.message ?? ''}`.trim());
+      await this.alert('permanent-failure', failureDetail(result));
     }
     return result;
   }

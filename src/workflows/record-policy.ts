@@ -41,6 +41,10 @@ export function decisionProblem(d: OperatorDecision, phase: CarriedState['phase'
 /** What a force answers when Vault still locks a record that had waited the maximum: it waits again. */
 export const STILL_LOCKED_AGAIN = 'still locked: waiting again, up to the maximum wait';
 
+/** A permanent failure as its alert names it: Vault's error type and message. */
+export const failureDetail = (result: { errorType?: string; message?: string }): string =>
+  `${result.errorType ?? 'error'}: ${result.message ?? ''}`.trim();
+
 /** What a forced write answers the operator. */
 export const forceOutcome = (result: { status: string; errorType?: string; message?: string }): string =>
   result.status === 'locked'
