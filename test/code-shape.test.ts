@@ -1,18 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
+import { sourceFiles } from './helpers/source-files';
 
 // A function a newcomer can hold in mind: none in src/ spans more than a screen and a half.
 const MAX_LINES = 80;
 const SRC = path.join(__dirname, '../src');
-
-function sourceFiles(dir: string): string[] {
-  return fs
-    .readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) =>
-      e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
-    );
-}
 
 /** The functions (closures and methods included) of one source text longer than `MAX_LINES`, as `name:line (n lines)`. */
 function longFunctions(fileName: string, text: string): string[] {

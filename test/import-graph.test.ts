@@ -2,18 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import ts from 'typescript';
+import { sourceFiles } from './helpers/source-files';
 
 // The modules under src/ import each other without a cycle (type-only imports included): each has a place in the
 // order data flows, and a newcomer can read them bottom up.
 const SRC = path.join(__dirname, '../src');
-
-function sourceFiles(dir: string): string[] {
-  return fs
-    .readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) =>
-      e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
-    );
-}
 
 /** The src/ files a file imports (relative imports, resolved as TypeScript resolves them). */
 function importsOf(file: string): string[] {

@@ -176,6 +176,19 @@ describe('records their state says unlocked but the lock endpoint says locked (c
   });
 });
 
+/** A dev stack whose own worker serves another queue: `queue`'s tasks run only in the worker processes a test starts. */
+const stackBesideWorkers = (queue: string, settings: Record<string, string>) =>
+  startDevStack({ records: 10, lockedFraction: 0, taskQueue: `${queue}-other`, settings });
+
+/** Kills the worker processes still running, then stops the stack. */
+async function stopBesideWorkers(stack: DevStack | undefined, workers: WorkerProcess[]): Promise<void> {
+  for (const w of workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null)) {
+    w.child.kill('SIGKILL');
+    await once(w.child, 'exit');
+  }
+  await stack?.stop();
+}
+
 describe('a worker killed between the bulk write and the audit', () => {
   let stack: DevStack;
   let workers: WorkerProcess[] = [];
@@ -183,16 +196,9 @@ describe('a worker killed between the bulk write and the audit', () => {
   const settings = { CAPA_TICK_SECONDS: String(TICK_SECONDS), VAULT_GROUP_QUIET_MS: '200', ...ONE_VALUE_EXPORTS };
   const workerEnv = () => workerEnvOf(stack, QUEUE, settings);
   beforeAll(async () => {
-    // The dev stack's own worker serves another queue: the records' writes run only in worker processes.
-    stack = await startDevStack({ records: 10, lockedFraction: 0, taskQueue: 'killed-writer-other', settings });
+    stack = await stackBesideWorkers(QUEUE, settings);
   }, 300_000);
-  afterAll(async () => {
-    for (const w of workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null)) {
-      w.child.kill('SIGKILL');
-      await once(w.child, 'exit');
-    }
-    await stack?.stop();
-  });
+  afterAll(() => stopBesideWorkers(stack, workers));
 
   it('audits each change of the write Vault took exactly once, from the retry on another worker', async () => {
     workers = [await startWorkerProcess(workerEnv())];
@@ -241,15 +247,9 @@ describe('a worker cut off from Temporal while its write group holds a record', 
   const settings = { CAPA_TICK_SECONDS: String(TICK_SECONDS), VAULT_GROUP_QUIET_MS: '4000', ...ONE_VALUE_EXPORTS };
   const workerEnv = () => workerEnvOf(stack, QUEUE, settings);
   beforeAll(async () => {
-    stack = await startDevStack({ records: 10, lockedFraction: 0, taskQueue: 'cut-off-writer-other', settings });
+    stack = await stackBesideWorkers(QUEUE, settings);
   }, 300_000);
-  afterAll(async () => {
-    for (const w of workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null)) {
-      w.child.kill('SIGKILL');
-      await once(w.child, 'exit');
-    }
-    await stack?.stop();
-  });
+  afterAll(() => stopBesideWorkers(stack, workers));
 
   it('sends nothing late over the write its retry made and a reviewer edit made since', async () => {
     workers = [await startWorkerProcess(workerEnv())];
