@@ -9,6 +9,7 @@ import { writeCsv } from './helpers/exports';
 import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
 import { answered, waitFor } from './helpers/wait';
 import { ONE_VALUE_EXPORTS } from './helpers/gate';
+import { freePort } from '../src/temporal/dev-server';
 
 // What the lock watcher promises each waiting record, whatever happens between its tick and the record's write:
 // the conflict guard reads right before the write, every write Vault took is audited once, and one record's
@@ -177,8 +178,8 @@ describe('records their state says unlocked but the lock endpoint says locked (c
 });
 
 /** A dev stack whose own worker serves another queue: `queue`'s tasks run only in the worker processes a test starts. */
-const stackBesideWorkers = (queue: string, settings: Record<string, string>) =>
-  startDevStack({ records: 10, lockedFraction: 0, taskQueue: `${queue}-other`, settings });
+const stackBesideWorkers = (queue: string, settings: Record<string, string>, dialect?: 'customer') =>
+  startDevStack({ records: 10, lockedFraction: 0, taskQueue: `${queue}-other`, settings, dialect });
 
 /** Kills the worker processes still running, then stops the stack. */
 async function stopBesideWorkers(stack: DevStack | undefined, workers: WorkerProcess[]): Promise<void> {
@@ -188,6 +189,61 @@ async function stopBesideWorkers(stack: DevStack | undefined, workers: WorkerPro
   }
   await stack?.stop();
 }
+
+describe('a lock endpoint that keeps failing for one record (customer dialect), on a worker process', () => {
+  let stack: DevStack;
+  let workers: WorkerProcess[] = [];
+  const QUEUE = 'failing-lock';
+  // Retries a few seconds apart: the record's write follows soon once the lock endpoint answers again.
+  const settings = {
+    CAPA_TICK_SECONDS: String(TICK_SECONDS),
+    CAPA_ACTIVITY_MAX_RETRY_SECONDS: '5',
+    ...ONE_VALUE_EXPORTS,
+  };
+  beforeAll(async () => {
+    stack = await stackBesideWorkers(QUEUE, settings, 'customer');
+  }, 300_000);
+  afterAll(() => stopBesideWorkers(stack, workers));
+
+  it('names it in a log line and a metric each tick, then, left unread, hands it its own read, whose failure it shows', async () => {
+    const metricsPort = await freePort();
+    const env = { ...settings, VAULT_DIALECT: 'customer', METRICS_PORT: String(metricsPort) };
+    workers = [await startWorkerProcess(workerEnvOf(stack, QUEUE, env))];
+    const config = { ...stack.ctx.config, temporal: { ...stack.ctx.config.temporal, taskQueue: QUEUE } };
+    const [bad, good] = [0, 1];
+    await handOff(stack, config, [bad, good], 'failing-lock');
+    stack.sim.setFaults({ failingLocks: [id(bad)] });
+    approve(stack, [bad, good]);
+    await waitFor('the other record applied', async () => (await status(stack, good)).phase === 'applied', 60_000);
+    const passedOver = () =>
+      workers[0]
+        .log()
+        .split('\n')
+        .filter((l) => l.includes('lock watcher passed over records this tick'))
+        .map((l) => JSON.parse(l) as { records: string[] });
+    await waitFor('a log line naming the record', async () => passedOver().length > 0);
+    expect(passedOver()[0].records).toEqual([expect.stringContaining(id(bad))]);
+    const skipped = async () => {
+      const text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text());
+      return Number(/capa_sync_watcher_skipped(?:\{[^}]*\})? (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    await waitFor('the metric to count it', async () => (await skipped()) > 0);
+    // Unread for 3 ticks and a minute, it is told its state__v: its own guarded write asks the lock endpoint, and the
+    // failure shows on its workflow (not six hours later, at its safety check).
+    const handle = stack.env.client.workflow.getHandle(recordWorkflowId('capa__c', id(bad)));
+    const ownRead = async () =>
+      ((await handle.describe()).raw.pendingActivities ?? []).find(
+        (a) => a.activityType?.name === 'guardedWrite' && a.lastFailure?.message?.includes('lock endpoint'),
+      );
+    await waitFor('its own read, failing', async () => !!(await ownRead()), 150_000);
+    expect((await status(stack, bad)).phase).toBe('applying');
+    expect(value(stack, bad, 'risk_score__c')).not.toBe(42);
+    // Once the lock endpoint answers, its own retry writes it.
+    stack.sim.setFaults({ failingLocks: [] });
+    await waitFor('the record applied', async () => (await status(stack, bad)).phase === 'applied', 120_000);
+    expect(value(stack, bad, 'risk_score__c')).toBe(42);
+  }, 400_000);
+});
 
 describe('a worker killed between the bulk write and the audit', () => {
   let stack: DevStack;
