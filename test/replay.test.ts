@@ -39,6 +39,8 @@ it('has saved histories of every workflow', () => {
       'handed-to-watcher-unlock.json',
       // From the newest-lock-news patch on: an older tick's word, arriving after a newer one's, dropped.
       'newest-lock-news.json',
+      // From the page-window patch on: a batch's pages in a sliding window, over runs that continued as new.
+      'page-window-batch-continued-as-new-first-run.json',
     ]),
   );
 });

@@ -22,7 +22,7 @@ import {
   zeroCounts,
 } from '../contracts/batch-messages';
 import { operatorProblem, trimmedDecision } from '../contracts/decisions';
-import { inPageGroups } from './pages';
+import { runPages } from './pages';
 
 /** From this patch on, a run lets its handlers (an approval's Update) finish before it continues as new. */
 export const HANDLERS_FINISH_BEFORE_NEW_RUN = 'handlers-finish-before-new-run';
@@ -198,22 +198,25 @@ export class BatchRun {
     return summary;
   }
 
-  /** Runs an activity for each page not yet done, two at a time, continuing as new when the run has done enough. */
+  /** Runs an activity for each page not yet done, a few at a time, continuing as new when the run has done enough. */
   private async eachPage(cursor: PageCursor, work: (page: number) => Promise<OutcomeCounts>): Promise<void> {
     const { progress, input } = this;
-    await inPageGroups(progress[cursor], progress.pages, work, {
-      beforeGroup: async () => {
-        const doneInRun = this.pagesTouched() - this.pagesBeforeRun;
-        if (doneInRun < (input.pagesPerRun ?? DEFAULT_PAGES_PER_RUN) && !workflowInfo().continueAsNewSuggested) return;
-        if (patched(HANDLERS_FINISH_BEFORE_NEW_RUN)) await condition(allHandlersFinished);
-        progress.runs++;
-        await continueAsNew<(input: BatchInput) => Promise<BatchSummary>>({
-          ...input,
-          batchId: this.batchId,
-          carried: progress,
-        });
+    await runPages(progress[cursor], progress.pages, work, {
+      newRun: {
+        due: () =>
+          this.pagesTouched() - this.pagesBeforeRun >= (input.pagesPerRun ?? DEFAULT_PAGES_PER_RUN) ||
+          workflowInfo().continueAsNewSuggested,
+        begin: async () => {
+          if (patched(HANDLERS_FINISH_BEFORE_NEW_RUN)) await condition(allHandlersFinished);
+          progress.runs++;
+          return continueAsNew<(input: BatchInput) => Promise<BatchSummary>>({
+            ...input,
+            batchId: this.batchId,
+            carried: progress,
+          });
+        },
       },
-      afterGroup: (results) => {
+      done: (results) => {
         for (const counts of results) for (const outcome of ROW_OUTCOMES) progress.counts[outcome] += counts[outcome];
         progress[cursor] += results.length;
         this.publish();

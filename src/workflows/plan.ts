@@ -2,7 +2,7 @@ import { proxyActivities, setCurrentDetails } from '@temporalio/workflow';
 import type { BatchActivities } from '../contracts/batch-activities';
 import { activityOptions } from '../contracts/activity-timeouts';
 import type { PlanInput, PlanSummary } from '../contracts/plan-messages';
-import { inPageGroups } from './pages';
+import { runPages } from './pages';
 
 const acts = proxyActivities<Pick<BatchActivities, 'prepareBatch' | 'planPage' | 'finishPlan'>>(
   activityOptions({ timeout: '30 minutes', maxInterval: '1 minute', maxAttempts: 5 }),
@@ -16,8 +16,8 @@ const acts = proxyActivities<Pick<BatchActivities, 'prepareBatch' | 'planPage' |
 export async function capaPlanWorkflow({ planId, source }: PlanInput): Promise<PlanSummary> {
   setCurrentDetails(`**preparing** plan ${planId}`);
   const { pages } = await acts.prepareBatch({ batchId: planId, source, kind: 'plan' });
-  await inPageGroups(0, pages, (page) => acts.planPage({ batchId: planId, page }), {
-    beforeGroup: async (page) => setCurrentDetails(`**reading** page ${page + 1} of ${pages}`),
+  await runPages(0, pages, (page) => acts.planPage({ batchId: planId, page }), {
+    starting: (page) => setCurrentDetails(`**reading** page ${page + 1} of ${pages}`),
   });
   setCurrentDetails(`**reporting** plan ${planId}`);
   return acts.finishPlan({ batchId: planId });

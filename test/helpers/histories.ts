@@ -27,15 +27,23 @@ export async function saveHistory(name: string, handle: WorkflowHandle): Promise
   );
 }
 
-/** The event count of every run of a workflow, following continue-as-new from the first run. */
-export async function runLengths(client: Client, workflowId: string): Promise<number[]> {
+/** The events of every run of a workflow, following continue-as-new from the first run. */
+export async function runHistories(
+  client: Client,
+  workflowId: string,
+): Promise<temporal.api.history.v1.IHistoryEvent[][]> {
   const described = await client.workflow.getHandle(workflowId).describe();
   let runId: string | undefined = described.raw.workflowExecutionInfo?.firstRunId ?? undefined;
-  const lengths: number[] = [];
+  const runs: temporal.api.history.v1.IHistoryEvent[][] = [];
   while (runId) {
     const events = (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
-    lengths.push(events.length);
+    runs.push(events);
     runId = events[events.length - 1]?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
   }
-  return lengths;
+  return runs;
+}
+
+/** The event count of every run of a workflow, following continue-as-new from the first run. */
+export async function runLengths(client: Client, workflowId: string): Promise<number[]> {
+  return (await runHistories(client, workflowId)).map((events) => events.length);
 }

@@ -122,14 +122,16 @@ async function applyPage(deps: BatchActivityDeps, { batchId, page, sourceTimesta
         state.values,
       ),
     );
-    // A page's outcomes and its audit entries are stored together or not at all.
+    // A page's outcomes and its audit entries are stored together or not at all. The audit entries go last: the
+    // trail is one chain, whose lock the other pages running wait for until this transaction commits.
     const counts = await deps.store.transaction(async (tx) => {
-      await tx.audit.append(audit, `${batchId}/page-${page}`);
       await tx.batches.saveTeams(
         batchId,
         rows.flatMap((r) => (teams.has(r.id) ? [{ row: r.row, team: teams.get(r.id)! }] : [])),
       );
-      return tx.batches.savePage(batchId, page, results, toHandOff);
+      const saved = await tx.batches.savePage(batchId, page, results, toHandOff);
+      await tx.audit.append(audit, `${batchId}/page-${page}`);
+      return saved;
     });
     deps.metrics.rowsProcessed(counts);
     deps.logger.info('batch page applied', {
