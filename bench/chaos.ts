@@ -1,10 +1,10 @@
 /**
- * The chaos harness: `npm run chaos [-- --records 10000 --seed 1 --kills 3 --restarts 1]`.
+ * The chaos harness: `npm run chaos [-- --records 10000 --seed 1 --kills 3 --restarts 1 --dialect customer --workers 2]`.
  *
- * Runs capa-sync as in production, on its own dev server, simulator and worker process (free ports), with Vault
+ * Runs capa-sync as in production, on its own dev server, simulator and worker processes (free ports), with Vault
  * faulting about one call in seven, reviewers approving the locked records over minutes (editing a few by hand),
  * two overlapping batches (the second hands off while the first's record workflows apply), the worker SIGKILLed
- * at different phases and the dev server restarted. It then holds the simulator's write log and final state
+ * at different phases (one of them, where several run) and the dev server restarted. It then holds the simulator's write log and final state
  * against what the inputs asked for, prints the counts and exits non-zero unless every one is 0.
  */
 import { ChildProcess, spawn } from 'node:child_process';
@@ -44,6 +44,10 @@ export interface ChaosOptions {
   editFraction?: number;
   /** The fraction of locked records a reviewer edits by hand seconds after capa-sync first read them unlocked. */
   lateEditFraction?: number;
+  /** The Vault dialect the simulator speaks and the workers are set for (the customer's has a lock endpoint). */
+  dialect?: 'documented' | 'customer';
+  /** Worker processes on the task queue, each kept running by its supervisor. */
+  workers?: number;
   log?: (line: string) => void;
 }
 
@@ -107,10 +111,11 @@ class WorkerSupervisor {
   constructor(
     private readonly env: Record<string, string>,
     private readonly logDir: string,
+    private readonly name: string,
   ) {}
 
   start(): void {
-    const log = fs.openSync(path.join(this.logDir, `worker-${++this.starts}.log`), 'w');
+    const log = fs.openSync(path.join(this.logDir, `${this.name}-${++this.starts}.log`), 'w');
     const child = spawn('node', [...WORKER_NODE_ARGS, CLI, 'worker'], {
       env: { ...process.env, ...WORKER_ENV, ...this.env },
       stdio: ['ignore', log, log],
@@ -162,14 +167,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'capa-chaos-'));
   const random = seededRandom(o.seed);
+  const dialect = o.dialect ?? 'documented';
   log(
-    `chaos: ${o.records} records, seed ${o.seed}, ${o.kills} worker kills, ${o.restarts} server restarts, ${o.dbRestarts} database restarts; ${dataDir}`,
+    `chaos: ${o.records} records, seed ${o.seed}, ${dialect} dialect, ${o.workers ?? 1} workers, ${o.kills} worker kills, ${o.restarts} server restarts, ${o.dbRestarts} database restarts; ${dataDir}`,
   );
 
   const postgres = await startThrowawayPostgres();
   const databaseUrl = await migratedDatabase(postgres, 'capa_sync');
   const store = await openStore(databaseUrl, silentLogger);
-  const sim = new VaultSimulator({ seed: o.seed });
+  const sim = new VaultSimulator({ seed: o.seed, dialect });
   sim.store.seed(sampleRecords({ count: o.records, lockedFraction: LOCKED_FRACTION }));
   await sim.start();
   const lockedAtStart = [...sim.store.records.values()].filter((r) => sim.store.isLocked(r)).length;
@@ -183,6 +189,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     TEMPORAL_ADDRESS: address,
     TEMPORAL_TASK_QUEUE: TASK_QUEUE,
     VAULT_BASE_URL: sim.baseUrl,
+    VAULT_DIALECT: dialect,
     CAPA_DATA_DIR: dataDir,
     CAPA_DATABASE_URL: databaseUrl,
     CAPA_TICK_SECONDS: '5',
@@ -197,8 +204,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     LOG_LEVEL: 'warn',
   };
   const config = loadConfig(env);
-  const worker = new WorkerSupervisor(env, dataDir);
-  worker.start();
+  const workers = Array.from(
+    { length: o.workers ?? 1 },
+    (_, i) => new WorkerSupervisor(env, dataDir, `worker${i + 1}`),
+  );
+  workers.forEach((w) => w.start());
   sim.setFaults(CHAOS_FAULTS);
   const figures: Record<string, string | number> = {};
 
@@ -214,8 +224,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const disrupt = async (what: 'kill' | 'restart' | 'db-restart', phase: string) => {
     if (what === 'kill' && killsLeft > 0) {
       killsLeft--;
-      worker.kill();
-      log(`  ${elapsed()}: worker SIGKILLed (${phase})`);
+      // One worker: no draw, so that a seed's run stays what it was before there could be several.
+      const victim = workers.length > 1 ? Math.floor(random() * workers.length) : 0;
+      workers[victim].kill();
+      log(`  ${elapsed()}: worker ${victim + 1} SIGKILLed (${phase})`);
     } else if (what === 'restart' && restartsLeft > 0) {
       restartsLeft--;
       server.kill('SIGTERM');
@@ -329,7 +341,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     figures['edited after capa-sync read them unlocked'] = editedLate.size;
     return { counts, examples, figures };
   } finally {
-    await worker.stop();
+    await Promise.all(workers.map((w) => w.stop()));
     await connection.close();
     server.kill('SIGTERM');
     await sim.stop();
@@ -496,8 +508,12 @@ async function main(): Promise<number> {
       'settle-seconds': { type: 'string', default: '300' },
       'edit-fraction': { type: 'string', default: '0.02' },
       'late-edit-fraction': { type: 'string', default: '0.02' },
+      dialect: { type: 'string', default: 'documented' },
+      workers: { type: 'string', default: '1' },
     },
   });
+  if (values.dialect !== 'documented' && values.dialect !== 'customer')
+    throw new Error(`--dialect: documented or customer, not ${values.dialect}`);
   const result = await runChaos({
     records: Number(values.records),
     seed: Number(values.seed),
@@ -508,6 +524,8 @@ async function main(): Promise<number> {
     settleSeconds: Number(values['settle-seconds']),
     editFraction: Number(values['edit-fraction']),
     lateEditFraction: Number(values['late-edit-fraction']),
+    dialect: values.dialect,
+    workers: Number(values.workers),
   });
   console.log('\nwhat                           count');
   for (const [what, n] of Object.entries(result.counts)) console.log(`${what.padEnd(30)} ${n}`);
