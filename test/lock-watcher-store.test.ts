@@ -33,16 +33,11 @@ it("pages the object's waiting records by id, each with its latest batch's row, 
        VALUES ($1, $2, $3, 'waiting', $4, $5)`,
       [batchId, rowNo, recordId, workflowId, resolution],
     );
-  await store.watchers.noteReads('capa__c', [
-    { recordId: 'R03', state: 'in_review__c', told: 'in_review__c' },
-    { recordId: 'R04', state: 'in_review__c' },
-  ]);
-  // R04 was last read 10 minutes ago: longer ago than the listing's 60 s.
-  await sql.query(`UPDATE watched_records SET read_at = now() - interval '10 minutes' WHERE record_id = 'R04'`);
+  await store.watchers.noteReads('capa__c', [{ recordId: 'R03', state: 'in_review__c', told: 'in_review__c' }]);
 
   const pages: Array<Awaited<ReturnType<typeof store.watchers.waitingPage>>> = [];
   for (let after = ''; ;) {
-    const page = await store.watchers.waitingPage('capa__c', after, 10, 60);
+    const page = await store.watchers.waitingPage('capa__c', after, 10);
     if (!page.length) break;
     pages.push(page);
     after = page[page.length - 1].recordId;
@@ -51,13 +46,11 @@ it("pages the object's waiting records by id, each with its latest batch's row, 
   const listed = pages.flat();
   const expected = [...Array.from({ length: 25 }, (_, i) => `R${String(i + 1).padStart(2, '0')}`), 'R30'];
   expect(listed.map((r) => r.recordId)).toEqual(expected.filter((id) => id !== 'R07'));
-  expect(listed.find((r) => r.recordId === 'R05')).toEqual({ recordId: 'R05', workflowId: 'wf-R05-2', unread: true });
-  expect(listed.find((r) => r.recordId === 'R02')).toEqual({ recordId: 'R02', workflowId: 'wf-R02-1', unread: true });
+  expect(listed.find((r) => r.recordId === 'R05')).toEqual({ recordId: 'R05', workflowId: 'wf-R05-2' });
+  expect(listed.find((r) => r.recordId === 'R02')).toEqual({ recordId: 'R02', workflowId: 'wf-R02-1' });
   expect(listed.find((r) => r.recordId === 'R03')).toEqual({
     recordId: 'R03',
     workflowId: 'wf-R03-1',
     toldState: 'in_review__c',
-    unread: false,
   });
-  expect(listed.find((r) => r.recordId === 'R04')).toEqual({ recordId: 'R04', workflowId: 'wf-R04-1', unread: true });
 });

@@ -1,13 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import pLimit from 'p-limit';
-import {
-  lockChangedSignal,
-  type LockNews,
-  type WatchActivities,
-  WATCHER_HEALTHY_TICKS,
-  WATCHER_SLACK_SECONDS,
-} from '../contracts/lock-watch';
+import { lockChangedSignal, type LockNews, type WatchActivities } from '../contracts/lock-watch';
 import type { Logger } from '../observability/logger';
 import type { SyncMetrics } from '../temporal/metrics';
 import type { WaitingRecordRow, WatcherRead } from '../store/lock-watchers';
@@ -68,12 +62,10 @@ async function watchPage(deps: WatchActivityDeps, object: string, page: WaitingR
       const news = stateNews(states.get(row.recordId), (state) => isLockedState(dialect, state));
       const first = { row, news, seenState: news.state ?? '(gone)' };
       if (!news.found || news.locked || !dialect.lockEndpoint) return first;
-      // A record whose lock endpoint fails is passed over this tick; the others go on. One left unread for a few
-      // ticks is told its state all the same: its own guarded write asks the lock endpoint again, and a failure
-      // there stays with it (its activity retries, in the Web UI), where it would otherwise wait for its safety check.
+      // A record whose lock endpoint fails is passed over this tick; the others go on.
       return limit(() => withLock(deps, object, first)).catch((err: Error) => {
         failures.push(`${row.recordId}: ${err.message}`);
-        return row.unread ? first : undefined;
+        return undefined;
       });
     }),
   );
@@ -115,11 +107,9 @@ export function createWatchActivities(deps: WatchActivityDeps): WatchActivities 
     async watchLocks({ object, tickAt, tickSeconds }) {
       return asActivityFailure(async () => {
         const totals = { waiting: 0, told: 0, unlocked: 0, skipped: 0 };
-        // As a record's own check counts it: not read within the watcher's last few ticks.
-        const unreadSeconds = WATCHER_HEALTHY_TICKS * tickSeconds + WATCHER_SLACK_SECONDS;
         // The waiting records come from the store, a page of 1,000 at a time: memory stays flat at any count.
         for (let after = ''; ;) {
-          const page = await deps.store.watchers.waitingPage(object, after, MAX_IDS_PER_QUERY, unreadSeconds);
+          const page = await deps.store.watchers.waitingPage(object, after, MAX_IDS_PER_QUERY);
           if (!page.length) break;
           const done = await watchPage(deps, object, page, tickAt);
           totals.waiting += page.length;

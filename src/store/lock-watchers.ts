@@ -15,8 +15,6 @@ export interface WaitingRecordRow {
   workflowId: string;
   /** The Vault state the watcher last told the record (or the batch saw locked when it handed it over); else none. */
   toldState?: string;
-  /** Nobody read the record (the watcher, or the batch that handed it over) within the page's `unreadSeconds`. */
-  unread: boolean;
 }
 
 /** What the watcher read of one record this tick; `told` where it told the record (a change). */
@@ -63,34 +61,26 @@ export class LockWatchers {
    * lags and may miss one), ordered by id: the page after `after`, each with its latest batch's row. The page's ids
    * come first, walking the waiting rows' index from `after`, so that a page costs its own rows. The object's
    * batches go in as an array: joined, they led the planner to scan and sort every waiting row for each page (1.3 to
-   * 1.7 s a page at 200,000 waiting). Each row says whether its last read is older than `unreadSeconds` (the
-   * database's clock: the workers' may differ).
+   * 1.7 s a page at 200,000 waiting).
    */
-  async waitingPage(object: string, after: string, limit: number, unreadSeconds: number): Promise<WaitingRecordRow[]> {
-    const { rows } = await this.db.query<{
-      record_id: string;
-      workflow_id: string;
-      told_state: string | null;
-      unread: boolean;
-    }>(
+  async waitingPage(object: string, after: string, limit: number): Promise<WaitingRecordRow[]> {
+    const { rows } = await this.db.query<{ record_id: string; workflow_id: string; told_state: string | null }>(
       `WITH page AS (
          SELECT DISTINCT record_id FROM batch_rows
          WHERE outcome = 'waiting' AND resolution IS NULL AND record_id > $2
            AND batch_id = ANY (ARRAY(SELECT batch_id FROM batches WHERE object = $1))
          ORDER BY record_id LIMIT $3)
-       SELECT DISTINCT ON (r.record_id) r.record_id, r.workflow_id, w.told_state,
-         coalesce(w.read_at < now() - make_interval(secs => $4), true) AS unread
+       SELECT DISTINCT ON (r.record_id) r.record_id, r.workflow_id, w.told_state
        FROM page JOIN batch_rows r ON r.record_id = page.record_id AND r.outcome = 'waiting' AND r.resolution IS NULL
        JOIN batches b ON b.batch_id = r.batch_id AND b.object = $1
        LEFT JOIN watched_records w ON w.object = b.object AND w.record_id = r.record_id
        ORDER BY r.record_id, b.created_at DESC`,
-      [object, after, limit, unreadSeconds],
+      [object, after, limit],
     );
     return rows.map((r) => ({
       recordId: r.record_id,
       workflowId: r.workflow_id,
       ...(r.told_state === null ? {} : { toldState: r.told_state }),
-      unread: r.unread,
     }));
   }
 
