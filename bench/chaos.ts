@@ -123,7 +123,8 @@ class WorkerSupervisor {
     this.child = child;
     child.once('exit', () => {
       fs.closeSync(log);
-      if (!this.stopping && this.child === child) setTimeout(() => this.start(), 1000);
+      // Started again a second later, unless the run is stopping by then.
+      if (!this.stopping && this.child === child) setTimeout(() => this.stopping || this.start(), 1000);
     });
   }
 
@@ -134,7 +135,7 @@ class WorkerSupervisor {
   async stop(): Promise<void> {
     this.stopping = true;
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGINT');
     await Promise.race([exited, sleep(15_000).then(() => child.kill('SIGKILL'))]);
@@ -514,6 +515,8 @@ async function main(): Promise<number> {
   });
   if (values.dialect !== 'documented' && values.dialect !== 'customer')
     throw new Error(`--dialect: documented or customer, not ${values.dialect}`);
+  if (!(Number(values.workers) >= 1 && Number.isInteger(Number(values.workers))))
+    throw new Error(`--workers: a whole number from 1, not ${values.workers}`);
   const result = await runChaos({
     records: Number(values.records),
     seed: Number(values.seed),

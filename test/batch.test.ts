@@ -60,7 +60,7 @@ it('accounts for every row of a 1,000-row batch, bulk-updates the unlocked and h
   const callsBefore = { ...sim.calls };
   const handle = await startBatch(env.client, ctx.config, { source: writeCsv(rows), batchId: 'b1' });
   const summary = await handle.result();
-  await saveHistory('batch-1000-rows', handle);
+  await saveHistory('page-window-batch-1000-rows', handle); // batch-1000-rows.json: from before the page-window patch
 
   const lastRowOf = new Map(rows.map((r, i) => [r.capa_id, i]));
   const validLast = rows.map((r, i) => ({ ...r, i })).filter((r) => r.i % 50 !== 7 && lastRowOf.get(r.capa_id) === r.i);

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { sampleRecordId } from '../src/simulator/seed';
-import type { PlanSummary } from '../src/contracts/plan-messages';
+import { type PlanSummary, planWorkflowId } from '../src/contracts/plan-messages';
+import { saveHistory } from './helpers/histories';
 import { recordQuery } from '../src/contracts/visibility';
 import { lockWatcherId } from '../src/contracts/lock-watch';
 import { DevStack, startDevStack } from './helpers/dev-stack';
@@ -67,6 +68,8 @@ it('plans a 10,000-row export without writing, and the batch then does row by ro
   const waiting = await runningRecords();
   const out = path.join(cliEnv.CAPA_DATA_DIR, 'plan-1');
   plan = await json('plan', '--source', source, '--plan-id', 'plan-1', '--out', out);
+  // From the page-window patch on (the plan's first fixture).
+  await saveHistory('page-window-plan', stack.env.client.workflow.getHandle(planWorkflowId('capa__c', 'plan-1')));
   expect(sim.store.audit.length).toBe(writes); // nothing written to Vault
   expect(await runningRecords()).toBe(waiting); // no record workflow started
   // Bulk reads as a batch makes them: one query per 1,000 ids of each 5,000-row page.

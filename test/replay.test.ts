@@ -39,8 +39,12 @@ it('has saved histories of every workflow', () => {
       'handed-to-watcher-unlock.json',
       // From the newest-lock-news patch on: an older tick's word, arriving after a newer one's, dropped.
       'newest-lock-news.json',
-      // From the page-window patch on: a batch's pages in a sliding window, over runs that continued as new.
+      // From the page-window patch on: pages in a sliding window (a batch over runs that continued as new, a batch in
+      // one run, a revert, a plan).
       'page-window-batch-continued-as-new-first-run.json',
+      'page-window-batch-1000-rows.json',
+      'page-window-revert-batch.json',
+      'page-window-plan.json',
     ]),
   );
 });

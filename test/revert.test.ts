@@ -92,7 +92,11 @@ it('restores what a bad batch wrote, leaves records changed since, waits out loc
     message: 'not reverted: risk_score__c holds 10 now, the batch wrote 90.5',
   });
   expect(byRecord(6)).toMatchObject({ outcome: 'waiting' });
-  await saveHistory('revert-batch', stack.env.client.workflow.getHandle(batchWorkflowId('capa__c', 'undo-bad-night')));
+  // revert-batch.json: from before the page-window patch.
+  await saveHistory(
+    'page-window-revert-batch',
+    stack.env.client.workflow.getHandle(batchWorkflowId('capa__c', 'undo-bad-night')),
+  );
   unlock(6);
   await waitFor(
     'record 6 reverted by its workflow',
