@@ -82,6 +82,20 @@ describe('a reviewer edits a record after the watcher read it unlocked', () => {
     const entries = await stack.ctx.store.audit.writes({ batchId: 'edit-before-update' });
     expect(entries.map((e) => [e.recordId, e.field, e.newValue])).toEqual([[id(i), 'risk_score__c', 42]]);
   });
+  it('sends a write Vault refused with a 429 only after reading again: an edit made meanwhile stops it, and stays', async () => {
+    // A record whose risk score is still to be written (the records above hold theirs, or a reviewer's).
+    const i = [2, 3, 4, 5, 6, 7, 8, 9].find((n) => value(stack, n, 'risk_score__c') !== 42)!;
+    await handOff(stack, stack.ctx.config, [i], 'edit-while-refused');
+    await waitFor('the watcher to read the waiting record', async () => (await status(stack, i)).watched);
+    // Vault answers the update with a 429 (Retry-After 1 s), and the reviewer edits the record meanwhile.
+    stack.sim.setFaults({ editsWhileRateLimited: { [id(i)]: { risk_score__c: 77 } } });
+    approve(stack, [i]);
+    await waitFor('the record to need a decision', async () => (await status(stack, i)).phase === 'needs-decision');
+    expect((await status(stack, i)).needsDecision).toMatchObject({ reason: 'conflict', fields: ['risk_score__c'] });
+    expect(value(stack, i, 'risk_score__c')).toBe(77);
+    expect(vaultWrites(stack, i)).toEqual([]);
+    expect(await stack.ctx.store.audit.writes({ batchId: 'edit-while-refused' })).toEqual([]);
+  });
 });
 
 describe('a lock endpoint that fails for one record and answers 404 for another, among 1,200 (customer dialect)', () => {

@@ -203,9 +203,11 @@ async function sendWrites(
     if (!sending.includes(w)) answers[w.i] = { status: 'retry', reason: 'a later attempt writes this record' };
   if (!sending.length) return none;
 
+  // Sent once: a request Vault refused (a 429, an expired session) fails this attempt, whose retry reads again.
   const outcomes = await deps.vault.bulkUpdate(
     object,
     sending.map(({ m, v }) => ({ id: m.input.recordId, values: v.write })),
+    { sendOnce: true },
   );
   const entries = sending.flatMap(({ m, v }, k) => {
     const status = outcomes[k].status;

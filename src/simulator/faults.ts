@@ -37,6 +37,11 @@ export interface FaultConfig {
   missingLocks: string[];
   /** A reviewer's edit that lands as a bulk update naming the record arrives, just before it (once each). */
   editsBeforeUpdate: Record<string, FieldValues>;
+  /**
+   * A reviewer's edit that lands while Vault refuses a bulk update naming the record with a 429 (once each): the
+   * update is not applied, and the record has changed by the time its Retry-After is over.
+   */
+  editsWhileRateLimited: Record<string, FieldValues>;
 }
 
 export type FaultKind =
@@ -63,6 +68,7 @@ export const NO_FAULTS: FaultConfig = {
   failingLocks: [],
   missingLocks: [],
   editsBeforeUpdate: {},
+  editsWhileRateLimited: {},
 };
 
 /** A small seeded PRNG (mulberry32) so that fault runs can be repeated exactly. */

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { AddressInfo } from 'node:net';
+import type { FieldValues } from '../contracts/field-values';
 import { FaultConfig, FaultKind, NO_FAULTS, pickFault, seededRandom } from './faults';
 import { LARGE_FIELDS } from './fields';
 import { ScriptedUnlock, SimRecord, VaultStore } from './store';
@@ -186,13 +187,28 @@ export class VaultSimulator {
 
   /** The race no integration can close: a reviewer's edit landing between its read and its update. */
   private applyEditsBeforeUpdate(rows: unknown[]): void {
+    this.applyEdits(rows, this.faults.editsBeforeUpdate);
+  }
+
+  /** Applies each named record's edit once (a reviewer's); whether any was. */
+  private applyEdits(rows: unknown[], edits: Record<string, FieldValues>): boolean {
+    let applied = false;
     for (const row of rows) {
       const id = (row as { id?: unknown }).id;
-      const edit = typeof id === 'string' ? this.faults.editsBeforeUpdate[id] : undefined;
+      const edit = typeof id === 'string' ? edits[id] : undefined;
       if (!edit) continue;
-      delete this.faults.editsBeforeUpdate[id as string];
+      delete edits[id as string];
       this.store.editByHand(id as string, edit, 'reviewer@example.com');
+      applied = true;
     }
+    return applied;
+  }
+
+  /** A bulk update refused with a 429 while a reviewer edits one of its records (editsWhileRateLimited). */
+  private async rateLimitedForAnEdit(raw: string, contentType: string | undefined): Promise<boolean> {
+    if (!Object.keys(this.faults.editsWhileRateLimited).length) return false;
+    const rows = await readBulkBody(raw, contentType).catch(() => undefined);
+    return Array.isArray(rows) && this.applyEdits(rows, this.faults.editsWhileRateLimited);
   }
 
   private noteFault(kind: string): void {
@@ -223,7 +239,9 @@ export class VaultSimulator {
     if (this.faults.spikeRate > 0 && this.random() < this.faults.spikeRate) await sleep(this.faults.spikeMs);
 
     if (endpoint === 'auth') return this.auth(raw, req.headers['content-type'], origin);
-    const fault = pickFault(this.faults, this.random, endpoint === 'bulkUpdate');
+    const editedWhileRefused =
+      endpoint === 'bulkUpdate' && (await this.rateLimitedForAnEdit(raw, req.headers['content-type']));
+    const fault = editedWhileRefused ? 'http429' : pickFault(this.faults, this.random, endpoint === 'bulkUpdate');
     if (fault) this.noteFault(fault);
     const faulted = await this.faultReply(fault, res);
     if (faulted) return faulted;

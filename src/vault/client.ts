@@ -51,7 +51,7 @@ export const PROTECTED_FIELDS = new Set([
 
 /** The operations capa-sync needs from a vault; implemented over HTTP and by the coalescing wrapper. */
 export interface VaultApi {
-  bulkUpdate(object: string, rows: UpdateRow[]): Promise<RecordWriteOutcome[]>;
+  bulkUpdate(object: string, rows: UpdateRow[], o?: { sendOnce?: boolean }): Promise<RecordWriteOutcome[]>;
   readStates(object: string, ids: string[], fields: string[]): Promise<RecordState[]>;
   readLock(object: string, id: string, o?: { onceWithinMs?: number }): Promise<LockInfo>;
 }
@@ -79,15 +79,19 @@ export class VaultClient implements VaultApi {
   }
 
   /** Updates rows in requests of at most 500; one outcome per row, in input order. */
-  async bulkUpdate(object: string, rows: UpdateRow[]): Promise<RecordWriteOutcome[]> {
+  async bulkUpdate(object: string, rows: UpdateRow[], o: { sendOnce?: boolean } = {}): Promise<RecordWriteOutcome[]> {
     assertWritableRows(rows);
     const chunks = Array.from({ length: Math.ceil(rows.length / MAX_ROWS_PER_UPDATE) }, (_, k) =>
       rows.slice(k * MAX_ROWS_PER_UPDATE, (k + 1) * MAX_ROWS_PER_UPDATE),
     );
-    return (await sideBySide(chunks, this.requestsAtOnce, (chunk) => this.updateChunk(object, chunk))).flat();
+    return (await sideBySide(chunks, this.requestsAtOnce, (chunk) => this.updateChunk(object, chunk, o))).flat();
   }
 
-  private async updateChunk(object: string, rows: UpdateRow[]): Promise<RecordWriteOutcome[]> {
+  private async updateChunk(
+    object: string,
+    rows: UpdateRow[],
+    o: { sendOnce?: boolean },
+  ): Promise<RecordWriteOutcome[]> {
     let response;
     try {
       response = await this.http.request(
@@ -97,6 +101,7 @@ export class VaultClient implements VaultApi {
           path: this.objectPath(object),
           json: rows.map((r) => ({ id: r.id, ...r.values })),
           write: true,
+          ...o,
         },
         BulkUpdateResponse,
       );

@@ -50,6 +50,12 @@ export interface VaultRequest {
    * tick) fails fast for that record instead of holding the others through the retries.
    */
   onceWithinMs?: number;
+  /**
+   * A write whose values were checked against a read taken just before it (the conflict guard's): sent once. What
+   * would send it again later (a 429's wait, a new session, a backoff) fails it instead, as transient, so that its
+   * caller reads again before it writes.
+   */
+  sendOnce?: boolean;
 }
 
 export interface VaultResponse<T> {
@@ -117,10 +123,12 @@ export class VaultHttp {
         reauthenticated = true;
         this.stats.reauthentications++;
         if (this.session && (await this.session) === session) this.session = undefined;
+        if (req.sendOnce) throw new VaultError('transient', `${req.kind}: session expired, not sent again`);
         continue;
       }
       if (outcome.kind === 'rate-limited') {
-        if (req.onceWithinMs !== undefined) throw new VaultError('transient', `${req.kind}: rate limited`, 'HTTP_429');
+        if (req.onceWithinMs !== undefined || req.sendOnce)
+          throw new VaultError('transient', `${req.kind}: rate limited`, 'HTTP_429');
         await this.wait(outcome.waitMs ?? this.backoffMs(attempt));
         if (attempt >= this.settings.maxRetries)
           throw new VaultError(
@@ -137,7 +145,7 @@ export class VaultHttp {
   }
 
   private async retryOrThrow(req: VaultRequest, attempt: number, reason: string): Promise<void> {
-    if (req.onceWithinMs !== undefined) throw new VaultError('transient', `${req.kind}: ${reason}`);
+    if (req.onceWithinMs !== undefined || req.sendOnce) throw new VaultError('transient', `${req.kind}: ${reason}`);
     if (attempt >= this.settings.maxRetries) {
       throw new VaultError('transient', `${req.kind}: ${reason} (gave up after ${attempt + 1} attempts)`);
     }
