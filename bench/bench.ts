@@ -5,7 +5,8 @@
  *  3. the polling cost of W waiting records, idle and with a core busy.
  * `npm run bench` (about 100 minutes on 2 cores); `npm run bench -- --quick` (about 10 minutes). Options: --latency-ms 0,50,
  * --records 1000000 (the large batch), --waiting 500,5000,50000, --approve 500,5000 (mass approvals, while
- * enough records wait), --only compare,polling,scale, --cluster (on the cluster suite's Temporal server and PostgreSQL).
+ * enough records wait), --workers 1,2 (worker processes for the waiting records; by default two as well where the
+ * server holds them), --only compare,polling,scale, --cluster (on the cluster suite's Temporal server and PostgreSQL).
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
@@ -31,6 +32,7 @@ const designs = (
 const waitingCounts = option('waiting', quick ? '500' : '500,5000,50000');
 const [largeRows] = option('records', quick ? '20000' : '1000000');
 const approvals = option('approve', '500,5000');
+const workerCounts = process.argv.includes('--workers') ? option('workers', '1') : undefined;
 /** On the cluster suite's topology (Temporal 1.28 on PostgreSQL, built from its Go module) instead of the dev server. */
 const cluster = process.argv.includes('--cluster');
 
@@ -59,7 +61,7 @@ async function main() {
       // largest counts on one worker, as their target asks.
       const twoWorkersUpTo = cluster ? 20_000 : 5_000;
       const runsOf = waitingCounts.flatMap((w) =>
-        (w <= twoWorkersUpTo ? [1, 2] : [1]).map((workers) => ({ w, workers })),
+        (workerCounts ?? (w <= twoWorkersUpTo ? [1, 2] : [1])).map((workers) => ({ w, workers })),
       );
       for (const [i, { w, workers }] of runsOf.entries()) {
         console.log(`\n3. ${w} records waiting, ${workers} worker${workers > 1 ? 's' : ''}`);

@@ -18,8 +18,12 @@ export interface ScaleFigures {
  */
 export async function scaleRun(h: Harness, rows: number): Promise<ScaleFigures> {
   const taskQueue = `bench-scale-${rows}`;
-  // The records wait an hour between ticks, so that the run measures the batch, not their polling.
-  const worker = MeasuredProcess.capaWorker(h, taskQueue, { CAPA_TICK_SECONDS: '3600' });
+  // The records wait an hour between ticks, so that the run measures the batch, not their polling. The batch changes
+  // every row it can: the approval gate's default would hold a million rows for a person's decision.
+  const worker = MeasuredProcess.capaWorker(h, taskQueue, {
+    CAPA_TICK_SECONDS: '3600',
+    CAPA_GATE_MAX_CHANGED_RECORDS: String(rows),
+  });
   try {
     for (let i = 0; i < rows; i++)
       h.sim.store.records.get(sampleRecordId(i))!.state__v = i % 20 === 0 ? LOCKED : UNLOCKED;
