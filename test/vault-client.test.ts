@@ -3,6 +3,7 @@ import path from 'node:path';
 import { VaultSimulator } from '../src/simulator/server';
 import { NO_FAULTS } from '../src/simulator/faults';
 import { VaultError } from '../src/vault/errors';
+import { NOT_SENT } from '../src/vault/http';
 import { AuthResponse, BulkUpdateResponse, QueryResponse } from '../src/vault/schemas';
 import { CUSTOMER_DIALECT, DOCUMENTED_DIALECT } from '../src/vault/dialect';
 import { jsonLogger } from '../src/observability/logger';
@@ -274,6 +275,26 @@ describe('bulk splitting and VQL chunking', () => {
     expect(states.map((s) => s.id)).toEqual(rows.map((r) => r.id));
     expect(sim.peakInFlight).toBe(3); // 3 queries of up to 1,000 ids
     sim.setFaults({ latencyMs: 0 });
+  });
+
+  it('sends each request of a guarded write once: a refused one answers its own rows NOT_SENT, the others are written', async () => {
+    // The first request to arrive is refused with a 429; the client waits for no Retry-After and sends it no more.
+    sim.setFaults({ next: ['http429'], retryAfterSeconds: 30 });
+    const before = new Map([...sim.store.records].map(([id, r]) => [id, r.fields.priority__c]));
+    const rows = Array.from({ length: 1000 }, (_, i) => ({ id: `C${i}`, values: { priority__c: 'Medium' } }));
+    const started = Date.now();
+    const outcomes = await clientFor(sim).bulkUpdate('capa__c', rows, { sendOnce: true });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const refused = outcomes.filter((o) => o.status === 'transient');
+    expect(refused).toHaveLength(500);
+    refused.forEach((o) => expect(o.errorType).toBe(NOT_SENT));
+    expect(outcomes.filter((o) => o.status === 'updated' || o.status === 'locked')).toHaveLength(500);
+    // Vault holds the values of the request it took, and none of the refused one's.
+    for (const o of outcomes)
+      expect(sim.store.records.get(o.id)!.fields.priority__c).toBe(
+        o.status === 'updated' ? 'Medium' : before.get(o.id),
+      );
+    sim.setFaults({ retryAfterSeconds: 1 });
   });
 
   it('chunks 2,500 ids into 3 queries and follows next_page for large rows', async () => {

@@ -9,6 +9,7 @@ import { changedFields, sameFieldValue } from '../contracts/field-values';
 import type { Store } from '../store/store';
 import type { PendingIntent } from '../store/write-intents';
 import { MAX_ROWS_PER_UPDATE, ONE_RECORD_LOCK_READ, type VaultClient } from '../vault/client';
+import { OUTCOME_UNKNOWN } from '../vault/http';
 import { Coalescer } from './coalescer';
 import { isLockedState } from '../vault/dialect';
 import type { LockInfo, RecordState } from '../vault/types';
@@ -203,7 +204,7 @@ async function sendWrites(
     if (!sending.includes(w)) answers[w.i] = { status: 'retry', reason: 'a later attempt writes this record' };
   if (!sending.length) return none;
 
-  // Sent once: a request Vault refused (a 429, an expired session) fails this attempt, whose retry reads again.
+  // Sent once: the rows of a request Vault refused (a 429, an expired session) answer retry, and read again first.
   const outcomes = await deps.vault.bulkUpdate(
     object,
     sending.map(({ m, v }) => ({ id: m.input.recordId, values: v.write })),
@@ -229,9 +230,10 @@ async function sendWrites(
             ? { status: 'retry', reason: `Vault answered ${o.errorType ?? 'a transient error'}` }
             : { status: 'permanent', state: v.state, errorType: o.errorType, message: o.message };
   });
+  // Settled: written and audited, or refused by Vault. Only a write whose answer was lost stays open for the retry.
   return {
     entries,
-    settled: sending.filter((_, k) => outcomes[k].status !== 'transient').map(({ m }) => m.writeId),
+    settled: sending.filter((_, k) => outcomes[k].errorType !== OUTCOME_UNKNOWN).map(({ m }) => m.writeId),
   };
 }
 

@@ -4,7 +4,7 @@
 import pLimit from 'p-limit';
 import type { z } from 'zod';
 import { VaultError } from './errors';
-import { OUTCOME_UNKNOWN, VaultHttp } from './http';
+import { NOT_SENT, OUTCOME_UNKNOWN, VaultHttp } from './http';
 import { classifyRecordError, VaultDialect } from './dialect';
 import { BulkRowResult, BulkUpdateResponse, LockResponse, QueryResponse } from './schemas';
 import { assertName, assertRecordId, buildStateQueries } from './vql';
@@ -107,6 +107,9 @@ export class VaultClient implements VaultApi {
       );
     } catch (err) {
       if (err instanceof VaultError && err.errorType === OUTCOME_UNKNOWN) return this.readBack(object, rows, err);
+      // Refused before Vault took it: this request's rows only, the others of the call went their own way.
+      if (err instanceof VaultError && err.errorType === NOT_SENT)
+        return rows.map((r) => ({ id: r.id, status: 'transient', errorType: NOT_SENT, message: err.message }));
       throw err;
     }
     const { status, body } = response;

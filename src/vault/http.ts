@@ -63,6 +63,9 @@ export interface VaultResponse<T> {
   body: T;
 }
 
+/** Error type of a `sendOnce` write Vault refused before taking it (a 429, an expired session, not delivered). */
+export const NOT_SENT = 'NOT_SENT';
+
 /** Error type of a write that may or may not have been applied: its answer was lost or unreadable. */
 export const OUTCOME_UNKNOWN = 'OUTCOME_UNKNOWN';
 /** Socket errors raised before a request left this host: repeating it is safe even for a write. */
@@ -123,12 +126,12 @@ export class VaultHttp {
         reauthenticated = true;
         this.stats.reauthentications++;
         if (this.session && (await this.session) === session) this.session = undefined;
-        if (req.sendOnce) throw new VaultError('transient', `${req.kind}: session expired, not sent again`);
+        if (req.sendOnce) throw notSent(req, 'session expired');
         continue;
       }
       if (outcome.kind === 'rate-limited') {
-        if (req.onceWithinMs !== undefined || req.sendOnce)
-          throw new VaultError('transient', `${req.kind}: rate limited`, 'HTTP_429');
+        if (req.sendOnce) throw notSent(req, 'rate limited');
+        if (req.onceWithinMs !== undefined) throw new VaultError('transient', `${req.kind}: rate limited`, 'HTTP_429');
         await this.wait(outcome.waitMs ?? this.backoffMs(attempt));
         if (attempt >= this.settings.maxRetries)
           throw new VaultError(
@@ -145,7 +148,9 @@ export class VaultHttp {
   }
 
   private async retryOrThrow(req: VaultRequest, attempt: number, reason: string): Promise<void> {
-    if (req.onceWithinMs !== undefined || req.sendOnce) throw new VaultError('transient', `${req.kind}: ${reason}`);
+    // A write reaches here only where it was not delivered (one that may have been throws OUTCOME_UNKNOWN before).
+    if (req.sendOnce) throw notSent(req, reason);
+    if (req.onceWithinMs !== undefined) throw new VaultError('transient', `${req.kind}: ${reason}`);
     if (attempt >= this.settings.maxRetries) {
       throw new VaultError('transient', `${req.kind}: ${reason} (gave up after ${attempt + 1} attempts)`);
     }
@@ -323,4 +328,8 @@ function httpFailure(res: AxiosResponse<string>): string {
 
 function outcomeUnknown(req: VaultRequest, reason: string): VaultError {
   return new VaultError('transient', `${req.kind}: ${reason}; Vault may have applied it`, OUTCOME_UNKNOWN);
+}
+
+function notSent(req: VaultRequest, reason: string): VaultError {
+  return new VaultError('transient', `${req.kind}: ${reason}; not sent again`, NOT_SENT);
 }
