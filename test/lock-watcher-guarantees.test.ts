@@ -39,6 +39,8 @@ const vaultWrites = (stack: DevStack, i: number) =>
 
 describe('a reviewer edits a record after the watcher read it unlocked', () => {
   let stack: DevStack;
+  /** The record whose refused update a reviewer's edit stopped (it keeps that edit). */
+  let refusedEarlier = -1;
   beforeAll(async () => {
     // A wide group window: the record's own read comes seconds after the watcher's, as on a busy worker.
     const settings = { CAPA_TICK_SECONDS: String(TICK_SECONDS), VAULT_GROUP_QUIET_MS: '3000', ...ONE_VALUE_EXPORTS };
@@ -85,6 +87,7 @@ describe('a reviewer edits a record after the watcher read it unlocked', () => {
   it('sends a write Vault refused with a 429 only after reading again: an edit made meanwhile stops it, and stays', async () => {
     // A record whose risk score is still to be written (the records above hold theirs, or a reviewer's).
     const i = [2, 3, 4, 5, 6, 7, 8, 9].find((n) => value(stack, n, 'risk_score__c') !== 42)!;
+    refusedEarlier = i;
     await handOff(stack, stack.ctx.config, [i], 'edit-while-refused');
     await waitFor('the watcher to read the waiting record', async () => (await status(stack, i)).watched);
     // Vault answers the update with a 429 (Retry-After 1 s), and the reviewer edits the record meanwhile.
@@ -95,6 +98,19 @@ describe('a reviewer edits a record after the watcher read it unlocked', () => {
     expect(value(stack, i, 'risk_score__c')).toBe(77);
     expect(vaultWrites(stack, i)).toEqual([]);
     expect(await stack.ctx.store.audit.writes({ batchId: 'edit-while-refused' })).toEqual([]);
+  });
+  it('audits no write for a request Vault refused, where a reviewer then set the value capa-sync was sending', async () => {
+    const i = [2, 3, 4, 5, 6, 7, 8, 9].find((n) => value(stack, n, 'risk_score__c') !== 42 && n !== refusedEarlier)!;
+    await handOff(stack, stack.ctx.config, [i], 'same-value-while-refused');
+    await waitFor('the watcher to read the waiting record', async () => (await status(stack, i)).watched);
+    // Vault refuses the update (429); meanwhile the reviewer sets the very risk score and priority capa-sync sends.
+    stack.sim.setFaults({ editsWhileRateLimited: { [id(i)]: EXPORTED } });
+    approve(stack, [i]);
+    await waitFor('the record applied', async () => (await status(stack, i)).phase === 'applied');
+    expect(value(stack, i, 'risk_score__c')).toBe(42);
+    expect(vaultWrites(stack, i)).toEqual([]);
+    // Vault never took capa-sync's request: the trail says nothing of it, whatever the record holds now.
+    expect(await stack.ctx.store.audit.writes({ batchId: 'same-value-while-refused' })).toEqual([]);
   });
 });
 
