@@ -9,10 +9,10 @@ import { changedFields, sameFieldValue } from '../contracts/field-values';
 import type { Store } from '../store/store';
 import type { PendingIntent } from '../store/write-intents';
 import { MAX_ROWS_PER_UPDATE, ONE_RECORD_LOCK_READ, type VaultClient } from '../vault/client';
-import { OUTCOME_UNKNOWN } from '../vault/http';
+import { NOT_SENT } from '../vault/http';
 import { Coalescer } from './coalescer';
 import { isLockedState } from '../vault/dialect';
-import type { LockInfo, RecordState } from '../vault/types';
+import type { LockInfo, RecordState, RecordWriteOutcome } from '../vault/types';
 import { asActivityFailure } from './activity-failures';
 import { currentWriteId } from './activity-ids';
 
@@ -119,7 +119,7 @@ async function writeGroup(deps: GuardedWriteDeps, object: string, members: Membe
     members.map((m, i) => limit(() => verdictOf(deps, m, states.get(m.input.recordId), locks[i]))),
   );
   const answers: Answer[] = verdicts.map((v) => ('answer' in v ? v.answer : { status: 'retry', reason: 'not sent' }));
-  const sent = await sendWrites(deps, object, members, verdicts, answers);
+  const sent = await sendWrites(deps, object, members, verdicts, answers, new Set(pending.keys()));
   // A write an earlier attempt sent and Vault took changed the record, though this attempt had nothing left to send.
   members.forEach((m, i) => {
     const answer = answers[i];
@@ -184,6 +184,7 @@ async function sendWrites(
   members: Member[],
   verdicts: Verdict[],
   answers: Answer[],
+  openBefore: Set<string>,
 ): Promise<{ entries: WriteEntry[]; settled: string[] }> {
   const toWrite = members.flatMap((m, i) => {
     const v = verdicts[i];
@@ -230,10 +231,13 @@ async function sendWrites(
             ? { status: 'retry', reason: `Vault answered ${o.errorType ?? 'a transient error'}` }
             : { status: 'permanent', state: v.state, errorType: o.errorType, message: o.message };
   });
-  // Settled: written and audited, or refused by Vault. Only a write whose answer was lost stays open for the retry.
+  // Settled: written and audited, or answered for good (locked, refused for good). A request Vault refused before
+  // taking it settles its intent too, unless an earlier attempt left that intent open: its write may still land.
+  const settles = (o: RecordWriteOutcome, writeId: string) =>
+    o.status !== 'transient' || (o.errorType === NOT_SENT && !openBefore.has(writeId));
   return {
     entries,
-    settled: sending.filter((_, k) => outcomes[k].errorType !== OUTCOME_UNKNOWN).map(({ m }) => m.writeId),
+    settled: sending.filter(({ m }, k) => settles(outcomes[k], m.writeId)).map(({ m }) => m.writeId),
   };
 }
 
