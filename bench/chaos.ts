@@ -228,7 +228,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       // One worker: no draw, so that a seed's run stays what it was before there could be several.
       const victim = workers.length > 1 ? Math.floor(random() * workers.length) : 0;
       workers[victim].kill();
-      log(`  ${elapsed()}: worker ${victim + 1} SIGKILLed (${phase})`);
+      const which = workers.length > 1 ? `${victim + 1} of ${workers.length}, ` : '';
+      log(`  ${elapsed()}: worker SIGKILLed (${which}${phase})`);
     } else if (what === 'restart' && restartsLeft > 0) {
       restartsLeft--;
       server.kill('SIGTERM');
