@@ -4,7 +4,10 @@
 import pLimit from 'p-limit';
 import type { z } from 'zod';
 import { VaultError } from './errors';
-import { NOT_SENT, OUTCOME_UNKNOWN, VaultHttp } from './http';
+import { NOT_SENT, OUTCOME_UNKNOWN, VaultHttp, type VaultRequest } from './http';
+
+/** How a bulk update is sent (a guarded write's: once; see VaultRequest). */
+export type UpdateOptions = Pick<VaultRequest, 'sendOnce'>;
 import { classifyRecordError, VaultDialect } from './dialect';
 import { BulkRowResult, BulkUpdateResponse, LockResponse, QueryResponse } from './schemas';
 import { assertName, assertRecordId, buildStateQueries } from './vql';
@@ -51,7 +54,7 @@ export const PROTECTED_FIELDS = new Set([
 
 /** The operations capa-sync needs from a vault; implemented over HTTP and by the coalescing wrapper. */
 export interface VaultApi {
-  bulkUpdate(object: string, rows: UpdateRow[], o?: { sendOnce?: boolean }): Promise<RecordWriteOutcome[]>;
+  bulkUpdate(object: string, rows: UpdateRow[], o?: UpdateOptions): Promise<RecordWriteOutcome[]>;
   readStates(object: string, ids: string[], fields: string[]): Promise<RecordState[]>;
   readLock(object: string, id: string, o?: { onceWithinMs?: number }): Promise<LockInfo>;
 }
@@ -79,7 +82,7 @@ export class VaultClient implements VaultApi {
   }
 
   /** Updates rows in requests of at most 500; one outcome per row, in input order. */
-  async bulkUpdate(object: string, rows: UpdateRow[], o: { sendOnce?: boolean } = {}): Promise<RecordWriteOutcome[]> {
+  async bulkUpdate(object: string, rows: UpdateRow[], o: UpdateOptions = {}): Promise<RecordWriteOutcome[]> {
     assertWritableRows(rows);
     const chunks = Array.from({ length: Math.ceil(rows.length / MAX_ROWS_PER_UPDATE) }, (_, k) =>
       rows.slice(k * MAX_ROWS_PER_UPDATE, (k + 1) * MAX_ROWS_PER_UPDATE),
@@ -87,11 +90,7 @@ export class VaultClient implements VaultApi {
     return (await sideBySide(chunks, this.requestsAtOnce, (chunk) => this.updateChunk(object, chunk, o))).flat();
   }
 
-  private async updateChunk(
-    object: string,
-    rows: UpdateRow[],
-    o: { sendOnce?: boolean },
-  ): Promise<RecordWriteOutcome[]> {
+  private async updateChunk(object: string, rows: UpdateRow[], o: UpdateOptions): Promise<RecordWriteOutcome[]> {
     let response;
     try {
       response = await this.http.request(
