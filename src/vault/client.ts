@@ -6,13 +6,14 @@ import type { z } from 'zod';
 import { VaultError } from './errors';
 import { NOT_SENT, OUTCOME_UNKNOWN, VaultHttp, type VaultRequest } from './http';
 
-/** How a bulk update is sent (a guarded write's: once; see VaultRequest). */
-export type UpdateOptions = Pick<VaultRequest, 'sendOnce'>;
 import { classifyRecordError, VaultDialect } from './dialect';
 import { BulkRowResult, BulkUpdateResponse, LockResponse, QueryResponse } from './schemas';
 import { assertName, assertRecordId, buildStateQueries } from './vql';
 import { holdsValues } from '../contracts/field-values';
 import type { LockInfo, RecordState, RecordWriteOutcome, UpdateRow } from './types';
+
+/** How a bulk update is sent (a guarded write's: once; see VaultRequest). */
+export type UpdateOptions = Pick<VaultRequest, 'sendOnce'>;
 
 export const MAX_ROWS_PER_UPDATE = 500;
 
