@@ -1,4 +1,4 @@
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import type { Logger } from '../observability/logger';
 import { MIGRATIONS, runtimeGrants } from './schema';
 import { poolSession, type Session } from './session';
@@ -69,7 +69,28 @@ function poolOn(url: string, logger: Logger, setting: string, max: number): Pool
   pool.on('error', (err) =>
     logger.warn('database connection lost', { error: describeConnectionError(url, err, setting) }),
   );
+  const open = new Set<PoolClient>();
+  pool.on('connect', (client) => {
+    open.add(client);
+    client.once('end', () => open.delete(client));
+  });
+  openConnections.set(pool, open);
   return pool;
+}
+
+/** Each pool's connections until they end. */
+const openConnections = new WeakMap<Pool, Set<PoolClient>>();
+
+/**
+ * Ends a pool once the server has seen each of its connections go. pg's own end() resolves as soon as it has asked
+ * them to close: a server stopped right after (the demo's embedded one) would drop them, a "connection lost".
+ */
+export async function closePool(pool: Pool): Promise<void> {
+  const closed = [...(openConnections.get(pool) ?? [])].map(
+    (client) => new Promise((resolve) => client.once('end', resolve)),
+  );
+  await pool.end();
+  await Promise.all(closed);
 }
 
 /**
@@ -89,7 +110,7 @@ export async function migrateStore(ownerUrl: string, runtimeUrl: string, logger:
   } catch (err) {
     throw new StoreUnavailable(describeConnectionError(ownerUrl, err, 'CAPA_DATABASE_OWNER_URL'));
   } finally {
-    await pool.end().catch(() => undefined);
+    await closePool(pool).catch(() => undefined);
   }
 }
 
@@ -112,11 +133,11 @@ export async function openDatabase(url: string, logger: Logger, max = 10): Promi
         'CAPA_DATABASE_URL logs in as the owner of the audit trail (or a superuser), who can change it: give the workers a runtime role (docs/production.md)',
       );
   } catch (err) {
-    await pool.end().catch(() => undefined);
+    await closePool(pool).catch(() => undefined);
     throw new StoreUnavailable(describeConnectionError(url, err));
   }
   if (version !== MIGRATIONS.length) {
-    await pool.end().catch(() => undefined);
+    await closePool(pool).catch(() => undefined);
     throw new StoreUnavailable(
       version < MIGRATIONS.length
         ? `the store's schema is at version ${version}, this release needs ${MIGRATIONS.length}: run \`capa-sync db migrate\` with CAPA_DATABASE_OWNER_URL (the schema owner's login)`

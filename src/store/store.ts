@@ -6,7 +6,7 @@ import type { Logger } from '../observability/logger';
 import { AlertOutbox } from './alert-outbox';
 import { AuditTrail } from './audit-trail';
 import { BatchStore } from './batch-store';
-import { openDatabase } from './database';
+import { closePool, openDatabase } from './database';
 import { LockWatchers } from './lock-watchers';
 import { type Session, poolSession } from './session';
 import { StagedSources } from './staged-sources';
@@ -46,6 +46,6 @@ export async function openStore(url: string, logger: Logger): Promise<Store> {
   return {
     ...operationsOn(db),
     transaction: (work) => db.transaction((tx) => work(operationsOn(tx))),
-    close: () => pool.end(),
+    close: () => closePool(pool),
   };
 }
