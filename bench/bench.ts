@@ -171,6 +171,13 @@ function printPolling(figures: PollingFigures[]) {
       ]),
     ),
   ]);
+  // What splits a mass approval into more updates than its target: each update's records, and when it went out.
+  for (const p of figures)
+    for (const a of p.approvals)
+      console.log(
+        `\n${a.approved} approved (${p.waiting} waiting, ${p.workers} workers), records per update @ s after the unlock: ` +
+          a.sent.map((u) => `${u.records} @ ${u.atSeconds.toFixed(1)}`).join(', '),
+      );
 }
 
 function printScale(figures: ScaleFigures[]) {

@@ -32,9 +32,15 @@ export interface PollingFigures {
   firstStepsSeconds: number;
   /**
    * Reviewers approve `approved` records at once: the bulk updates that wrote them, and the time from the unlock to
-   * the first record's write and to the last's.
+   * the first record's write and to the last's; each update's records, and when it went out (s after the unlock).
    */
-  approvals: Array<{ approved: number; updates: number; firstSeconds: number; seconds: number }>;
+  approvals: Array<{
+    approved: number;
+    updates: number;
+    firstSeconds: number;
+    seconds: number;
+    sent: Array<{ records: number; atSeconds: number }>;
+  }>;
 }
 
 interface TickCost {
@@ -141,21 +147,26 @@ export async function pollingCost(
 /** Reviewers approve these records at once: the bulk updates until every one holds the batch's values. */
 async function massApproval(h: Harness, ids: string[]) {
   const updates = vaultCalls(h.sim).updates;
+  const sizes = h.sim.updateRequestSizes;
   const seq = h.sim.store.audit.length;
   const started = Date.now();
+  const sinceStart = () => (Date.now() - started) / 1000;
   for (const id of ids) h.sim.store.records.get(id)!.state__v = UNLOCKED;
   const wanted = new Set(ids);
   let firstSeconds: number | undefined;
-  for (let written = 0; written < ids.length; await sleep(100)) {
+  const sent: Array<{ records: number; atSeconds: number }> = [];
+  for (let written = 0, seen = sizes.length; written < ids.length; await sleep(100)) {
+    for (; seen < sizes.length; seen++) sent.push({ records: sizes[seen], atSeconds: sinceStart() });
     written = lastWrites(h.sim, seq, wanted).size;
-    if (written && firstSeconds === undefined) firstSeconds = (Date.now() - started) / 1000;
+    if (written && firstSeconds === undefined) firstSeconds = sinceStart();
   }
-  const seconds = (Date.now() - started) / 1000;
+  const seconds = sinceStart();
   return {
     approved: ids.length,
     updates: vaultCalls(h.sim).updates - updates,
     firstSeconds: firstSeconds ?? seconds,
     seconds,
+    sent,
   };
 }
 
