@@ -10,6 +10,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
+import type { ApprovalTrace } from './approval-trace';
 import { compareDesigns, Design, DesignFigures, DESIGNS } from './compare';
 import { startHarness } from './harness';
 import { pollingCost, PollingFigures } from './polling';
@@ -176,8 +177,17 @@ function printPolling(figures: PollingFigures[]) {
     for (const a of p.approvals)
       console.log(
         `\n${a.approved} approved (${p.waiting} waiting, ${p.workers} workers), records per update @ s after the unlock: ` +
-          a.sent.map((u) => `${u.records} @ ${u.atSeconds.toFixed(1)}`).join(', '),
+          a.sent.map((u) => `${u.records} @ ${u.atSeconds.toFixed(1)}`).join(', ') +
+          `\n  s after the unlock (first / median / 90% / last): ${traceLine(a.trace)}`,
       );
+}
+
+function traceLine(t: ApprovalTrace): string {
+  const steps = { told: t.told, 'write scheduled': t.scheduled, 'write started': t.started, answered: t.answered };
+  return Object.entries(steps)
+    .map(([step, s]) => `${step} ${s.join(' / ')}`)
+    .concat(`${t.retried} retried`)
+    .join('; ');
 }
 
 function printScale(figures: ScaleFigures[]) {

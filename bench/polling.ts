@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startBatch } from '../src/cli/operations';
+import { approvalTrace, type ApprovalTrace } from './approval-trace';
 import { sampleRecordId } from '../src/simulator/seed';
 import {
   lastWrites,
@@ -40,6 +41,7 @@ export interface PollingFigures {
     firstSeconds: number;
     seconds: number;
     sent: Array<{ records: number; atSeconds: number }>;
+    trace: ApprovalTrace;
   }>;
 }
 
@@ -133,7 +135,7 @@ export async function pollingCost(
     const busy = await measure().finally(() => spinner.stop());
     const approvals = [];
     for (let from = 0, i = 0; i < approve.length && from + approve[i] <= waiting; from += approve[i++])
-      approvals.push(await massApproval(h, ids.slice(from, from + approve[i])));
+      approvals.push(await massApproval(h, config.vault.object, ids.slice(from, from + approve[i])));
     const started = { startsPerSecond, firstStepsSeconds };
     return { waiting, workers, tickSeconds, idle, busy, rssMb, serverRssMb, ...started, approvals };
   } finally {
@@ -145,7 +147,7 @@ export async function pollingCost(
 }
 
 /** Reviewers approve these records at once: the bulk updates until every one holds the batch's values. */
-async function massApproval(h: Harness, ids: string[]) {
+async function massApproval(h: Harness, object: string, ids: string[]) {
   const updates = vaultCalls(h.sim).updates;
   const sizes = h.sim.updateRequestSizes;
   const seq = h.sim.store.audit.length;
@@ -167,6 +169,7 @@ async function massApproval(h: Harness, ids: string[]) {
     firstSeconds: firstSeconds ?? seconds,
     seconds,
     sent,
+    trace: await approvalTrace(h.client, object, ids, started),
   };
 }
 
