@@ -62,8 +62,8 @@ export interface GuardedWriteInput {
   ownWritesSince: string;
   actor: Actor;
   /**
-   * A timer woke the record: read nothing where the lock watcher read it since this time (ms), or where the record's
-   * own last read (`ownReadAt`, ms) is as recent and the watcher ticks (it reads the record from now on).
+   * A timer woke the record: read nothing where the lock watcher read it since this time (ms), or where the read the
+   * run began with (`ownReadAt`, ms: the batch's, before any of the run's own) is as recent and the watcher ticks.
    */
   unlessReadSince?: number;
   ownReadAt?: number;

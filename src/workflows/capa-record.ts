@@ -328,8 +328,9 @@ export class CapaRecord {
       ownWritesSince: this.input.sourceTimestamp,
       // A run that never saw the record's state (values that came after the last run ended) reads it, whatever the
       // watcher told the run before.
+      // Its own reads never stand in for the watcher's: a record the watcher passes over reads at each of its ticks.
       ...(unlessWatched && s.vaultState !== undefined
-        ? { unlessReadSince: lately, ownReadAt: s.lastCheck ?? s.waitingSince }
+        ? { unlessReadSince: lately, ...(s.lastCheck === undefined ? { ownReadAt: s.waitingSince } : {}) }
         : {}),
     });
     if (result.status === 'watched') return result;
