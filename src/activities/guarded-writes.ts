@@ -103,6 +103,8 @@ async function readLately(store: Store, input: GuardedWriteInput): Promise<boole
 
 async function writeGroup(deps: GuardedWriteDeps, object: string, members: Member[]): Promise<Answer[]> {
   const fields = [...new Set(members.flatMap((m) => Object.keys(m.input.desired)))];
+  // A retry fences its older attempts before it reads: none of them may write on its own older read from now on.
+  await deps.store.intents.enter(members);
   // Looked up before the read (the intents, the lock endpoint's answers): between the read and the write remain only
   // the guard's own look at the trail where a field differs, and the intents' statement.
   const pending = await deps.store.intents.pending(members.map((m) => m.writeId));
@@ -142,9 +144,11 @@ async function writeGroup(deps: GuardedWriteDeps, object: string, members: Membe
 
 /**
  * The writes an earlier attempt of these activities sent and Vault took, though their answer never came back (a
- * lost answer, a process that died): a record update is atomic, so where any field it changed holds its value now,
- * Vault took all of it (a field that differs was changed since, by a person). Audited with the values Vault held
- * before, whatever this attempt then does (writes again, or stops for a person's edit made since).
+ * lost answer, a process that died): a record update is atomic, so where a field it changed holds its value now and
+ * none still holds the value from before, Vault took all of it (a field that differs was changed since, by a
+ * person). Audited with the values Vault held before, whatever this attempt then does (writes again, or stops for a
+ * person's edit made since). Where some fields hold the new values and some the old, a person may have set those:
+ * the write is not confirmed either way, and is not audited.
  */
 function earlierWrites(
   deps: GuardedWriteDeps,
@@ -158,14 +162,16 @@ function earlierWrites(
     const current = states.get(m.input.recordId)?.values;
     if (!intent || !current) return [];
     const changed = changedFields(intent.values, intent.before);
-    return changed.some((f) => sameFieldValue(current[f], intent.values[f])) ? [{ m, intent }] : [];
+    const holds = (values: FieldValues) => changed.some((f) => sameFieldValue(current[f], values[f]));
+    return holds(intent.values) && !holds(intent.before) ? [{ m, intent }] : [];
   });
   const entries = taken.flatMap(({ m, intent }) => auditedWrite(object, m, intent.values, intent.before));
   for (const m of members) {
     const intent = pending.get(m.writeId);
     const current = states.get(m.input.recordId)?.values;
     if (!intent || !current || taken.some((t) => t.m === m)) continue;
-    // Every field it changed holds a third value now: whether Vault took it cannot be told from the record.
+    // Fields it changed hold other values now (a third, or its own beside old ones): whether Vault took it cannot be
+    // told from the record.
     const overwritten = changedFields(intent.values, intent.before).filter(
       (f) => !sameFieldValue(current[f], intent.before[f]),
     );

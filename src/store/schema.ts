@@ -237,6 +237,17 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE write_intents ADD COLUMN settled_at timestamptz;
   CREATE INDEX write_intents_settled ON write_intents (settled_at) WHERE settled_at IS NOT NULL;
   `,
+  `
+  -- Each retried guarded write's latest attempt, noted before that attempt reads Vault: an older attempt (a process
+  -- cut off from Temporal, or frozen past its timeout) may then no longer write on its own, older read, even where
+  -- the later attempt wrote nothing (a reviewer's edit stopped it).
+  CREATE TABLE write_attempts (
+    write_id text PRIMARY KEY,
+    attempt integer NOT NULL,
+    entered_at timestamptz NOT NULL DEFAULT now()
+  );
+  CREATE INDEX write_attempts_entered ON write_attempts (entered_at);
+  `,
 ];
 
 /**
@@ -250,7 +261,7 @@ export const runtimeGrants = (role: string): string[] => {
     `GRANT USAGE ON SCHEMA public TO ${r}`,
     `GRANT SELECT ON schema_migrations TO ${r}`,
     `GRANT SELECT, INSERT, UPDATE ON batches, batch_rows, batch_pages, lock_watchers, alert_outbox TO ${r}`,
-    `GRANT SELECT, INSERT, UPDATE, DELETE ON watched_records, write_intents TO ${r}`,
+    `GRANT SELECT, INSERT, UPDATE, DELETE ON watched_records, write_intents, write_attempts TO ${r}`,
     `GRANT SELECT, INSERT ON batch_running_records, staged_sources, staged_source_chunks,
        audit_entries, audit_anchors TO ${r}`,
   ];

@@ -17,7 +17,7 @@ export interface PendingIntent {
   before: FieldValues;
 }
 
-/** How long a settled intent stays to fence older attempts. */
+/** How long a settled intent, or a retry's note, stays to fence older attempts. */
 const KEEP_SETTLED_DAYS = 31;
 
 /**
@@ -29,14 +29,30 @@ export class WriteIntents {
   constructor(private readonly db: Session) {}
 
   /**
+   * Notes retries (attempts after the first) before they read Vault: from then on no older attempt of the same write
+   * may claim it, whatever this one then does. A first attempt needs no note: nothing older exists.
+   */
+  async enter(attempts: Array<{ writeId: string; attempt: number }>): Promise<void> {
+    const retries = attempts.filter((a) => a.attempt > 1);
+    if (!retries.length) return;
+    await this.db.query(
+      `INSERT INTO write_attempts (write_id, attempt) SELECT * FROM unnest($1::text[], $2::int[])
+       ON CONFLICT (write_id) DO UPDATE SET attempt = EXCLUDED.attempt, entered_at = now()
+         WHERE write_attempts.attempt < EXCLUDED.attempt`,
+      [retries.map((a) => a.writeId), retries.map((a) => a.attempt)],
+    );
+  }
+
+  /**
    * Saves the intents (one statement) and returns the write ids this attempt may send. An intent a later attempt
-   * already claimed is left out: its sender is a zombie.
+   * already entered or claimed is left out: its sender is a zombie.
    */
   async claim(intents: WriteIntent[]): Promise<Set<string>> {
     if (!intents.length) return new Set();
     const { rows } = await this.db.query<{ write_id: string }>(
       `INSERT INTO write_intents (write_id, attempt, record_id, field_values, values_before)
-       SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::jsonb[], $5::jsonb[])
+       SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::jsonb[], $5::jsonb[]) AS x(w, a, r, v, b)
+       WHERE NOT EXISTS (SELECT 1 FROM write_attempts e WHERE e.write_id = x.w AND e.attempt > x.a)
        ON CONFLICT (write_id) DO UPDATE SET attempt = EXCLUDED.attempt, field_values = EXCLUDED.field_values,
          -- Once settled, a later attempt's write is a new one: what Vault held before it is what it read.
          values_before = CASE WHEN write_intents.settled_at IS NULL THEN write_intents.values_before
@@ -75,6 +91,11 @@ export class WriteIntents {
     await this.db.query(
       `DELETE FROM write_intents WHERE write_id IN (SELECT write_id FROM write_intents
          WHERE settled_at < now() - make_interval(days => $1) LIMIT 1000)`,
+      [KEEP_SETTLED_DAYS],
+    );
+    await this.db.query(
+      `DELETE FROM write_attempts WHERE write_id IN (SELECT write_id FROM write_attempts
+         WHERE entered_at < now() - make_interval(days => $1) LIMIT 1000)`,
       [KEEP_SETTLED_DAYS],
     );
   }
