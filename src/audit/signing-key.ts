@@ -53,22 +53,34 @@ export const defaultKeyFiles = (dataDir: string) => ({
 
 /**
  * Writes a new Ed25519 key pair (the private key readable by its owner only); false when the private key exists
- * already (another process on this folder made it first).
+ * already (another process on this folder made it first). Each file appears whole, at once: a process starting
+ * beside this one reads either no key or this one, never a file still being written.
  */
 export function writeKeyPair(files: { privateKey: string; publicKey: string }): boolean {
   const { privateKey, publicKey } = crypto.generateKeyPairSync('ed25519');
   fs.mkdirSync(path.dirname(files.privateKey), { recursive: true });
+  const made = writeWhole(files.privateKey, privateKey.export({ type: 'pkcs8', format: 'pem' }), 0o600, 'new');
+  if (made) writeWhole(files.publicKey, publicKey.export({ type: 'spki', format: 'pem' }), 0o644, 'replace');
+  return made;
+}
+
+/**
+ * Writes a file under a name of its own, then puts it in place: `new` where no file is there yet (false where one
+ * is), `replace` whatever is there.
+ */
+function writeWhole(file: string, text: string | Buffer, mode: number, how: 'new' | 'replace'): boolean {
+  const partial = `${file}.${process.pid}.${crypto.randomUUID()}.partial`;
+  fs.writeFileSync(partial, text, { mode, flag: 'wx' });
   try {
-    fs.writeFileSync(files.privateKey, privateKey.export({ type: 'pkcs8', format: 'pem' }), {
-      mode: 0o600,
-      flag: 'wx',
-    });
+    if (how === 'replace') fs.renameSync(partial, file);
+    else fs.linkSync(partial, file);
+    return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw err;
+  } finally {
+    fs.rmSync(partial, { force: true });
   }
-  fs.writeFileSync(files.publicKey, publicKey.export({ type: 'spki', format: 'pem' }));
-  return true;
 }
 
 export const readPrivateKey = (file: string) => crypto.createPrivateKey(fs.readFileSync(file));
