@@ -7,6 +7,8 @@ import { recordWorkflowId } from '../src/contracts/record-messages';
 export interface ApprovalTrace {
   /** The watcher's lockChanged signal reached the record. */
   told: Spread;
+  /** A worker picked up the record's workflow task that took the signal. */
+  taskStarted: Spread;
   /** The record's workflow task scheduled its guardedWrite (the task that took the signal completed). */
   scheduled: Spread;
   /** A worker picked up the write's last attempt. */
@@ -15,6 +17,8 @@ export interface ApprovalTrace {
   answered: Spread;
   /** Records whose write took more than one attempt, or more than one guardedWrite. */
   retried: number;
+  /** Workflow tasks that timed out or failed after the unlock (each is retried, after its timeout). */
+  tasksLost: number;
 }
 
 /** Seconds: the first, the median, the 90th percentile and the last. */
@@ -35,21 +39,25 @@ export async function approvalTrace(
     spread(steps.map(pick).flatMap((ms) => (ms === undefined ? [] : [(ms - unlockMs) / 1000])));
   return {
     told: at((s) => s.told),
+    taskStarted: at((s) => s.taskStarted),
     scheduled: at((s) => s.scheduled),
     started: at((s) => s.started),
     answered: at((s) => s.answered),
     retried: steps.filter((s) => (s.attempt ?? 1) > 1 || s.writes > 1).length,
+    tasksLost: steps.reduce((n, s) => n + s.tasksLost, 0),
   };
 }
 
 interface RecordSteps {
   told?: number;
+  taskStarted?: number;
   scheduled?: number;
   started?: number;
   answered?: number;
   attempt?: number;
   /** guardedWrite activities after the signal. */
   writes: number;
+  tasksLost: number;
 }
 
 /**
@@ -58,13 +66,15 @@ interface RecordSteps {
  */
 async function recordSteps(client: Client, workflowId: string, unlockMs: number): Promise<RecordSteps> {
   const { events } = await client.workflow.getHandle(workflowId).fetchHistory();
-  const steps: RecordSteps = { writes: 0 };
+  const steps: RecordSteps = { writes: 0, tasksLost: 0 };
   const writes = new Set<number>();
   let firstWrite: number | undefined;
   for (const e of events ?? []) {
     const time = tsToMs(e.eventTime);
     if (time < unlockMs) continue; // the record's earlier waits
     if (e.workflowExecutionSignaledEventAttributes?.signalName === 'lockChanged') steps.told ??= time;
+    else if (e.workflowTaskTimedOutEventAttributes || e.workflowTaskFailedEventAttributes) steps.tasksLost++;
+    else if (steps.told && e.workflowTaskStartedEventAttributes) steps.taskStarted ??= time;
     else if (steps.told && e.activityTaskScheduledEventAttributes?.activityType?.name === 'guardedWrite') {
       steps.writes++;
       writes.add(Number(e.eventId));

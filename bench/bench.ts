@@ -183,10 +183,16 @@ function printPolling(figures: PollingFigures[]) {
 }
 
 function traceLine(t: ApprovalTrace): string {
-  const steps = { told: t.told, 'write scheduled': t.scheduled, 'write started': t.started, answered: t.answered };
+  const steps = {
+    told: t.told,
+    'task started': t.taskStarted,
+    'write scheduled': t.scheduled,
+    'write started': t.started,
+    answered: t.answered,
+  };
   return Object.entries(steps)
     .map(([step, s]) => `${step} ${s.join(' / ')}`)
-    .concat(`${t.retried} retried`)
+    .concat(`${t.retried} retried`, `${t.tasksLost} workflow tasks timed out or failed`)
     .join('; ');
 }
 
