@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
 import pLimit from 'p-limit';
 import { recordWorkflowId } from '../src/contracts/record-messages';
 
@@ -17,9 +18,11 @@ export interface ApprovalTrace {
   answered: Spread;
   /** Records whose write took more than one attempt, or more than one guardedWrite. */
   retried: number;
-  /** Workflow tasks that timed out or failed after the unlock (each is retried, after its timeout). */
-  tasksLost: number;
+  /** Workflow tasks that timed out or failed after the unlock (each is retried), by timeout type or cause. */
+  tasksLost: Record<string, number>;
 }
+
+const { TimeoutType, WorkflowTaskFailedCause } = temporal.api.enums.v1;
 
 /** Seconds: the first, the median, the 90th percentile and the last. */
 export type Spread = [number, number, number, number];
@@ -44,7 +47,12 @@ export async function approvalTrace(
     started: at((s) => s.started),
     answered: at((s) => s.answered),
     retried: steps.filter((s) => (s.attempt ?? 1) > 1 || s.writes > 1).length,
-    tasksLost: steps.reduce((n, s) => n + s.tasksLost, 0),
+    tasksLost: steps
+      .flatMap((s) => s.tasksLost)
+      .reduce<Record<string, number>>((n, kind) => {
+        n[kind] = (n[kind] ?? 0) + 1;
+        return n;
+      }, {}),
   };
 }
 
@@ -57,7 +65,7 @@ interface RecordSteps {
   attempt?: number;
   /** guardedWrite activities after the signal. */
   writes: number;
-  tasksLost: number;
+  tasksLost: string[];
 }
 
 /**
@@ -66,14 +74,17 @@ interface RecordSteps {
  */
 async function recordSteps(client: Client, workflowId: string, unlockMs: number): Promise<RecordSteps> {
   const { events } = await client.workflow.getHandle(workflowId).fetchHistory();
-  const steps: RecordSteps = { writes: 0, tasksLost: 0 };
+  const steps: RecordSteps = { writes: 0, tasksLost: [] };
   const writes = new Set<number>();
   let firstWrite: number | undefined;
   for (const e of events ?? []) {
     const time = tsToMs(e.eventTime);
     if (time < unlockMs) continue; // the record's earlier waits
     if (e.workflowExecutionSignaledEventAttributes?.signalName === 'lockChanged') steps.told ??= time;
-    else if (e.workflowTaskTimedOutEventAttributes || e.workflowTaskFailedEventAttributes) steps.tasksLost++;
+    else if (e.workflowTaskTimedOutEventAttributes)
+      steps.tasksLost.push(`timed out ${TimeoutType[e.workflowTaskTimedOutEventAttributes.timeoutType ?? 0]}`);
+    else if (e.workflowTaskFailedEventAttributes)
+      steps.tasksLost.push(`failed ${WorkflowTaskFailedCause[e.workflowTaskFailedEventAttributes.cause ?? 0]}`);
     else if (steps.told && e.workflowTaskStartedEventAttributes) steps.taskStarted ??= time;
     else if (steps.told && e.activityTaskScheduledEventAttributes?.activityType?.name === 'guardedWrite') {
       steps.writes++;

@@ -192,7 +192,14 @@ function traceLine(t: ApprovalTrace): string {
   };
   return Object.entries(steps)
     .map(([step, s]) => `${step} ${s.join(' / ')}`)
-    .concat(`${t.retried} retried`, `${t.tasksLost} workflow tasks timed out or failed`)
+    .concat(
+      `${t.retried} retried`,
+      `workflow tasks lost: ${
+        Object.entries(t.tasksLost)
+          .map(([kind, n]) => `${n} ${kind}`)
+          .join(', ') || 'none'
+      }`,
+    )
     .join('; ');
 }
 
