@@ -78,11 +78,17 @@ export const deliverAlerts = (config: AppConfig, store: Store, logger: Logger) =
  * at most, replaying a short history on a cache miss: a small workflow cache costs little CPU; with 20 cached
  * workflows instead of 100, a worker with 5,000 waiting records fell from 236 to 212 MB RSS (with
  * src/temporal/worker-memory.ts's settings). A write group holds up to 500 records' activities: 1,000 slots hold two.
+ * A mass approval wakes records faster than a worker runs their tasks (about 40 a second on 2 cores): with the
+ * default 10 s, a task queued on its worker's sticky queue longer timed out and went to the back of the shared
+ * queue, and the writes reached the groups in waves (two workers, 1,000 approved: 417 such timeouts, 8 bulk updates,
+ * the last write 49 s after the unlock; with 60 s: none, 3 updates, 32 s). A crashed worker's queued tasks wait that
+ * long before another takes them; the server sends it no new ones once it has not polled for 10 s.
  */
 export const WORKER_TUNING = {
   maxConcurrentActivityTaskExecutions: 1000,
   maxCachedWorkflows: 20,
   maxConcurrentWorkflowTaskExecutions: 20,
+  stickyQueueScheduleToStartTimeout: '60s',
 } as const;
 
 /** dist/workflow-bundle.js, written by `npm run build`: the compiled worker (CAPA_SYNC_DIST=1, from dist/src) uses it. */
