@@ -53,6 +53,10 @@ it('runs two worker replicas that share nothing but the database: no volume', ()
   expect(Object.keys(compose.volumes)).toEqual(['postgresql-data']);
 });
 
+it('restarts a worker that exits: one started while the database or Temporal was away stops with an error, and comes back', () => {
+  expect(services['capa-sync-worker'].restart).toBe('unless-stopped');
+});
+
 it("gives capa-sync its own database on Temporal's PostgreSQL: an owner that migrates, a login for the workers", () => {
   const pg = services.postgresql;
   expect(pg.volumes).toContain('./deploy/postgres-init:/docker-entrypoint-initdb.d:ro');
