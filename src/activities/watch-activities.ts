@@ -71,6 +71,7 @@ async function watchPage(deps: WatchActivityDeps, object: string, page: WaitingR
   );
   const read = seen.filter((s): s is Seen => s !== undefined);
   const changed = read.filter((s) => s.seenState !== s.row.toldState);
+  stopIfGivenUp();
   // Every signal settles before the tick goes on: none of this attempt arrives after a later attempt's.
   const sent = await Promise.allSettled(
     changed.map((s) =>
@@ -93,6 +94,7 @@ async function watchPage(deps: WatchActivityDeps, object: string, page: WaitingR
     state: s.seenState,
     ...(told.has(s) ? { told: s.seenState } : {}),
   }));
+  stopIfGivenUp();
   await deps.store.watchers.noteReads(object, reads);
   if (failures.length) {
     deps.metrics.watcherSkipped(failures.length);
@@ -102,6 +104,12 @@ async function watchPage(deps: WatchActivityDeps, object: string, page: WaitingR
   return { told: told.size, unlocked, skipped: failures.length };
 }
 
+/**
+ * An attempt Temporal gave up on (timed out, its worker cut off: its heartbeat says so) reads, tells and notes
+ * nothing more: what it saw late would overwrite what a later attempt noted.
+ */
+const stopIfGivenUp = () => Context.current().cancellationSignal.throwIfAborted();
+
 export function createWatchActivities(deps: WatchActivityDeps): WatchActivities {
   return {
     async watchLocks({ object, tickAt, tickSeconds }) {
@@ -109,6 +117,7 @@ export function createWatchActivities(deps: WatchActivityDeps): WatchActivities 
         const totals = { waiting: 0, told: 0, unlocked: 0, skipped: 0 };
         // The waiting records come from the store, a page of 1,000 at a time: memory stays flat at any count.
         for (let after = ''; ;) {
+          stopIfGivenUp();
           const page = await deps.store.watchers.waitingPage(object, after, MAX_IDS_PER_QUERY);
           if (!page.length) break;
           const done = await watchPage(deps, object, page, tickAt);
