@@ -14,7 +14,7 @@ import { waitFor } from './helpers/wait';
 // past its timeout) and the retry it gave another worker. Real simulator over HTTP, real PostgreSQL.
 
 const RECORD = 'V2R000000000101';
-const OTHER = 'V2R000000000102';
+const SYNC_USER = 'sync.user@example.com';
 const REVIEWER = 'reviewer@example.com';
 const WINDOW = { quietMs: 10, maxHoldMs: 100 };
 let sim: VaultSimulator;
@@ -81,31 +81,32 @@ it("never lets an older attempt write on its read once a later attempt has read 
   expect(await store.audit.writes({ batchId: 'attempts' })).toEqual([]);
 });
 
-it('audits no write an earlier attempt never landed, though a reviewer since set one of its fields to its value', async () => {
-  sim.store.seed([{ id: OTHER, state__v: 'in_progress_state__c', fields: { priority__c: 'Low', risk_score__c: 10 } }]);
-  const writeId = `capa-sync:capa__c:${OTHER}/run-1/7`;
-  // Attempt 1 saved its intent and died before its update reached Vault.
-  await store.intents.claim([
-    {
-      ...{ writeId, attempt: 1, recordId: OTHER },
-      ...{ values: { priority__c: 'High', risk_score__c: 42 }, before: { priority__c: 'Low', risk_score__c: 10 } },
-    },
-  ]);
-  // A reviewer then sets the priority capa-sync was sending; the risk score still holds its old value.
-  sim.store.editByHand(OTHER, { priority__c: 'High' }, REVIEWER);
-  const retry = createGuardedWrites({ vault: clientFor(sim), store, logger: silentLogger, window: WINDOW });
-  const both = {
-    desired: { priority__c: 'High', risk_score__c: 42 },
-    baseline: { priority__c: 'Low', risk_score__c: 10 },
-  };
-  expect(await attempt(2, OTHER).run(retry, { ...input, ...both, recordId: OTHER })).toMatchObject({
-    status: 'written',
-  });
+// Two histories the record cannot tell apart: the values it holds are the same after each.
+it.each([
+  ['Vault never took, and a reviewer then set its priority to the value it sent', 'V2R000000000102', false],
+  ['Vault took, and a reviewer then put its risk score back', 'V2R000000000103', true],
+])('neither audits nor writes over an earlier attempt whose write %s: it stops for a person', async (_, id, took) => {
+  sim.store.seed([{ id, state__v: 'in_progress_state__c', fields: { priority__c: 'Low', risk_score__c: 10 } }]);
+  const writeId = `capa-sync:capa__c:${id}/run-1/7`;
+  const sent = { priority__c: 'High', risk_score__c: 42 };
+  const before = { priority__c: 'Low', risk_score__c: 10 };
+  // Attempt 1 saved its intent, and died before its answer came back.
+  await store.intents.claim([{ writeId, attempt: 1, recordId: id, values: sent, before }]);
+  if (took) {
+    sim.store.editByHand(id, sent, SYNC_USER);
+    sim.store.editByHand(id, { risk_score__c: 10 }, REVIEWER);
+  } else sim.store.editByHand(id, { priority__c: 'High' }, REVIEWER);
+  expect(sim.store.records.get(id)!.fields).toMatchObject({ priority__c: 'High', risk_score__c: 10 });
 
-  expect(sim.store.records.get(OTHER)!.fields).toMatchObject({ priority__c: 'High', risk_score__c: 42 });
-  // The trail holds the one write Vault took (the risk score), once; the priority was the reviewer's.
-  const entries = await store.audit.writes({ batchId: 'attempts' });
-  expect(entries.filter((e) => e.recordId === OTHER).map((e) => [e.field, e.oldValue, e.newValue])).toEqual([
-    ['risk_score__c', 10, 42],
-  ]);
+  const retry = createGuardedWrites({ vault: clientFor(sim), store, logger: silentLogger, window: WINDOW });
+  const answer = await attempt(2, id).run(retry, { ...input, desired: sent, baseline: before, recordId: id });
+  expect(answer).toMatchObject({
+    status: 'conflict',
+    fields: ['priority__c', 'risk_score__c'],
+    values: { priority__c: 'High', risk_score__c: 10 },
+  });
+  expect(sim.store.records.get(id)!.fields).toMatchObject({ priority__c: 'High', risk_score__c: 10 });
+  expect((await store.audit.writes({ batchId: 'attempts' })).filter((e) => e.recordId === id)).toEqual([]);
+  // Its intent stays, unaudited: Vault's own audit log says whether the write happened.
+  expect([...(await store.intents.pending([writeId])).keys()]).toEqual([writeId]);
 });

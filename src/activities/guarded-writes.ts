@@ -118,7 +118,18 @@ async function writeGroup(deps: GuardedWriteDeps, object: string, members: Membe
   const earlier = earlierWrites(deps, object, members, states, pending);
   const limit = pLimit(PER_RECORD_CALLS_AT_ONCE);
   const verdicts = await Promise.all(
-    members.map((m, i) => limit(() => verdictOf(deps, m, states.get(m.input.recordId), locks[i]))),
+    members.map((m, i) =>
+      limit(async (): Promise<Verdict> => {
+        const state = states.get(m.input.recordId);
+        const unconfirmed = earlier.unconfirmed.get(m.writeId);
+        // Neither written over nor audited: a person decides, with Vault's own audit log to tell.
+        if (state && unconfirmed) {
+          const values = Object.fromEntries(unconfirmed.map((f) => [f, state.values[f] ?? null]));
+          return { answer: { status: 'conflict', state: state.state, fields: unconfirmed, values } };
+        }
+        return verdictOf(deps, m, state, locks[i]);
+      }),
+    ),
   );
   const answers: Answer[] = verdicts.map((v) => ('answer' in v ? v.answer : { status: 'retry', reason: 'not sent' }));
   const sent = await sendWrites(deps, object, members, verdicts, answers, new Set(pending.keys()));
@@ -143,12 +154,13 @@ async function writeGroup(deps: GuardedWriteDeps, object: string, members: Membe
 }
 
 /**
- * The writes an earlier attempt of these activities sent and Vault took, though their answer never came back (a
- * lost answer, a process that died): a record update is atomic, so where a field it changed holds its value now and
- * none still holds the value from before, Vault took all of it (a field that differs was changed since, by a
- * person). Audited with the values Vault held before, whatever this attempt then does (writes again, or stops for a
- * person's edit made since). Where some fields hold the new values and some the old, a person may have set those:
- * the write is not confirmed either way, and is not audited.
+ * The writes an earlier attempt of these activities sent, though their answer never came back (a lost answer, a
+ * process that died), as the record now shows them. A record update is atomic: where a field it changed holds its
+ * value and none still holds the value from before, Vault took all of it (a field that differs was changed since,
+ * by a person), and it is audited with the values Vault held before, whatever this attempt then does. Where none
+ * holds its value, Vault did not take it, or a person changed all of it since. Where some hold its values and some
+ * the old ones, the record cannot tell which (Vault took it and a person put some back, or Vault did not and a
+ * person set some to capa-sync's values): it is `unconfirmed`, and nothing is written over it.
  */
 function earlierWrites(
   deps: GuardedWriteDeps,
@@ -156,31 +168,29 @@ function earlierWrites(
   members: Member[],
   states: Map<string, RecordState>,
   pending: Map<string, PendingIntent>,
-): { entries: WriteEntry[]; settled: string[] } {
-  const taken = members.flatMap((m) => {
-    const intent = pending.get(m.writeId);
-    const current = states.get(m.input.recordId)?.values;
-    if (!intent || !current) return [];
-    const changed = changedFields(intent.values, intent.before);
-    const holds = (values: FieldValues) => changed.some((f) => sameFieldValue(current[f], values[f]));
-    return holds(intent.values) && !holds(intent.before) ? [{ m, intent }] : [];
-  });
-  const entries = taken.flatMap(({ m, intent }) => auditedWrite(object, m, intent.values, intent.before));
+): { entries: WriteEntry[]; settled: string[]; unconfirmed: Map<string, string[]> } {
+  const found = { entries: [] as WriteEntry[], settled: [] as string[], unconfirmed: new Map<string, string[]>() };
   for (const m of members) {
     const intent = pending.get(m.writeId);
     const current = states.get(m.input.recordId)?.values;
-    if (!intent || !current || taken.some((t) => t.m === m)) continue;
-    // Fields it changed hold other values now (a third, or its own beside old ones): whether Vault took it cannot be
-    // told from the record.
-    const overwritten = changedFields(intent.values, intent.before).filter(
-      (f) => !sameFieldValue(current[f], intent.before[f]),
-    );
-    if (overwritten.length)
-      deps.logger.warn('write not confirmed: its answer was lost and the record holds other values now', {
-        ...{ recordId: m.input.recordId, workflowId: m.workflowId, writeId: m.writeId, fields: overwritten },
-      });
+    if (!intent || !current) continue;
+    const changed = changedFields(intent.values, intent.before);
+    const holding = (values: FieldValues) => changed.filter((f) => sameFieldValue(current[f], values[f]));
+    const ours = holding(intent.values);
+    const old = holding(intent.before);
+    if (ours.length && !old.length) {
+      found.entries.push(...auditedWrite(object, m, intent.values, intent.before));
+      found.settled.push(m.writeId);
+      continue;
+    }
+    if (old.length === changed.length) continue; // untouched: the retry writes it as if for the first time
+    if (ours.length) found.unconfirmed.set(m.writeId, changed);
+    deps.logger.warn('write not confirmed: its answer was lost and the record holds other values now', {
+      ...{ recordId: m.input.recordId, workflowId: m.workflowId, writeId: m.writeId },
+      fields: changed.filter((f) => !old.includes(f)),
+    });
   }
-  return { entries, settled: taken.map(({ m }) => m.writeId) };
+  return found;
 }
 
 /** Saves the intents of the records to write, sends one bulk update, and answers each; what to store after it. */
