@@ -127,6 +127,7 @@ export function createWatchActivities(deps: WatchActivityDeps): WatchActivities 
           totals.skipped += done.skipped;
           after = page[page.length - 1].recordId;
         }
+        stopIfGivenUp();
         await deps.store.watchers.ticked(object, tickSeconds, totals.waiting, totals.told);
         deps.logger.info('lock watcher tick', { object, ...totals });
         return totals;
