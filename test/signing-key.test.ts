@@ -11,8 +11,8 @@ import { defaultKeyFiles } from '../src/audit/signing-key';
 const THREADS = 6;
 
 /**
- * Each thread waits at the barrier, then does what loadSigner does: where the private key file is there, reads it;
- * where not, makes the key pair and reads it. Most threads find it there at once, as a second process does.
+ * Each thread waits at the barrier, then does what loadSigner does: where the private key file is not there, makes
+ * the key pair; then reads it. One thread only reads, spinning until the file is there, as a second process does.
  */
 const THREAD = `
 const fs = require('node:fs');
@@ -22,8 +22,8 @@ const { writeKeyPair, readPrivateKey } = require(workerData.module);
 const { files, barrier, makes } = workerData;
 Atomics.wait(new Int32Array(barrier), 0, 0);
 try {
-  if (makes) writeKeyPair(files);
-  else while (!fs.existsSync(files.privateKey));
+  if (!makes) while (!fs.existsSync(files.privateKey));
+  else if (!fs.existsSync(files.privateKey)) writeKeyPair(files);
   parentPort.postMessage(readPrivateKey(files.privateKey).export({ type: 'pkcs8', format: 'pem' }));
 } catch (err) {
   parentPort.postMessage('failed: ' + err.message);
@@ -37,7 +37,7 @@ it('gives every one of several processes making the key pair at once the same wh
     const barrier = new SharedArrayBuffer(4);
     const threads = Array.from(
       { length: THREADS },
-      (_, i) => new Worker(THREAD, { eval: true, workerData: { module, files, barrier, makes: i === 0 } }),
+      (_, i) => new Worker(THREAD, { eval: true, workerData: { module, files, barrier, makes: i > 0 } }),
     );
     const keys = threads.map(
       (t) => new Promise<string>((resolve, reject) => t.once('message', resolve).once('error', reject)),
@@ -50,5 +50,10 @@ it('gives every one of several processes making the key pair at once the same wh
     expect(read.filter((k) => k.startsWith('failed'))).toEqual([]);
     expect(new Set(read).size).toBe(1);
     expect(fs.statSync(files.privateKey).mode & 0o777).toBe(0o600);
+    // The key pair and nothing else: no file left half-made.
+    expect(fs.readdirSync(path.dirname(files.privateKey)).sort()).toEqual([
+      'audit-signing-key.pem',
+      'audit-signing-key.pub.pem',
+    ]);
   }
 }, 120_000);

@@ -65,13 +65,19 @@ export function writeKeyPair(files: { privateKey: string; publicKey: string }): 
 }
 
 /**
- * Writes a file under a name of its own, then puts it in place: `new` where no file is there yet (false where one
- * is), `replace` whatever is there.
+ * Writes a file under a name of its own, on disk before it is put in place: `new` where no file is there yet (false
+ * where one is), `replace` whatever is there.
  */
 function writeWhole(file: string, text: string | Buffer, mode: number, how: 'new' | 'replace'): boolean {
   const partial = `${file}.${process.pid}.${crypto.randomUUID()}.partial`;
-  fs.writeFileSync(partial, text, { mode, flag: 'wx' });
   try {
+    const fd = fs.openSync(partial, 'wx', mode);
+    try {
+      fs.writeFileSync(fd, text);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     if (how === 'replace') fs.renameSync(partial, file);
     else fs.linkSync(partial, file);
     return true;
