@@ -78,7 +78,7 @@ export const deliverAlerts = (config: AppConfig, store: Store, logger: Logger) =
  * at most, replaying a short history on a cache miss: a small workflow cache costs little CPU; with 20 cached
  * workflows instead of 100, a worker with 5,000 waiting records fell from 236 to 212 MB RSS (with
  * src/temporal/worker-memory.ts's settings). A write group holds up to 500 records' activities: 1,000 slots hold two.
- * A mass approval wakes records faster than a worker runs their tasks (about 40 a second on 2 cores): with the
+ * A mass approval wakes records faster than a worker runs their tasks (40 to 75 a second a worker on 2 cores): with the
  * default 10 s, a task queued on its worker's sticky queue longer timed out and went to the back of the shared
  * queue, and the writes reached the groups in waves (two workers, 1,000 approved: 417 such timeouts, 8 bulk updates,
  * the last write 49 s after the unlock; with 60 s: none, 3 updates, 32 s). A crashed worker's queued tasks wait that

@@ -253,7 +253,8 @@ export const MIGRATIONS: string[] = [
 /**
  * What the runtime role (CAPA_DATABASE_URL's login: workers and the CLI) may do, granted by the owner after each
  * migration: read and add everywhere, change only the working tables' rows, never the audit trail's. It owns
- * nothing, so it cannot ALTER a table, switch a trigger off, DELETE or TRUNCATE.
+ * nothing, so it cannot ALTER a table, switch a trigger off or TRUNCATE, and it may DELETE only from the working
+ * tables that forget (watched_records, write_intents, write_attempts), never from the trail.
  */
 export const runtimeGrants = (role: string): string[] => {
   const r = `"${role.replace(/"/g, '""')}"`;
