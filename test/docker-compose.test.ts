@@ -53,7 +53,7 @@ it('runs two worker replicas that share nothing but the database: no volume', ()
   expect(Object.keys(compose.volumes)).toEqual(['postgresql-data']);
 });
 
-it('restarts a worker that exits: one started while the database or Temporal was away stops with an error, and comes back', () => {
+it('has compose restart a worker that exits (one started while the database or Temporal was away stops with an error)', () => {
   expect(services['capa-sync-worker'].restart).toBe('unless-stopped');
 });
 

@@ -4,7 +4,7 @@ import { recordWorkflows } from '../src/temporal/record-workflows';
 import { sampleRecordId } from '../src/simulator/seed';
 import { DevStack, startDevStack } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
-import { waitFor } from './helpers/wait';
+import { answered, waitFor } from './helpers/wait';
 import { ONE_VALUE_EXPORTS } from './helpers/gate';
 import { testSql } from './helpers/postgres';
 import { startRecordWorkflow } from './helpers/record-env';
@@ -95,9 +95,10 @@ it('reads Vault itself at each of its own ticks while the watcher, ticking for t
   // The read it began with stands while the watcher ticks (3 of its intervals and a minute); then its own read finds
   // it still locked. Its own reads never stand in for the watcher's: it reads at each of its own ticks from then on,
   // not at its next safety check.
-  await waitFor('its own read', async () => (await handle.query(statusQuery)).attempts > 0, 150_000);
+  await waitFor('its own read', async () => (await answered(handle.query(statusQuery)))?.attempts, 150_000);
   stack.sim.store.moveState(record(), 'closed_state__c');
-  await waitFor('the unread record written', async () => record().fields.risk_score__c === 42, 5 * TICK_SECONDS * 1000);
+  // Within its own ticks (2 s), well before the next safety check (30 s).
+  await waitFor('the unread record written', async () => record().fields.risk_score__c === 42, 20_000);
   expect(await stack.ctx.store.watchers.last('capa__c')).toMatchObject({ current: true });
   await waitFor('its workflow applied', async () => (await handle.query(statusQuery)).phase === 'applied');
 }, 200_000);
