@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
@@ -73,7 +74,10 @@ interface RecordSteps {
  * attempt started), and when the last guardedWrite answered.
  */
 async function recordSteps(client: Client, workflowId: string, unlockMs: number): Promise<RecordSteps> {
-  const { events } = await client.workflow.getHandle(workflowId).fetchHistory();
+  const handle = client.workflow.getHandle(workflowId);
+  // Written is not yet answered: the record's history is read once its workflow ends (applied), or after a minute.
+  await Promise.race([handle.result().catch(() => undefined), sleep(60_000)]);
+  const { events } = await handle.fetchHistory();
   const steps: RecordSteps = { writes: 0, tasksLost: [] };
   const writes = new Set<number>();
   let firstWrite: number | undefined;
