@@ -297,9 +297,10 @@ describe('a worker killed between the bulk write and the audit', () => {
     await once(workers[0].child, 'exit');
     stack.sim.setFaults({ lostAnswerRate: 0 });
     workers.push(await startWorkerProcess(workerEnv()));
+    // Queries sent to the dead worker's sticky queue in its first seconds time out: the wait rides them out.
     await waitFor(
       'the records applied',
-      async () => (await Promise.all(ids.map((i) => status(stack, i)))).every((s) => s.phase === 'applied'),
+      async () => (await Promise.all(ids.map((i) => answered(status(stack, i))))).every((s) => s?.phase === 'applied'),
       120_000,
     );
     const entries = await stack.ctx.store.audit.writes({ batchId: 'killed-writer' });
