@@ -95,7 +95,8 @@ it('reads Vault itself at each of its own ticks while the watcher, ticking for t
   // The read it began with stands while the watcher ticks (3 of its intervals and a minute); then its own read finds
   // it still locked. Its own reads never stand in for the watcher's: it reads at each of its own ticks from then on,
   // not at its next safety check.
-  await waitFor('its own read', async () => (await answered(handle.query(statusQuery)))?.attempts, 150_000);
+  const attempts = async () => (await answered(handle.query(statusQuery)))?.attempts ?? 0;
+  await waitFor('its own read', async () => (await attempts()) > 0, 150_000);
   stack.sim.store.moveState(record(), 'closed_state__c');
   // Within its own ticks (2 s), well before the next safety check (30 s).
   await waitFor('the unread record written', async () => record().fields.risk_score__c === 42, 20_000);
