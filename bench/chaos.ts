@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, ServiceError } from '@temporalio/client';
 import { loadConfig } from '../src/config';
 import { freePort, startDevServer } from '../src/temporal/dev-server';
 import { startBatch } from '../src/cli/operations';
@@ -260,7 +260,18 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
 
     /** Runs a night's batch to its end, calling `during` with its progress every 200 ms. */
     const night = async (batchId: string, source: string, during: (p?: BatchProgress) => Promise<void>) => {
-      const result = (await startBatch(client, config, { source, batchId })).result();
+      const handle = await startBatch(client, config, { source, batchId });
+      // Its wait for the result outlives a server restart: the long poll it holds is cut, and asked again.
+      const result = (async () => {
+        for (;;) {
+          try {
+            return await handle.result();
+          } catch (err) {
+            if (!(err instanceof ServiceError)) throw err;
+            await sleep(1_000);
+          }
+        }
+      })();
       let done = false;
       const settle = () => (done = true);
       result.then(settle, settle);
