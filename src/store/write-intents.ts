@@ -89,12 +89,9 @@ export class WriteIntents {
     if (!writeIds.length) return;
     await this.db.query('UPDATE write_intents SET settled_at = now() WHERE write_id = ANY($1)', [writeIds]);
     await this.db.query(
-      `DELETE FROM write_intents WHERE write_id IN (SELECT write_id FROM write_intents
-         WHERE settled_at < now() - make_interval(days => $1) LIMIT 1000)`,
-      [KEEP_SETTLED_DAYS],
-    );
-    await this.db.query(
-      `DELETE FROM write_attempts WHERE write_id IN (SELECT write_id FROM write_attempts
+      `WITH intents AS (DELETE FROM write_intents WHERE write_id IN (SELECT write_id FROM write_intents
+         WHERE settled_at < now() - make_interval(days => $1) LIMIT 1000))
+       DELETE FROM write_attempts WHERE write_id IN (SELECT write_id FROM write_attempts
          WHERE entered_at < now() - make_interval(days => $1) LIMIT 1000)`,
       [KEEP_SETTLED_DAYS],
     );
