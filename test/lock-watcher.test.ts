@@ -75,6 +75,23 @@ it('reads 1,200 waiting records in two queries a tick, whatever the workers, and
   expect((await handle(0).query(statusQuery)).watched).toBe(true);
 });
 
+it('starts a handed record with one patch marker and upserts none of the search attributes it started with', async () => {
+  // Its first workflow task may still be queued behind the other records' first steps.
+  const events = await waitFor('its first workflow task', async () => {
+    const history = (await handle(WAITING - 2).fetchHistory()).events ?? [];
+    return history.some((e) => e.workflowTaskCompletedEventAttributes) && history;
+  });
+  const first = events.findIndex((e) => e.workflowTaskCompletedEventAttributes);
+  const next = events.findIndex((e, i) => i > first && e.workflowTaskScheduledEventAttributes);
+  const commands = events.slice(first + 1, next < 0 ? undefined : next);
+  // The SDK upserts TemporalChangeVersion with each patch it records: each upsert is one more visibility write.
+  const markers = commands.filter((e) => e.markerRecordedEventAttributes);
+  const upserted = commands.flatMap((e) =>
+    Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}),
+  );
+  expect({ markers: markers.length, upserted }).toEqual({ markers: 1, upserted: ['TemporalChangeVersion'] });
+});
+
 it('writes 500 records approved at once in merged bulk updates, and a reviewer edit still needs a decision', async () => {
   const edited = [0, 1, 2];
   for (const i of edited) stack.sim.store.editByHand(id(i), { risk_score__c: 77 }, 'reviewer@example.com');
@@ -104,6 +121,7 @@ it('writes 500 records approved at once in merged bulk updates, and a reviewer e
   expect(sizes.length <= written.length / 10 ? [] : sizes).toEqual([]);
   await saveHistory('guarded-watched-unlock', handle(10));
   await saveHistory('handed-to-watcher-unlock', handle(11)); // from the handed-to-watcher patch on
+  await saveHistory('current-record-handed-unlock', handle(12)); // from the current-record patch on
   expect(written.every((i) => record(i).fields.priority__c === 'High')).toBe(true);
   expect(edited.every((i) => record(i).fields.risk_score__c === 77)).toBe(true);
 });

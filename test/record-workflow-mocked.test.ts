@@ -226,6 +226,7 @@ describe("a team's escalation ladder", () => {
       await h.executeUpdate(cancelUpdate, { args: [{ operator: 'qa.lead', reason: 'done with it' }] });
       await h.result();
       await saveHistory('ladder-new-holder', env.client.workflow.getHandle(h.workflowId));
+      await saveHistory('current-record-ladder-new-holder', env.client.workflow.getHandle(h.workflowId));
     });
     // The ladder only told people: nothing was forced or written.
     expect(vault.writes).toEqual([]);

@@ -158,6 +158,7 @@ describe("a reviewer's edit during the lock", () => {
         decisions: [expect.objectContaining({ kind: 'force', result: 'applied' })],
       });
       await saveHistory('guarded-conflict-then-force', h);
+      await saveHistory('current-record-conflict-then-force', h); // from the current-record patch on
     });
     expect(vaultAudit('C1').map((a) => [a.oldValue, a.newValue, a.user])).toEqual([
       ['Low', 'Medium', 'reviewer@example.com'],

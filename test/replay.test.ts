@@ -45,6 +45,10 @@ it('has saved histories of every workflow', () => {
       'page-window-batch-1000-rows.json',
       'page-window-revert-batch.json',
       'page-window-plan.json',
+      // From the current-record patch on: one marker for every patch before it, and only changed search attributes.
+      'current-record-handed-unlock.json',
+      'current-record-conflict-then-force.json',
+      'current-record-ladder-new-holder.json',
     ]),
   );
 });

@@ -82,6 +82,14 @@ export const HANDED_TO_WATCHER = 'handed-to-watcher';
 export const NEWEST_LOCK_NEWS = 'newest-lock-news';
 
 /**
+ * A run that starts with this patch takes every patch above without recording it, and upserts only the search
+ * attributes that change. Each patch the SDK records also upserts TemporalChangeVersion, and each upsert is one more
+ * visibility write on the server: a handed record's first workflow task wrote three markers and four upserts (the
+ * fourth repeating the attributes it was started with), where it now writes one of each.
+ */
+export const CURRENT_RECORD = 'current-record';
+
+/**
  * One CAPA record whose update Vault refused because a lifecycle workflow locks it: its state (carried over
  * continue-as-new) and its transitions. The record workflow (record.ts) wires the messages to `submit`,
  * `setDesiredValues` and `status`, and runs `step` until the record has ended.
@@ -104,6 +112,8 @@ export class CapaRecord {
   private handedReadUnused: boolean;
   private readonly acts: RecordActivities;
   private readonly activityOptions: ActivityOptions;
+  /** Whether this run started with CURRENT_RECORD (asked once, at its start: a run started before keeps its path). */
+  private readonly current = patched(CURRENT_RECORD);
 
   constructor(private readonly input: RecordWorkflowInput) {
     this.s = input.carried ?? {
@@ -181,7 +191,7 @@ export class CapaRecord {
     if (isLockNews(change)) {
       const tick = { at: change.tickAt, attempt: change.attempt ?? 0 };
       const older = s.toldTick && (tick.at - s.toldTick.at || tick.attempt - s.toldTick.attempt) < 0;
-      if (older && patched(NEWEST_LOCK_NEWS)) return;
+      if (older && this.patched(NEWEST_LOCK_NEWS)) return;
       if (!older) s.toldTick = tick;
       s.told = change;
     } else s.lockChange = { ...change, tick: s.lockChange?.tick ?? change.tick }; // before GUARDED_WRITES
@@ -279,7 +289,7 @@ export class CapaRecord {
       const hours = Math.round(options.maxWaitSeconds / 3600);
       return this.needDecision('max-wait', [], `still locked after ${hours} h (Vault state ${s.vaultState})`);
     }
-    if (patched(GUARDED_WRITES)) return this.guardedStep(handedRead);
+    if (this.patched(GUARDED_WRITES)) return this.guardedStep(handedRead);
     return this.snapshotStep();
   }
 
@@ -369,7 +379,7 @@ export class CapaRecord {
   private handedReadStands(): boolean {
     const unused = this.handedReadUnused;
     this.handedReadUnused = false;
-    return unused && patched(HANDED_TO_WATCHER);
+    return unused && this.patched(HANDED_TO_WATCHER);
   }
 
   /** An operator's force: read and write in one activity, past the conflict guard. */
@@ -419,7 +429,7 @@ export class CapaRecord {
     } else {
       const afterMaxWait = this.s.needsDecision?.reason === 'max-wait';
       const actor: Actor = { kind: 'operator', operator: op.operator, reason: op.reason };
-      const result = patched(GUARDED_WRITES)
+      const result = this.patched(GUARDED_WRITES)
         ? await this.forcedWrite(actor)
         : await this.apply(await this.read(), actor);
       outcome = forceOutcome(result);
@@ -590,7 +600,7 @@ export class CapaRecord {
 
   /** A record with a team (handed over by a batch since routing): it publishes its holder and climbs its ladder. */
   private routed(): boolean {
-    return !!this.s.routing && patched(ESCALATION_LADDER);
+    return !!this.s.routing && this.patched(ESCALATION_LADDER);
   }
 
   private async sendAlert(reason: RecordAlertReason, detail: string): Promise<void> {
@@ -642,8 +652,16 @@ export class CapaRecord {
     const attributes = recordSearchAttributes({ phase, recordId, batchId, vaultState, ...team });
     // A lock that is gone takes its holder off the record's listing.
     const noHolder = routed && !lockedBy ? [{ key: CapaLockHolder, value: null }] : [];
-    upsertSearchAttributes([...attributes, ...noHolder]);
+    const updates = [...attributes, ...noHolder];
+    const held = workflowInfo().typedSearchAttributes;
+    const changed = this.current ? updates.filter(({ key, value }) => (held.get(key) ?? null) !== value) : updates;
+    if (changed.length) upsertSearchAttributes(changed);
     this.describe();
+  }
+
+  /** Whether a patch applies to this run: every patch does to a run that started with CURRENT_RECORD. */
+  private patched(patch: string): boolean {
+    return this.current || patched(patch);
   }
 
   private describe(): void {
