@@ -218,8 +218,28 @@ function printScale(figures: ScaleFigures[]) {
       f.startsPerSecond.toFixed(0),
     ]),
   ]);
-  if (figures.length === 2)
-    console.log(`\nTime for 10x the rows: ${(figures[1].seconds / figures[0].seconds).toFixed(2)}x (linear: 10x)`);
+  console.log('\nWhere the time went: core-seconds during the batch, and each activity type summed (pages overlap):\n');
+  const types = [...new Set(figures.flatMap((f) => Object.keys(f.activitySeconds)))];
+  const cores = (n: number) => `${n.toFixed(0)} s`;
+  table([
+    ['rows', 'worker', 'Temporal server', 'PostgreSQL', 'bench + simulator', 'machine busy / available', ...types],
+    ['---', '---', '---', '---', '---', '---', ...types.map(() => '---')],
+    ...figures.map(({ rows, cpu, activitySeconds }) => [
+      String(rows),
+      ...[cpu.worker, cpu.temporal, cpu.postgres, cpu.bench].map(cores),
+      `${cores(cpu.busy)} / ${cores(cpu.available)}`,
+      ...types.map((t) => cores(activitySeconds[t] ?? 0)),
+    ]),
+  ]);
+  if (figures.length === 2) {
+    const [small, large] = figures;
+    const growth = (a: number, b: number) => `${(b / a).toFixed(2)}x`;
+    console.log(`\nTime for 10x the rows: ${growth(small.seconds, large.seconds)} (linear: 10x; target at most 11x)`);
+    console.log(
+      `Growth, 10x the rows: worker ${growth(small.cpu.worker, large.cpu.worker)}, Temporal server ` +
+        `${growth(small.cpu.temporal, large.cpu.temporal)}, PostgreSQL ${growth(small.cpu.postgres, large.cpu.postgres)}`,
+    );
+  }
 }
 
 main().catch((err) => {

@@ -1,7 +1,9 @@
+import { tsToMs } from '@temporalio/common/lib/time';
 import { startBatch } from '../src/cli/operations';
 import { sampleRecordId } from '../src/simulator/seed';
 import { batchWorkflowId } from '../src/contracts/batch-messages';
 import { exportFile, Harness, LOCKED, MeasuredProcess, startRate, UNLOCKED } from './harness';
+import { CpuSplit, cpuSince, sampleCpu } from './cpu-time';
 
 export interface ScaleFigures {
   rows: number;
@@ -10,6 +12,10 @@ export interface ScaleFigures {
   largestHistory: number;
   recordWorkflows: number;
   startsPerSecond: number;
+  /** Where the machine's time went during the batch. */
+  cpu: CpuSplit;
+  /** Each activity type's time, scheduled to completed, summed over the batch's runs (pages overlap). */
+  activitySeconds: Record<string, number>;
 }
 
 /**
@@ -30,19 +36,23 @@ export async function scaleRun(h: Harness, rows: number): Promise<ScaleFigures> 
     const config = { ...h.config, temporal: { ...h.config.temporal, taskQueue } };
     const file = exportFile(0, rows, rows);
     const start = Date.now();
+    const cpuBefore = sampleCpu(worker.child.pid!);
     const batchId = `bench-scale-${rows}`;
     const summary = await (await startBatch(h.client, config, { source: file, batchId })).result();
     const seconds = (Date.now() - start) / 1000;
+    const cpu = cpuSince(cpuBefore, worker.child.pid!);
     const accounted = Object.values(summary.counts).reduce((a, b) => a + b, 0);
     if (accounted !== rows) throw new Error(`bench: ${accounted} of ${rows} rows accounted for`);
     const records = `TaskQueue = '${taskQueue}' AND WorkflowType = 'capaRecordWorkflow'`;
+    const runs = await batchRuns(h, batchWorkflowId('capa__c', batchId));
     return {
       rows,
       seconds,
       peakRssMb: worker.peakRssMb(),
-      largestHistory: await largestHistory(h, batchWorkflowId('capa__c', batchId)),
+      ...runs,
       recordWorkflows: (await h.client.workflow.count(records)).count,
       startsPerSecond: await startRate(h.client, records),
+      cpu,
     };
   } finally {
     // Its record workflows wait an hour between ticks: they cost the dev server nothing until the bench tears it
@@ -51,14 +61,23 @@ export async function scaleRun(h: Harness, rows: number): Promise<ScaleFigures> 
   }
 }
 
-/** The most events any run of a workflow (through its continue-as-new chain) has. */
-async function largestHistory(h: Harness, workflowId: string): Promise<number> {
+/** The most events any run of a workflow (through its continue-as-new chain) has, and its activities' times. */
+async function batchRuns(h: Harness, workflowId: string) {
   let runId = (await h.client.workflow.getHandle(workflowId).describe()).raw.workflowExecutionInfo?.firstRunId;
-  let largest = 0;
+  let largestHistory = 0;
+  const activitySeconds: Record<string, number> = {};
   while (runId) {
     const events = (await h.client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
-    largest = Math.max(largest, events.length);
+    largestHistory = Math.max(largestHistory, events.length);
+    const scheduled = new Map<string, { type: string; at: number }>();
+    for (const e of events) {
+      const type = e.activityTaskScheduledEventAttributes?.activityType?.name;
+      if (type) scheduled.set(String(e.eventId), { type, at: tsToMs(e.eventTime) });
+      const done = e.activityTaskCompletedEventAttributes;
+      const from = done && scheduled.get(String(done.scheduledEventId));
+      if (from) activitySeconds[from.type] = (activitySeconds[from.type] ?? 0) + (tsToMs(e.eventTime) - from.at) / 1000;
+    }
     runId = events[events.length - 1]?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
   }
-  return largest;
+  return { largestHistory, activitySeconds };
 }

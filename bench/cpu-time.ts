@@ -1,0 +1,76 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+
+/** Core-seconds each part of the machine spent over a run: which part bounds it, where the cores are all busy. */
+export interface CpuSplit {
+  worker: number;
+  temporal: number;
+  postgres: number;
+  /** This process: the bench and the Vault simulator. */
+  bench: number;
+  /** Every process, and the core-seconds the run had (its time times the cores). */
+  busy: number;
+  available: number;
+}
+
+type Part = keyof Omit<CpuSplit, 'busy' | 'available'>;
+interface Sample {
+  at: number;
+  parts: Record<Part, number>;
+  busy: number;
+}
+
+const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+
+const read = (file: string) => {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return ''; // the process has gone
+  }
+};
+
+/** A process's own CPU ticks and those of its children it has reaped (PostgreSQL's ended backends). */
+function ticks(pid: string): number {
+  const fields = read(`/proc/${pid}/stat`).split(') ')[1]?.split(' ') ?? [];
+  // After the command: state is field 3, utime 14, stime 15, cutime 16, cstime 17.
+  return [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
+}
+
+function partOf(pid: string, workerPid: number): Part | undefined {
+  if (pid === String(workerPid)) return 'worker';
+  if (pid === String(process.pid)) return 'bench';
+  const command = read(`/proc/${pid}/cmdline`).replace(/\0/g, ' ');
+  if (/(^|\/)postgres\b/.test(command) || command.startsWith('postgres:')) return 'postgres';
+  if (command.includes('temporal-server') || command.includes('start-dev')) return 'temporal';
+  return undefined;
+}
+
+export function sampleCpu(workerPid: number): Sample {
+  const parts: Record<Part, number> = { worker: 0, temporal: 0, postgres: 0, bench: 0 };
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    const part = partOf(pid, workerPid);
+    if (part) parts[part] += ticks(pid);
+  }
+  // The machine's first line: user nice system idle iowait irq softirq steal.
+  const [user, nice, system, , , irq, softirq, steal] = read('/proc/stat')
+    .split('\n')[0]
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return { at: Date.now(), parts, busy: user + nice + system + irq + softirq + steal };
+}
+
+export function cpuSince(before: Sample, workerPid: number): CpuSplit {
+  const after = sampleCpu(workerPid);
+  const seconds = (part: Part) => (after.parts[part] - before.parts[part]) / TICKS_PER_SECOND;
+  return {
+    worker: seconds('worker'),
+    temporal: seconds('temporal'),
+    postgres: seconds('postgres'),
+    bench: seconds('bench'),
+    busy: (after.busy - before.busy) / TICKS_PER_SECOND,
+    available: ((after.at - before.at) / 1000) * os.availableParallelism(),
+  };
+}
