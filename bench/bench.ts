@@ -222,11 +222,20 @@ function printScale(figures: ScaleFigures[]) {
   const types = [...new Set(figures.flatMap((f) => Object.keys(f.activitySeconds)))];
   const cores = (n: number) => `${n.toFixed(0)} s`;
   table([
-    ['rows', 'worker', 'Temporal server', 'PostgreSQL', 'bench + simulator', 'machine busy / available', ...types],
-    ['---', '---', '---', '---', '---', '---', ...types.map(() => '---')],
+    [
+      'rows',
+      'worker',
+      'Temporal server',
+      "Temporal's PostgreSQL",
+      "the store's PostgreSQL",
+      'bench + simulator',
+      'machine busy / available',
+      ...types,
+    ],
+    ['---', '---', '---', '---', '---', '---', '---', ...types.map(() => '---')],
     ...figures.map(({ rows, cpu, activitySeconds }) => [
       String(rows),
-      ...[cpu.worker, cpu.temporal, cpu.postgres, cpu.bench].map(cores),
+      ...[cpu.worker, cpu.temporal, cpu.temporalDb, cpu.storeDb, cpu.bench].map(cores),
       `${cores(cpu.busy)} / ${cores(cpu.available)}`,
       ...types.map((t) => cores(activitySeconds[t] ?? 0)),
     ]),
@@ -237,7 +246,8 @@ function printScale(figures: ScaleFigures[]) {
     console.log(`\nTime for 10x the rows: ${growth(small.seconds, large.seconds)} (linear: 10x; target at most 11x)`);
     console.log(
       `Growth, 10x the rows: worker ${growth(small.cpu.worker, large.cpu.worker)}, Temporal server ` +
-        `${growth(small.cpu.temporal, large.cpu.temporal)}, PostgreSQL ${growth(small.cpu.postgres, large.cpu.postgres)}`,
+        `${growth(small.cpu.temporal, large.cpu.temporal)}, its PostgreSQL ` +
+        `${growth(small.cpu.temporalDb, large.cpu.temporalDb)}, the store's ${growth(small.cpu.storeDb, large.cpu.storeDb)}`,
     );
   }
 }

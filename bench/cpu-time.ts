@@ -6,7 +6,10 @@ import os from 'node:os';
 export interface CpuSplit {
   worker: number;
   temporal: number;
-  postgres: number;
+  /** PostgreSQL's backends serving the Temporal server (its history and visibility databases). */
+  temporalDb: number;
+  /** Those serving capa-sync's store, and the rest of PostgreSQL (its own processes, ended backends). */
+  storeDb: number;
   /** This process: the bench and the Vault simulator. */
   bench: number;
   /** Every process, and the core-seconds the run had (its time times the cores). */
@@ -42,13 +45,15 @@ function partOf(pid: string, workerPid: number): Part | undefined {
   if (pid === String(workerPid)) return 'worker';
   if (pid === String(process.pid)) return 'bench';
   const command = read(`/proc/${pid}/cmdline`).replace(/\0/g, ' ');
-  if (/(^|\/)postgres\b/.test(command) || command.startsWith('postgres:')) return 'postgres';
+  // A backend's title names its user and database: "postgres: temporal temporal_visibility 127.0.0.1(...) idle".
+  if (command.startsWith('postgres: ')) return command.split(' ')[2]?.startsWith('temporal') ? 'temporalDb' : 'storeDb';
+  if (/(^|\/)postgres\b/.test(command)) return 'storeDb';
   if (command.includes('temporal-server') || command.includes('start-dev')) return 'temporal';
   return undefined;
 }
 
 export function sampleCpu(workerPid: number): Sample {
-  const parts: Record<Part, number> = { worker: 0, temporal: 0, postgres: 0, bench: 0 };
+  const parts: Record<Part, number> = { worker: 0, temporal: 0, temporalDb: 0, storeDb: 0, bench: 0 };
   for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     const part = partOf(pid, workerPid);
     if (part) parts[part] += ticks(pid);
@@ -68,7 +73,8 @@ export function cpuSince(before: Sample, workerPid: number): CpuSplit {
   return {
     worker: seconds('worker'),
     temporal: seconds('temporal'),
-    postgres: seconds('postgres'),
+    temporalDb: seconds('temporalDb'),
+    storeDb: seconds('storeDb'),
     bench: seconds('bench'),
     busy: (after.busy - before.busy) / TICKS_PER_SECOND,
     available: ((after.at - before.at) / 1000) * os.availableParallelism(),
