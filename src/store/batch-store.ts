@@ -117,9 +117,18 @@ function stagedLine(batchId: string, r: StagedRow): string {
 /** Row results are read this many at a time. */
 const RESULTS_PAGE = 10_000;
 
+/**
+ * The rows an update names by row number ($2), whose range is an index condition too: joined by row number alone, the
+ * planner read every row of the batch for each page's update, O(rows squared) in a batch.
+ */
+const NAMED_ROWS = `r.batch_id = $1 AND r.row_no = x.row_no
+  AND r.row_no BETWEEN (SELECT min(n) FROM unnest($2::int[]) n) AND (SELECT max(n) FROM unnest($2::int[]) n)`;
+
 /** Rows of a page: the live rows from the page's first row number up to the next page's. */
+// Both bounds are index conditions (past the last page's start the array gives NULL): with an upper bound the index
+// could not use, each page's queries read every row after the page.
 const PAGE_RANGE = `r.batch_id = $1 AND r.row_no >= b.page_starts[$2 + 1]
-  AND (array_length(b.page_starts, 1) = $2 + 1 OR r.row_no < b.page_starts[$2 + 2])
+  AND r.row_no < coalesce(b.page_starts[$2 + 2], ${2 ** 31 - 1})
   AND r.field_values IS NOT NULL AND r.outcome IS DISTINCT FROM 'superseded'`;
 
 /** Batches, their rows and each row's outcome, in PostgreSQL: any worker carries on where another stopped. */
@@ -232,7 +241,7 @@ export class BatchStore {
     if (!before.length) return;
     await this.db.query(
       `UPDATE batch_rows r SET values_before = x.v FROM unnest($2::int[], $3::jsonb[]) AS x(row_no, v)
-       WHERE r.batch_id = $1 AND r.row_no = x.row_no`,
+       WHERE ${NAMED_ROWS}`,
       [batchId, before.map((b) => b.row), before.map((b) => JSON.stringify(b.values))],
     );
   }
@@ -247,7 +256,7 @@ export class BatchStore {
       await tx.query(
         `UPDATE batch_rows r SET outcome = 'hand-off', baseline = x.baseline, vault_state = x.vault_state
          FROM unnest($2::int[], $3::jsonb[], $4::text[]) AS x(row_no, baseline, vault_state)
-         WHERE r.batch_id = $1 AND r.row_no = x.row_no`,
+         WHERE ${NAMED_ROWS}`,
         [
           batchId,
           handOffs.map((h) => h.row.row),
@@ -269,7 +278,7 @@ export class BatchStore {
     if (!teams.length) return;
     await this.db.query(
       `UPDATE batch_rows r SET team = x.team FROM unnest($2::int[], $3::text[]) AS x(row_no, team)
-       WHERE r.batch_id = $1 AND r.row_no = x.row_no`,
+       WHERE ${NAMED_ROWS}`,
       [batchId, teams.map((t) => t.row), teams.map((t) => t.team)],
     );
   }
@@ -393,7 +402,7 @@ export class BatchStore {
     await this.db.query(
       `UPDATE batch_rows r SET planned = x.planned, planned_before = x.before, planned_state = x.state
        FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[]) AS x(row_no, planned, before, state)
-       WHERE r.batch_id = $1 AND r.row_no = x.row_no`,
+       WHERE ${NAMED_ROWS}`,
       [
         batchId,
         planned.map((p) => p.row),
@@ -521,7 +530,7 @@ async function saveOutcomes(db: Session, batchId: string, results: RowResult[]):
        message = x.message, workflow_id = x.workflow_id, field = x.field
      FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
        AS x(row_no, outcome, vault_state, error_type, message, workflow_id, field)
-     WHERE r.batch_id = $1 AND r.row_no = x.row_no`,
+     WHERE ${NAMED_ROWS}`,
     [
       ...[batchId, col('row'), col('outcome'), col('vaultState'), col('errorType'), col('message')],
       ...[col('workflowId'), col('field')],
