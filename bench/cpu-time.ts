@@ -24,7 +24,8 @@ interface Sample {
   busy: number;
 }
 
-const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+let clockTicks: number | undefined;
+const ticksPerSecond = () => (clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })));
 
 const read = (file: string) => {
   try {
@@ -36,7 +37,8 @@ const read = (file: string) => {
 
 /** A process's own CPU ticks and those of its children it has reaped (PostgreSQL's ended backends). */
 function ticks(pid: string): number {
-  const fields = read(`/proc/${pid}/stat`).split(') ')[1]?.split(' ') ?? [];
+  const stat = read(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // After the command: state is field 3, utime 14, stime 15, cutime 16, cstime 17.
   return [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
 }
@@ -69,14 +71,14 @@ export function sampleCpu(workerPid: number): Sample {
 
 export function cpuSince(before: Sample, workerPid: number): CpuSplit {
   const after = sampleCpu(workerPid);
-  const seconds = (part: Part) => (after.parts[part] - before.parts[part]) / TICKS_PER_SECOND;
+  const seconds = (part: Part) => (after.parts[part] - before.parts[part]) / ticksPerSecond();
   return {
     worker: seconds('worker'),
     temporal: seconds('temporal'),
     temporalDb: seconds('temporalDb'),
     storeDb: seconds('storeDb'),
     bench: seconds('bench'),
-    busy: (after.busy - before.busy) / TICKS_PER_SECOND,
+    busy: (after.busy - before.busy) / ticksPerSecond(),
     available: ((after.at - before.at) / 1000) * os.availableParallelism(),
   };
 }

@@ -89,6 +89,10 @@ export const NEWEST_LOCK_NEWS = 'newest-lock-news';
  */
 export const CURRENT_RECORD = 'current-record';
 
+/** The patches CURRENT_RECORD stands for. */
+type RecordPatch =
+  typeof GUARDED_WRITES | typeof ESCALATION_LADDER | typeof HANDED_TO_WATCHER | typeof NEWEST_LOCK_NEWS;
+
 /**
  * One CAPA record whose update Vault refused because a lifecycle workflow locks it: its state (carried over
  * continue-as-new) and its transitions. The record workflow (record.ts) wires the messages to `submit`,
@@ -659,8 +663,11 @@ export class CapaRecord {
     this.describe();
   }
 
-  /** Whether a patch applies to this run: every patch does to a run that started with CURRENT_RECORD. */
-  private patched(patch: string): boolean {
+  /**
+   * Whether one of the patches before CURRENT_RECORD applies to this run: each does to a run that started with it. A
+   * later patch is asked with `patched()` itself: runs started on CURRENT_RECORD predate it.
+   */
+  private patched(patch: RecordPatch): boolean {
     return this.current || patched(patch);
   }
 

@@ -15,16 +15,15 @@ export function loadHistory(file: string): temporal.api.history.v1.History {
 
 /**
  * Saves a finished workflow's history as a replay fixture when SAVE_HISTORIES=1 (see docs/architecture.md, "Changing workflow code").
- * Normal runs leave the committed fixtures alone.
+ * Normal runs leave the committed fixtures alone, and so does this: a fixture is the history of the code it was saved
+ * on, so an existing one is never written over (new code's histories go under new names).
  */
 export async function saveHistory(name: string, handle: WorkflowHandle): Promise<void> {
-  if (process.env.SAVE_HISTORIES !== '1') return;
+  const file = path.join(HISTORY_DIR, `${name}.json`);
+  if (process.env.SAVE_HISTORIES !== '1' || fs.existsSync(file)) return;
   const history = await handle.fetchHistory();
   fs.mkdirSync(HISTORY_DIR, { recursive: true });
-  fs.writeFileSync(
-    path.join(HISTORY_DIR, `${name}.json`),
-    JSON.stringify(History.toObject(History.fromObject(history), JSON_OPTIONS)),
-  );
+  fs.writeFileSync(file, JSON.stringify(History.toObject(History.fromObject(history), JSON_OPTIONS)));
 }
 
 /** The events of every run of a workflow, following continue-as-new from the first run. */
