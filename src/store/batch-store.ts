@@ -124,9 +124,11 @@ const RESULTS_PAGE = 10_000;
 const NAMED_ROWS = `r.batch_id = $1 AND r.row_no = x.row_no
   AND r.row_no BETWEEN (SELECT min(n) FROM unnest($2::int[]) n) AND (SELECT max(n) FROM unnest($2::int[]) n)`;
 
-/** Rows of a page: the live rows from the page's first row number up to the next page's. */
-// Both bounds are index conditions (past the last page's start the array gives NULL): with an upper bound the index
-// could not use, each page's queries read every row after the page.
+/**
+ * Rows of a page: the live rows from the page's first row number up to the next page's. Both bounds are index
+ * conditions (past the last page's start the array gives NULL): with an upper bound the index could not use, each
+ * page's queries read every row after the page.
+ */
 const PAGE_RANGE = `r.batch_id = $1 AND r.row_no >= b.page_starts[$2 + 1]
   AND r.row_no < coalesce(b.page_starts[$2 + 2], ${2 ** 31 - 1})
   AND r.field_values IS NOT NULL AND r.outcome IS DISTINCT FROM 'superseded'`;
