@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import os from 'node:os';
+import { processes, readProc } from './proc';
 
 /** Core-seconds each part of the machine spent over a run: which part bounds it, where the cores are all busy. */
 export interface CpuSplit {
@@ -27,26 +27,17 @@ interface Sample {
 let clockTicks: number | undefined;
 const ticksPerSecond = () => (clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })));
 
-const read = (file: string) => {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return ''; // the process has gone
-  }
-};
-
 /** A process's own CPU ticks and those of its children it has reaped (PostgreSQL's ended backends). */
 function ticks(pid: string): number {
-  const stat = read(`/proc/${pid}/stat`);
+  const stat = readProc(`/proc/${pid}/stat`);
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // After the command: state is field 3, utime 14, stime 15, cutime 16, cstime 17.
   return [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
 }
 
-function partOf(pid: string, workerPid: number): Part | undefined {
+function partOf({ pid, command }: { pid: string; command: string }, workerPid: number): Part | undefined {
   if (pid === String(workerPid)) return 'worker';
   if (pid === String(process.pid)) return 'bench';
-  const command = read(`/proc/${pid}/cmdline`).replace(/\0/g, ' ');
   // A backend's title names its user and database: "postgres: temporal temporal_visibility 127.0.0.1(...) idle".
   if (command.startsWith('postgres: ')) return command.split(' ')[2]?.startsWith('temporal') ? 'temporalDb' : 'storeDb';
   if (/(^|\/)postgres\b/.test(command)) return 'storeDb';
@@ -56,12 +47,12 @@ function partOf(pid: string, workerPid: number): Part | undefined {
 
 export function sampleCpu(workerPid: number): Sample {
   const parts: Record<Part, number> = { worker: 0, temporal: 0, temporalDb: 0, storeDb: 0, bench: 0 };
-  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    const part = partOf(pid, workerPid);
-    if (part) parts[part] += ticks(pid);
+  for (const p of processes()) {
+    const part = partOf(p, workerPid);
+    if (part) parts[part] += ticks(p.pid);
   }
   // The machine's first line: user nice system idle iowait irq softirq steal.
-  const [user, nice, system, , , irq, softirq, steal] = read('/proc/stat')
+  const [user, nice, system, , , irq, softirq, steal] = readProc('/proc/stat')
     .split('\n')[0]
     .split(/\s+/)
     .slice(1)

@@ -19,6 +19,7 @@ import { temporalCliPath } from '../src/temporal/binaries';
 import { WORKER_ENV, WORKER_NODE_ARGS } from '../src/temporal/worker-memory';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/contracts/search-attributes';
 import { PRIORITIES } from './simulator-client';
+import { processes, readProc } from './proc';
 
 /**
  * What every bench section shares: a Temporal server (the dev server, or the cluster suite's: Temporal on
@@ -134,17 +135,9 @@ function temporalCli(args: string[], env: Record<string, string>): Promise<void>
 
 /** The resident memory of the first process whose command line matches (NaN where none does). */
 function processRssMb(matches: (cmdline: string) => boolean): number {
-  const read = (file: string) => {
-    try {
-      return fs.readFileSync(file, 'utf8');
-    } catch {
-      return ''; // the process has gone
-    }
-  };
-  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)))
-    if (matches(read(`/proc/${pid}/cmdline`).replace(/\0/g, ' ')))
-      return Math.round(Number(/VmRSS:\s+(\d+)/.exec(read(`/proc/${pid}/status`))?.[1] ?? NaN) / 1024);
-  return NaN;
+  const found = processes().find((p) => matches(p.command));
+  if (!found) return NaN;
+  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(readProc(`/proc/${found.pid}/status`))?.[1] ?? NaN) / 1024);
 }
 
 /** A CSV export of records [from, to) with the round's values. */
