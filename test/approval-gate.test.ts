@@ -13,6 +13,10 @@ import { waitFor } from './helpers/wait';
 import type { Browser } from 'playwright-core';
 import { launchChromium, waitForText } from './helpers/browser';
 import { freePort } from '../src/temporal/dev-server';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { silentLogger } from '../src/observability/logger';
+import { buildActivities } from '../src/worker';
+import { testSql } from './helpers/postgres';
 
 const DEFAULTS = loadConfig({}).gate;
 const PRIORITIES = ['High', 'Medium', 'Low'];
@@ -59,6 +63,34 @@ describe('the default gate', () => {
   });
 });
 
+describe("a batch's figures", () => {
+  it("are its pages' tallies added up, whatever each row would do", () => {
+    const actions = ['update', 'unchanged', 'wait', 'already-waiting', 'not-found', 'changed-since'] as const;
+    const rows = Array.from({ length: 1_200 }, (_, i) => ({
+      row: i + 1,
+      action: actions[i % actions.length],
+      values: { priority__c: PRIORITIES[i % 3], due_date__c: i % 7 ? '2027-06-30' : null, risk_score__c: i % 11 },
+      before: { priority__c: PRIORITIES[(i + (i % 2)) % 3], due_date__c: '2027-01-31', risk_score__c: i % 5 },
+    }));
+    const whole = new GateFigures(['priority__c']);
+    rows.forEach((r) => whole.add(r));
+    const merged = new GateFigures(['priority__c']);
+    for (let start = 0; start < rows.length; start += 500) {
+      const page = new GateFigures(['priority__c']);
+      rows.slice(start, start + 500).forEach((r) => page.add(r));
+      merged.merge(JSON.parse(JSON.stringify(page.tally()))); // as the store keeps it
+    }
+    expect(merged.tally()).toEqual(whole.tally());
+    const strict = {
+      ...DEFAULTS,
+      ...{ maxChangedRecords: 10, maxEmptied: 10, maxFieldChangedPercent: 10, maxOnePicklistValuePercent: 30 },
+      ...{ maxChangedPercentOfObject: 5, minRows: 100 },
+    };
+    expect(gateFindings(merged, strict, 2_000)).toEqual(gateFindings(whole, strict, 2_000));
+    expect(gateFindings(merged, strict, 2_000)).toHaveLength(7); // every rule trips, on each field
+  });
+});
+
 describe('a batch the gate holds', () => {
   const RECORDS = 1_500;
   let stack: DevStack;
@@ -79,8 +111,9 @@ describe('a batch the gate holds', () => {
   const vaultWrites = () => stack.sim.store.audit.filter((a) => a.user === 'sync.user@example.com').length;
 
   beforeAll(async () => {
-    // A short wait for a decision, so that the time-out is seen within the test.
-    const settings = { CAPA_APPROVAL_TIMEOUT_HOURS: String(20 / 3600) };
+    // A short wait for a decision, so that the time-out is seen within the test; pages of 500 rows, so that the gate
+    // adds up several.
+    const settings = { CAPA_APPROVAL_TIMEOUT_HOURS: String(20 / 3600), CAPA_PAGE_SIZE: '500' };
     const uiPort = await freePort();
     uiUrl = `http://127.0.0.1:${uiPort}`;
     stack = await startDevStack({ records: RECORDS, lockedFraction: 0, taskQueue: 'gate', settings, uiPort });
@@ -129,7 +162,7 @@ describe('a batch the gate holds', () => {
     stack.sim.store.moveState(stack.sim.store.records.get(lockedId)!, 'under_review_state__c');
     stack.sim.store.editByHand(editedId, { priority__c: 'High' }, 'reviewer@example.com');
     const approved = await cli('approve', 'all-high', '--operator', 'qa.head', '--reason', 'risk board decision RB-12');
-    expect(approved).toMatchObject({ code: 0, stdout: 'all-high: approved: the batch writes now\n' });
+    expect(approved).toMatchObject({ stderr: '', code: 0, stdout: 'all-high: approved: the batch writes now\n' });
     const summary = await handle.result();
     expect(summary.counts).toMatchObject({
       updated: RECORDS - RECORDS / 3 - 2,
@@ -170,6 +203,23 @@ describe('a batch the gate holds', () => {
       code: 1,
       stderr: 'capa-sync: refused: batch all-low has ended (completed)\n',
     });
+  });
+
+  it("holds on its pages' figures added up, and on the plan's rows where a page kept none (planned by an earlier release)", async () => {
+    const handle = await held('tallies', 'High');
+    const { findings } = (await handle.query(progressQuery)).approval!;
+    expect(findings).toEqual([expect.stringMatching(/^priority__c would be "High" on 1500 of the 1500 rows/)]);
+    const tallies = await stack.ctx.store.batches.gateTallies('tallies');
+    expect(tallies.map((t) => t?.fields.priority__c.values)).toEqual(Array(3).fill({ High: 500 }));
+    await testSql(stack.ctx.config.databaseUrl).query(
+      "UPDATE batch_pages SET gate_tally = NULL WHERE batch_id = 'tallies' AND page = 1",
+    );
+    const services = { logger: silentLogger, temporal: stack.env.client, store: stack.ctx.store };
+    const { activities } = buildActivities(stack.ctx.config, { ...services, enqueueAlert: async () => undefined });
+    const again = new MockActivityEnvironment().run(activities.checkGate, { batchId: 'tallies' });
+    expect(await again).toMatchObject({ findings });
+    await cli('reject', 'tallies', '--operator', 'qa.head', '--reason', 'seen');
+    expect((await handle.result()).counts).toMatchObject({ updated: 0, failed: RECORDS });
   });
 
   it('refuses an approval from whoever started the batch, and rejects a batch nobody decides in time', async () => {

@@ -2,7 +2,7 @@
 // of a batch. Imports the layers below it.
 
 import { changedFields, emptiesField } from '../contracts/field-values';
-import type { PlanResult } from '../contracts/plan-messages';
+import type { GateTally, PlanResult } from '../contracts/plan-messages';
 
 /** What makes a batch unusual enough to wait for a person's approval (CAPA_GATE_*). */
 export interface GateSettings {
@@ -25,7 +25,7 @@ interface FieldFigures {
   values: Map<string, number>;
 }
 
-/** A batch's figures, added up row by row from its plan. */
+/** A batch's figures, added up row by row from its plan, or page by page from its pages' tallies. */
 export class GateFigures {
   changedRecords = 0;
   readonly fields = new Map<string, FieldFigures>();
@@ -45,14 +45,37 @@ export class GateFigures {
     const changed = new Set(r.action === 'unchanged' ? [] : changedFields(r.values, r.before ?? {}));
     if (changed.size && r.action === 'update') this.changedRecords++;
     for (const [field, value] of Object.entries(r.values)) {
-      const f = this.fields.get(field) ?? { set: 0, changed: 0, emptied: 0, values: new Map() };
-      this.fields.set(field, f);
+      const f = this.field(field);
       f.set++;
       if (this.picklists.includes(field)) f.values.set(String(value), (f.values.get(String(value)) ?? 0) + 1);
       if (!changed.has(field)) continue;
       f.changed++;
       if (emptiesField(r.before?.[field], value)) f.emptied++;
     }
+  }
+
+  /** The figures as a page's plan keeps them. */
+  tally(): GateTally {
+    const fields = [...this.fields].map(([name, f]) => [name, { ...f, values: Object.fromEntries(f.values) }]);
+    return { changedRecords: this.changedRecords, fields: Object.fromEntries(fields) };
+  }
+
+  /** Adds the figures of other rows (a page's, as its plan kept them). */
+  merge(t: GateTally): void {
+    this.changedRecords += t.changedRecords;
+    for (const [name, kept] of Object.entries(t.fields)) {
+      const f = this.field(name);
+      f.set += kept.set;
+      f.changed += kept.changed;
+      f.emptied += kept.emptied;
+      for (const [value, n] of Object.entries(kept.values)) f.values.set(value, (f.values.get(value) ?? 0) + n);
+    }
+  }
+
+  private field(name: string): FieldFigures {
+    const f = this.fields.get(name) ?? { set: 0, changed: 0, emptied: 0, values: new Map() };
+    this.fields.set(name, f);
+    return f;
   }
 }
 

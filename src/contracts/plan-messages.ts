@@ -34,6 +34,15 @@ export interface PlanResult {
   message?: string;
 }
 
+/**
+ * The approval gate's figures of a page's plan, kept with the page; a batch's are its pages' added up. Per field: the
+ * rows that set it, change it and empty it, and (picklist fields only) how many rows set each value.
+ */
+export interface GateTally {
+  changedRecords: number;
+  fields: Record<string, { set: number; changed: number; emptied: number; values: Record<string, number> }>;
+}
+
 export const zeroPlanCounts = (): PlanCounts => ({
   update: 0,
   unchanged: 0,

@@ -11,6 +11,7 @@ import type { Session } from './session';
 import {
   type PlanCounts,
   type PlannedAction,
+  type GateTally,
   type PlannedRow,
   type PlanResult,
   zeroPlanCounts,
@@ -399,20 +400,44 @@ export class BatchStore {
     return rows.map(resultOf);
   }
 
-  /** What a plan found for a page's rows (a retried page writes the same again). */
-  async savePlan(batchId: string, planned: PlannedRow[]): Promise<void> {
-    await this.db.query(
-      `UPDATE batch_rows r SET planned = x.planned, planned_before = x.before, planned_state = x.state
-       FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[]) AS x(row_no, planned, before, state)
-       WHERE ${NAMED_ROWS}`,
-      [
-        batchId,
-        planned.map((p) => p.row),
-        planned.map((p) => p.planned),
-        planned.map((p) => (p.before ? JSON.stringify(p.before) : null)),
-        planned.map((p) => p.vaultState ?? null),
-      ],
+  /**
+   * What a plan found for a page's rows, and the gate's figures of them, in one transaction (a retried page writes
+   * the same again).
+   */
+  savePlan(batchId: string, page: number, planned: PlannedRow[], gate: GateTally): Promise<void> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(
+        `UPDATE batch_rows r SET planned = x.planned, planned_before = x.before, planned_state = x.state
+         FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[]) AS x(row_no, planned, before, state)
+         WHERE ${NAMED_ROWS}`,
+        [
+          batchId,
+          planned.map((p) => p.row),
+          planned.map((p) => p.planned),
+          planned.map((p) => (p.before ? JSON.stringify(p.before) : null)),
+          planned.map((p) => p.vaultState ?? null),
+        ],
+      );
+      await tx.query(
+        `INSERT INTO batch_pages (batch_id, page, gate_tally) VALUES ($1, $2, $3)
+         ON CONFLICT (batch_id, page) DO UPDATE SET gate_tally = excluded.gate_tally`,
+        [batchId, page, JSON.stringify(gate)],
+      );
+    });
+  }
+
+  /**
+   * Each page's gate figures in page order, as its plan kept them: null for a page not planned yet, or planned by
+   * a release that did not keep them.
+   */
+  async gateTallies(batchId: string): Promise<Array<GateTally | null>> {
+    const { rows } = await this.db.query<{ gate_tally: GateTally | null }>(
+      `SELECT p.gate_tally FROM batches b CROSS JOIN generate_subscripts(b.page_starts, 1) AS s(n)
+         LEFT JOIN batch_pages p ON p.batch_id = b.batch_id AND p.page = s.n - 1
+       WHERE b.batch_id = $1 ORDER BY s.n`,
+      [batchId],
     );
+    return rows.map((r) => r.gate_tally);
   }
 
   /** A plan's rows counted by what they would do. */

@@ -248,6 +248,11 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX write_attempts_entered ON write_attempts (entered_at);
   `,
+  `
+  -- The approval gate's figures of each planned page (contracts/plan-messages.ts GateTally), kept with the page's
+  -- plan: the gate adds a batch's pages' up instead of reading every row again. Never searched.
+  ALTER TABLE batch_pages ADD COLUMN gate_tally json;
+  `,
 ];
 
 /**

@@ -23,14 +23,22 @@ export function gateActivities(deps: BatchActivityDeps): GateActivities {
       return asActivityFailure(async () => {
         const { rows } = await deps.store.batches.page(batchId, page);
         const { states } = await readPageStates(deps, rows);
-        await deps.store.batches.savePlan(batchId, planPageRows(rows, states, lockedIn(deps)));
+        const planned = planPageRows(rows, states, lockedIn(deps));
+        const figures = new GateFigures(picklistFields(deps.mapping));
+        planned.forEach((p, i) =>
+          figures.add({ row: p.row, action: p.planned, before: p.before, values: rows[i].values }),
+        );
+        await deps.store.batches.savePlan(batchId, page, planned, figures.tally());
       });
     },
 
     async checkGate({ batchId }) {
       return asActivityFailure(async () => {
         const figures = new GateFigures(picklistFields(deps.mapping));
-        for await (const r of deps.store.batches.planResults(batchId)) figures.add(r);
+        const tallies = await deps.store.batches.gateTallies(batchId);
+        if (tallies.every((t) => t !== null)) for (const t of tallies) figures.merge(t);
+        // A page planned by an earlier release kept no figures: the gate reads the plan's rows instead.
+        else for await (const r of deps.store.batches.planResults(batchId)) figures.add(r);
         const objectRecords =
           deps.gate.maxChangedPercentOfObject < 100 ? await deps.vault.countRecords(deps.object) : undefined;
         const findings = gateFindings(figures, deps.gate, objectRecords);
