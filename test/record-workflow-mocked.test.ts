@@ -351,6 +351,7 @@ it("keeps the newest tick's word when an older tick's arrives after it, and writ
   await worker.runUntil(async () => {
     expect(await h.result()).toMatchObject({ phase: 'applied' });
     await saveHistory('newest-lock-news', env.client.workflow.getHandle(h.workflowId));
+    await saveHistory('current-record-newest-lock-news', env.client.workflow.getHandle(h.workflowId));
   });
   // The write followed the unlock's word, not a timer a tick later.
   expect(vault.reads).toEqual([{ unlessWatched: false }, { unlessWatched: false }]);

@@ -286,6 +286,10 @@ it('continues as new over hundreds of ticks, keeping state and decisions, with e
       env.client.workflow.getHandle(h.workflowId, h.firstExecutionRunId),
     );
     await saveHistory('guarded-continue-as-new-last-run', h);
+    // From the current-record patch on: a run started by continue-as-new, and the run before it.
+    const first = env.client.workflow.getHandle(h.workflowId, h.firstExecutionRunId);
+    await saveHistory('current-record-continue-as-new-first-run', first);
+    await saveHistory('current-record-continue-as-new-last-run', h);
     const lengths = await runLengths(env.client, 'capa-sync:capa__c:H1');
     expect(lengths.length).toBe(status.runs + 1);
     lengths.forEach((n) => expect(n).toBeLessThanOrEqual(limit + 20));

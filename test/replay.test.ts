@@ -49,6 +49,9 @@ it('has saved histories of every workflow', () => {
       'current-record-handed-unlock.json',
       'current-record-conflict-then-force.json',
       'current-record-ladder-new-holder.json',
+      'current-record-continue-as-new-first-run.json',
+      'current-record-continue-as-new-last-run.json',
+      'current-record-newest-lock-news.json',
     ]),
   );
 });
