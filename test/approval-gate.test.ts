@@ -205,19 +205,24 @@ describe('a batch the gate holds', () => {
     });
   });
 
-  it("holds on its pages' figures added up, and on the plan's rows where a page kept none (planned by an earlier release)", async () => {
+  it("holds on what its pages' plans counted, added up, and on the plan's rows where a page counted nothing (planned by an earlier release)", async () => {
     const handle = await held('tallies', 'High');
     const { findings } = (await handle.query(progressQuery)).approval!;
     expect(findings).toEqual([expect.stringMatching(/^priority__c would be "High" on 1500 of the 1500 rows/)]);
     const tallies = await stack.ctx.store.batches.gateTallies('tallies');
     expect(tallies.map((t) => t?.fields.priority__c.values)).toEqual(Array(3).fill({ High: 500 }));
-    await testSql(stack.ctx.config.databaseUrl).query(
-      "UPDATE batch_pages SET gate_tally = NULL WHERE batch_id = 'tallies' AND page = 1",
-    );
     const services = { logger: silentLogger, temporal: stack.env.client, store: stack.ctx.store };
     const { activities } = buildActivities(stack.ctx.config, { ...services, enqueueAlert: async () => undefined });
-    const again = new MockActivityEnvironment().run(activities.checkGate, { batchId: 'tallies' });
-    expect(await again).toMatchObject({ findings });
+    const checkGate = () => new MockActivityEnvironment().run(activities.checkGate, { batchId: 'tallies' });
+    const setPage1 = (tally: string) =>
+      testSql(stack.ctx.config.databaseUrl).query(
+        `UPDATE batch_pages SET gate_tally = ${tally} WHERE batch_id = 'tallies' AND page = 1`,
+      );
+    // The gate goes by what the pages counted: had page 1 counted other values, nothing would be unusual.
+    await setPage1(`jsonb_set(gate_tally::jsonb, '{fields,priority__c,values}', '{"Low": 500}')::json`);
+    expect(await checkGate()).toMatchObject({ findings: [] });
+    await setPage1('NULL');
+    expect(await checkGate()).toMatchObject({ findings });
     await cli('reject', 'tallies', '--operator', 'qa.head', '--reason', 'seen');
     expect((await handle.result()).counts).toMatchObject({ updated: 0, failed: RECORDS });
   });

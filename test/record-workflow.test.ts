@@ -280,14 +280,10 @@ it('continues as new over hundreds of ticks, keeping state and decisions, with e
       decisions: [expect.objectContaining({ reason: 'try early' })],
     });
 
-    // The first run, which ends in continue-as-new, and the last, which applies.
-    await saveHistory(
-      'guarded-continue-as-new-first-run',
-      env.client.workflow.getHandle(h.workflowId, h.firstExecutionRunId),
-    );
-    await saveHistory('guarded-continue-as-new-last-run', h);
-    // From the current-record patch on: a run started by continue-as-new, and the run before it.
+    // The first run, which ends in continue-as-new, and the last, which applies (current-record-: from that patch on).
     const first = env.client.workflow.getHandle(h.workflowId, h.firstExecutionRunId);
+    await saveHistory('guarded-continue-as-new-first-run', first);
+    await saveHistory('guarded-continue-as-new-last-run', h);
     await saveHistory('current-record-continue-as-new-first-run', first);
     await saveHistory('current-record-continue-as-new-last-run', h);
     const lengths = await runLengths(env.client, 'capa-sync:capa__c:H1');

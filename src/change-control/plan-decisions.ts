@@ -2,7 +2,10 @@ import type { PlannedRow } from '../contracts/plan-messages';
 import { type DecidedRow, rowAction } from '../contracts/row-decision';
 import type { RecordState } from '../vault/types';
 
-/** A page's rows as the batch would sort them at this moment (contracts/row-decision.ts), with what Vault holds. */
+/**
+ * A page's rows as the batch would sort them at this moment (contracts/row-decision.ts), with what Vault holds: one
+ * for each row, in the rows' order.
+ */
 export function planPageRows(
   rows: Array<DecidedRow & { row: number; id: string }>,
   states: Map<string, RecordState>,
