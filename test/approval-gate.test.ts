@@ -214,10 +214,9 @@ describe('a batch the gate holds', () => {
     const services = { logger: silentLogger, temporal: stack.env.client, store: stack.ctx.store };
     const { activities } = buildActivities(stack.ctx.config, { ...services, enqueueAlert: async () => undefined });
     const checkGate = () => new MockActivityEnvironment().run(activities.checkGate, { batchId: 'tallies' });
+    const owner = testSql(stack.ctx.config.databaseUrl);
     const setPage1 = (tally: string) =>
-      testSql(stack.ctx.config.databaseUrl).query(
-        `UPDATE batch_pages SET gate_tally = ${tally} WHERE batch_id = 'tallies' AND page = 1`,
-      );
+      owner.query(`UPDATE batch_pages SET gate_tally = ${tally} WHERE batch_id = 'tallies' AND page = 1`);
     // The gate goes by what the pages counted: had page 1 counted other values, nothing would be unusual.
     await setPage1(`jsonb_set(gate_tally::jsonb, '{fields,priority__c,values}', '{"Low": 500}')::json`);
     expect(await checkGate()).toMatchObject({ findings: [] });

@@ -18,13 +18,14 @@ type GateActivities = Pick<
 >;
 
 export function gateActivities(deps: BatchActivityDeps): GateActivities {
+  const gateFigures = () => new GateFigures(picklistFields(deps.mapping));
   return {
     async planPage({ batchId, page }) {
       return asActivityFailure(async () => {
         const { rows } = await deps.store.batches.page(batchId, page);
         const { states } = await readPageStates(deps, rows);
         const planned = planPageRows(rows, states, lockedIn(deps));
-        const figures = new GateFigures(picklistFields(deps.mapping));
+        const figures = gateFigures();
         planned.forEach((p, i) =>
           figures.add({ row: p.row, action: p.planned, before: p.before, values: rows[i].values }),
         );
@@ -34,7 +35,7 @@ export function gateActivities(deps: BatchActivityDeps): GateActivities {
 
     async checkGate({ batchId }) {
       return asActivityFailure(async () => {
-        const figures = new GateFigures(picklistFields(deps.mapping));
+        const figures = gateFigures();
         const tallies = await deps.store.batches.gateTallies(batchId);
         if (tallies.every((t) => t !== null)) for (const t of tallies) figures.merge(t);
         // A page planned by an earlier release kept no figures: the gate reads the plan's rows instead.
