@@ -55,6 +55,7 @@ export function buildActivities(
     signer: loadSigner(config.audit, services.logger),
     gate: config.gate,
     approvalTimeoutSeconds: config.approvalTimeoutSeconds,
+    watchWindow: config.watchWindow,
     reportsDir: path.join(config.dataDir, 'reports'),
     pageSize: config.batch.pageSize,
     sourceMaxBytes: config.batch.sourceMaxBytes,

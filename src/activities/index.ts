@@ -4,9 +4,9 @@
 import { BatchActivityDeps, createBatchActivities } from './batch';
 import { withHeartbeats } from './heartbeats';
 import { createRecordActivities, RecordActivityDeps } from './record-activities';
-import { createWatchActivities } from './watch-activities';
+import { createWatchActivities, WatchActivityDeps } from './watch-activities';
 
-export type ActivityDeps = RecordActivityDeps & BatchActivityDeps;
+export type ActivityDeps = RecordActivityDeps & BatchActivityDeps & WatchActivityDeps;
 
 /** Every activity the worker serves, bound to its dependencies (Vault clients, Temporal client, audit, alerts). */
 export function createActivities(deps: ActivityDeps) {

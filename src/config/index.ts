@@ -157,6 +157,11 @@ export const SETTINGS = {
     default: '300,900,1800,3600',
     doc: "Lock polling intervals: the lock watcher reads every waiting record on the first; a record polls by itself, backing off left to right, only while the watcher's ticks stop",
   },
+  CAPA_WATCH_WINDOW: {
+    schema: int(1),
+    default: '1000',
+    doc: "Records the lock watcher has told of an unlock whose workflows have not settled yet, at most: it tells the rest as they settle, so a mass approval reaches the workers as fast as they write it (two write groups of 500); a tick's unlocks left untold at its next tick are told then",
+  },
   CAPA_TICKS_PER_STEP: { schema: int(1), default: '12', doc: 'Ticks on each interval before backing off' },
   CAPA_SAFETY_CHECK_HOURS: {
     schema: z.coerce.number().positive(),
@@ -394,6 +399,7 @@ function configFrom(s: Parsed, temporal: TemporalConnectionSettings) {
       historyEventLimit: s.CAPA_HISTORY_EVENT_LIMIT,
       activityMaxIntervalSeconds: s.CAPA_ACTIVITY_MAX_RETRY_SECONDS,
     },
+    watchWindow: s.CAPA_WATCH_WINDOW,
     mapping: s.CAPA_MAPPING_FILE ? mappingFrom(s.CAPA_MAPPING_FILE) : DEFAULT_MAPPING,
     batch: {
       pageSize: s.CAPA_PAGE_SIZE,

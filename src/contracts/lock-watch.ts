@@ -47,6 +47,7 @@ export interface WatchActivities {
    * One tick of an object's lock watcher: lists the waiting records from the store, reads their states in queries of
    * 1,000 ids, and tells only those whose state changed since it last told them (gone, unlocked, another lock). A
    * record whose lock endpoint fails is passed over this tick (logged and counted); the others are read and told.
+   * Unlocks are told as the workers settle those told before (CAPA_WATCH_WINDOW at most in flight).
    */
   watchLocks(input: { object: string; tickAt: number; tickSeconds: number }): Promise<{
     waiting: number;
@@ -54,6 +55,8 @@ export interface WatchActivities {
     unlocked: number;
     /** Records passed over this tick (their lock endpoint failed, or a signal did). */
     skipped?: number;
+    /** Unlocked records left to the next tick: the tick's time ran out while the workers wrote those told before. */
+    deferred?: number;
   }>;
 }
 

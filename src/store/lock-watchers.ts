@@ -24,6 +24,11 @@ export interface WatcherRead {
   told?: string;
 }
 
+/** A waiting row of the object's (`$1`) record `id`, in a record workflow that has not settled it. */
+const STILL_WAITING = (id: string) =>
+  `SELECT 1 FROM batch_rows r JOIN batches b ON b.batch_id = r.batch_id AND b.object = $1
+   WHERE r.record_id = ${id} AND r.outcome = 'waiting' AND r.resolution IS NULL`;
+
 /**
  * Each object's lock watcher in the store: its last tick, and per waiting record the tick that last read it and the
  * state it last told the record. A waiting record reads Vault itself only when the watcher has not read it lately.
@@ -84,12 +89,26 @@ export class LockWatchers {
     }));
   }
 
-  /** Notes this tick's reads of records (one statement for them all): when, what state, and what was told. */
+  /** Of these records, those still waiting in a record workflow: the others' workflows have settled their rows. */
+  async stillWaiting(object: string, recordIds: string[]): Promise<string[]> {
+    if (!recordIds.length) return [];
+    const { rows } = await this.db.query<{ record_id: string }>(
+      `SELECT id AS record_id FROM unnest($2::text[]) AS id WHERE EXISTS (${STILL_WAITING('id')})`,
+      [object, recordIds],
+    );
+    return rows.map((r) => r.record_id);
+  }
+
+  /**
+   * Notes this tick's reads of records (one statement for them all): when, what state, and what was told. A record
+   * whose workflow settled since it was listed is left out: its row, forgotten, would stay forever.
+   */
   async noteReads(object: string, reads: WatcherRead[]): Promise<void> {
     if (!reads.length) return;
     await this.db.query(
       `INSERT INTO watched_records (object, record_id, read_at, vault_state, told_state)
        SELECT $1, r, now(), s, t FROM unnest($2::text[], $3::text[], $4::text[]) AS x(r, s, t)
+       WHERE EXISTS (${STILL_WAITING('x.r')})
        ON CONFLICT (object, record_id) DO UPDATE SET read_at = now(), vault_state = EXCLUDED.vault_state,
          told_state = coalesce(EXCLUDED.told_state, watched_records.told_state)`,
       [object, reads.map((r) => r.recordId), reads.map((r) => r.state ?? null), reads.map((r) => r.told ?? null)],
