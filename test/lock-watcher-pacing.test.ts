@@ -1,3 +1,4 @@
+import { lockWatcherId } from '../src/contracts/lock-watch';
 import { recordWorkflowId } from '../src/contracts/record-messages';
 import { startBatch } from '../src/cli/operations';
 import { sampleRecordId } from '../src/simulator/seed';
@@ -75,12 +76,23 @@ it('tells a mass approval at most the window at a time, as the workers settle it
   expect(sizes.reduce((a, b) => a + b, 0)).toBe(differed);
 });
 
-it('leaves what a tick has no time to tell to the next tick, which counts the unlocks still in flight', async () => {
-  // Each Vault call takes 1.5 s: a round of the window takes longer than a 5 s tick can hold three of.
+/** The unlocked records each of the watcher's ticks left to the next, from its activities' results. */
+async function deferredByTicks(): Promise<number[]> {
+  const { events } = await stack.env.client.workflow.getHandle(lockWatcherId('capa__c')).fetchHistory();
+  return (events ?? []).flatMap((e) => {
+    const data = e.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data;
+    return data ? [JSON.parse(Buffer.from(data).toString()).deferred] : [];
+  });
+}
+
+it('leaves what a tick has no time to tell to the next tick, and says so', async () => {
+  // Each Vault call takes 1.5 s: a tick of 5 s has no time for three rounds of the window.
   stack.sim.setFaults({ latencyMs: 1500 });
   try {
+    const before = (await deferredByTicks()).length;
     const { inFlight, ticks, sizes, differed } = await approveAtOnce('paced-slow', 60, 60);
     expect(ticks).toBeGreaterThan(1);
+    expect((await deferredByTicks()).slice(before).some((n) => n > 0)).toBe(true);
     expect(Math.max(...inFlight)).toBeLessThanOrEqual(WINDOW);
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(differed);
   } finally {

@@ -23,7 +23,10 @@ export async function capaLockWatcherWorkflow(input: LockWatcherInput): Promise<
       const seen = await acts.watchLocks({ object: input.object, tickAt, tickSeconds: input.tickSeconds });
       setCurrentDetails(
         `**watching** ${seen.waiting} waiting records of ${input.object}; at ${new Date(tickAt).toISOString()} ` +
-          `told ${seen.told} (${seen.unlocked} unlocked)`,
+          `told ${seen.told} (${seen.unlocked} unlocked)` +
+          (seen.deferred
+            ? `; ${seen.deferred} unlocked left to the next tick, the workers still writing the others`
+            : ''),
       );
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
