@@ -18,6 +18,7 @@ import {
 import { rowValues } from './simulator-client';
 import { LOCK_WATCHER_TYPE } from '../src/contracts/lock-watch';
 import { waitFor } from '../test/helpers/wait';
+import { workflowResult } from '../src/temporal/workflow-result';
 
 /** One design's figures for one run of n rows, 10% of them locked. */
 export interface DesignFigures {
@@ -137,7 +138,7 @@ function runCapaSync(r: Round) {
   const config = { ...r.h.config, temporal: { ...r.h.config.temporal, taskQueue: r.taskQueue } };
   const source = exportFile(0, r.n, r.round);
   return onWorker(r, worker, async () => {
-    await (await startBatch(r.h.client, config, { source, batchId: `bench-${r.taskQueue}` })).result();
+    await workflowResult(await startBatch(r.h.client, config, { source, batchId: `bench-${r.taskQueue}` }));
   });
 }
 

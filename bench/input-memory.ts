@@ -17,6 +17,7 @@ import { startBatch } from '../src/cli/operations';
 import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
 import { VaultSimulator } from '../src/simulator/server';
 import { WORKER_ENV, WORKER_NODE_ARGS } from '../src/temporal/worker-memory';
+import { workflowResult } from '../src/temporal/workflow-result';
 
 const CLI = path.join(__dirname, '../bin/capa-sync.js');
 const ROWS = 200_000;
@@ -70,7 +71,7 @@ async function measure(label: string, source: string, records: number, lockedFra
   try {
     const client = new Client({ connection });
     const started = Date.now();
-    const summary = await (await startBatch(client, loadConfig(env), { source, batchId: 'input' })).result();
+    const summary = await workflowResult(await startBatch(client, loadConfig(env), { source, batchId: 'input' }));
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     const peakKb = Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${worker.pid}/status`, 'utf8'))?.[1]);
     return `${label.padEnd(34)} ${String(Math.round(peakKb / 1024)).padStart(6)} MB ${seconds.padStart(7)} s   ${JSON.stringify(summary.counts)}`;

@@ -16,6 +16,7 @@ import {
   terminateAll,
   vaultCalls,
 } from './harness';
+import { workflowResult } from '../src/temporal/workflow-result';
 
 export interface PollingFigures {
   waiting: number;
@@ -101,7 +102,7 @@ export async function pollingCost(
     const config = { ...h.config, temporal: { ...h.config.temporal, taskQueue } };
     // Another priority for each run: a record a run's mass approval wrote is written again by the next.
     const file = exportFile(first, first + waiting, waiting + workers);
-    await (await startBatch(h.client, config, { source: file, batchId: taskQueue })).result();
+    await workflowResult(await startBatch(h.client, config, { source: file, batchId: taskQueue }));
     const batchDone = Date.now();
     const firstStepsDone = await quietAfter(tasks, () => sleep(10_000));
     const firstStepsSeconds = Math.max(0, firstStepsDone - batchDone) / 1000;

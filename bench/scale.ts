@@ -4,6 +4,7 @@ import { sampleRecordId } from '../src/simulator/seed';
 import { batchWorkflowId } from '../src/contracts/batch-messages';
 import { exportFile, Harness, LOCKED, MeasuredProcess, startRate, UNLOCKED } from './harness';
 import { CpuSplit, cpuSince, sampleCpu } from './cpu-time';
+import { workflowResult } from '../src/temporal/workflow-result';
 
 export interface ScaleFigures {
   rows: number;
@@ -38,7 +39,7 @@ export async function scaleRun(h: Harness, rows: number): Promise<ScaleFigures> 
     const start = Date.now();
     const cpuBefore = sampleCpu(worker.child.pid!);
     const batchId = `bench-scale-${rows}`;
-    const summary = await (await startBatch(h.client, config, { source: file, batchId })).result();
+    const summary = await workflowResult(await startBatch(h.client, config, { source: file, batchId }));
     const seconds = (Date.now() - start) / 1000;
     const cpu = cpuSince(cpuBefore, worker.child.pid!);
     const accounted = Object.values(summary.counts).reduce((a, b) => a + b, 0);

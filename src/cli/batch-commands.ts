@@ -23,6 +23,7 @@ import type { BatchRecord } from '../store/batch-store';
 import { writePlanReport } from '../change-control/plan-report';
 import { revertRefusal } from '../change-control/revert';
 import type { BatchSummary } from '../contracts/batch-messages';
+import { workflowResult } from '../temporal/workflow-result';
 
 // The batch commands: run a batch, revert one, plan one (a dry run), and write a batch's report from the store.
 
@@ -125,7 +126,7 @@ function planCommand(command: DefineCommand): void {
       return withClient(config, async (client) => {
         const planId = o.planId ?? `plan-${newBatchId()}`;
         const handle = await startPlan(client, config, { source: await batchSource(config, given), planId });
-        await handle.result();
+        await workflowResult(handle);
         const summary = await withStore(config, async (store) =>
           writePlanReport(
             store.batches,

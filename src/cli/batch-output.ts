@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { AppConfig } from '../config';
 import type { PlanSummary } from '../contracts/plan-messages';
 import { BatchSummary, progressQuery, ROW_OUTCOMES } from '../contracts/batch-messages';
+import { workflowResult } from '../temporal/workflow-result';
 
 /** What the command line and the demo print about batches: tables, the Web UI link, a progress bar. */
 
@@ -51,7 +52,7 @@ export function waitingRecordsUrl(config: AppConfig): string {
 export async function followBatch(client: Client, workflowId: string, draw: boolean): Promise<BatchSummary> {
   const handle = client.workflow.getHandle(workflowId);
   let done = false;
-  const result = handle.result().finally(() => (done = true));
+  const result = workflowResult(handle).finally(() => (done = true));
   while (draw && !done) {
     const p = await handle.query(progressQuery).catch(() => undefined);
     if (p) {

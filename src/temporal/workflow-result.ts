@@ -1,0 +1,18 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isGrpcDeadlineError } from '@temporalio/client';
+
+/**
+ * A workflow's result, waited for across long polls the server cuts short: a server too busy to answer within its
+ * deadline (a cluster starting 200,000 record workflows) answers DEADLINE_EXCEEDED while the workflow runs on. Any
+ * other error is the caller's.
+ */
+export async function workflowResult<T>(handle: { result(): Promise<T> }): Promise<T> {
+  for (;;) {
+    try {
+      return await handle.result();
+    } catch (err) {
+      if (!isGrpcDeadlineError(err)) throw err;
+      await sleep(1_000);
+    }
+  }
+}
