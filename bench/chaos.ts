@@ -28,6 +28,7 @@ import { FieldValues, sameFieldValue } from '../src/contracts/field-values';
 import { BatchProgress, progressQuery } from '../src/contracts/batch-messages';
 import { statusQuery } from '../src/contracts/record-messages';
 import { WORKER_ENV, WORKER_NODE_ARGS } from '../src/temporal/worker-memory';
+import { workflowResult } from '../src/temporal/workflow-result';
 
 export interface ChaosOptions {
   records: number;
@@ -262,16 +263,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const night = async (batchId: string, source: string, during: (p?: BatchProgress) => Promise<void>) => {
       const handle = await startBatch(client, config, { source, batchId });
       // Its wait for the result outlives a server restart: the long poll it holds is cut, and asked again.
-      const result = (async () => {
-        for (;;) {
-          try {
-            return await handle.result();
-          } catch (err) {
-            if (!(err instanceof ServiceError)) throw err;
-            await sleep(1_000);
-          }
-        }
-      })();
+      const result = workflowResult(handle, (err) => err instanceof ServiceError);
       let done = false;
       const settle = () => (done = true);
       result.then(settle, settle);

@@ -62,6 +62,7 @@ it('reads no further page and notes no read once its attempt is cancelled', asyn
     logger: silentLogger,
     metrics,
     watchWindow: 1000,
+    groupWindow: { quietMs: 1000, maxHoldMs: 30_000 },
   });
   const attempt = new MockActivityEnvironment({ attempt: 1 }, { logger: new DefaultLogger('ERROR') });
   const tick = attempt.run(watchLocks, { object: 'capa__c', tickAt: Date.now(), tickSeconds: 300 });

@@ -60,3 +60,51 @@ it("pages the object's waiting records by id, each with its latest batch's row, 
     toldState: 'in_review__c',
   });
 });
+
+it('keeps a tell a refused write took back, counts recent unlock tells still waiting, and starts a handed record afresh', async () => {
+  const url = await testDatabaseUrl();
+  const store = await testStore(url);
+  const sql = testSql(url);
+  const object = 'pacing__c';
+  await sql.query(
+    `INSERT INTO batches (batch_id, run_id, source, object, mapping, status) VALUES ('p', 'run', 'x.csv', $1, '{}', 'finished')`,
+    [object],
+  );
+  for (const [rowNo, recordId] of ['P1', 'P2', 'P3', 'P4'].entries())
+    await sql.query(
+      `INSERT INTO batch_rows (batch_id, row_no, record_id, outcome, workflow_id) VALUES ('p', $1, $2, 'waiting', $3)`,
+      [rowNo + 1, recordId, `wf-${recordId}`],
+    );
+  const told = (recordId: string, state: string, unlock: boolean) => ({ recordId, state, told: state, unlock });
+  const toldState = async (recordId: string) =>
+    (await sql.query('SELECT told_state FROM watched_records WHERE record_id = $1', [recordId])).rows[0]?.told_state;
+
+  // P1's write is refused as locked (untell) after the watcher told it and before the watcher noted that tell.
+  const tellStarted = new Date();
+  await store.watchers.noteReads(object, [{ recordId: 'P1', state: 'in_review__c' }]);
+  await store.watchers.untell(object, ['P1']);
+  await store.watchers.noteReads(object, [told('P1', 'closed__c', true)], tellStarted);
+  expect(await toldState('P1')).toBeNull(); // the next tick tells it again
+  // A tell noted long after an earlier untell is noted.
+  await sql.query("UPDATE watched_records SET untold_at = now() - interval '1 hour' WHERE record_id = 'P1'");
+  await store.watchers.noteReads(object, [told('P1', 'closed__c', true)]);
+  expect(await toldState('P1')).toBe('closed__c');
+
+  // In flight: unlock tells within the window that still wait; not a lock's tell, not a settled record's.
+  await store.watchers.noteReads(object, [
+    told('P2', 'closed__c', true),
+    told('P3', 'in_review__c', false),
+    told('P4', 'closed__c', true),
+  ]);
+  await sql.query("UPDATE batch_rows SET resolution = 'applied' WHERE record_id = 'P4'");
+  const inFlight = await store.watchers.unlocksInFlight(object, 60_000);
+  expect(inFlight.map((r) => r.recordId).sort()).toEqual(['P1', 'P2']);
+  expect(inFlight.every((r) => r.toldMsAgo >= 0 && r.toldMsAgo < 60_000)).toBe(true);
+  await sql.query("UPDATE watched_records SET unlock_told_at = now() - interval '2 minutes' WHERE record_id = 'P2'");
+  expect((await store.watchers.unlocksInFlight(object, 60_000)).map((r) => r.recordId)).toEqual(['P1']);
+
+  // Handed to a new workflow that read it unlocked: what was told before is gone, so the watcher tells it again.
+  await store.watchers.handedOver(object, [{ recordId: 'P1', state: 'closed__c' }]);
+  expect(await toldState('P1')).toBeNull();
+  expect((await store.watchers.unlocksInFlight(object, 60_000)).map((r) => r.recordId)).toEqual([]);
+});

@@ -1,26 +1,33 @@
 import { UnlockWindow, type UnlockWindowOptions } from '../src/activities/unlock-window';
 
 // The watcher's window of unlocks in flight, against a store stand-in that says which records still wait: room as
-// records settle, stuck records that stop holding the others, the tick's deadline, and a tick given up.
+// records settle, records told before the tick, stuck records that stop holding their places, the tick's deadline,
+// and a tick given up.
 
 const ids = (from: number, n: number) => Array.from({ length: n }, (_, i) => `V${from + i}`);
 
 /** A window over records that settle when the test says so. */
-function windowOver(options: Partial<UnlockWindowOptions> = {}) {
+function windowOver(
+  options: Partial<UnlockWindowOptions> = {},
+  earlier?: ConstructorParameters<typeof UnlockWindow>[1],
+) {
   const settled = new Set<string>();
   const asked: string[][] = [];
-  const window = new UnlockWindow({
-    size: 10,
-    deadline: Date.now() + 60_000,
-    stillWaiting: async (recordIds) => {
-      asked.push(recordIds);
-      return recordIds.filter((id) => !settled.has(id));
+  const window = new UnlockWindow(
+    {
+      size: 10,
+      deadline: Date.now() + 60_000,
+      stallMs: 60_000,
+      stillWaiting: async (recordIds) => {
+        asked.push(recordIds);
+        return recordIds.filter((id) => !settled.has(id));
+      },
+      stopIfGivenUp: () => undefined,
+      pollMs: 5,
+      ...options,
     },
-    stopIfGivenUp: () => undefined,
-    pollMs: 5,
-    stallMs: 60_000,
-    ...options,
-  });
+    earlier,
+  );
   return { window, settled, asked };
 }
 
@@ -44,20 +51,22 @@ it('waits while full, and gives the room of the records that settled', async () 
   expect(await window.room(20)).toBe(7); // only the three just told still wait
 });
 
-it('stops counting records that settle none within the stall time: stuck records do not hold the others', async () => {
-  const { window } = windowOver({ stallMs: 80 });
-  window.told(ids(0, 10)); // a decision each, say: they never settle
-  const started = Date.now();
-  expect(await window.room(5)).toBe(5);
-  expect(Date.now() - started).toBeGreaterThanOrEqual(80);
+it('counts the records told before the tick that still wait', async () => {
+  const { window } = windowOver(
+    {},
+    ids(0, 8).map((recordId) => ({ recordId, toldMsAgo: 1_000 })),
+  );
+  expect(await window.room(5)).toBe(2);
 });
 
-it("counts the stall from the last tell or settlement, not from the window's start", async () => {
-  const { window, settled } = windowOver({ stallMs: 200 });
-  await new Promise((resolve) => setTimeout(resolve, 250));
-  window.told(ids(0, 10));
-  setTimeout(() => settled.add('V0'), 100);
-  expect(await window.room(5)).toBe(1); // V0 settled before the stall time since the tell
+it('drops each record that has not settled within the stall time, however the others do', async () => {
+  // V0 was told 250 ms ago and never settles (a decision, say); V1 to V9 were just told and wait too.
+  const { window } = windowOver({ stallMs: 300 }, [{ recordId: 'V0', toldMsAgo: 250 }]);
+  window.told(ids(1, 9));
+  const started = Date.now();
+  expect(await window.room(5)).toBe(1); // V0's place, 50 ms on; the others still hold theirs
+  expect(Date.now() - started).toBeGreaterThanOrEqual(40);
+  expect(Date.now() - started).toBeLessThan(250);
 });
 
 it("gives no room once the tick's deadline passes while it is full, and keeps giving none", async () => {
@@ -65,6 +74,15 @@ it("gives no room once the tick's deadline passes while it is full, and keeps gi
   window.told(ids(0, 10));
   expect(await window.room(5)).toBe(0);
   expect(await window.room(5)).toBe(0);
+});
+
+it('gives the room it has past the deadline: a tick that read for longer still tells what the window holds', async () => {
+  const { window, asked } = windowOver({ deadline: Date.now() - 1 });
+  window.told(ids(0, 4));
+  expect(await window.room(25)).toBe(6);
+  window.told(ids(4, 6));
+  expect(await window.room(1)).toBe(0);
+  expect(asked.length).toBe(1); // it asked the store once which settled, and did not wait
 });
 
 it('stops waiting once the tick is given up', async () => {

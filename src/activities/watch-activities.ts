@@ -10,6 +10,7 @@ import { ONE_RECORD_LOCK_READ, type VaultClient } from '../vault/client';
 import { isLockedState } from '../vault/dialect';
 import { MAX_IDS_PER_QUERY } from '../vault/vql';
 import { asActivityFailure } from './activity-failures';
+import type { GroupWindow } from './guarded-writes';
 import { UnlockWindow } from './unlock-window';
 
 export interface WatchActivityDeps {
@@ -21,6 +22,8 @@ export interface WatchActivityDeps {
   metrics: SyncMetrics;
   /** CAPA_WATCH_WINDOW: records told of an unlock and not settled yet, at most. */
   watchWindow: number;
+  /** The write groups' window: how long a told record may wait in one. */
+  groupWindow: GroupWindow;
 }
 
 /** Lock-endpoint reads and signals in flight at once. */
@@ -45,42 +48,73 @@ async function withLock(deps: WatchActivityDeps, object: string, seen: Seen): Pr
   return { ...seen, news, seenState: `${seen.seenState} (locked)` };
 }
 
-/** Tells these records their news (CONCURRENCY at a time), and says which were told; a failure is noted with its record. */
-async function tell(deps: WatchActivityDeps, changed: Seen[], tickAt: number, failures: string[]): Promise<Seen[]> {
+/** What telling some records came to: those told (an ended workflow counts: nothing is left to tell it), and of them those whose workflow ended. */
+interface Telling {
+  told: Seen[];
+  ended: Set<Seen>;
+}
+
+/** Tells these records their news (CONCURRENCY at a time); a failure is noted with its record. */
+async function tell(deps: WatchActivityDeps, records: Seen[], tickAt: number, failures: string[]): Promise<Telling> {
   const { attempt } = Context.current().info;
   const limit = pLimit(CONCURRENCY);
+  const ended = new Set<Seen>();
   // Every signal settles before the tick goes on: none of this attempt arrives after a later attempt's.
   const sent = await Promise.allSettled(
-    changed.map((s) =>
+    records.map((s) =>
       limit(() =>
         deps.temporal.workflow
           .getHandle(s.row.workflowId)
           .signal(lockChangedSignal, { tickAt, attempt, ...s.news })
           .catch((err) => {
-            if (!(err instanceof WorkflowNotFoundError)) throw err; // ended since it was listed
+            if (!(err instanceof WorkflowNotFoundError)) throw err;
+            ended.add(s); // ended since it was listed
           }),
       ),
     ),
   );
   sent.forEach((r, i) => {
-    if (r.status === 'rejected') failures.push(`${changed[i].row.recordId}: signal: ${(r.reason as Error).message}`);
+    if (r.status === 'rejected') failures.push(`${records[i].row.recordId}: signal: ${(r.reason as Error).message}`);
   });
-  return changed.filter((_, i) => sent[i].status === 'fulfilled');
+  return { told: records.filter((_, i) => sent[i].status === 'fulfilled'), ended };
+}
+
+/** Tells these records and notes the reads (of these and of `alsoRead`): a retried attempt tells only what it must. */
+async function tellAndNote(
+  deps: WatchActivityDeps,
+  object: string,
+  tick: { tickAt: number; failures: string[] },
+  records: Seen[],
+  alsoRead: Seen[] = [],
+): Promise<Telling> {
+  stopIfGivenUp();
+  const toldSince = new Date();
+  const telling = await tell(deps, records, tick.tickAt, tick.failures);
+  const told = new Set(telling.told);
+  stopIfGivenUp();
+  await deps.store.watchers.noteReads(
+    object,
+    [...records, ...alsoRead].map((s): WatcherRead => ({
+      recordId: s.row.recordId,
+      state: s.seenState,
+      ...(told.has(s) ? { told: s.seenState, unlock: isUnlock(s) } : {}),
+    })),
+    toldSince,
+  );
+  return telling;
 }
 
 const isUnlock = (s: Seen) => s.news.found && !s.news.locked;
 
 /**
- * Reads one page of waiting records (one query), tells those whose state changed, and notes the reads. Unlocks are
- * told as the window has room; those it has none for by the tick's deadline are read, not told: the next tick tells
- * them.
+ * Reads one page of waiting records (one query), tells those whose state changed other than to unlocked, and notes
+ * the reads. Returns the unlocks, to be told as the workers take them.
  */
-async function watchPage(
+async function readPage(
   deps: WatchActivityDeps,
   object: string,
   page: WaitingRecordRow[],
-  tickAt: number,
-  window: UnlockWindow,
+  tick: { tickAt: number; failures: string[] },
 ) {
   const dialect = deps.vault.dialect;
   const states = new Map(
@@ -93,7 +127,6 @@ async function watchPage(
     ).map((s) => [s.id, s.state]),
   );
   const limit = pLimit(CONCURRENCY);
-  const failures: string[] = [];
   const seen = await Promise.all(
     page.map(async (row): Promise<Seen | undefined> => {
       const news = stateNews(states.get(row.recordId), (state) => isLockedState(dialect, state));
@@ -101,49 +134,48 @@ async function watchPage(
       if (!news.found || news.locked || !dialect.lockEndpoint) return first;
       // A record whose lock endpoint fails is passed over this tick; the others go on.
       return limit(() => withLock(deps, object, first)).catch((err: Error) => {
-        failures.push(`${row.recordId}: ${err.message}`);
+        tick.failures.push(`${row.recordId}: ${err.message}`);
         return undefined;
       });
     }),
   );
   const read = seen.filter((s): s is Seen => s !== undefined);
-  const changed = new Set(read.filter((s) => s.seenState !== s.row.toldState));
-  const unlocks = [...changed].filter(isUnlock);
-  const told = new Set<Seen>();
-  // Reads are noted as soon as their records are told (or not), so a retried attempt tells again only what it must.
-  const tellAndNote = async (toTell: Seen[], alsoRead: Seen[] = []) => {
-    stopIfGivenUp();
-    (await tell(deps, toTell, tickAt, failures)).forEach((s) => told.add(s));
-    stopIfGivenUp();
-    await deps.store.watchers.noteReads(
-      object,
-      [...toTell, ...alsoRead].map((s): WatcherRead => ({
-        recordId: s.row.recordId,
-        state: s.seenState,
-        ...(told.has(s) ? { told: s.seenState } : {}),
-      })),
-    );
-  };
-  await tellAndNote(
-    [...changed].filter((s) => !isUnlock(s)),
-    read.filter((s) => !changed.has(s)),
+  const changed = read.filter((s) => s.seenState !== s.row.toldState);
+  const unlocks = changed.filter(isUnlock);
+  const other = new Set(changed.filter((s) => !isUnlock(s)));
+  const { told } = await tellAndNote(
+    deps,
+    object,
+    tick,
+    [...other],
+    read.filter((s) => !other.has(s)),
   );
+  return { told: told.length, unlocks };
+}
+
+/**
+ * Tells the tick's unlocks as the window has room; those it has none for by the tick's deadline stay read, not told:
+ * the next tick tells them.
+ */
+async function tellUnlocks(
+  deps: WatchActivityDeps,
+  object: string,
+  tick: { tickAt: number; failures: string[] },
+  unlocks: Seen[],
+  window: UnlockWindow,
+) {
+  let told = 0;
   let next = 0;
   while (next < unlocks.length) {
     const room = await window.room(unlocks.length - next);
-    if (!room) break; // the tick's time is up: the next tick tells the rest
+    if (!room) break; // the tick's time is up
     const slice = unlocks.slice(next, next + room);
-    await tellAndNote(slice);
-    window.told(slice.filter((s) => told.has(s)).map((s) => s.row.recordId));
+    const telling = await tellAndNote(deps, object, tick, slice);
+    window.told(telling.told.filter((s) => !telling.ended.has(s)).map((s) => s.row.recordId));
+    told += telling.told.length;
     next += room;
   }
-  await tellAndNote([], unlocks.slice(next));
-  if (failures.length) {
-    deps.metrics.watcherSkipped(failures.length);
-    deps.logger.warn('lock watcher passed over records this tick', { object, records: failures.slice(0, 20) });
-  }
-  const unlocked = [...told].filter(isUnlock).length;
-  return { told: told.size, unlocked, skipped: failures.length, deferred: unlocks.length - next };
+  return { told, deferred: unlocks.length - next };
 }
 
 /**
@@ -153,39 +185,64 @@ async function watchPage(
 const stopIfGivenUp = () => Context.current().cancellationSignal.throwIfAborted();
 
 /**
- * A tick tells unlocks until its next tick is due, and within half its attempt's time. The tick after it comes a
- * whole interval later (the watcher sleeps to the next one), when those it told have settled or are stuck: each tick's
- * window starts empty.
+ * A tick tells unlocks until a tenth of its interval is left (so that it ends before the next tick is due), and
+ * within half its attempt's time.
  */
 function tickDeadline(tickAt: number, tickSeconds: number): number {
   const { currentAttemptScheduledTimestampMs, startToCloseTimeoutMs } = Context.current().info;
-  return Math.min(tickAt + tickSeconds * 1000, currentAttemptScheduledTimestampMs + startToCloseTimeoutMs / 2);
+  return Math.min(tickAt + tickSeconds * 900, currentAttemptScheduledTimestampMs + startToCloseTimeoutMs / 2);
 }
 
 export function createWatchActivities(deps: WatchActivityDeps): WatchActivities {
+  // A told record holds its place in the window longer than its write group may hold it, plus a busy worker's queue.
+  const stallMs = deps.groupWindow.maxHoldMs + 30_000;
   return {
     async watchLocks({ object, tickAt, tickSeconds }) {
       return asActivityFailure(async () => {
-        const totals = { waiting: 0, told: 0, unlocked: 0, skipped: 0, deferred: 0 };
-        const window = new UnlockWindow({
-          size: deps.watchWindow,
-          deadline: tickDeadline(tickAt, tickSeconds),
-          stillWaiting: (ids) => deps.store.watchers.stillWaiting(object, ids),
-          stopIfGivenUp,
-        });
-        // The waiting records come from the store, a page of 1,000 at a time: memory stays flat at any count.
+        const tick = { tickAt, failures: [] as string[] };
+        let waiting = 0;
+        let told = 0;
+        const unlocks: Seen[] = [];
+        // The waiting records come from the store, a page of 1,000 at a time. Each page's news is told at once but
+        // its unlocks, which wait for the window once every page is read: no page waits for the workers.
         for (let after = ''; ;) {
           stopIfGivenUp();
           const page = await deps.store.watchers.waitingPage(object, after, MAX_IDS_PER_QUERY);
           if (!page.length) break;
-          const done = await watchPage(deps, object, page, tickAt, window);
-          totals.waiting += page.length;
-          totals.told += done.told;
-          totals.unlocked += done.unlocked;
-          totals.skipped += done.skipped;
-          totals.deferred += done.deferred;
+          const done = await readPage(deps, object, page, tick);
+          waiting += page.length;
+          told += done.told;
+          unlocks.push(...done.unlocks);
           after = page[page.length - 1].recordId;
         }
+        // Unlocks told before this tick or attempt that still wait hold their places.
+        const earlier = await deps.store.watchers.unlocksInFlight(object, stallMs);
+        const window = new UnlockWindow(
+          {
+            size: deps.watchWindow,
+            deadline: tickDeadline(tickAt, tickSeconds),
+            stallMs,
+            stillWaiting: (ids) => deps.store.watchers.stillWaiting(object, ids),
+            stopIfGivenUp,
+          },
+          earlier,
+        );
+        const paced = await tellUnlocks(deps, object, tick, unlocks, window);
+        const totals = {
+          waiting,
+          told: told + paced.told,
+          unlocked: paced.told,
+          skipped: tick.failures.length,
+          deferred: paced.deferred,
+        };
+        if (tick.failures.length) {
+          deps.metrics.watcherSkipped(tick.failures.length);
+          deps.logger.warn('lock watcher passed over records this tick', {
+            object,
+            records: tick.failures.slice(0, 20),
+          });
+        }
+        if (paced.deferred) deps.metrics.watcherDeferred(paced.deferred);
         stopIfGivenUp();
         await deps.store.watchers.ticked(object, tickSeconds, totals.waiting, totals.told);
         deps.logger.info('lock watcher tick', { object, ...totals });

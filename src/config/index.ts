@@ -160,7 +160,7 @@ export const SETTINGS = {
   CAPA_WATCH_WINDOW: {
     schema: int(1),
     default: '1000',
-    doc: "Records the lock watcher has told of an unlock whose workflows have not settled yet, at most: it tells the rest as they settle, so a mass approval reaches the workers as fast as they write it (two write groups of 500); a tick's unlocks left untold at its next tick are told then",
+    doc: 'Records the lock watcher has told of an unlock whose workflows have not settled yet, at most: it tells more as they settle, so a mass approval reaches the workers as fast as they write it (two write groups of 500); unlocks a tick has no time for are told at the next',
   },
   CAPA_TICKS_PER_STEP: { schema: int(1), default: '12', doc: 'Ticks on each interval before backing off' },
   CAPA_SAFETY_CHECK_HOURS: {

@@ -17,12 +17,25 @@ export interface WaitingRecordRow {
   toldState?: string;
 }
 
-/** What the watcher read of one record this tick; `told` where it told the record (a change). */
+/** What the watcher read of one record this tick; `told` where it told the record (a change), and whether of an unlock. */
 export interface WatcherRead {
   recordId: string;
   state?: string;
   told?: string;
+  unlock?: boolean;
 }
+
+/** A record told of an unlock that still waits: how long ago the watcher told it. */
+export interface UnlockInFlight {
+  recordId: string;
+  toldMsAgo: number;
+}
+
+/** How far a worker's clock may be from the store's: a tell is taken as made this much earlier than it says. */
+const CLOCK_SLACK_MS = 5_000;
+
+/** In noteReads: nothing told to note, or a write refused as locked took the tell back since it was made ($6). */
+const TAKEN_BACK = 'EXCLUDED.told_state IS NULL OR watched_records.untold_at >= $6';
 
 /** A waiting row of the object's (`$1`) record `id`, in a record workflow that has not settled it. */
 const STILL_WAITING = (id: string) =>
@@ -89,11 +102,23 @@ export class LockWatchers {
     }));
   }
 
+  /** The records told of an unlock within the last `ms` that still wait (a tick's or an attempt's before this one). */
+  async unlocksInFlight(object: string, ms: number): Promise<UnlockInFlight[]> {
+    const { rows } = await this.db.query<{ record_id: string; told_ms_ago: number }>(
+      `SELECT w.record_id, (extract(epoch FROM now() - w.unlock_told_at) * 1000)::int AS told_ms_ago
+       FROM watched_records w
+       WHERE w.object = $1 AND w.unlock_told_at > now() - make_interval(secs => $2 / 1000.0)
+         AND EXISTS (${STILL_WAITING('w.record_id')})`,
+      [object, ms],
+    );
+    return rows.map((r) => ({ recordId: r.record_id, toldMsAgo: r.told_ms_ago }));
+  }
+
   /** Of these records, those still waiting in a record workflow: the others' workflows have settled their rows. */
   async stillWaiting(object: string, recordIds: string[]): Promise<string[]> {
     if (!recordIds.length) return [];
     const { rows } = await this.db.query<{ record_id: string }>(
-      `SELECT id AS record_id FROM unnest($2::text[]) AS id WHERE EXISTS (${STILL_WAITING('id')})`,
+      `SELECT x.id AS record_id FROM unnest($2::text[]) AS x(id) WHERE EXISTS (${STILL_WAITING('x.id')})`,
       [object, recordIds],
     );
     return rows.map((r) => r.record_id);
@@ -101,16 +126,42 @@ export class LockWatchers {
 
   /**
    * Notes this tick's reads of records (one statement for them all): when, what state, and what was told. A record
-   * whose workflow settled since it was listed is left out: its row, forgotten, would stay forever.
+   * whose workflow settled since it was listed is left out: its row, forgotten, would stay forever. A tell made from
+   * `toldSince` on is not noted where a write refused as locked took it back since (`untell`): the next tick tells
+   * the record again.
    */
-  async noteReads(object: string, reads: WatcherRead[]): Promise<void> {
+  async noteReads(object: string, reads: WatcherRead[], toldSince = new Date()): Promise<void> {
+    if (!reads.length) return;
+    await this.db.query(
+      `INSERT INTO watched_records (object, record_id, read_at, vault_state, told_state, unlock_told_at)
+       SELECT $1, r, now(), s, t, CASE WHEN u THEN now() END
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[]) AS x(r, s, t, u)
+       WHERE EXISTS (${STILL_WAITING('x.r')})
+       ON CONFLICT (object, record_id) DO UPDATE SET read_at = now(), vault_state = EXCLUDED.vault_state,
+         told_state = CASE WHEN ${TAKEN_BACK} THEN watched_records.told_state ELSE EXCLUDED.told_state END,
+         unlock_told_at = CASE WHEN ${TAKEN_BACK} THEN watched_records.unlock_told_at ELSE EXCLUDED.unlock_told_at END`,
+      [
+        object,
+        reads.map((r) => r.recordId),
+        reads.map((r) => r.state ?? null),
+        reads.map((r) => r.told ?? null),
+        reads.map((r) => r.unlock ?? false),
+        new Date(toldSince.getTime() - CLOCK_SLACK_MS),
+      ],
+    );
+  }
+
+  /**
+   * Records a batch hands to their new workflows, as the batch read them: what was told before is not this
+   * workflow's, so the watcher's word starts from the batch's (`told` where it read the record locked).
+   */
+  async handedOver(object: string, reads: WatcherRead[]): Promise<void> {
     if (!reads.length) return;
     await this.db.query(
       `INSERT INTO watched_records (object, record_id, read_at, vault_state, told_state)
        SELECT $1, r, now(), s, t FROM unnest($2::text[], $3::text[], $4::text[]) AS x(r, s, t)
-       WHERE EXISTS (${STILL_WAITING('x.r')})
        ON CONFLICT (object, record_id) DO UPDATE SET read_at = now(), vault_state = EXCLUDED.vault_state,
-         told_state = coalesce(EXCLUDED.told_state, watched_records.told_state)`,
+         told_state = EXCLUDED.told_state, unlock_told_at = NULL, untold_at = NULL`,
       [object, reads.map((r) => r.recordId), reads.map((r) => r.state ?? null), reads.map((r) => r.told ?? null)],
     );
   }
@@ -131,10 +182,11 @@ export class LockWatchers {
    */
   async untell(object: string, recordIds: string[]): Promise<void> {
     if (!recordIds.length) return;
-    await this.db.query('UPDATE watched_records SET told_state = NULL WHERE object = $1 AND record_id = ANY($2)', [
-      object,
-      recordIds,
-    ]);
+    await this.db.query(
+      `UPDATE watched_records SET told_state = NULL, unlock_told_at = NULL, untold_at = now()
+       WHERE object = $1 AND record_id = ANY($2)`,
+      [object, recordIds],
+    );
   }
 
   /** A record whose workflow ended: the watcher no longer tracks it. */

@@ -253,6 +253,13 @@ export const MIGRATIONS: string[] = [
   -- plan: the gate adds a batch's pages' up instead of reading every row again. Never searched.
   ALTER TABLE batch_pages ADD COLUMN gate_tally json;
   `,
+  `
+  -- When the watcher last told a record of an unlock (NULL: its last word was something else): a tick counts those
+  -- told lately that still wait as in flight, and tells more unlocks only as they settle. When a write refused as
+  -- locked took back what the watcher told: a note of that tell arriving later does not put it back.
+  ALTER TABLE watched_records ADD COLUMN unlock_told_at timestamptz, ADD COLUMN untold_at timestamptz;
+  CREATE INDEX watched_records_unlock_told ON watched_records (object, unlock_told_at) WHERE unlock_told_at IS NOT NULL;
+  `,
 ];
 
 /**

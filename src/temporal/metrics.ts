@@ -9,6 +9,8 @@ export interface SyncMetrics {
   rowsProcessed(counts: Partial<OutcomeCounts>): void;
   /** Waiting records the lock watcher passed over at a tick (their lock endpoint or signal failed). */
   watcherSkipped(records: number): void;
+  /** Unlocked records a tick left to the next while the workers still wrote those it told (CAPA_WATCH_WINDOW). */
+  watcherDeferred(records: number): void;
   /** An alert the delivery loop gave up on (alerts/alert-delivery.ts): its error log line says which and why. */
   alertGivenUp(): void;
 }
@@ -19,6 +21,11 @@ export function syncMetrics(meter: MetricMeter): SyncMetrics {
     'capa_sync_watcher_skipped',
     'records',
     'Waiting records the lock watcher passed over at a tick (lock endpoint or signal failed)',
+  );
+  const deferred = meter.createCounter(
+    'capa_sync_watcher_deferred',
+    'records',
+    'Unlocked records a lock watcher tick left to the next while the workers still wrote those it told',
   );
   const givenUp = meter.createCounter(
     'capa_sync_alerts_given_up',
@@ -31,6 +38,9 @@ export function syncMetrics(meter: MetricMeter): SyncMetrics {
     },
     watcherSkipped(records) {
       skipped.add(records);
+    },
+    watcherDeferred(records) {
+      deferred.add(records);
     },
     alertGivenUp() {
       givenUp.add(1);

@@ -4,14 +4,17 @@ import { isGrpcDeadlineError } from '@temporalio/client';
 /**
  * A workflow's result, waited for across long polls the server cuts short: a server too busy to answer within its
  * deadline (a cluster starting 200,000 record workflows) answers DEADLINE_EXCEEDED while the workflow runs on. Any
- * other error is the caller's.
+ * other error is the caller's, unless `askAgain` says to ask again.
  */
-export async function workflowResult<T>(handle: { result(): Promise<T> }): Promise<T> {
+export async function workflowResult<T>(
+  handle: { result(): Promise<T> },
+  askAgain: (err: unknown) => boolean = isGrpcDeadlineError,
+): Promise<T> {
   for (;;) {
     try {
       return await handle.result();
     } catch (err) {
-      if (!isGrpcDeadlineError(err)) throw err;
+      if (!askAgain(err)) throw err;
       await sleep(1_000);
     }
   }

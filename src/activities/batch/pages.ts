@@ -174,10 +174,8 @@ async function handOffPage(deps: BatchActivityDeps, { batchId, page, sourceTimes
       state: r.vaultState,
       ...(readLocked(deps, r.vaultState) ? { told: r.vaultState } : {}),
     }));
-    // After the rows wait: the watcher notes reads of waiting records only.
-    const saved = await tx.batches.saveHandedOff(batchId, page, waiting);
-    await tx.watchers.noteReads(deps.object, reads);
-    return saved;
+    await tx.watchers.handedOver(deps.object, reads);
+    return tx.batches.saveHandedOff(batchId, page, waiting);
   });
   const counts = { ...zeroCounts(), waiting: handedOff.waiting };
   deps.metrics.rowsProcessed({ waiting: waiting.length });
