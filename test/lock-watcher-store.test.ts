@@ -67,7 +67,8 @@ it('keeps a tell a refused write took back, counts recent unlock tells still wai
   const sql = testSql(url);
   const object = 'pacing__c';
   await sql.query(
-    `INSERT INTO batches (batch_id, run_id, source, object, mapping, status) VALUES ('p', 'run', 'x.csv', $1, '{}', 'finished')`,
+    `INSERT INTO batches (batch_id, run_id, source, object, mapping, status)
+     VALUES ('p', 'run', 'x.csv', $1, '{}', 'finished')`,
     [object],
   );
   for (const [rowNo, recordId] of ['P1', 'P2', 'P3', 'P4'].entries())

@@ -48,7 +48,10 @@ async function withLock(deps: WatchActivityDeps, object: string, seen: Seen): Pr
   return { ...seen, news, seenState: `${seen.seenState} (locked)` };
 }
 
-/** What telling some records came to: those told (an ended workflow counts: nothing is left to tell it), and of them those whose workflow ended. */
+/**
+ * What telling some records came to: those told (an ended workflow counts: nothing is left to tell it), and of them
+ * those whose workflow had ended.
+ */
 interface Telling {
   told: Seen[];
   ended: Set<Seen>;

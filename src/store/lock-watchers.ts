@@ -17,7 +17,7 @@ export interface WaitingRecordRow {
   toldState?: string;
 }
 
-/** What the watcher read of one record this tick; `told` where it told the record (a change), and whether of an unlock. */
+/** What the watcher read of one record this tick; `told` where it told the record (a change); `unlock`, of an unlock. */
 export interface WatcherRead {
   recordId: string;
   state?: string;
