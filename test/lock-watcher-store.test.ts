@@ -109,3 +109,43 @@ it('keeps a tell a refused write took back, counts recent unlock tells still wai
   expect(await toldState('P1')).toBeNull();
   expect((await store.watchers.unlocksInFlight(object, 60_000)).map((r) => r.recordId)).toEqual([]);
 });
+
+it('keeps the resolution of a record whose workflow settled before its hand-off was saved, and does not watch it', async () => {
+  const url = await testDatabaseUrl();
+  const store = await testStore(url);
+  const sql = testSql(url);
+  const object = 'race__c';
+  await sql.query(
+    `INSERT INTO batches (batch_id, run_id, source, object, mapping, status, page_starts)
+     VALUES ('night', 'run', 'x.csv', $1, '{}', 'prepared', '{1}')`,
+    [object],
+  );
+  await sql.query(
+    `INSERT INTO batch_rows (batch_id, row_no, record_id, outcome)
+     VALUES ('night', 1, 'H1', 'hand-off'), ('night', 2, 'H2', 'hand-off')`,
+  );
+  // H1's running workflow took the batch's values by signal-with-start, wrote them and settled, all before
+  // the batch's hand-off of the page reached the store.
+  await store.batches.settle('wf-H1', 'night', 'applied', 'H1');
+  await store.watchers.forget(object, 'H1');
+  await store.transaction(async (tx) => {
+    const read = (recordId: string) => ({ recordId, state: 'in_review__c', told: 'in_review__c' });
+    await tx.watchers.handedOver(object, [read('H1'), read('H2')]);
+    await tx.batches.saveHandedOff('night', 0, [
+      { row: 1, recordId: 'H1', outcome: 'waiting', workflowId: 'wf-H1', vaultState: 'in_review__c' },
+      { row: 2, recordId: 'H2', outcome: 'waiting', workflowId: 'wf-H2', vaultState: 'in_review__c' },
+    ]);
+  });
+  const rows = await sql.query('SELECT record_id, resolution FROM batch_rows WHERE outcome = $1 ORDER BY row_no', [
+    'waiting',
+  ]);
+  expect(rows.rows).toEqual([
+    { record_id: 'H1', resolution: 'applied' },
+    { record_id: 'H2', resolution: null },
+  ]);
+  // H2 waits, and the watcher starts from the batch's read of it; H1 is not watched.
+  expect((await sql.query('SELECT record_id, told_state FROM watched_records')).rows).toEqual([
+    { record_id: 'H2', told_state: 'in_review__c' },
+  ]);
+  expect((await store.watchers.waitingPage(object, '', 10)).map((r) => r.recordId)).toEqual(['H2']);
+});

@@ -53,7 +53,7 @@ export function createRecordActivities(deps: RecordActivityDeps): RecordActiviti
     },
 
     async settleRecord({ workflowId, batchId, resolution, object, recordId }) {
-      await deps.store.batches.settle(workflowId, batchId, resolution);
+      await deps.store.batches.settle(workflowId, batchId, resolution, recordId);
       if (object && recordId) await deps.store.watchers.forget(object, recordId);
     },
 

@@ -516,15 +516,19 @@ export class BatchStore {
   /**
    * Records what a record workflow finally did on the waiting rows handed to it: `resolution` for the batch whose
    * values it wrote (or dropped), "replaced by batch" for earlier batches' rows whose values it no longer carried.
+   * The batch's own row of the record may not be saved as waiting yet (the workflow took the values and settled
+   * before the batch's hand-off reached the store): it is settled too, and stays settled when it is saved.
    */
-  async settle(workflowId: string, batchId: string, resolution: string): Promise<void> {
+  async settle(workflowId: string, batchId: string, resolution: string, recordId?: string): Promise<void> {
     await this.db.query(
       `UPDATE batch_rows r SET resolution = CASE WHEN r.batch_id = $2 THEN $3 ELSE 'replaced by batch ' || $2 END,
          resolved_at = now()
        FROM batches b
-       WHERE b.batch_id = r.batch_id AND r.workflow_id = $1 AND r.outcome = 'waiting' AND r.resolution IS NULL
-         AND b.created_at <= coalesce((SELECT created_at FROM batches WHERE batch_id = $2), now())`,
-      [workflowId, batchId, resolution],
+       WHERE b.batch_id = r.batch_id AND r.resolution IS NULL
+         AND ((r.workflow_id = $1 AND r.outcome = 'waiting'
+             AND b.created_at <= coalesce((SELECT created_at FROM batches WHERE batch_id = $2), now()))
+           OR (r.batch_id = $2 AND r.record_id = $4 AND r.outcome = 'hand-off'))`,
+      [workflowId, batchId, resolution, recordId ?? null],
     );
   }
 }
