@@ -111,9 +111,9 @@ describe('a batch the gate holds', () => {
   const vaultWrites = () => stack.sim.store.audit.filter((a) => a.user === 'sync.user@example.com').length;
 
   beforeAll(async () => {
-    // A short wait for a decision, so that the time-out is seen within the test; pages of 500 rows, so that the gate
-    // adds up several.
-    const settings = { CAPA_APPROVAL_TIMEOUT_HOURS: String(20 / 3600), CAPA_PAGE_SIZE: '500' };
+    // A short wait for a decision, so that the time-out is seen within the test, yet long enough for the first test's
+    // checks before it approves on a loaded machine; pages of 500 rows, so that the gate adds up several.
+    const settings = { CAPA_APPROVAL_TIMEOUT_HOURS: String(60 / 3600), CAPA_PAGE_SIZE: '500' };
     const uiPort = await freePort();
     uiUrl = `http://127.0.0.1:${uiPort}`;
     stack = await startDevStack({ records: RECORDS, lockedFraction: 0, taskQueue: 'gate', settings, uiPort });
@@ -235,7 +235,7 @@ describe('a batch the gate holds', () => {
       code: 1,
       stderr: `capa-sync: refused: the approver must not be the one who started the batch (${account}@${host})\n`,
     });
-    const summary = await handle.result(); // the time-out (20 s) rejects it
+    const summary = await handle.result(); // the time-out (60 s) rejects it
     expect(summary.counts).toMatchObject({ updated: 0, failed: RECORDS });
     expect(vaultWrites()).toBe(writes);
     const [decision] = await stack.ctx.store.audit.read({ batchId: 'all-medium', kind: 'decision' });
@@ -245,5 +245,5 @@ describe('a batch the gate holds', () => {
       reason: expect.stringMatching(/nobody approved/),
     });
     expect(stack.ctx.alerts.sent.map((a) => a.title)).toContain('capa-sync batch all-medium rejected: nothing written');
-  }, 120_000);
+  }, 180_000);
 });

@@ -162,7 +162,7 @@ describe('a lock endpoint that fails for one record and answers 404 for another,
       async () => [bad, gone].every((i) => value(stack, i, 'risk_score__c') === 42),
       60_000,
     );
-  });
+  }, 300_000); // its waits add up to more than the default time-out on a loaded machine
 });
 
 describe('records their state says unlocked but the lock endpoint says locked (customer dialect)', () => {
