@@ -110,7 +110,7 @@ it('keeps a tell a refused write took back, counts recent unlock tells still wai
   expect((await store.watchers.unlocksInFlight(object, 60_000)).map((r) => r.recordId)).toEqual([]);
 });
 
-it('keeps the resolution of a record whose workflow settled before its hand-off was saved, and does not watch it', async () => {
+it('keeps the resolution of a record whose workflow settled while its hand-off was being saved, and does not watch it', async () => {
   const url = await testDatabaseUrl();
   const store = await testStore(url);
   const sql = testSql(url);
@@ -122,28 +122,44 @@ it('keeps the resolution of a record whose workflow settled before its hand-off 
   );
   await sql.query(
     `INSERT INTO batch_rows (batch_id, row_no, record_id, outcome)
-     VALUES ('night', 1, 'H1', 'hand-off'), ('night', 2, 'H2', 'hand-off')`,
+     VALUES ('night', 1, 'H1', 'hand-off'), ('night', 2, 'H2', 'hand-off'), ('night', 3, 'H3', 'hand-off')`,
   );
-  // H1's running workflow took the batch's values by signal-with-start, wrote them and settled, all before
-  // the batch's hand-off of the page reached the store.
-  await store.batches.settle('wf-H1', 'night', 'applied', 'H1');
-  await store.watchers.forget(object, 'H1');
+  // A running record workflow takes the batch's values by signal-with-start, writes them and settles, while the
+  // batch's hand-off of the page has not reached the store (H1), or has not committed (H3).
+  const settles = (recordId: string) =>
+    store.batches
+      .settle(`wf-${recordId}`, 'night', 'applied', recordId)
+      .then(() => store.watchers.forget(object, recordId));
+  await settles('H1');
+  let h3Settled: Promise<void> | undefined;
+  const ids = ['H1', 'H2', 'H3'];
+  // The page's hand-off transaction, in handOffPage's order: the rows, then the watcher's start.
   await store.transaction(async (tx) => {
-    const read = (recordId: string) => ({ recordId, state: 'in_review__c', told: 'in_review__c' });
-    await tx.watchers.handedOver(object, [read('H1'), read('H2')]);
-    await tx.batches.saveHandedOff('night', 0, [
-      { row: 1, recordId: 'H1', outcome: 'waiting', workflowId: 'wf-H1', vaultState: 'in_review__c' },
-      { row: 2, recordId: 'H2', outcome: 'waiting', workflowId: 'wf-H2', vaultState: 'in_review__c' },
-    ]);
+    await tx.batches.saveHandedOff(
+      'night',
+      0,
+      ids.map((recordId, i) => ({
+        ...{ row: i + 1, recordId, outcome: 'waiting' as const },
+        ...{ workflowId: `wf-${recordId}`, vaultState: 'in_review__c' },
+      })),
+    );
+    h3Settled = settles('H3');
+    await new Promise((resolve) => setTimeout(resolve, 300)); // H3's settle reaches the store meanwhile
+    await tx.watchers.handedOver(
+      object,
+      ids.map((recordId) => ({ recordId, state: 'in_review__c', told: 'in_review__c' })),
+    );
   });
+  await h3Settled;
   const rows = await sql.query('SELECT record_id, resolution FROM batch_rows WHERE outcome = $1 ORDER BY row_no', [
     'waiting',
   ]);
   expect(rows.rows).toEqual([
     { record_id: 'H1', resolution: 'applied' },
     { record_id: 'H2', resolution: null },
+    { record_id: 'H3', resolution: 'applied' },
   ]);
-  // H2 waits, and the watcher starts from the batch's read of it; H1 is not watched.
+  // H2 waits, and the watcher starts from the batch's read of it; H1 and H3 are not watched.
   expect((await sql.query('SELECT record_id, told_state FROM watched_records')).rows).toEqual([
     { record_id: 'H2', told_state: 'in_review__c' },
   ]);

@@ -42,11 +42,6 @@ const STILL_WAITING = (id: string) =>
   `SELECT 1 FROM batch_rows r JOIN batches b ON b.batch_id = r.batch_id AND b.object = $1
    WHERE r.record_id = ${id} AND r.outcome = 'waiting' AND r.resolution IS NULL`;
 
-/** A row of the object's (`$1`) record `id` being handed, or handed, to a record workflow that has not settled it. */
-const HANDED_UNSETTLED = (id: string) =>
-  `SELECT 1 FROM batch_rows r JOIN batches b ON b.batch_id = r.batch_id AND b.object = $1
-   WHERE r.record_id = ${id} AND r.outcome IN ('hand-off', 'waiting') AND r.resolution IS NULL`;
-
 /**
  * Each object's lock watcher in the store: its last tick, and per waiting record the tick that last read it and the
  * state it last told the record. A waiting record reads Vault itself only when the watcher has not read it lately.
@@ -158,15 +153,17 @@ export class LockWatchers {
 
   /**
    * Records a batch hands to their new workflows, as the batch read them: what was told before is not this
-   * workflow's, so the watcher's word starts from the batch's (`told` where it read the record locked). A record
-   * whose workflow settled it already (it took the values and ended first) is not watched.
+   * workflow's, so the watcher's word starts from the batch's (`told` where it read the record locked). Called after
+   * the batch saved its rows as waiting, in the same transaction: a record whose workflow settled it already (it
+   * took the values and ended first) is not watched, and a settle that comes later waits on the saved row's lock
+   * until this commits, so the record's `forget` after it finds what this wrote.
    */
   async handedOver(object: string, reads: WatcherRead[]): Promise<void> {
     if (!reads.length) return;
     await this.db.query(
       `INSERT INTO watched_records (object, record_id, read_at, vault_state, told_state)
        SELECT $1, r, now(), s, t FROM unnest($2::text[], $3::text[], $4::text[]) AS x(r, s, t)
-       WHERE EXISTS (${HANDED_UNSETTLED('x.r')})
+       WHERE EXISTS (${STILL_WAITING('x.r')})
        ON CONFLICT (object, record_id) DO UPDATE SET read_at = now(), vault_state = EXCLUDED.vault_state,
          told_state = EXCLUDED.told_state, unlock_told_at = NULL, untold_at = NULL`,
       [object, reads.map((r) => r.recordId), reads.map((r) => r.state ?? null), reads.map((r) => r.told ?? null)],

@@ -260,6 +260,10 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE watched_records ADD COLUMN unlock_told_at timestamptz, ADD COLUMN untold_at timestamptz;
   CREATE INDEX watched_records_unlock_told ON watched_records (object, unlock_told_at) WHERE unlock_told_at IS NOT NULL;
   `,
+  `
+  -- A record workflow that settles before its batch saved its row as waiting settles the row it finds being handed.
+  CREATE INDEX batch_rows_handing ON batch_rows (record_id) WHERE outcome = 'hand-off';
+  `,
 ];
 
 /**

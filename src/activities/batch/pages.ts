@@ -174,8 +174,10 @@ async function handOffPage(deps: BatchActivityDeps, { batchId, page, sourceTimes
       state: r.vaultState,
       ...(readLocked(deps, r.vaultState) ? { told: r.vaultState } : {}),
     }));
+    // The rows first: a record workflow settling meanwhile then waits on their lock (see handedOver).
+    const saved = await tx.batches.saveHandedOff(batchId, page, waiting);
     await tx.watchers.handedOver(deps.object, reads);
-    return tx.batches.saveHandedOff(batchId, page, waiting);
+    return saved;
   });
   const counts = { ...zeroCounts(), waiting: handedOff.waiting };
   deps.metrics.rowsProcessed({ waiting: waiting.length });
