@@ -76,11 +76,16 @@ it('reads 1,200 waiting records in two queries a tick, whatever the workers, and
 });
 
 it('starts a handed record with one patch marker and upserts none of the search attributes it started with', async () => {
-  // Its first workflow task may still be queued behind the other records' first steps.
-  const events = await waitFor('its first workflow task', async () => {
-    const history = (await handle(WAITING - 2).fetchHistory()).events ?? [];
-    return history.some((e) => e.workflowTaskCompletedEventAttributes) && history;
-  });
+  // Its first workflow task may still be queued behind the other records' first steps: on a loaded machine the dev
+  // server takes minutes over them.
+  const events = await waitFor(
+    'its first workflow task',
+    async () => {
+      const history = (await handle(WAITING - 2).fetchHistory()).events ?? [];
+      return history.some((e) => e.workflowTaskCompletedEventAttributes) && history;
+    },
+    180_000,
+  );
   const first = events.findIndex((e) => e.workflowTaskCompletedEventAttributes);
   const next = events.findIndex((e, i) => i > first && e.workflowTaskScheduledEventAttributes);
   const commands = events.slice(first + 1, next < 0 ? undefined : next);
@@ -90,7 +95,7 @@ it('starts a handed record with one patch marker and upserts none of the search 
     Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}),
   );
   expect({ markers: markers.length, upserted }).toEqual({ markers: 1, upserted: ['TemporalChangeVersion'] });
-});
+}, 240_000);
 
 it('writes 500 records approved at once in merged bulk updates, and a reviewer edit still needs a decision', async () => {
   const edited = [0, 1, 2];
