@@ -246,12 +246,14 @@ it('waits out a failing workflow task, then says plainly whether the decision to
     "capa-sync: the record's workflow task is failing; waiting for it to pass (at most 4 s)...",
     `capa-sync: the force did not reach record ${recordId}'s workflow within 4 s (the record's workflow task is failing): it did not take effect; try again once the workflow runs (see it in the Web UI)`,
   ]);
-  // The bug is rolled back while an operator waits: the same command then goes through.
-  const waiting = cliWith(
-    { CAPA_DECISION_WAIT_SECONDS: '60' },
-    ...['cancel', recordId, '--operator', 'qa.lead', '--reason', 'obsolete', '--json'],
+  // The bug is rolled back while an operator waits (once the CLI says so): the same command then goes through.
+  let said = '';
+  const waiting = runCli(
+    { ...cliEnv, CAPA_DECISION_WAIT_SECONDS: '60' },
+    ['cancel', recordId, '--operator', 'qa.lead', '--reason', 'obsolete', '--json'],
+    (text) => (said += text),
   );
-  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  await waitFor('the operator told to wait', async () => said.includes('waiting for it to pass'));
   broken.shutdown();
   await running;
   const fixed = await testWorker(env, sim, 'cli-broken');

@@ -12,13 +12,22 @@ export interface CliRun {
   stderr: string;
 }
 
-/** The CLI as its own process, as an operator runs it: its exit code and output, whether it failed or not. */
-export async function runCli(env: Record<string, string>, args: string[]): Promise<CliRun> {
+/**
+ * The CLI as its own process, as an operator runs it: its exit code and output, whether it failed or not.
+ * `onStderr` sees what it says as it says it.
+ */
+export async function runCli(
+  env: Record<string, string>,
+  args: string[],
+  onStderr?: (text: string) => void,
+): Promise<CliRun> {
   try {
-    const { stdout, stderr } = await promisify(execFile)('node', [CLI, ...args], {
+    const run = promisify(execFile)('node', [CLI, ...args], {
       env: { ...process.env, ...env },
       maxBuffer: 64 * 1024 * 1024,
     });
+    if (onStderr) run.child.stderr?.on('data', (chunk) => onStderr(String(chunk)));
+    const { stdout, stderr } = await run;
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as CliRun;
