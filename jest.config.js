@@ -8,7 +8,8 @@ module.exports = {
   transform: { '^.+\\.ts$': 'ts-jest' },
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',
   setupFilesAfterEnv: ['<rootDir>/test/helpers/setup.ts'],
-  testTimeout: 120_000,
+  // A test's default limit, with room for a slow 2-core machine: its Temporal servers share the cores with the tests.
+  testTimeout: 240_000,
   // Temporal servers and workers are heavy: two at once fit the 2-core CI machine.
   maxWorkers: 2,
 };
