@@ -9,6 +9,7 @@ import { writeCsv } from './helpers/exports';
 import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
 import { answered, waitFor } from './helpers/wait';
 import { ONE_VALUE_EXPORTS } from './helpers/gate';
+import { TURN_WAIT_MS } from './helpers/turns';
 import { freePort } from '../src/temporal/dev-server';
 
 // What the lock watcher promises each waiting record, whatever happens between its tick and the record's write:
@@ -126,6 +127,7 @@ describe('a lock endpoint that fails for one record and answers 404 for another,
       taskQueue: 'one-bad-lock',
       dialect: 'customer',
       settings,
+      takesTurns: true,
     });
     await handOff(
       stack,
@@ -133,7 +135,7 @@ describe('a lock endpoint that fails for one record and answers 404 for another,
       Array.from({ length: WAITING }, (_, i) => i),
       'one-bad-lock',
     );
-  }, 300_000);
+  }, 300_000 + TURN_WAIT_MS);
   afterAll(() => stack?.stop());
 
   it('passes over those records each tick, and reads, tells and writes the others', async () => {

@@ -11,6 +11,7 @@ import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process
 import { answered, waitFor } from './helpers/wait';
 import { saveHistory } from './helpers/histories';
 import { ONE_VALUE_EXPORTS } from './helpers/gate';
+import { TURN_WAIT_MS } from './helpers/turns';
 
 // The lock watcher on a dev server with two workers: what a tick costs with 1,200 records waiting, what a mass
 // approval costs, and that a record still sees its unlock when the watcher stops.
@@ -37,7 +38,10 @@ const historyLength = async (i: number) => (await handle(i).describe()).historyL
 const watcher = () => stack.ctx.store.watchers.last('capa__c');
 
 beforeAll(async () => {
-  stack = await startDevStack({ records: WAITING + 100, lockedFraction: 0, taskQueue: QUEUE, settings });
+  stack = await startDevStack({
+    ...{ records: WAITING + 100, lockedFraction: 0, taskQueue: QUEUE, settings },
+    takesTurns: true,
+  });
   // A second worker process on the same task queue and store, as compose runs them.
   second = await startWorkerProcess(workerEnvOf(stack, QUEUE, settings));
   for (let i = 0; i < WAITING; i++) stack.sim.store.moveState(record(i), 'under_review_state__c');
@@ -45,7 +49,7 @@ beforeAll(async () => {
   const batch = await startBatch(stack.env.client, stack.ctx.config, { source: writeCsv(rows), batchId: 'watched' });
   expect((await batch.result()).counts).toMatchObject({ waiting: WAITING });
   await waitFor('the watcher to see every waiting record', async () => (await watcher())?.waiting === WAITING, 120_000);
-}, 300_000);
+}, 300_000 + TURN_WAIT_MS);
 
 afterAll(async () => {
   second?.child.kill('SIGTERM');

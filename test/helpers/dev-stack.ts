@@ -4,6 +4,7 @@ import { sampleRecords } from '../../src/simulator/seed';
 import { startDevServer } from './temporal';
 import { startSimulator } from './vault';
 import { testWorker } from './record-env';
+import { takeTurn } from './turns';
 
 export interface DevStack {
   env: TestWorkflowEnvironment;
@@ -12,11 +13,7 @@ export interface DevStack {
   stop(): Promise<void>;
 }
 
-/**
- * The end-to-end setup: a real dev server (with its Web UI where uiPort is given), a simulator seeded with sample
- * CAPAs, and a running worker.
- */
-export async function startDevStack(o: {
+type StackOptions = {
   records: number;
   lockedFraction: number;
   taskQueue: string;
@@ -25,7 +22,25 @@ export async function startDevStack(o: {
   dialect?: 'documented' | 'customer';
   /** The states the simulated vault locks (default: those capa-sync's dialects know). */
   lockedStates?: string[];
-}): Promise<DevStack> {
+  /** A stack for a thousand records waiting or more: it takes turns with the others (see turns.ts). */
+  takesTurns?: boolean;
+};
+
+/**
+ * The end-to-end setup: a real dev server (with its Web UI where uiPort is given), a simulator seeded with sample
+ * CAPAs, and a running worker.
+ */
+export async function startDevStack(o: StackOptions): Promise<DevStack> {
+  if (!o.takesTurns) return startStack(o);
+  const giveBack = await takeTurn();
+  const stack = await startStack(o).catch((err) => {
+    giveBack();
+    throw err;
+  });
+  return { ...stack, stop: () => stack.stop().finally(giveBack) };
+}
+
+async function startStack(o: StackOptions): Promise<DevStack> {
   const env = await startDevServer(o.uiPort);
   const sim = await startSimulator({
     dialect: o.dialect,
