@@ -68,6 +68,10 @@ async function runDemoUntilReady(env: NodeJS.ProcessEnv): Promise<{ child: Child
   return { child, output: () => out };
 }
 
+/** The rows of an outcome in a demo's summary table. */
+const countOf = (output: string, outcome: string) =>
+  Number(new RegExp(`^${outcome}\\s+(\\d+)$`, 'm').exec(output)?.[1]);
+
 async function interrupt(child: ChildProcess): Promise<number | null> {
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   process.kill(-child.pid!, 'SIGINT');
@@ -100,8 +104,12 @@ it('runs the main job, stops every process on Ctrl-C, and resumes on the same st
 
   const second = await runDemoUntilReady(env);
   expect(second.output()).toContain('resumed: 2000 CAPA records');
-  // The records still waiting from the first run get the second batch's values: no new workflow for them.
-  expect(second.output()).toMatch(/waiting\s+200/);
+  // The records still locked get the second batch's values in their waiting workflows. Reviewers approve from 30 s
+  // after the first start, so on a slow machine a few were written before the second batch read them.
+  const [updated, unchanged, waiting] = ['updated', 'unchanged', 'waiting'].map((o) => countOf(second.output(), o));
+  expect(waiting).toBeGreaterThan(0);
+  expect(waiting).toBeLessThanOrEqual(200);
+  expect(updated + unchanged + waiting).toBe(2003 - 13 - 3); // less the rejected and superseded rows
   expect(await interrupt(second.child)).toBe(0);
   expect(processesUsing(dataDir)).toEqual([]);
 }, 300_000);
