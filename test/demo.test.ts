@@ -36,16 +36,32 @@ async function demoEnv(): Promise<NodeJS.ProcessEnv & { CAPA_DATA_DIR: string }>
   };
 }
 
+/**
+ * Demos still running, each in a process group of its own, like a terminal's foreground job (Ctrl-C goes to the
+ * whole group). A test that fails before it stops its demo stops it after: a demo left running holds the store's
+ * port, and every later demo would start on its store.
+ */
+const running = new Set<ChildProcess>();
+const started = (child: ChildProcess) => {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+};
+afterEach(() => Promise.all([...running].map(interrupt)));
+
 /** Runs the demo of a checkout (this one by default) to its end, with what it printed. */
 async function runDemoToExit(
   env: NodeJS.ProcessEnv,
   checkout = ROOT,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn('node', [path.join(checkout, 'bin/capa-sync.js'), 'demo'], {
-    cwd: checkout,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = started(
+    spawn('node', [path.join(checkout, 'bin/capa-sync.js'), 'demo'], {
+      cwd: checkout,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    }),
+  );
   let [stdout, stderr] = ['', ''];
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
@@ -54,8 +70,7 @@ async function runDemoToExit(
 }
 
 async function runDemoUntilReady(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; output: () => string }> {
-  // A process group of its own, like a terminal's foreground job: Ctrl-C goes to the whole group.
-  const child = spawn('node', [CLI, 'demo'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = started(spawn('node', [CLI, 'demo'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true }));
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
