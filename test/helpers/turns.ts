@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,11 +28,12 @@ export async function takeTurn(): Promise<() => void> {
       const fd = openSync(TURN, 'wx');
       writeSync(fd, String(process.pid));
       closeSync(fd);
-      return () => unlinkSync(TURN);
+      return () => rmSync(TURN, { force: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    if (holderExited()) unlinkSync(TURN);
+    // Another waiter may have seen the same holder gone and removed its file first.
+    if (holderExited()) rmSync(TURN, { force: true });
     else if (Date.now() > deadline) throw new Error(`another test held ${TURN} for ${TURN_WAIT_MS / 1000} s`);
   }
 }
