@@ -39,7 +39,10 @@ const watcher = () => stack.ctx.store.watchers.last('capa__c');
 
 beforeAll(async () => {
   stack = await startDevStack({
-    ...{ records: WAITING + 100, lockedFraction: 0, taskQueue: QUEUE, settings },
+    records: WAITING + 100,
+    lockedFraction: 0,
+    taskQueue: QUEUE,
+    settings,
     takesTurns: true,
   });
   // A second worker process on the same task queue and store, as compose runs them.
@@ -53,7 +56,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   second?.child.kill('SIGTERM');
-  if (second && second.child.exitCode === null) await once(second.child, 'exit');
+  if (second && second.child.exitCode === null && second.child.signalCode === null) await once(second.child, 'exit');
   await stack?.stop();
 });
 

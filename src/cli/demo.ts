@@ -23,6 +23,9 @@ import { PortInUse } from '../host/port-holder';
 const SAMPLE_EXPORT = path.resolve(__dirname, '../../examples/risk-export.csv');
 const REVIEWS_OVER_MS = 4 * 60_000;
 
+/** When reviewers approve the k-th record under review: from 30 s after the vault's start, over the next 4 minutes. */
+export const reviewAfterMs = (k: number) => 30_000 + ((k * 7919) % REVIEWS_OVER_MS);
+
 /** Settings the demo changes unless the environment sets them: ticks short enough to watch locks clear. */
 const DEMO_DEFAULTS = { CAPA_TICK_SECONDS: '15,30,60', TEMPORAL_ADDRESS: '127.0.0.1:7233', LOG_LEVEL: 'warn' };
 
@@ -33,7 +36,7 @@ function seedSampleVault(sim: VaultSimulator): void {
   let locked = 0;
   for (const r of records) {
     if (r.state__v === 'in_progress_state__c') continue;
-    r.unlock = { atMs: now + 30_000 + ((locked++ * 7919) % REVIEWS_OVER_MS), toState: 'approved_state__c' };
+    r.unlock = { atMs: now + reviewAfterMs(locked++), toState: 'approved_state__c' };
   }
   sim.store.seed(records);
   // One reviewer changes a field while the record is under review: capa-sync must not overwrite it.

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,13 +8,27 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 const TURN = join(tmpdir(), 'capa-sync-test-turn.lock');
 
-/** The longest a stack waits for its turn: another's whole suite. A hook that takes a turn adds it to its limit. */
+/** The longest a stack waits for its turn (a suite that holds it takes about 6 minutes); hooks add it to their limit. */
 export const TURN_WAIT_MS = 900_000;
 
-/** Whether the file's holder has exited (a run killed before it gave the turn back). */
-function holderExited(): boolean {
+/** The process holding the turn, if any. */
+function holder(): number | undefined {
   try {
-    process.kill(Number(readFileSync(TURN, 'utf8')), 0);
+    return Number(readFileSync(TURN, 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Whether the holder left the turn behind: it exited (a run killed), or it is this process, whose last suite did not
+ * stop its stack (a jest worker runs one file at a time, and no file holds two turns).
+ */
+function holderLeft(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
     return false;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ESRCH';
@@ -23,17 +37,25 @@ function holderExited(): boolean {
 
 /** Waits for the turn and takes it; the function returned gives it back. */
 export async function takeTurn(): Promise<() => void> {
-  for (const deadline = Date.now() + TURN_WAIT_MS; ; await sleep(1000)) {
-    try {
-      const fd = openSync(TURN, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => rmSync(TURN, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  // The turn's file appears whole, with its holder's pid in it: a hard link of a file written first.
+  const mine = `${TURN}.${process.pid}`;
+  writeFileSync(mine, String(process.pid));
+  try {
+    for (const deadline = Date.now() + TURN_WAIT_MS; ; await sleep(1000)) {
+      try {
+        linkSync(mine, TURN);
+        return () => {
+          if (holder() === process.pid) rmSync(TURN, { force: true });
+        };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const pid = holder();
+      // Another waiter may have seen the same holder gone and removed its file first.
+      if (pid !== undefined && holderLeft(pid)) rmSync(TURN, { force: true });
+      else if (Date.now() > deadline) throw new Error(`process ${pid} held ${TURN} for ${TURN_WAIT_MS / 1000} s`);
     }
-    // Another waiter may have seen the same holder gone and removed its file first.
-    if (holderExited()) rmSync(TURN, { force: true });
-    else if (Date.now() > deadline) throw new Error(`another test held ${TURN} for ${TURN_WAIT_MS / 1000} s`);
+  } finally {
+    rmSync(mine, { force: true });
   }
 }
