@@ -6,7 +6,7 @@ import { sampleRecordId } from '../src/simulator/seed';
 import type { AppConfig } from '../src/config';
 import { DevStack, startDevStack, workerEnvOf } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
-import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
+import { startWorkerProcess, stopWorkerProcess, type WorkerProcess } from './helpers/worker-process';
 import { answered, waitFor } from './helpers/wait';
 import { ONE_VALUE_EXPORTS } from './helpers/gate';
 import { TURN_WAIT_MS } from './helpers/turns';
@@ -215,10 +215,7 @@ const stackBesideWorkers = (queue: string, settings: Record<string, string>, dia
 
 /** Kills the worker processes still running, then stops the stack. */
 async function stopBesideWorkers(stack: DevStack | undefined, workers: WorkerProcess[]): Promise<void> {
-  for (const w of workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null)) {
-    w.child.kill('SIGKILL');
-    await once(w.child, 'exit');
-  }
+  for (const w of workers) await stopWorkerProcess(w, 'SIGKILL');
   await stack?.stop();
 }
 

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lockWatcherId } from '../src/contracts/lock-watch';
 import { recordWorkflowId, statusQuery } from '../src/contracts/record-messages';
@@ -7,7 +6,7 @@ import { SETTINGS } from '../src/config';
 import { sampleRecordId } from '../src/simulator/seed';
 import { DevStack, startDevStack, workerEnvOf } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
-import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
+import { startWorkerProcess, stopWorkerProcess, type WorkerProcess } from './helpers/worker-process';
 import { answered, waitFor } from './helpers/wait';
 import { saveHistory } from './helpers/histories';
 import { ONE_VALUE_EXPORTS } from './helpers/gate';
@@ -55,8 +54,7 @@ beforeAll(async () => {
 }, 300_000 + TURN_WAIT_MS);
 
 afterAll(async () => {
-  second?.child.kill('SIGTERM');
-  if (second && second.child.exitCode === null && second.child.signalCode === null) await once(second.child, 'exit');
+  if (second) await stopWorkerProcess(second, 'SIGTERM');
   await stack?.stop();
 });
 
@@ -102,7 +100,7 @@ it('starts a handed record with one patch marker and upserts none of the search 
     Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}),
   );
   expect({ markers: markers.length, upserted }).toEqual({ markers: 1, upserted: ['TemporalChangeVersion'] });
-}, 240_000);
+});
 
 it('writes 500 records approved at once in merged bulk updates, and a reviewer edit still needs a decision', async () => {
   const edited = [0, 1, 2];

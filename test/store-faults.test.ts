@@ -15,8 +15,7 @@ import { waitFor } from './helpers/wait';
 import { ONE_VALUE_EXPORTS } from './helpers/gate';
 import { MIGRATIONS } from '../src/store/schema';
 import { verifyTrail } from './helpers/audit';
-import { CLI, startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
-import { once } from 'node:events';
+import { CLI, startWorkerProcess, stopWorkerProcess, type WorkerProcess } from './helpers/worker-process';
 
 // The store failing: absent when the worker starts, refusing its password, or lost in the middle of a batch.
 
@@ -85,10 +84,7 @@ describe('a database lost in the middle of a batch', () => {
   });
 
   afterAll(async () => {
-    if (worker && worker.child.exitCode === null) {
-      worker.child.kill('SIGTERM');
-      await once(worker.child, 'exit');
-    }
+    if (worker) await stopWorkerProcess(worker, 'SIGTERM');
     await stack?.stop();
     await postgres?.stop();
   });

@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import path from 'node:path';
 import { WORKER_ENV, WORKER_NODE_ARGS } from '../../src/temporal/worker-memory';
 import { waitFor } from './wait';
@@ -23,4 +24,11 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
   await waitFor('the worker to start', async () => log.includes('worker started') || child.exitCode !== null, 120_000);
   if (child.exitCode !== null) throw new Error(`the worker exited: ${log}`);
   return { child, log: () => log };
+}
+
+/** Stops a worker process with `signal` unless it has ended already (by itself or by a signal), once it has exited. */
+export async function stopWorkerProcess(worker: WorkerProcess, signal: NodeJS.Signals): Promise<void> {
+  if (worker.child.exitCode !== null || worker.child.signalCode !== null) return;
+  worker.child.kill(signal);
+  await once(worker.child, 'exit');
 }
