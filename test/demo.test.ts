@@ -1,4 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,16 +40,23 @@ async function demoEnv(): Promise<NodeJS.ProcessEnv & { CAPA_DATA_DIR: string }>
 
 /**
  * Demos still running, each in a process group of its own, like a terminal's foreground job (Ctrl-C goes to the
- * whole group). A test that fails before it stops its demo stops it after: a demo left running holds the store's
- * port, and every later demo would start on its store.
+ * whole group), with their data folders. A test that fails before it stops its demo stops it after: a demo left
+ * running holds the store's port, and every later demo would start on its store.
  */
-const running = new Set<ChildProcess>();
-const tracked = (child: ChildProcess) => {
-  running.add(child);
+const running = new Map<ChildProcess, string>();
+const tracked = (child: ChildProcess, dataDir: string) => {
+  running.set(child, dataDir);
   child.once('exit', () => running.delete(child));
   return child;
 };
-afterEach(() => Promise.all([...running].map(interrupt)));
+afterEach(() => Promise.all([...running].map(([child, dataDir]) => stopLeftover(child, dataDir))));
+
+/** Ctrl-C, and a minute later SIGKILL to the demo's group and to the servers it started (they have groups of their own). */
+async function stopLeftover(child: ChildProcess, dataDir: string): Promise<void> {
+  if (await Promise.race([interrupt(child).then(() => true), sleep(60_000, false, { ref: false })])) return;
+  process.kill(-child.pid!, 'SIGKILL');
+  for (const pid of processesUsing(dataDir)) process.kill(Number(pid), 'SIGKILL');
+}
 
 /** Runs the demo of a checkout (this one by default) to its end, with what it printed. */
 async function runDemoToExit(
@@ -62,6 +70,7 @@ async function runDemoToExit(
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     }),
+    env.CAPA_DATA_DIR!,
   );
   let [stdout, stderr] = ['', ''];
   child.stdout!.on('data', (d) => (stdout += d));
@@ -71,7 +80,10 @@ async function runDemoToExit(
 }
 
 async function runDemoUntilReady(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = tracked(spawn('node', [CLI, 'demo'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true }));
+  const child = tracked(
+    spawn('node', [CLI, 'demo'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true }),
+    env.CAPA_DATA_DIR!,
+  );
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -180,6 +192,26 @@ describe('a start that fails stops what it started and says in one line what was
     ]);
     expect(processesUsing(env.CAPA_DATA_DIR)).toEqual([]);
   }, 120_000);
+
+  it('stops everything on Ctrl-C while the sample batch runs, and says the batch goes on at the next start', async () => {
+    // The approval gate holds the batch: Ctrl-C comes while the demo follows it, whatever the machine's speed.
+    const env = { ...(await demoEnv()), CAPA_GATE_MAX_CHANGED_RECORDS: '0' };
+    const child = tracked(
+      spawn('node', [CLI, 'demo'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true }),
+      env.CAPA_DATA_DIR,
+    );
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    await waitFor('the batch to start', async () => out.includes('Running batch') || child.exitCode !== null, 120_000);
+    const started = Date.now();
+    expect([await interrupt(child), out]).toEqual([
+      130,
+      expect.stringMatching(/^Stopped before batch \S+ ended: it goes on when a worker runs again\.$/m),
+    ]);
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(processesUsing(env.CAPA_DATA_DIR)).toEqual([]);
+  }, 300_000);
 
   it('still stops everything on Ctrl-C after its output pipe has closed (npm start | tee, tee gone first)', async () => {
     const env = await demoEnv();

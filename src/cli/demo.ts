@@ -19,6 +19,7 @@ import { openStore, type Store } from '../store/store';
 import { migrateStore } from '../store/database';
 import { followBatch, summaryTable, waitingRecordsUrl } from './batch-output';
 import { PortInUse } from '../host/port-holder';
+import { Interrupted, listenForInterrupt, type Interruption } from './interruption';
 
 const SAMPLE_EXPORT = path.resolve(__dirname, '../../examples/risk-export.csv');
 const REVIEWS_OVER_MS = 4 * 60_000;
@@ -57,31 +58,41 @@ export async function runDemo(): Promise<number> {
   fs.mkdirSync(config.dataDir, { recursive: true });
   const logFile = path.join(config.dataDir, 'worker.log');
   const logger = jsonLogger(config.logLevel, (line) => fs.appendFileSync(logFile, line + '\n'));
+  const interruption = listenForInterrupt();
   installRuntime(logger, config.metricsPort);
   const stops: Stops = [];
+  let batchId: string | undefined;
   try {
-    await ensureTemporal(config, stops);
-    const store = await ensureStore(config, logger, stops);
-    await startSimulator(config, stops);
-    const client = await connectClient(config.temporal);
+    await interruption.after(ensureTemporal(config, stops));
+    const store = await interruption.after(ensureStore(config, logger, stops));
+    await interruption.after(startSimulator(config, stops));
+    const client = await interruption.after(connectClient(config.temporal));
     stops.push(() => client.connection.close());
-    await startWorker(config, client, store, logger, stops);
+    await interruption.after(startWorker(config, client, store, logger, stops));
 
-    const batchId = newBatchId();
+    batchId = newBatchId();
     console.log(
       `Running batch ${batchId} from ${path.relative(process.cwd(), SAMPLE_EXPORT)} (worker log: ${logFile})`,
     );
-    const handle = await startBatch(client, config, { source: await store.staged.stage(SAMPLE_EXPORT), batchId });
-    const summary = await followBatch(client, handle.workflowId, !!process.stdout.isTTY);
+    const source = await store.staged.stage(SAMPLE_EXPORT);
+    const handle = await interruption.after(startBatch(client, config, { source, batchId }));
+    const summary = await interruption.until((signal) =>
+      client.withAbortSignal(signal, () => followBatch(client, handle.workflowId, !!process.stdout.isTTY)),
+    );
     console.log(summaryTable(summary));
     printWhereToLook(config, batchId, handle.workflowId);
 
     if (process.env.CAPA_DEMO_EXIT_AFTER_BATCH === '1') return 0;
-    await watchRecords(client, config);
+    await watchRecords(client, config, interruption);
     return 0;
+  } catch (err) {
+    if (!(err instanceof Interrupted)) throw err;
+    console.log(batchId ? `\nStopped before batch ${batchId} ended: it goes on when a worker runs again.` : '\nStopped.');
+    return 130;
   } finally {
     for (const stop of stops.reverse())
       await stop().catch((err) => logger.warn('did not stop cleanly', { error: (err as Error).message }));
+    interruption.dispose();
   }
 }
 
@@ -159,13 +170,9 @@ function printWhereToLook(config: AppConfig, batchId: string, workflowId: string
 }
 
 /** Prints record workflow counts as they change, until Ctrl-C. */
-async function watchRecords(client: Client, config: AppConfig): Promise<void> {
-  let stop = false;
-  const onSignal = () => (stop = true);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+async function watchRecords(client: Client, config: AppConfig, interruption: Interruption): Promise<void> {
   let last = '';
-  while (!stop) {
+  while (!interruption.heard) {
     const counts = await Promise.all(
       (['waiting-for-unlock', 'needs-decision', 'applied'] as const).map(
         async (s) => `${(await listRecords(client, config, { phase: s }).catch(() => [])).length} ${s}`,
@@ -174,7 +181,7 @@ async function watchRecords(client: Client, config: AppConfig): Promise<void> {
     const line = `Record workflows: ${counts.join(', ')}`;
     if (line !== last) console.log(line);
     last = line;
-    for (let i = 0; i < 20 && !stop; i++) await sleep(250);
+    await Promise.race([sleep(5_000), interruption.signalled]);
   }
   console.log('\nStopping...');
 }
