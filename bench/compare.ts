@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startBatch } from '../src/cli/operations';
+import { onTaskQueue } from '../src/config';
 import { sampleRecordId } from '../src/simulator/seed';
 import {
   exportFile,
@@ -11,6 +12,7 @@ import {
   lastWrites,
   LOCKED,
   MeasuredProcess,
+  onQueues,
   terminateAll,
   UNLOCKED,
   vaultCalls,
@@ -129,13 +131,13 @@ async function onWorker(r: Round, worker: MeasuredProcess, start: () => Promise<
     return { unlockedMs, lockedMs, peakRssMb: worker.peakRssMb() };
   } finally {
     await worker.stop();
-    await terminateAll(r.h, `TaskQueue = '${r.taskQueue}'`);
+    await terminateAll(r.h, onQueues(r.taskQueue));
   }
 }
 
 function runCapaSync(r: Round) {
   const worker = MeasuredProcess.capaWorker(r.h, r.taskQueue, { CAPA_TICK_SECONDS: String(TICK_SECONDS) });
-  const config = { ...r.h.config, temporal: { ...r.h.config.temporal, taskQueue: r.taskQueue } };
+  const config = onTaskQueue(r.h.config, r.taskQueue);
   const source = exportFile(0, r.n, r.round);
   return onWorker(r, worker, async () => {
     await workflowResult(await startBatch(r.h.client, config, { source, batchId: `bench-${r.taskQueue}` }));

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { AppConfig, loadConfig } from '../src/config';
+import { AppConfig, controlQueueOf, loadConfig } from '../src/config';
 import { silentLogger } from '../src/observability/logger';
 import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
 import { VaultSimulator } from '../src/simulator/server';
@@ -213,11 +213,14 @@ export async function metric(port: number, name: string): Promise<number> {
     .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
 }
 
-/** Workflow executions on a task queue, and their history events in total. */
+/** Visibility's query for the workflows of workers on a task queue: theirs and its control queue's. */
+export const onQueues = (taskQueue: string) => `TaskQueue IN ('${taskQueue}', '${controlQueueOf(taskQueue)}')`;
+
+/** The workflow executions of workers on a task queue, and their history events in total. */
 export async function executions(client: Client, taskQueue: string): Promise<{ count: number; events: number }> {
   let count = 0;
   let events = 0;
-  for await (const wf of client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) {
+  for await (const wf of client.workflow.list({ query: onQueues(taskQueue) })) {
     count++;
     events += wf.historyLength;
   }

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startBatch } from '../src/cli/operations';
+import { onTaskQueue } from '../src/config';
 import { approvalTrace, type ApprovalTrace } from './approval-trace';
 import { sampleRecordId } from '../src/simulator/seed';
 import {
@@ -13,6 +14,7 @@ import {
   MeasuredProcess,
   metric,
   startRate,
+  onQueues,
   terminateAll,
   vaultCalls,
 } from './harness';
@@ -99,7 +101,7 @@ export async function pollingCost(
   try {
     const ids = Array.from({ length: waiting }, (_, i) => sampleRecordId(first + i));
     for (const id of ids) h.sim.store.records.get(id)!.state__v = LOCKED;
-    const config = { ...h.config, temporal: { ...h.config.temporal, taskQueue } };
+    const config = onTaskQueue(h.config, taskQueue);
     // Another priority for each run: a record a run's mass approval wrote is written again by the next.
     const file = exportFile(first, first + waiting, waiting + workers);
     await workflowResult(await startBatch(h.client, config, { source: file, batchId: taskQueue }));
@@ -143,7 +145,7 @@ export async function pollingCost(
     await Promise.all(processes.map((p) => p.stop()));
     // The next run starts with none waiting; after the last, the bench tears the dev server down (terminating
     // 50,000 workflows took it 13 minutes).
-    if (!last) await terminateAll(h, `TaskQueue = '${taskQueue}'`);
+    if (!last) await terminateAll(h, onQueues(taskQueue));
   }
 }
 

@@ -1,5 +1,6 @@
 import { tsToMs } from '@temporalio/common/lib/time';
 import { startBatch } from '../src/cli/operations';
+import { onTaskQueue } from '../src/config';
 import { sampleRecordId } from '../src/simulator/seed';
 import { batchWorkflowId } from '../src/contracts/batch-messages';
 import { exportFile, Harness, LOCKED, MeasuredProcess, startRate, UNLOCKED } from './harness';
@@ -34,7 +35,7 @@ export async function scaleRun(h: Harness, rows: number): Promise<ScaleFigures> 
   try {
     for (let i = 0; i < rows; i++)
       h.sim.store.records.get(sampleRecordId(i))!.state__v = i % 20 === 0 ? LOCKED : UNLOCKED;
-    const config = { ...h.config, temporal: { ...h.config.temporal, taskQueue } };
+    const config = onTaskQueue(h.config, taskQueue);
     const file = exportFile(0, rows, rows);
     const start = Date.now();
     const cpuBefore = sampleCpu(worker.child.pid!);

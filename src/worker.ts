@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { sampleGauges, SyncMetrics, syncMetrics } from './temporal/metrics';
 import { AppConfig, loadConfig } from './config';
 import { createActivities } from './activities';
@@ -13,13 +13,13 @@ import { installRuntime } from './temporal/runtime';
 import { Client } from '@temporalio/client';
 import { openStore, Store } from './store/store';
 import { loadSigner } from './config/load-signer';
-import { ensureLockWatcher } from './temporal/record-workflows';
+import { startOrMoveLockWatcher } from './temporal/record-workflows';
 import { missingSearchAttributes } from './temporal/search-attributes';
 
-/** The configured object's lock watcher: on the worker's task queue, ticking on the first polling interval. */
+/** The configured object's lock watcher: on the control task queue, ticking on the first polling interval. */
 export const watcherOf = (config: AppConfig) => ({
   object: config.vault.object,
-  taskQueue: config.temporal.taskQueue,
+  taskQueue: config.temporal.controlTaskQueue,
   tickSeconds: config.record.tickScheduleSeconds[0],
 });
 
@@ -48,6 +48,7 @@ export function buildActivities(
     dialect: config.vault.dialect,
     temporal: services.temporal,
     taskQueue: config.temporal.taskQueue,
+    controlTaskQueue: config.temporal.controlTaskQueue,
     object: config.vault.object,
     mapping: config.mapping,
     recordOptions: config.record,
@@ -95,24 +96,57 @@ export const WORKER_TUNING = {
 /** dist/workflow-bundle.js, written by `npm run build`: the compiled worker (CAPA_SYNC_DIST=1, from dist/src) uses it. */
 const PREBUILT_BUNDLE = path.join(__dirname, '..', 'workflow-bundle.js');
 
-/** Creates the worker that runs every capa-sync workflow and activity on the configured task queue. */
+/**
+ * A process's Temporal workers, one a task queue, with the same workflows and activities (one Vault session, one write
+ * group): `main` on the task queue runs the record workflows; `control` on the control task queue runs the batches and
+ * the lock watcher, whose workflow tasks would otherwise wait behind every record workflow's first step (a batch that
+ * hands 200,000 records off queues as many, which one worker takes most of an hour to run).
+ */
+export class CapaWorker {
+  constructor(
+    readonly main: Worker,
+    readonly control: Worker,
+  ) {}
+
+  /** Runs both until shutdown; one that stops or fails stops the other (a process never runs half of capa-sync). */
+  async run(): Promise<void> {
+    const runs = [this.main, this.control].map((w) => w.run().finally(() => this.shutdown()));
+    const failed = (await Promise.allSettled(runs)).find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+  }
+
+  /** Runs both until `work` settles, then stops them, as Worker.runUntil does. */
+  runUntil<R>(work: Promise<R> | (() => Promise<R>)): Promise<R> {
+    return this.control.runUntil(() => this.main.runUntil(work));
+  }
+
+  shutdown(): void {
+    for (const w of [this.main, this.control]) if (w.getState() === 'RUNNING') w.shutdown();
+  }
+}
+
+/** Creates the process's workers: every capa-sync workflow and activity, on the task queue and the control one. */
 export async function createWorker(
   config: AppConfig,
   services: { connection: NativeConnection; temporal: Client; store: Store; logger: Logger },
-): Promise<Worker> {
+): Promise<CapaWorker> {
   const { connection, temporal } = services;
   const { activities, vaultStats } = buildActivities(config, services);
   sampleGauges(Runtime.instance().metricMeter, vaultStats, temporal, config.vault.object);
-  return Worker.create({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    ...(process.env.CAPA_SYNC_DIST === '1'
-      ? { workflowBundle: { codePath: PREBUILT_BUNDLE } }
-      : { workflowsPath: require.resolve('./workflows') }),
-    activities,
-    ...WORKER_TUNING,
-  });
+  const workflowBundle =
+    process.env.CAPA_SYNC_DIST === '1'
+      ? { codePath: PREBUILT_BUNDLE }
+      : await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: Runtime.instance().logger });
+  const worker = (taskQueue: string) =>
+    Worker.create({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue,
+      workflowBundle,
+      activities,
+      ...WORKER_TUNING,
+    });
+  return new CapaWorker(await worker(config.temporal.taskQueue), await worker(config.temporal.controlTaskQueue));
 }
 
 export async function runWorker(config: AppConfig = loadConfig()): Promise<void> {
@@ -128,9 +162,10 @@ export async function runWorker(config: AppConfig = loadConfig()): Promise<void>
       `the namespace ${namespace} has no search attribute ${missing.join(', ')}: create them first (docs/production.md)`,
     );
   const worker = await createWorker(config, { connection, temporal, store, logger });
-  await ensureLockWatcher(temporal, watcherOf(config));
+  await startOrMoveLockWatcher(temporal, watcherOf(config));
   const delivery = deliverAlerts(config, store, logger);
-  logger.info('worker started', { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace });
+  const { taskQueue, controlTaskQueue } = config.temporal;
+  logger.info('worker started', { taskQueue, controlTaskQueue, namespace });
   try {
     await worker.run(); // until SIGINT or SIGTERM
   } finally {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { Store } from '../src/store/store';
-import { AppConfig } from '../src/config';
+import { AppConfig, onTaskQueue } from '../src/config';
 import { BatchIdRefused, startBatch } from '../src/cli/operations';
 import { VaultSimulator } from '../src/simulator/server';
 import { sampleRecordId, sampleRecords } from '../src/simulator/seed';
@@ -500,7 +500,7 @@ describe('a wrong Vault password', () => {
       const source = file('auth.csv', csvOf([row(ids(1)[0])]));
       const handle = await startBatch(
         env.client,
-        { ...config, temporal: { ...config.temporal, taskQueue: 'hostile-auth' } },
+        onTaskQueue(config, 'hostile-auth'),
         { source, batchId: 'hostile-auth' },
       );
       await waitFor('the refusal', async () => wrong.log().includes('vault refused the credentials'), 30_000);

@@ -3,7 +3,7 @@ import { temporal } from '@temporalio/proto';
 import { recordWorkflowId, statusQuery } from '../src/contracts/record-messages';
 import { startBatch } from '../src/cli/operations';
 import { sampleRecordId } from '../src/simulator/seed';
-import type { AppConfig } from '../src/config';
+import { type AppConfig, onTaskQueue } from '../src/config';
 import { DevStack, startDevStack, workerEnvOf } from './helpers/dev-stack';
 import { writeCsv } from './helpers/exports';
 import { startWorkerProcess, stopWorkerProcess, type WorkerProcess } from './helpers/worker-process';
@@ -233,7 +233,7 @@ describe('a lock endpoint that fails for one record (customer dialect), on a wor
     const metricsPort = await freePort();
     const env = { ...settings, VAULT_DIALECT: 'customer', METRICS_PORT: String(metricsPort) };
     workers = [await startWorkerProcess(workerEnvOf(stack, QUEUE, env))];
-    const config = { ...stack.ctx.config, temporal: { ...stack.ctx.config.temporal, taskQueue: QUEUE } };
+    const config = onTaskQueue(stack.ctx.config, QUEUE);
     const [bad, good] = [0, 1];
     await handOff(stack, config, [bad, good], 'failing-lock');
     stack.sim.setFaults({ failingLocks: [id(bad)] });
@@ -273,7 +273,7 @@ describe('a worker killed between the bulk write and the audit', () => {
 
   it('audits each change of the write Vault took exactly once, from the retry on another worker', async () => {
     workers = [await startWorkerProcess(workerEnv())];
-    const config = { ...stack.ctx.config, temporal: { ...stack.ctx.config.temporal, taskQueue: QUEUE } };
+    const config = onTaskQueue(stack.ctx.config, QUEUE);
     const ids = [0, 1, 2];
     const before = ids.map((i) => ({
       priority: value(stack, i, 'priority__c'),
@@ -325,7 +325,7 @@ describe('a worker cut off from Temporal while its write group holds a record', 
 
   it('sends nothing late over the write its retry made and a reviewer edit made since', async () => {
     workers = [await startWorkerProcess(workerEnv())];
-    const config = { ...stack.ctx.config, temporal: { ...stack.ctx.config.temporal, taskQueue: QUEUE } };
+    const config = onTaskQueue(stack.ctx.config, QUEUE);
     const i = [...Array(10).keys()].find((n) => value(stack, n, 'risk_score__c') !== 42)!;
     await handOff(stack, config, [i], 'cut-off-writer');
     await waitFor('the watcher to read the waiting record', async () => (await status(stack, i)).watched);

@@ -52,6 +52,8 @@ it('has saved histories of every workflow', () => {
       'current-record-continue-as-new-first-run.json',
       'current-record-continue-as-new-last-run.json',
       'current-record-newest-lock-news.json',
+      // From the watcher-moves patch on: a lock watcher that a worker's start moved to the control task queue.
+      'watcher-moves-to-control-queue.json',
     ]),
   );
 });

@@ -149,7 +149,7 @@ async function startWorker(config: AppConfig, client: Client, store: Store, logg
   const delivery = deliverAlerts(config, store, logger);
   stops.push(async () => {
     // The SDK's runtime begins the worker's shutdown on Ctrl-C itself; this waits for it to finish either way.
-    if (worker.getState() === 'RUNNING') worker.shutdown();
+    worker.shutdown();
     await running;
     await delivery.stop();
     await connection.close();

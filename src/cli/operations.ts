@@ -63,7 +63,7 @@ async function startOnce<I, R>(
     );
   try {
     return await client.workflow.start<(input: I) => Promise<R>>(start.type, {
-      taskQueue: config.temporal.taskQueue,
+      taskQueue: config.temporal.controlTaskQueue,
       workflowId: start.workflowId,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       args: [start.input],

@@ -48,7 +48,12 @@ export const SETTINGS = {
   TEMPORAL_TASK_QUEUE: {
     schema: z.string().min(1),
     default: 'capa-sync',
-    doc: 'Task queue of the worker and workflows',
+    doc: "Task queue of the record workflows (and their activities): every worker polls it",
+  },
+  TEMPORAL_CONTROL_TASK_QUEUE: {
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    doc: "Task queue of the batches and lock watchers (and their activities): every worker polls it too, so that record workflows queued by the thousand never delay them. Unset: TEMPORAL_TASK_QUEUE's name with `-control`",
   },
   TEMPORAL_UI_URL: {
     schema: z.string().url(),
@@ -329,6 +334,15 @@ type Parsed = { [K in SettingName]: z.output<(typeof SETTINGS)[K]['schema']> };
  */
 export type AppConfig = ReturnType<typeof configFrom>;
 
+/** The control task queue of a task queue where TEMPORAL_CONTROL_TASK_QUEUE is unset. */
+export const controlQueueOf = (taskQueue: string) => `${taskQueue}-control`;
+
+/** The configuration of workers on another task queue, with its default control queue (tests and benches). */
+export const onTaskQueue = (config: AppConfig, taskQueue: string): AppConfig => ({
+  ...config,
+  temporal: { ...config.temporal, taskQueue, controlTaskQueue: controlQueueOf(taskQueue) },
+});
+
 export class ConfigError extends Error {
   /** One or more problems, each "SETTING: what is wrong", under one heading. */
   constructor(problems: string | string[]) {
@@ -364,7 +378,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 function configFrom(s: Parsed, temporal: TemporalConnectionSettings) {
   const preset = DIALECTS[s.VAULT_DIALECT];
   return {
-    temporal: { ...temporal, taskQueue: s.TEMPORAL_TASK_QUEUE, uiUrl: s.TEMPORAL_UI_URL },
+    temporal: {
+      ...temporal,
+      taskQueue: s.TEMPORAL_TASK_QUEUE,
+      controlTaskQueue: s.TEMPORAL_CONTROL_TASK_QUEUE ?? controlQueueOf(s.TEMPORAL_TASK_QUEUE),
+      uiUrl: s.TEMPORAL_UI_URL,
+    },
     vault: {
       baseUrl: s.VAULT_BASE_URL,
       apiVersion: s.VAULT_API_VERSION,

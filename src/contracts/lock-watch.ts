@@ -42,6 +42,12 @@ export const isLockNews = (change: LockNews | LockChange): change is LockNews =>
 
 export const lockChangedSignal = defineSignal<[LockNews | LockChange]>('lockChanged');
 
+/**
+ * Sent by each worker at its start: the watcher continues as new on this task queue (the control queue) after its
+ * tick, if it runs on another (watchers started before the control queue ran on the record workflows' queue).
+ */
+export const moveWatcherSignal = defineSignal<[string]>('moveTo');
+
 export interface WatchActivities {
   /**
    * One tick of an object's lock watcher: lists the waiting records from the store, reads their states in queries of

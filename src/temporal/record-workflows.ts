@@ -1,5 +1,5 @@
 import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
-import { LOCK_WATCHER_TYPE, type LockWatcherInput, lockWatcherId } from '../contracts/lock-watch';
+import { LOCK_WATCHER_TYPE, type LockWatcherInput, lockWatcherId, moveWatcherSignal } from '../contracts/lock-watch';
 import { recordWorkflowId } from '../contracts/record-messages';
 import { recordQuery } from '../contracts/visibility';
 
@@ -44,20 +44,32 @@ export async function recordWorkflows(
   return records;
 }
 
-/**
- * Starts the object's lock watcher unless it runs (each worker at its start, each batch that hands records over):
- * one per object, however many workers.
- */
-export async function ensureLockWatcher(
-  client: Client,
-  o: { object: string; taskQueue: string; tickSeconds: number },
-): Promise<void> {
+type WatcherOptions = { object: string; taskQueue: string; tickSeconds: number };
+
+const watcherStart = (o: WatcherOptions) => ({
+  taskQueue: o.taskQueue,
+  workflowId: lockWatcherId(o.object),
+  workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+  args: [{ object: o.object, tickSeconds: o.tickSeconds }] as [LockWatcherInput],
+  staticSummary: `Lock watcher of ${o.object}: reads every waiting record's state each ${o.tickSeconds} s`,
+});
+
+/** Starts the object's lock watcher unless it runs (each batch that hands records over): one per object. */
+export async function ensureLockWatcher(client: Client, o: WatcherOptions): Promise<void> {
   await client.workflow.start<(input: LockWatcherInput) => Promise<never>>(LOCK_WATCHER_TYPE, {
-    taskQueue: o.taskQueue,
-    workflowId: lockWatcherId(o.object),
+    ...watcherStart(o),
     workflowIdConflictPolicy: 'USE_EXISTING',
-    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-    args: [{ object: o.object, tickSeconds: o.tickSeconds }],
-    staticSummary: `Lock watcher of ${o.object}: reads every waiting record's state each ${o.tickSeconds} s`,
+  });
+}
+
+/**
+ * At a worker's start: starts the object's lock watcher on `o.taskQueue` unless it runs, and has a running one that
+ * an earlier version started on another task queue move there after its tick.
+ */
+export async function startOrMoveLockWatcher(client: Client, o: WatcherOptions): Promise<void> {
+  await client.workflow.signalWithStart<(input: LockWatcherInput) => Promise<never>, [string]>(LOCK_WATCHER_TYPE, {
+    ...watcherStart(o),
+    signal: moveWatcherSignal,
+    signalArgs: [o.taskQueue],
   });
 }

@@ -28,7 +28,7 @@ export async function upsertSchedule(
     workflowType: BATCH_WORKFLOW_TYPE,
     // The schedule appends the start time to this id, which becomes the batch id.
     workflowId: batchWorkflowId(config.vault.object, 'nightly'),
-    taskQueue: config.temporal.taskQueue,
+    taskQueue: config.temporal.controlTaskQueue,
     args: [{ source: s.source }],
     staticSummary: batchSummary(`${s.scheduleId} (nightly)`, s.source),
   };

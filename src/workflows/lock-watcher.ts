@@ -1,9 +1,22 @@
-import { ActivityFailure, continueAsNew, proxyActivities, setCurrentDetails, sleep } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  continueAsNew,
+  makeContinueAsNewFunc,
+  patched,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { activityOptions } from '../contracts/activity-timeouts';
-import type { LockWatcherInput, WatchActivities } from '../contracts/lock-watch';
+import { type LockWatcherInput, moveWatcherSignal, type WatchActivities } from '../contracts/lock-watch';
 
 /** A run's ticks before it continues as new: about a dozen events a tick. */
 const TICKS_PER_RUN = 300;
+
+/** Runs from here on move to the task queue a worker names (moveWatcherSignal) at the end of a tick. */
+export const WATCHER_MOVES = 'watcher-moves-to-control-queue';
 
 const acts = proxyActivities<WatchActivities>(
   activityOptions({ timeout: '10 minutes', initialInterval: '1 second', maxInterval: '30 seconds', maxAttempts: 3 }),
@@ -15,6 +28,10 @@ const acts = proxyActivities<WatchActivities>(
  * the waiting records read Vault themselves again (the store shows the watcher's last tick).
  */
 export async function capaLockWatcherWorkflow(input: LockWatcherInput): Promise<never> {
+  let moveTo: string | undefined;
+  setHandler(moveWatcherSignal, (taskQueue) => void (moveTo = taskQueue));
+  // Asked only once a move is due: a run that is never asked records no marker, as before the patch.
+  const moving = () => moveTo !== undefined && moveTo !== workflowInfo().taskQueue && patched(WATCHER_MOVES);
   const ms = input.tickSeconds * 1000;
   for (let i = 0; i < TICKS_PER_RUN; i++) {
     const tickAt = (Math.floor(Date.now() / ms) + 1) * ms;
@@ -32,6 +49,7 @@ export async function capaLockWatcherWorkflow(input: LockWatcherInput): Promise<
       if (!(err instanceof ActivityFailure)) throw err;
       setCurrentDetails(`**tick failed** at ${new Date(tickAt).toISOString()}: ${err.cause?.message ?? err.message}`);
     }
+    if (moving()) return makeContinueAsNewFunc<typeof capaLockWatcherWorkflow>({ taskQueue: moveTo })(input);
   }
   return continueAsNew<typeof capaLockWatcherWorkflow>(input);
 }

@@ -24,6 +24,8 @@ type StackOptions = {
   lockedStates?: string[];
   /** A stack for a thousand records waiting or more: it takes turns with the others (see turns.ts). */
   takesTurns?: boolean;
+  /** The control queue's worker alone: record workflows stay queued, as behind a backlog of their first steps. */
+  controlOnly?: boolean;
 };
 
 /**
@@ -56,7 +58,7 @@ async function startStack(o: StackOptions): Promise<DevStack> {
     await env.teardown();
     throw err;
   });
-  const worker = ctx.worker;
+  const worker = o.controlOnly ? ctx.worker.control : ctx.worker;
   const running = worker.run();
   return {
     env,
@@ -65,6 +67,8 @@ async function startStack(o: StackOptions): Promise<DevStack> {
     async stop() {
       worker.shutdown();
       await running;
+      // A worker releases its connection once it has run: the teardown below waits for that.
+      if (o.controlOnly) await ctx.worker.main.runUntil(Promise.resolve());
       await ctx.delivery?.stop();
       await sim.stop();
       await env.teardown();

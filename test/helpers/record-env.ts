@@ -1,5 +1,5 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, WorkerOptions } from '@temporalio/worker';
+import type { WorkerOptions } from '@temporalio/worker';
 import type { Alert } from '../../src/alerts/alert-channel';
 import type { EnqueueAlert } from '../../src/alerts/alert-router';
 import { type ChannelSpec, channelKey } from '../../src/alerts/channel-spec';
@@ -7,7 +7,7 @@ import { AppConfig } from '../../src/config';
 import { silentLogger } from '../../src/observability/logger';
 import { VaultSimulator } from '../../src/simulator/server';
 import type { FieldValues } from '../../src/contracts/field-values';
-import { buildActivities, deliverAlerts } from '../../src/worker';
+import { buildActivities, CapaWorker, deliverAlerts } from '../../src/worker';
 import { capaRecordWorkflow } from '../../src/workflows/record';
 import {
   DEFAULT_RECORD_OPTIONS,
@@ -59,7 +59,9 @@ export async function testWorker(
   });
   const delivery = captured ? undefined : deliverAlerts(config, store, silentLogger);
   // Tests tick every second or so: a cache that holds every test workflow spares replaying them at each tick.
-  const worker: Worker = await createTestWorker(env, { taskQueue, activities, maxCachedWorkflows: 1000, ...tuning });
+  const on = (queue: string) =>
+    createTestWorker(env, { taskQueue: queue, activities, maxCachedWorkflows: 1000, ...tuning });
+  const worker = new CapaWorker(await on(taskQueue), await on(config.temporal.controlTaskQueue));
   return { worker, alerts, store, audit: store.audit, vaultStats, config, delivery };
 }
 

@@ -19,7 +19,10 @@ export interface BatchActivityDeps {
   /** Direct (not coalesced): the batch already sends full requests. */
   vault: VaultClient;
   temporal: Client;
+  /** Record workflows' task queue. */
   taskQueue: string;
+  /** The lock watcher's task queue (the batches' own). */
+  controlTaskQueue: string;
   object: string;
   mapping: Mapping;
   recordOptions: RecordWorkflowOptions;

@@ -150,7 +150,7 @@ async function handOffPage(deps: BatchActivityDeps, { batchId, page, sourceTimes
   const handOffs = await deps.store.batches.handOffs(batchId, page);
   if (handOffs.length)
     await ensureLockWatcher(deps.temporal, {
-      ...{ object: deps.object, taskQueue: deps.taskQueue },
+      ...{ object: deps.object, taskQueue: deps.controlTaskQueue },
       tickSeconds: deps.recordOptions.tickScheduleSeconds[0],
     });
   const waiting: RowResult[] = [];
