@@ -18,7 +18,6 @@ import {
   vaultCalls,
 } from './harness';
 import { rowValues } from './simulator-client';
-import { LOCK_WATCHER_TYPE } from '../src/contracts/lock-watch';
 import { waitFor } from '../test/helpers/wait';
 import { workflowResult } from '../src/temporal/workflow-result';
 
@@ -124,8 +123,8 @@ async function onWorker(r: Round, worker: MeasuredProcess, start: () => Promise<
     await start();
     const unlockedMs = (await written(r, r.unlocked, fromSeq)) - startedAt;
     const lockedMs = await unlockAndWait(r);
-    // Every workflow of the round but the lock watcher, which runs for as long as the object has a worker.
-    const running = `TaskQueue = '${r.taskQueue}' AND ExecutionStatus = 'Running' AND WorkflowType != '${LOCK_WATCHER_TYPE}'`;
+    // Every record workflow of the round (the lock watcher, on the control queue, runs while the object has a worker).
+    const running = `TaskQueue = '${r.taskQueue}' AND ExecutionStatus = 'Running'`;
     const { workflow } = r.h.client;
     await waitFor('the workflows to finish', async () => (await workflow.count(running)).count === 0, WAIT_MS);
     return { unlockedMs, lockedMs, peakRssMb: worker.peakRssMb() };

@@ -115,9 +115,16 @@ export class CapaWorker {
     if (failed) throw (failed as PromiseRejectedResult).reason;
   }
 
-  /** Runs both until `work` settles, then stops them, as Worker.runUntil does. */
-  runUntil<R>(work: Promise<R> | (() => Promise<R>)): Promise<R> {
-    return this.control.runUntil(() => this.main.runUntil(work));
+  /** Runs both until `work` settles, then stops them, as Worker.runUntil does; a worker that stops first fails it. */
+  async runUntil<R>(work: Promise<R> | (() => Promise<R>)): Promise<R> {
+    const running = this.run();
+    const stopped = running.then(() => Promise.reject(new Error('a worker stopped before its work ended')));
+    try {
+      return await Promise.race([typeof work === 'function' ? work() : work, stopped]);
+    } finally {
+      this.shutdown();
+      await running.catch(() => undefined); // a failure of theirs ended the race, or came after the work had
+    }
   }
 
   shutdown(): void {
@@ -162,7 +169,7 @@ export async function runWorker(config: AppConfig = loadConfig()): Promise<void>
       `the namespace ${namespace} has no search attribute ${missing.join(', ')}: create them first (docs/production.md)`,
     );
   const worker = await createWorker(config, { connection, temporal, store, logger });
-  await startOrMoveLockWatcher(temporal, watcherOf(config));
+  await startOrMoveLockWatcher(temporal, { ...watcherOf(config), from: config.temporal.taskQueue });
   const delivery = deliverAlerts(config, store, logger);
   const { taskQueue, controlTaskQueue } = config.temporal;
   logger.info('worker started', { taskQueue, controlTaskQueue, namespace });

@@ -22,6 +22,7 @@ it('runs on the embedded defaults with no setting at all', () => {
     address: 'localhost:7233',
     namespace: 'default',
     taskQueue: 'capa-sync',
+    controlTaskQueue: 'capa-sync-control',
     options: { address: 'localhost:7233', tls: undefined },
   });
   expect(config.vault).toMatchObject({
@@ -32,6 +33,17 @@ it('runs on the embedded defaults with no setting at all', () => {
   expect(config.record.tickScheduleSeconds).toEqual([300, 900, 1800, 3600]);
   expect(config.record.maxWaitSeconds).toBe(30 * 24 * 3600);
   expect(config.mapping).toEqual(DEFAULT_MAPPING);
+});
+
+it('names the control task queue after the task queue unless it is set, and never the same', () => {
+  expect(loadConfig({ TEMPORAL_TASK_QUEUE: 'night' }).temporal).toMatchObject({
+    taskQueue: 'night',
+    controlTaskQueue: 'night-control',
+  });
+  expect(loadConfig({ TEMPORAL_CONTROL_TASK_QUEUE: 'ops' }).temporal.controlTaskQueue).toBe('ops');
+  expect(problem({ TEMPORAL_TASK_QUEUE: 'q', TEMPORAL_CONTROL_TASK_QUEUE: 'q' })).toMatch(
+    /TEMPORAL_CONTROL_TASK_QUEUE: must differ from TEMPORAL_TASK_QUEUE/,
+  );
 });
 
 it.each([

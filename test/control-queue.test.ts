@@ -52,31 +52,39 @@ describe('a lock watcher an earlier version started on the task queue', () => {
   });
   afterAll(() => stack?.stop());
 
-  it('moves to the control queue after its tick when a worker starts', async () => {
+  it('moves to the control queue after its tick when a worker on its queue starts, and only then', async () => {
     const { client } = stack.env;
-    const watcher = { ...watcherOf(stack.ctx.config), taskQueue: 'moves' };
-    await ensureLockWatcher(client, watcher);
-    const first = await client.workflow.getHandle(lockWatcherId('capa__c')).describe();
+    const watcher = () => client.workflow.getHandle(lockWatcherId('capa__c'));
+    const control = watcherOf(stack.ctx.config);
+    await ensureLockWatcher(client, { ...control, taskQueue: 'moves' });
+    const first = await watcher().describe();
     expect(first.taskQueue).toBe('moves');
+    const ticked = async (runId: string) =>
+      (await client.workflow.getHandle(lockWatcherId('capa__c'), runId).fetchHistory()).events!.some(
+        (e) => e.activityTaskCompletedEventAttributes,
+      );
+    await waitFor('a tick on the old queue', () => ticked(first.runId));
 
-    await startOrMoveLockWatcher(client, watcherOf(stack.ctx.config));
+    // A worker configured with other queues leaves it where it is.
+    await startOrMoveLockWatcher(client, { ...control, taskQueue: 'elsewhere-control', from: 'elsewhere' });
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect((await watcher().describe()).runId).toBe(first.runId);
+
+    await startOrMoveLockWatcher(client, { ...control, from: 'moves' });
     const moved = await waitFor('the watcher on the control queue', async () => {
-      const now = await client.workflow.getHandle(lockWatcherId('capa__c')).describe();
+      const now = await watcher().describe();
       return now.taskQueue === 'moves-control' && now;
     });
     expect(moved.runId).not.toBe(first.runId);
-    await waitFor('a tick of the moved watcher', async () => {
-      const history = await client.workflow.getHandle(lockWatcherId('capa__c'), moved.runId).fetchHistory();
-      return history.events!.some((e) => e.activityTaskCompletedEventAttributes);
-    });
+    await waitFor('a tick of the moved watcher', () => ticked(moved.runId));
     await saveHistory(
       'watcher-moves-to-control-queue',
       client.workflow.getHandle(lockWatcherId('capa__c'), first.runId),
     );
 
-    // A second worker's start finds it there: it stays in its run.
-    await startOrMoveLockWatcher(client, watcherOf(stack.ctx.config));
+    // A later worker's start finds it there: it stays in its run.
+    await startOrMoveLockWatcher(client, { ...control, from: 'moves' });
     await new Promise((resolve) => setTimeout(resolve, 3_000));
-    expect((await client.workflow.getHandle(lockWatcherId('capa__c')).describe()).runId).toBe(moved.runId);
+    expect((await watcher().describe()).runId).toBe(moved.runId);
   });
 });

@@ -54,8 +54,15 @@ afterEach(() => Promise.all([...running].map(([child, dataDir]) => stopLeftover(
 /** Ctrl-C, and a minute later SIGKILL to the demo's group and to the servers it started (they have groups of their own). */
 async function stopLeftover(child: ChildProcess, dataDir: string): Promise<void> {
   if (await Promise.race([interrupt(child).then(() => true), sleep(60_000, false, { ref: false })])) return;
-  process.kill(-child.pid!, 'SIGKILL');
-  for (const pid of processesUsing(dataDir)) process.kill(Number(pid), 'SIGKILL');
+  const kill = (pid: number) => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  };
+  kill(-child.pid!);
+  for (const pid of processesUsing(dataDir)) kill(Number(pid));
 }
 
 /** Runs the demo of a checkout (this one by default) to its end, with what it printed. */
@@ -203,7 +210,9 @@ describe('a start that fails stops what it started and says in one line what was
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     child.stderr!.on('data', (d) => (out += d));
-    await waitFor('the batch to start', async () => out.includes('Running batch') || child.exitCode !== null, 120_000);
+    const log = path.join(env.CAPA_DATA_DIR, 'worker.log');
+    const held = () => fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('batch held for approval');
+    await waitFor('the batch held for approval', async () => held() || child.exitCode !== null, 120_000);
     const started = Date.now();
     expect([await interrupt(child), out]).toEqual([
       130,

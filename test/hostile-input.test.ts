@@ -498,11 +498,10 @@ describe('a wrong Vault password', () => {
     try {
       const authBefore = sim.calls.auth ?? 0;
       const source = file('auth.csv', csvOf([row(ids(1)[0])]));
-      const handle = await startBatch(
-        env.client,
-        onTaskQueue(config, 'hostile-auth'),
-        { source, batchId: 'hostile-auth' },
-      );
+      const handle = await startBatch(env.client, onTaskQueue(config, 'hostile-auth'), {
+        source,
+        batchId: 'hostile-auth',
+      });
       await waitFor('the refusal', async () => wrong.log().includes('vault refused the credentials'), 30_000);
       await new Promise((resolve) => setTimeout(resolve, 12_000)); // the page activity retries meanwhile
       expect((sim.calls.auth ?? 0) - authBefore).toBe(1);

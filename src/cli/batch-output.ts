@@ -48,12 +48,20 @@ export function waitingRecordsUrl(config: AppConfig): string {
   return `${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows?query=${query}`;
 }
 
-/** Waits for a batch, drawing a progress bar on a terminal, and returns its summary. */
-export async function followBatch(client: Client, workflowId: string, draw: boolean): Promise<BatchSummary> {
+/**
+ * Waits for a batch, drawing a progress bar on a terminal, and returns its summary; an aborted `signal` ends the wait
+ * (its calls must run under it: Connection.withAbortSignal).
+ */
+export async function followBatch(
+  client: Client,
+  workflowId: string,
+  draw: boolean,
+  signal?: AbortSignal,
+): Promise<BatchSummary> {
   const handle = client.workflow.getHandle(workflowId);
   let done = false;
-  const result = workflowResult(handle).finally(() => (done = true));
-  while (draw && !done) {
+  const result = workflowResult(handle, undefined, signal).finally(() => (done = true));
+  while (draw && !done && !signal?.aborted) {
     const p = await handle.query(progressQuery).catch(() => undefined);
     if (p) {
       const pagesDone = p.phase === 'handing-off' ? p.pagesHandedOff : p.pagesDone;

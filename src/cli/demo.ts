@@ -59,10 +59,10 @@ export async function runDemo(): Promise<number> {
   const logFile = path.join(config.dataDir, 'worker.log');
   const logger = jsonLogger(config.logLevel, (line) => fs.appendFileSync(logFile, line + '\n'));
   const interruption = listenForInterrupt();
-  installRuntime(logger, config.metricsPort);
   const stops: Stops = [];
-  let batchId: string | undefined;
+  let started: string | undefined; // the batch, once Temporal has it
   try {
+    installRuntime(logger, config.metricsPort);
     await interruption.after(ensureTemporal(config, stops));
     const store = await interruption.after(ensureStore(config, logger, stops));
     await interruption.after(startSimulator(config, stops));
@@ -70,14 +70,15 @@ export async function runDemo(): Promise<number> {
     stops.push(() => client.connection.close());
     await interruption.after(startWorker(config, client, store, logger, stops));
 
-    batchId = newBatchId();
+    const batchId = newBatchId();
     console.log(
       `Running batch ${batchId} from ${path.relative(process.cwd(), SAMPLE_EXPORT)} (worker log: ${logFile})`,
     );
-    const source = await store.staged.stage(SAMPLE_EXPORT);
-    const handle = await interruption.after(startBatch(client, config, { source, batchId }));
+    const source = await interruption.after(store.staged.stage(SAMPLE_EXPORT));
+    const handle = await startBatch(client, config, { source, batchId });
+    started = batchId;
     const summary = await interruption.until((signal) =>
-      client.withAbortSignal(signal, () => followBatch(client, handle.workflowId, !!process.stdout.isTTY)),
+      client.withAbortSignal(signal, () => followBatch(client, handle.workflowId, !!process.stdout.isTTY, signal)),
     );
     console.log(summaryTable(summary));
     printWhereToLook(config, batchId, handle.workflowId);
@@ -87,7 +88,9 @@ export async function runDemo(): Promise<number> {
     return 0;
   } catch (err) {
     if (!(err instanceof Interrupted)) throw err;
-    console.log(batchId ? `\nStopped before batch ${batchId} ended: it goes on when a worker runs again.` : '\nStopped.');
+    console.log(
+      started ? `\nStopped before batch ${started} ended: it goes on when a worker runs again.` : '\nStopped.',
+    );
     return 130;
   } finally {
     for (const stop of stops.reverse())
@@ -181,7 +184,7 @@ async function watchRecords(client: Client, config: AppConfig, interruption: Int
     const line = `Record workflows: ${counts.join(', ')}`;
     if (line !== last) console.log(line);
     last = line;
-    await Promise.race([sleep(5_000), interruption.signalled]);
+    await sleep(5_000, undefined, { signal: interruption.signal }).catch(() => undefined);
   }
   console.log('\nStopping...');
 }

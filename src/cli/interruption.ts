@@ -1,3 +1,6 @@
+import { setMaxListeners } from 'node:events';
+import { SHUTDOWN_SIGNALS } from '../temporal/runtime';
+
 /** Ctrl-C (or SIGTERM) came before the command's job ended. */
 export class Interrupted extends Error {
   constructor() {
@@ -7,41 +10,46 @@ export class Interrupted extends Error {
 
 export interface Interruption {
   readonly heard: boolean;
-  /** The step's value, or Interrupted if Ctrl-C came while it ran (what the step started is then in the stops). */
+  /** Aborted at Ctrl-C. */
+  readonly signal: AbortSignal;
+  /** The step's outcome, or Interrupted if Ctrl-C came while it ran (what the step started is then in the stops). */
   after<T>(step: Promise<T>): Promise<T>;
   /**
    * The wait's value, or Interrupted once Ctrl-C has cancelled its calls (abort `signal`): for waits that only a worker
    * ends. The wait has settled when this does: a call left in flight would be retried on a connection the stops close.
    */
   until<T>(wait: (signal: AbortSignal) => Promise<T>): Promise<T>;
-  /** Resolves at Ctrl-C. */
-  readonly signalled: Promise<void>;
   dispose(): void;
 }
 
 /**
- * Hears Ctrl-C and SIGTERM from a command's first step on. A command that starts servers needs it: the default
- * action would kill the process at once and leave them running, and once a worker runs the SDK shuts the worker down
- * on Ctrl-C while the command would still wait for its batch.
+ * Hears the signals that stop a worker (SHUTDOWN_SIGNALS) from a command's first step on. A command that starts
+ * servers needs it: the default action would kill the process at once and leave them running, and once a worker runs
+ * the SDK shuts the worker down on them while the command would still wait for its batch.
  */
 export function listenForInterrupt(): Interruption {
   let heard = false;
-  let hear!: () => void;
-  const signalled = new Promise<void>((resolve) => (hear = resolve));
   const abort = new AbortController();
+  // Each call made under the signal adds a listener to it, for as long as the process runs.
+  setMaxListeners(0, abort.signal);
   const onSignal = () => {
     heard = true;
     abort.abort();
-    hear();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const s of SHUTDOWN_SIGNALS) process.on(s, onSignal);
+  const interrupted = (err: unknown) => (heard ? new Interrupted() : err);
   return {
     get heard() {
       return heard;
     },
+    signal: abort.signal,
     async after(step) {
-      const value = await step;
+      let value;
+      try {
+        value = await step;
+      } catch (err) {
+        throw interrupted(err);
+      }
       if (heard) throw new Interrupted();
       return value;
     },
@@ -51,13 +59,11 @@ export function listenForInterrupt(): Interruption {
       try {
         return await wait(abort.signal);
       } catch (err) {
-        throw heard ? new Interrupted() : err;
+        throw interrupted(err);
       }
     },
-    signalled,
     dispose() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const s of SHUTDOWN_SIGNALS) process.off(s, onSignal);
     },
   };
 }

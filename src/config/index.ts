@@ -48,12 +48,12 @@ export const SETTINGS = {
   TEMPORAL_TASK_QUEUE: {
     schema: z.string().min(1),
     default: 'capa-sync',
-    doc: "Task queue of the record workflows (and their activities): every worker polls it",
+    doc: 'Task queue of the record workflows (and their activities): every worker polls it',
   },
   TEMPORAL_CONTROL_TASK_QUEUE: {
     schema: z.string().min(1).optional(),
     default: undefined,
-    doc: "Task queue of the batches and lock watchers (and their activities): every worker polls it too, so that record workflows queued by the thousand never delay them. Unset: TEMPORAL_TASK_QUEUE's name with `-control`",
+    doc: "Task queue of the batches (plans and reverts too) and the lock watchers (and their activities): every worker polls it too, so that record workflows queued by the thousand never delay them. Unset: TEMPORAL_TASK_QUEUE's name with `-control`",
   },
   TEMPORAL_UI_URL: {
     schema: z.string().url(),
@@ -370,6 +370,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   } catch (err) {
     problems.push((err as Error).message);
   }
+  if (raw.TEMPORAL_CONTROL_TASK_QUEUE && raw.TEMPORAL_CONTROL_TASK_QUEUE === raw.TEMPORAL_TASK_QUEUE)
+    problems.push(
+      'TEMPORAL_CONTROL_TASK_QUEUE: must differ from TEMPORAL_TASK_QUEUE (a worker runs one Temporal worker on each)',
+    );
   if (problems.length) throw new ConfigError(problems);
   const s = raw as Parsed;
   return configFrom(s, temporal!);

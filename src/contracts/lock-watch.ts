@@ -43,8 +43,8 @@ export const isLockNews = (change: LockNews | LockChange): change is LockNews =>
 export const lockChangedSignal = defineSignal<[LockNews | LockChange]>('lockChanged');
 
 /**
- * Sent by each worker at its start: the watcher continues as new on this task queue (the control queue) after its
- * tick, if it runs on another (watchers started before the control queue ran on the record workflows' queue).
+ * The watcher continues as new on this task queue after its tick. A worker sends it at its start to a watcher running
+ * on the worker's record workflow queue (where releases before the control queue started it), naming its control queue.
  */
 export const moveWatcherSignal = defineSignal<[string]>('moveTo');
 

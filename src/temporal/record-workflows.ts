@@ -46,30 +46,26 @@ export async function recordWorkflows(
 
 type WatcherOptions = { object: string; taskQueue: string; tickSeconds: number };
 
-const watcherStart = (o: WatcherOptions) => ({
-  taskQueue: o.taskQueue,
-  workflowId: lockWatcherId(o.object),
-  workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-  args: [{ object: o.object, tickSeconds: o.tickSeconds }] as [LockWatcherInput],
-  staticSummary: `Lock watcher of ${o.object}: reads every waiting record's state each ${o.tickSeconds} s`,
-});
-
 /** Starts the object's lock watcher unless it runs (each batch that hands records over): one per object. */
 export async function ensureLockWatcher(client: Client, o: WatcherOptions): Promise<void> {
   await client.workflow.start<(input: LockWatcherInput) => Promise<never>>(LOCK_WATCHER_TYPE, {
-    ...watcherStart(o),
+    taskQueue: o.taskQueue,
+    workflowId: lockWatcherId(o.object),
     workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+    args: [{ object: o.object, tickSeconds: o.tickSeconds }],
+    staticSummary: `Lock watcher of ${o.object}: reads every waiting record's state each ${o.tickSeconds} s`,
   });
 }
 
 /**
- * At a worker's start: starts the object's lock watcher on `o.taskQueue` unless it runs, and has a running one that
- * an earlier version started on another task queue move there after its tick.
+ * At a worker's start: starts the object's lock watcher on `o.taskQueue` (the control queue) unless it runs, and has
+ * one that an earlier release started on `from` (the worker's record workflow queue) move there after its tick. A
+ * watcher on any other queue stays: a worker configured with other queues never takes it from the fleet's.
  */
-export async function startOrMoveLockWatcher(client: Client, o: WatcherOptions): Promise<void> {
-  await client.workflow.signalWithStart<(input: LockWatcherInput) => Promise<never>, [string]>(LOCK_WATCHER_TYPE, {
-    ...watcherStart(o),
-    signal: moveWatcherSignal,
-    signalArgs: [o.taskQueue],
-  });
+export async function startOrMoveLockWatcher(client: Client, o: WatcherOptions & { from: string }): Promise<void> {
+  await ensureLockWatcher(client, o);
+  const watcher = client.workflow.getHandle(lockWatcherId(o.object));
+  const { status, taskQueue } = await watcher.describe();
+  if (status.name === 'RUNNING' && taskQueue === o.from) await watcher.signal(moveWatcherSignal, o.taskQueue);
 }

@@ -10,6 +10,9 @@ const LEVELS: Record<LogLevel, keyof Logger> = {
   ERROR: 'error',
 };
 
+/** The signals that shut a process's workers down (the SDK's default adds SIGQUIT and SIGUSR2). */
+export const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+
 /**
  * Routes the Temporal SDK's own logs into our structured logger and, when a port is set, exposes the Temporal
  * runtime's metrics for Prometheus. Once per process, before any worker is created.
@@ -17,6 +20,7 @@ const LEVELS: Record<LogLevel, keyof Logger> = {
 export function installRuntime(logger: Logger, metricsPort?: number): void {
   try {
     Runtime.install({
+      shutdownSignals: SHUTDOWN_SIGNALS,
       logger: new DefaultLogger('INFO', (entry) =>
         logger[LEVELS[entry.level]](entry.message, { sdk: true, ...entry.meta }),
       ),

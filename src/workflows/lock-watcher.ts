@@ -7,7 +7,6 @@ import {
   setCurrentDetails,
   setHandler,
   sleep,
-  workflowInfo,
 } from '@temporalio/workflow';
 import { activityOptions } from '../contracts/activity-timeouts';
 import { type LockWatcherInput, moveWatcherSignal, type WatchActivities } from '../contracts/lock-watch';
@@ -31,7 +30,7 @@ export async function capaLockWatcherWorkflow(input: LockWatcherInput): Promise<
   let moveTo: string | undefined;
   setHandler(moveWatcherSignal, (taskQueue) => void (moveTo = taskQueue));
   // Asked only once a move is due: a run that is never asked records no marker, as before the patch.
-  const moving = () => moveTo !== undefined && moveTo !== workflowInfo().taskQueue && patched(WATCHER_MOVES);
+  const moving = (): string | undefined => (moveTo && patched(WATCHER_MOVES) ? moveTo : undefined);
   const ms = input.tickSeconds * 1000;
   for (let i = 0; i < TICKS_PER_RUN; i++) {
     const tickAt = (Math.floor(Date.now() / ms) + 1) * ms;
@@ -49,7 +48,8 @@ export async function capaLockWatcherWorkflow(input: LockWatcherInput): Promise<
       if (!(err instanceof ActivityFailure)) throw err;
       setCurrentDetails(`**tick failed** at ${new Date(tickAt).toISOString()}: ${err.cause?.message ?? err.message}`);
     }
-    if (moving()) return makeContinueAsNewFunc<typeof capaLockWatcherWorkflow>({ taskQueue: moveTo })(input);
+    const to = moving();
+    if (to) return makeContinueAsNewFunc<typeof capaLockWatcherWorkflow>({ taskQueue: to })(input);
   }
   return continueAsNew<typeof capaLockWatcherWorkflow>(input);
 }

@@ -150,7 +150,8 @@ async function handOffPage(deps: BatchActivityDeps, { batchId, page, sourceTimes
   const handOffs = await deps.store.batches.handOffs(batchId, page);
   if (handOffs.length)
     await ensureLockWatcher(deps.temporal, {
-      ...{ object: deps.object, taskQueue: deps.controlTaskQueue },
+      object: deps.object,
+      taskQueue: deps.controlTaskQueue,
       tickSeconds: deps.recordOptions.tickScheduleSeconds[0],
     });
   const waiting: RowResult[] = [];
