@@ -50,7 +50,7 @@ export function waitingRecordsUrl(config: AppConfig): string {
 
 /**
  * Waits for a batch, drawing a progress bar on a terminal, and returns its summary; an aborted `signal` ends the wait
- * (its calls must run under it: Connection.withAbortSignal).
+ * and cancels its calls.
  */
 export async function followBatch(
   client: Client,
@@ -58,6 +58,11 @@ export async function followBatch(
   draw: boolean,
   signal?: AbortSignal,
 ): Promise<BatchSummary> {
+  if (signal) return client.withAbortSignal(signal, () => follow(client, workflowId, draw, signal));
+  return follow(client, workflowId, draw);
+}
+
+async function follow(client: Client, workflowId: string, draw: boolean, signal?: AbortSignal): Promise<BatchSummary> {
   const handle = client.workflow.getHandle(workflowId);
   let done = false;
   const result = workflowResult(handle, undefined, signal).finally(() => (done = true));

@@ -78,7 +78,7 @@ export async function runDemo(): Promise<number> {
     const handle = await startBatch(client, config, { source, batchId });
     started = batchId;
     const summary = await interruption.until((signal) =>
-      client.withAbortSignal(signal, () => followBatch(client, handle.workflowId, !!process.stdout.isTTY, signal)),
+      followBatch(client, handle.workflowId, !!process.stdout.isTTY, signal),
     );
     console.log(summaryTable(summary));
     printWhereToLook(config, batchId, handle.workflowId);
