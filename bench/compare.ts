@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startBatch } from '../src/cli/operations';
-import { onTaskQueue } from '../src/config';
+import { onTaskQueue } from '../test/helpers/config';
 import { sampleRecordId } from '../src/simulator/seed';
 import {
   exportFile,

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startBatch } from '../src/cli/operations';
-import { onTaskQueue } from '../src/config';
+import { onTaskQueue } from '../test/helpers/config';
 import { approvalTrace, type ApprovalTrace } from './approval-trace';
 import { sampleRecordId } from '../src/simulator/seed';
 import {

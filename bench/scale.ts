@@ -1,6 +1,6 @@
 import { tsToMs } from '@temporalio/common/lib/time';
 import { startBatch } from '../src/cli/operations';
-import { onTaskQueue } from '../src/config';
+import { onTaskQueue } from '../test/helpers/config';
 import { sampleRecordId } from '../src/simulator/seed';
 import { batchWorkflowId } from '../src/contracts/batch-messages';
 import { exportFile, Harness, LOCKED, MeasuredProcess, startRate, UNLOCKED } from './harness';

@@ -337,12 +337,6 @@ export type AppConfig = ReturnType<typeof configFrom>;
 /** The control task queue of a task queue where TEMPORAL_CONTROL_TASK_QUEUE is unset. */
 export const controlQueueOf = (taskQueue: string) => `${taskQueue}-control`;
 
-/** The configuration of workers on another task queue, with its default control queue (tests and benches). */
-export const onTaskQueue = (config: AppConfig, taskQueue: string): AppConfig => ({
-  ...config,
-  temporal: { ...config.temporal, taskQueue, controlTaskQueue: controlQueueOf(taskQueue) },
-});
-
 export class ConfigError extends Error {
   /** One or more problems, each "SETTING: what is wrong", under one heading. */
   constructor(problems: string | string[]) {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AppConfig, loadConfig } from '../../src/config';
+import { AppConfig, controlQueueOf, loadConfig } from '../../src/config';
 import type { VaultSimulator } from '../../src/simulator/server';
 import { testDatabaseUrl } from './postgres';
 
@@ -25,3 +25,9 @@ export async function testConfig(sim: VaultSimulator, env: Record<string, string
     ...env,
   });
 }
+
+/** The configuration of workers on another task queue, with its default control queue. */
+export const onTaskQueue = (config: AppConfig, taskQueue: string): AppConfig => ({
+  ...config,
+  temporal: { ...config.temporal, taskQueue, controlTaskQueue: controlQueueOf(taskQueue) },
+});
