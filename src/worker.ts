@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { bundleWorkflowCode, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { sampleGauges, SyncMetrics, syncMetrics } from './temporal/metrics';
 import { AppConfig, loadConfig } from './config';
 import { createActivities } from './activities';
@@ -76,15 +76,12 @@ export const deliverAlerts = (config: AppConfig, store: Store, logger: Logger) =
   startAlertDelivery({ outbox: store.alertOutbox, smtp: config.alerts.smtp, logger, metrics: processMetrics() });
 
 /**
- * Waiting records cost no workflow task a tick (the lock watcher reads them), and wake every few hours by themselves
- * at most, replaying a short history on a cache miss: a small workflow cache costs little CPU; with 20 cached
- * workflows instead of 100, a worker with 5,000 waiting records fell from 236 to 212 MB RSS (with
- * src/temporal/worker-memory.ts's settings). A write group holds up to 500 records' activities: 1,000 slots hold two.
- * A mass approval wakes records faster than a worker runs their tasks (40 to 75 a second a worker on 2 cores): with the
- * default 10 s, a task queued on its worker's sticky queue longer timed out and went to the back of the shared
- * queue, and the writes reached the groups in waves (two workers, 1,000 approved: 417 such timeouts, 8 bulk updates,
- * the last write 49 s after the unlock; with 60 s: none, 3 updates, 32 s). A crashed worker's queued tasks wait that
- * long before another takes them; the server sends it no new ones once it has not polled for 10 s.
+ * What both Temporal workers of a process take. A write group holds up to 500 records' activities: 1,000 slots hold
+ * two. The control queue's workflows (a batch, the watcher) run a task every few seconds, kept in a small cache; a
+ * mass approval wakes records faster than a worker runs their tasks, and a task queued on its worker's sticky queue
+ * longer than the SDK's 10 s timed out and went to the back of the shared queue (two workers, 1,000 approved: 417 such
+ * timeouts, 8 bulk updates; with 60 s: none, 3 updates). A crashed worker's queued tasks wait that long before
+ * another takes them; the server sends it no new ones once it has not polled for 10 s.
  */
 export const WORKER_TUNING = {
   maxConcurrentActivityTaskExecutions: 1000,
@@ -92,6 +89,17 @@ export const WORKER_TUNING = {
   maxConcurrentWorkflowTaskExecutions: 20,
   stickyQueueScheduleToStartTimeout: '60s',
 } as const;
+
+/**
+ * The record workflows' worker caches none. A waiting record's next task comes minutes to hours later, after thousands
+ * of others' (its first step, then the watcher's word), so a cache of 20 almost never held it, and it cost a sticky
+ * queue: the server sent each woken record's task to the worker that last ran it, where a mass approval's tasks
+ * queued past the sticky wait, timed out and ran again from the shared queue (20,000 waiting on the cluster, one
+ * worker, 5,000 approved: 3,764 timed out, 95 bulk updates, the last write 952 s after the unlock). With none, every
+ * task goes to the shared queue, which all ten workflow pollers poll (two did, beside eight on the sticky queue), and
+ * replays its short history, as a cache miss did (the same run: none timed out, 44 updates, 650 s).
+ */
+export const RECORD_WORKER_TUNING = { maxCachedWorkflows: 0, nonStickyToStickyPollRatio: 1 } as const;
 
 /** dist/workflow-bundle.js, written by `npm run build`: the compiled worker (CAPA_SYNC_DIST=1, from dist/src) uses it. */
 const PREBUILT_BUNDLE = path.join(__dirname, '..', 'workflow-bundle.js');
@@ -144,7 +152,7 @@ export async function createWorker(
     process.env.CAPA_SYNC_DIST === '1'
       ? { codePath: PREBUILT_BUNDLE }
       : await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: Runtime.instance().logger });
-  const worker = (taskQueue: string) =>
+  const worker = (taskQueue: string, tuning: Partial<WorkerOptions> = {}) =>
     Worker.create({
       connection,
       namespace: config.temporal.namespace,
@@ -152,8 +160,12 @@ export async function createWorker(
       workflowBundle,
       activities,
       ...WORKER_TUNING,
+      ...tuning,
     });
-  return new CapaWorker(await worker(config.temporal.taskQueue), await worker(config.temporal.controlTaskQueue));
+  return new CapaWorker(
+    await worker(config.temporal.taskQueue, RECORD_WORKER_TUNING),
+    await worker(config.temporal.controlTaskQueue),
+  );
 }
 
 export async function runWorker(config: AppConfig = loadConfig()): Promise<void> {
