@@ -297,7 +297,7 @@ describe('a worker killed between the bulk write and the audit', () => {
     await once(workers[0].child, 'exit');
     stack.sim.setFaults({ lostAnswerRate: 0 });
     workers.push(await startWorkerProcess(workerEnv()));
-    // Queries sent to the dead worker's sticky queue in its first seconds time out: the wait rides them out.
+    // A query the dead worker had taken times out: the wait rides it out.
     await waitFor(
       'the records applied',
       async () => (await Promise.all(ids.map((i) => answered(status(stack, i))))).every((s) => s?.phase === 'applied'),
@@ -341,7 +341,7 @@ describe('a worker cut off from Temporal while its write group holds a record', 
     // Frozen: no heartbeat reaches Temporal, which gives its attempt to another worker.
     workers[0].child.kill('SIGSTOP');
     workers.push(await startWorkerProcess(workerEnv()));
-    // Its queries wait for the frozen worker's sticky queue to time out, then go to the other.
+    // A query the frozen worker had taken times out; the next goes to the other.
     const phase = async () => (await answered(status(stack, i)))?.phase;
     await waitFor('the record applied by the retry', async () => (await phase()) === 'applied', 120_000);
     stack.sim.store.editByHand(id(i), { risk_score__c: 77 }, REVIEWER);

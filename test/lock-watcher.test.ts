@@ -73,7 +73,7 @@ it('reads 1,200 waiting records in two queries a tick, whatever the workers, and
   expect(calls().query - before.calls.query).toBeGreaterThanOrEqual(2 * (ticks.size - 1));
   // No workflow task a tick for a record whose state did not change: only its own safety checks (every 30 s here,
   // 11 events each, and the patch marker of its first), where a wake a tick would have added 11 events a tick. On a
-  // loaded machine one workflow task may time out on its worker's sticky queue and run again (3 events more).
+  // loaded machine one workflow task may time out and run again (3 events more).
   const safetyChecks = Math.ceil((Date.now() - start) / 30_000);
   const grown = (await Promise.all(sample.map(historyLength))).map((n, i) => n - before.lengths[i]);
   grown.forEach((n) => expect(n).toBeLessThanOrEqual(11 * safetyChecks + 1 + 3));
