@@ -24,7 +24,7 @@ export interface PollingFigures {
   waiting: number;
   workers: number;
   tickSeconds: number;
-  /** Vault calls, workflow tasks and sticky-cache misses per tick, with the machine idle and then busy. */
+  /** Vault calls and workflow tasks per tick, and the longest tick's own time, with the machine idle and then busy. */
   idle: TickCost;
   busy: TickCost;
   rssMb: number;

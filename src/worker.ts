@@ -76,11 +76,11 @@ export const deliverAlerts = (config: AppConfig, store: Store, logger: Logger) =
   startAlertDelivery({ outbox: store.alertOutbox, smtp: config.alerts.smtp, logger, metrics: processMetrics() });
 
 /**
- * What both Temporal workers of a process take. A write group holds up to 500 records' activities: 1,000 slots hold
- * two. The control queue's workflows (a batch, the watcher) run a task every few seconds, kept in a small cache; a
- * mass approval wakes records faster than a worker runs their tasks, and a task queued on its worker's sticky queue
- * longer than the SDK's 10 s timed out and went to the back of the shared queue (two workers, 1,000 approved: 417 such
- * timeouts, 8 bulk updates; with 60 s: none, 3 updates). A crashed worker's queued tasks wait that long before
+ * What both Temporal workers of a process start from; the record workflows' worker caches none (below). A write group
+ * holds up to 500 records' activities: 1,000 slots hold two. The control queue's workflows (a batch, a watcher) stay in
+ * a small cache between their tasks. A task queued on a worker's sticky queue longer than its wait goes to the shared
+ * queue: at the SDK's 10 s, cached records woken by a mass approval timed out so (two workers, 1,000 approved: 417
+ * such timeouts, 8 bulk updates; at 60 s none, 3 updates). A crashed worker's queued tasks wait that long before
  * another takes them; the server sends it no new ones once it has not polled for 10 s.
  */
 export const WORKER_TUNING = {
@@ -96,8 +96,10 @@ export const WORKER_TUNING = {
  * queue: the server sent each woken record's task to the worker that last ran it, where a mass approval's tasks
  * queued past the sticky wait, timed out and ran again from the shared queue (20,000 waiting on the cluster, one
  * worker, 5,000 approved: 3,764 timed out, 95 bulk updates, the last write 952 s after the unlock). With none, every
- * task goes to the shared queue, which all ten workflow pollers poll (two did, beside eight on the sticky queue), and
- * replays its short history, as a cache miss did (the same run: none timed out, 44 updates, 650 s).
+ * task goes to the shared queue and replays its short history, as a cache miss did (the same run: none timed out, 44
+ * updates, 650 s). The SDK's core then holds one run at a time, so the worker runs its record tasks one after another,
+ * those it has taken waiting their turn under their 10 s timeout (185 of 20,000 first steps ran again while a batch
+ * handed them off). The ratio gives the shared queue all ten pollers: the core applies it with no sticky queue too.
  */
 export const RECORD_WORKER_TUNING = { maxCachedWorkflows: 0, nonStickyToStickyPollRatio: 1 } as const;
 

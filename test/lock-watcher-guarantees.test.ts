@@ -341,7 +341,7 @@ describe('a worker cut off from Temporal while its write group holds a record', 
     // Frozen: no heartbeat reaches Temporal, which gives its attempt to another worker.
     workers[0].child.kill('SIGSTOP');
     workers.push(await startWorkerProcess(workerEnv()));
-    // A query the frozen worker had taken times out; the next goes to the other.
+    // A query the frozen worker had taken times out, as may a later one until its polls expire.
     const phase = async () => (await answered(status(stack, i)))?.phase;
     await waitFor('the record applied by the retry', async () => (await phase()) === 'applied', 120_000);
     stack.sim.store.editByHand(id(i), { risk_score__c: 77 }, REVIEWER);
